@@ -125,3 +125,44 @@ export function postListOfLists(ret: usize): void {
   }
   if (count != 0) heap.free(ptr);
 }
+
+// ------------------------------------------------------------------- handles
+// WIT resources are avoided (they would make the module import resource intrinsics), so
+// streams and coalescers are u32 handles: index + 1 into a growable table of pointers.
+// A table is 8 bytes of static memory: +0 slots pointer, +4 capacity. Usage:
+//   const STREAMS: usize = memory.data(8, 4);
+//   const h = handleNew(STREAMS, ptr); … handleGet(STREAMS, h) … handleRelease(STREAMS, h);
+// Handle 0 is never issued, so the host can use it as "none".
+
+/** Stores `value` (non-zero) in a free slot and returns its handle (>= 1). */
+export function handleNew(tbl: usize, value: usize): u32 {
+  let slots = <usize>load<u32>(tbl);
+  const cap = <usize>load<u32>(tbl, 4);
+  for (let i: usize = 0; i < cap; i++) {
+    if (load<u32>(slots + (i << 2)) == 0) {
+      store<u32>(slots + (i << 2), <u32>value);
+      return <u32>i + 1;
+    }
+  }
+  const newCap: usize = cap == 0 ? 8 : cap << 1;
+  slots = cap == 0 ? heap.alloc(newCap << 2) : heap.realloc(slots, newCap << 2);
+  memory.fill(slots + (cap << 2), 0, (newCap - cap) << 2);
+  store<u32>(tbl, <u32>slots);
+  store<u32>(tbl, <u32>newCap, 4);
+  store<u32>(slots + (cap << 2), <u32>value);
+  return <u32>cap + 1;
+}
+
+/** The value behind handle `h`, or 0 when `h` is not live. */
+export function handleGet(tbl: usize, h: u32): usize {
+  const i = <usize>h - 1;
+  if (i >= <usize>load<u32>(tbl, 4)) return 0; // also catches h == 0 (wraps)
+  return <usize>load<u32>(<usize>load<u32>(tbl) + (i << 2));
+}
+
+/** Frees handle `h` and returns its value (0 when `h` was not live). */
+export function handleRelease(tbl: usize, h: u32): usize {
+  const v = handleGet(tbl, h);
+  if (v != 0) store<u32>(<usize>load<u32>(tbl) + ((<usize>h - 1) << 2), 0);
+  return v;
+}

@@ -1,26 +1,11 @@
 // SHA-256 (FIPS 180-4) over unmanaged linear memory: a block compressor, a streaming state
 // and a one-shot helper. No Canonical-ABI concerns here (see checksum_abi.ts).
 //
-// Speed notes: the 64 round constants and the message schedule live in static memory and are
-// addressed with constant offsets; rounds are unrolled eight at a time with rotating variable
-// roles so no register shuffling happens; big-endian words are read with load<u32> + bswap.
+// Speed notes: the rounds are unrolled with the constants inline, the message schedule lives in
+// locals, and big-endian words are read with load<u32> + bswap (measured faster here than a
+// schedule array in memory or an eight-round loop).
 // No SIMD: Debian 12's wabt 1.0.32 `wasm2c` rejects SIMD modules, and the vectors must run the
 // very same module natively.
-
-// prettier-ignore
-const K: usize = memory.data<u32>([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-]);
-
-/** Message schedule scratch (64 words). The module is single-threaded, so one is enough. */
-const W: usize = memory.data(256, 16);
 
 // Streaming state layout (SHA256_STATE_SIZE bytes, heap- or statically allocated):
 //   +0   h0..h7      8 × u32 chaining value
@@ -31,6 +16,8 @@ export const SHA256_STATE_SIZE: usize = 112;
 const OFF_BUF: usize = 32;
 const OFF_BUFLEN: usize = 96;
 const OFF_TOTAL: usize = 104;
+/** Blocks per call of sha256Blocks from sha256Update (256 KiB). */
+const CHUNK_BLOCKS: usize = 4096;
 
 @inline function bswap32(x: u32): u32 {
   return (rotl<u32>(x, 8) & 0x00ff00ff) | (rotr<u32>(x, 8) & 0xff00ff00);
@@ -51,50 +38,215 @@ const OFF_TOTAL: usize = 104;
 @inline function ch(e: u32, f: u32, g: u32): u32 {
   return g ^ (e & (f ^ g));
 }
-@inline function maj(a: u32, b: u32, c: u32): u32 {
-  return (a & b) | (c & (a | b));
-}
 
-/** Compresses `blocks` 64-byte blocks at `p` into the chaining value at `h`. */
+/**
+ * Compresses `blocks` 64-byte blocks at `p` into the chaining value at `h`.
+ * The 64 rounds are written out: constants are immediates, and the roles of a..h rotate from
+ * round to round instead of values moving between variables.
+ */
 export function sha256Blocks(h: usize, p: usize, blocks: usize): void {
   let h0 = load<u32>(h, 0), h1 = load<u32>(h, 4), h2 = load<u32>(h, 8), h3 = load<u32>(h, 12);
   let h4 = load<u32>(h, 16), h5 = load<u32>(h, 20), h6 = load<u32>(h, 24), h7 = load<u32>(h, 28);
+  // The message schedule is a rolling window of 16 locals, expanded as the rounds go.
+  let w0: u32 = 0, w1: u32 = 0, w2: u32 = 0, w3: u32 = 0, w4: u32 = 0, w5: u32 = 0, w6: u32 = 0, w7: u32 = 0, w8: u32 = 0, w9: u32 = 0, w10: u32 = 0, w11: u32 = 0, w12: u32 = 0, w13: u32 = 0, w14: u32 = 0, w15: u32 = 0;
   for (let n: usize = 0; n < blocks; n++, p += 64) {
-    // Schedule: 16 big-endian words, then 48 expanded ones.
-    for (let i: usize = 0; i < 64; i += 16) {
-      store<u32>(W + i, bswap32(load<u32>(p + i)));
-      store<u32>(W + i, bswap32(load<u32>(p + i, 4)), 4);
-      store<u32>(W + i, bswap32(load<u32>(p + i, 8)), 8);
-      store<u32>(W + i, bswap32(load<u32>(p + i, 12)), 12);
-    }
-    for (let t: usize = 0; t < 192; t += 8) {
-      // q points at W[i-16] for i = 16 + t/4: every offset below is a positive constant.
-      const q = W + t;
-      store<u32>(q, s1(load<u32>(q, 56)) + load<u32>(q, 36) + s0(load<u32>(q, 4)) + load<u32>(q, 0), 64);
-      store<u32>(q, s1(load<u32>(q, 60)) + load<u32>(q, 40) + s0(load<u32>(q, 8)) + load<u32>(q, 4), 68);
-    }
     let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, hh = h7;
-    // Eight rounds per iteration; the roles of a..h rotate instead of the values moving.
-    for (let t: usize = 0; t < 256; t += 32) {
-      const w = W + t, k = K + t;
-      let x: u32;
-      x = hh + S1(e) + ch(e, f, g) + load<u32>(k, 0) + load<u32>(w, 0);
-      d += x; hh = x + S0(a) + maj(a, b, c);
-      x = g + S1(d) + ch(d, e, f) + load<u32>(k, 4) + load<u32>(w, 4);
-      c += x; g = x + S0(hh) + maj(hh, a, b);
-      x = f + S1(c) + ch(c, d, e) + load<u32>(k, 8) + load<u32>(w, 8);
-      b += x; f = x + S0(g) + maj(g, hh, a);
-      x = e + S1(b) + ch(b, c, d) + load<u32>(k, 12) + load<u32>(w, 12);
-      a += x; e = x + S0(f) + maj(f, g, hh);
-      x = d + S1(a) + ch(a, b, c) + load<u32>(k, 16) + load<u32>(w, 16);
-      hh += x; d = x + S0(e) + maj(e, f, g);
-      x = c + S1(hh) + ch(hh, a, b) + load<u32>(k, 20) + load<u32>(w, 20);
-      g += x; c = x + S0(d) + maj(d, e, f);
-      x = b + S1(g) + ch(g, hh, a) + load<u32>(k, 24) + load<u32>(w, 24);
-      f += x; b = x + S0(c) + maj(c, d, e);
-      x = a + S1(f) + ch(f, g, hh) + load<u32>(k, 28) + load<u32>(w, 28);
-      e += x; a = x + S0(b) + maj(b, c, d);
-    }
+    let x: u32;
+    // maj(a, b, c) = b ^ ((a ^ b) & (b ^ c)), and this round's a ^ b is the next round's
+    // b ^ c: ab0/ab1 carry it over, one operation less per round.
+    let ab0: u32 = b ^ c, ab1: u32 = 0;
+    w0 = bswap32(load<u32>(p, 0));
+    x = hh + S1(e) + ch(e, f, g) + 0x428a2f98 + w0;
+    ab1 = a ^ b; d += x; hh = x + S0(a) + (b ^ (ab1 & ab0));
+    w1 = bswap32(load<u32>(p, 4));
+    x = g + S1(d) + ch(d, e, f) + 0x71374491 + w1;
+    ab0 = hh ^ a; c += x; g = x + S0(hh) + (a ^ (ab0 & ab1));
+    w2 = bswap32(load<u32>(p, 8));
+    x = f + S1(c) + ch(c, d, e) + 0xb5c0fbcf + w2;
+    ab1 = g ^ hh; b += x; f = x + S0(g) + (hh ^ (ab1 & ab0));
+    w3 = bswap32(load<u32>(p, 12));
+    x = e + S1(b) + ch(b, c, d) + 0xe9b5dba5 + w3;
+    ab0 = f ^ g; a += x; e = x + S0(f) + (g ^ (ab0 & ab1));
+    w4 = bswap32(load<u32>(p, 16));
+    x = d + S1(a) + ch(a, b, c) + 0x3956c25b + w4;
+    ab1 = e ^ f; hh += x; d = x + S0(e) + (f ^ (ab1 & ab0));
+    w5 = bswap32(load<u32>(p, 20));
+    x = c + S1(hh) + ch(hh, a, b) + 0x59f111f1 + w5;
+    ab0 = d ^ e; g += x; c = x + S0(d) + (e ^ (ab0 & ab1));
+    w6 = bswap32(load<u32>(p, 24));
+    x = b + S1(g) + ch(g, hh, a) + 0x923f82a4 + w6;
+    ab1 = c ^ d; f += x; b = x + S0(c) + (d ^ (ab1 & ab0));
+    w7 = bswap32(load<u32>(p, 28));
+    x = a + S1(f) + ch(f, g, hh) + 0xab1c5ed5 + w7;
+    ab0 = b ^ c; e += x; a = x + S0(b) + (c ^ (ab0 & ab1));
+    w8 = bswap32(load<u32>(p, 32));
+    x = hh + S1(e) + ch(e, f, g) + 0xd807aa98 + w8;
+    ab1 = a ^ b; d += x; hh = x + S0(a) + (b ^ (ab1 & ab0));
+    w9 = bswap32(load<u32>(p, 36));
+    x = g + S1(d) + ch(d, e, f) + 0x12835b01 + w9;
+    ab0 = hh ^ a; c += x; g = x + S0(hh) + (a ^ (ab0 & ab1));
+    w10 = bswap32(load<u32>(p, 40));
+    x = f + S1(c) + ch(c, d, e) + 0x243185be + w10;
+    ab1 = g ^ hh; b += x; f = x + S0(g) + (hh ^ (ab1 & ab0));
+    w11 = bswap32(load<u32>(p, 44));
+    x = e + S1(b) + ch(b, c, d) + 0x550c7dc3 + w11;
+    ab0 = f ^ g; a += x; e = x + S0(f) + (g ^ (ab0 & ab1));
+    w12 = bswap32(load<u32>(p, 48));
+    x = d + S1(a) + ch(a, b, c) + 0x72be5d74 + w12;
+    ab1 = e ^ f; hh += x; d = x + S0(e) + (f ^ (ab1 & ab0));
+    w13 = bswap32(load<u32>(p, 52));
+    x = c + S1(hh) + ch(hh, a, b) + 0x80deb1fe + w13;
+    ab0 = d ^ e; g += x; c = x + S0(d) + (e ^ (ab0 & ab1));
+    w14 = bswap32(load<u32>(p, 56));
+    x = b + S1(g) + ch(g, hh, a) + 0x9bdc06a7 + w14;
+    ab1 = c ^ d; f += x; b = x + S0(c) + (d ^ (ab1 & ab0));
+    w15 = bswap32(load<u32>(p, 60));
+    x = a + S1(f) + ch(f, g, hh) + 0xc19bf174 + w15;
+    ab0 = b ^ c; e += x; a = x + S0(b) + (c ^ (ab0 & ab1));
+    w0 += s1(w14) + w9 + s0(w1);
+    x = hh + S1(e) + ch(e, f, g) + 0xe49b69c1 + w0;
+    ab1 = a ^ b; d += x; hh = x + S0(a) + (b ^ (ab1 & ab0));
+    w1 += s1(w15) + w10 + s0(w2);
+    x = g + S1(d) + ch(d, e, f) + 0xefbe4786 + w1;
+    ab0 = hh ^ a; c += x; g = x + S0(hh) + (a ^ (ab0 & ab1));
+    w2 += s1(w0) + w11 + s0(w3);
+    x = f + S1(c) + ch(c, d, e) + 0xfc19dc6 + w2;
+    ab1 = g ^ hh; b += x; f = x + S0(g) + (hh ^ (ab1 & ab0));
+    w3 += s1(w1) + w12 + s0(w4);
+    x = e + S1(b) + ch(b, c, d) + 0x240ca1cc + w3;
+    ab0 = f ^ g; a += x; e = x + S0(f) + (g ^ (ab0 & ab1));
+    w4 += s1(w2) + w13 + s0(w5);
+    x = d + S1(a) + ch(a, b, c) + 0x2de92c6f + w4;
+    ab1 = e ^ f; hh += x; d = x + S0(e) + (f ^ (ab1 & ab0));
+    w5 += s1(w3) + w14 + s0(w6);
+    x = c + S1(hh) + ch(hh, a, b) + 0x4a7484aa + w5;
+    ab0 = d ^ e; g += x; c = x + S0(d) + (e ^ (ab0 & ab1));
+    w6 += s1(w4) + w15 + s0(w7);
+    x = b + S1(g) + ch(g, hh, a) + 0x5cb0a9dc + w6;
+    ab1 = c ^ d; f += x; b = x + S0(c) + (d ^ (ab1 & ab0));
+    w7 += s1(w5) + w0 + s0(w8);
+    x = a + S1(f) + ch(f, g, hh) + 0x76f988da + w7;
+    ab0 = b ^ c; e += x; a = x + S0(b) + (c ^ (ab0 & ab1));
+    w8 += s1(w6) + w1 + s0(w9);
+    x = hh + S1(e) + ch(e, f, g) + 0x983e5152 + w8;
+    ab1 = a ^ b; d += x; hh = x + S0(a) + (b ^ (ab1 & ab0));
+    w9 += s1(w7) + w2 + s0(w10);
+    x = g + S1(d) + ch(d, e, f) + 0xa831c66d + w9;
+    ab0 = hh ^ a; c += x; g = x + S0(hh) + (a ^ (ab0 & ab1));
+    w10 += s1(w8) + w3 + s0(w11);
+    x = f + S1(c) + ch(c, d, e) + 0xb00327c8 + w10;
+    ab1 = g ^ hh; b += x; f = x + S0(g) + (hh ^ (ab1 & ab0));
+    w11 += s1(w9) + w4 + s0(w12);
+    x = e + S1(b) + ch(b, c, d) + 0xbf597fc7 + w11;
+    ab0 = f ^ g; a += x; e = x + S0(f) + (g ^ (ab0 & ab1));
+    w12 += s1(w10) + w5 + s0(w13);
+    x = d + S1(a) + ch(a, b, c) + 0xc6e00bf3 + w12;
+    ab1 = e ^ f; hh += x; d = x + S0(e) + (f ^ (ab1 & ab0));
+    w13 += s1(w11) + w6 + s0(w14);
+    x = c + S1(hh) + ch(hh, a, b) + 0xd5a79147 + w13;
+    ab0 = d ^ e; g += x; c = x + S0(d) + (e ^ (ab0 & ab1));
+    w14 += s1(w12) + w7 + s0(w15);
+    x = b + S1(g) + ch(g, hh, a) + 0x6ca6351 + w14;
+    ab1 = c ^ d; f += x; b = x + S0(c) + (d ^ (ab1 & ab0));
+    w15 += s1(w13) + w8 + s0(w0);
+    x = a + S1(f) + ch(f, g, hh) + 0x14292967 + w15;
+    ab0 = b ^ c; e += x; a = x + S0(b) + (c ^ (ab0 & ab1));
+    w0 += s1(w14) + w9 + s0(w1);
+    x = hh + S1(e) + ch(e, f, g) + 0x27b70a85 + w0;
+    ab1 = a ^ b; d += x; hh = x + S0(a) + (b ^ (ab1 & ab0));
+    w1 += s1(w15) + w10 + s0(w2);
+    x = g + S1(d) + ch(d, e, f) + 0x2e1b2138 + w1;
+    ab0 = hh ^ a; c += x; g = x + S0(hh) + (a ^ (ab0 & ab1));
+    w2 += s1(w0) + w11 + s0(w3);
+    x = f + S1(c) + ch(c, d, e) + 0x4d2c6dfc + w2;
+    ab1 = g ^ hh; b += x; f = x + S0(g) + (hh ^ (ab1 & ab0));
+    w3 += s1(w1) + w12 + s0(w4);
+    x = e + S1(b) + ch(b, c, d) + 0x53380d13 + w3;
+    ab0 = f ^ g; a += x; e = x + S0(f) + (g ^ (ab0 & ab1));
+    w4 += s1(w2) + w13 + s0(w5);
+    x = d + S1(a) + ch(a, b, c) + 0x650a7354 + w4;
+    ab1 = e ^ f; hh += x; d = x + S0(e) + (f ^ (ab1 & ab0));
+    w5 += s1(w3) + w14 + s0(w6);
+    x = c + S1(hh) + ch(hh, a, b) + 0x766a0abb + w5;
+    ab0 = d ^ e; g += x; c = x + S0(d) + (e ^ (ab0 & ab1));
+    w6 += s1(w4) + w15 + s0(w7);
+    x = b + S1(g) + ch(g, hh, a) + 0x81c2c92e + w6;
+    ab1 = c ^ d; f += x; b = x + S0(c) + (d ^ (ab1 & ab0));
+    w7 += s1(w5) + w0 + s0(w8);
+    x = a + S1(f) + ch(f, g, hh) + 0x92722c85 + w7;
+    ab0 = b ^ c; e += x; a = x + S0(b) + (c ^ (ab0 & ab1));
+    w8 += s1(w6) + w1 + s0(w9);
+    x = hh + S1(e) + ch(e, f, g) + 0xa2bfe8a1 + w8;
+    ab1 = a ^ b; d += x; hh = x + S0(a) + (b ^ (ab1 & ab0));
+    w9 += s1(w7) + w2 + s0(w10);
+    x = g + S1(d) + ch(d, e, f) + 0xa81a664b + w9;
+    ab0 = hh ^ a; c += x; g = x + S0(hh) + (a ^ (ab0 & ab1));
+    w10 += s1(w8) + w3 + s0(w11);
+    x = f + S1(c) + ch(c, d, e) + 0xc24b8b70 + w10;
+    ab1 = g ^ hh; b += x; f = x + S0(g) + (hh ^ (ab1 & ab0));
+    w11 += s1(w9) + w4 + s0(w12);
+    x = e + S1(b) + ch(b, c, d) + 0xc76c51a3 + w11;
+    ab0 = f ^ g; a += x; e = x + S0(f) + (g ^ (ab0 & ab1));
+    w12 += s1(w10) + w5 + s0(w13);
+    x = d + S1(a) + ch(a, b, c) + 0xd192e819 + w12;
+    ab1 = e ^ f; hh += x; d = x + S0(e) + (f ^ (ab1 & ab0));
+    w13 += s1(w11) + w6 + s0(w14);
+    x = c + S1(hh) + ch(hh, a, b) + 0xd6990624 + w13;
+    ab0 = d ^ e; g += x; c = x + S0(d) + (e ^ (ab0 & ab1));
+    w14 += s1(w12) + w7 + s0(w15);
+    x = b + S1(g) + ch(g, hh, a) + 0xf40e3585 + w14;
+    ab1 = c ^ d; f += x; b = x + S0(c) + (d ^ (ab1 & ab0));
+    w15 += s1(w13) + w8 + s0(w0);
+    x = a + S1(f) + ch(f, g, hh) + 0x106aa070 + w15;
+    ab0 = b ^ c; e += x; a = x + S0(b) + (c ^ (ab0 & ab1));
+    w0 += s1(w14) + w9 + s0(w1);
+    x = hh + S1(e) + ch(e, f, g) + 0x19a4c116 + w0;
+    ab1 = a ^ b; d += x; hh = x + S0(a) + (b ^ (ab1 & ab0));
+    w1 += s1(w15) + w10 + s0(w2);
+    x = g + S1(d) + ch(d, e, f) + 0x1e376c08 + w1;
+    ab0 = hh ^ a; c += x; g = x + S0(hh) + (a ^ (ab0 & ab1));
+    w2 += s1(w0) + w11 + s0(w3);
+    x = f + S1(c) + ch(c, d, e) + 0x2748774c + w2;
+    ab1 = g ^ hh; b += x; f = x + S0(g) + (hh ^ (ab1 & ab0));
+    w3 += s1(w1) + w12 + s0(w4);
+    x = e + S1(b) + ch(b, c, d) + 0x34b0bcb5 + w3;
+    ab0 = f ^ g; a += x; e = x + S0(f) + (g ^ (ab0 & ab1));
+    w4 += s1(w2) + w13 + s0(w5);
+    x = d + S1(a) + ch(a, b, c) + 0x391c0cb3 + w4;
+    ab1 = e ^ f; hh += x; d = x + S0(e) + (f ^ (ab1 & ab0));
+    w5 += s1(w3) + w14 + s0(w6);
+    x = c + S1(hh) + ch(hh, a, b) + 0x4ed8aa4a + w5;
+    ab0 = d ^ e; g += x; c = x + S0(d) + (e ^ (ab0 & ab1));
+    w6 += s1(w4) + w15 + s0(w7);
+    x = b + S1(g) + ch(g, hh, a) + 0x5b9cca4f + w6;
+    ab1 = c ^ d; f += x; b = x + S0(c) + (d ^ (ab1 & ab0));
+    w7 += s1(w5) + w0 + s0(w8);
+    x = a + S1(f) + ch(f, g, hh) + 0x682e6ff3 + w7;
+    ab0 = b ^ c; e += x; a = x + S0(b) + (c ^ (ab0 & ab1));
+    w8 += s1(w6) + w1 + s0(w9);
+    x = hh + S1(e) + ch(e, f, g) + 0x748f82ee + w8;
+    ab1 = a ^ b; d += x; hh = x + S0(a) + (b ^ (ab1 & ab0));
+    w9 += s1(w7) + w2 + s0(w10);
+    x = g + S1(d) + ch(d, e, f) + 0x78a5636f + w9;
+    ab0 = hh ^ a; c += x; g = x + S0(hh) + (a ^ (ab0 & ab1));
+    w10 += s1(w8) + w3 + s0(w11);
+    x = f + S1(c) + ch(c, d, e) + 0x84c87814 + w10;
+    ab1 = g ^ hh; b += x; f = x + S0(g) + (hh ^ (ab1 & ab0));
+    w11 += s1(w9) + w4 + s0(w12);
+    x = e + S1(b) + ch(b, c, d) + 0x8cc70208 + w11;
+    ab0 = f ^ g; a += x; e = x + S0(f) + (g ^ (ab0 & ab1));
+    w12 += s1(w10) + w5 + s0(w13);
+    x = d + S1(a) + ch(a, b, c) + 0x90befffa + w12;
+    ab1 = e ^ f; hh += x; d = x + S0(e) + (f ^ (ab1 & ab0));
+    w13 += s1(w11) + w6 + s0(w14);
+    x = c + S1(hh) + ch(hh, a, b) + 0xa4506ceb + w13;
+    ab0 = d ^ e; g += x; c = x + S0(d) + (e ^ (ab0 & ab1));
+    w14 += s1(w12) + w7 + s0(w15);
+    x = b + S1(g) + ch(g, hh, a) + 0xbef9a3f7 + w14;
+    ab1 = c ^ d; f += x; b = x + S0(c) + (d ^ (ab1 & ab0));
+    w15 += s1(w13) + w8 + s0(w0);
+    x = a + S1(f) + ch(f, g, hh) + 0xc67178f2 + w15;
+    ab0 = b ^ c; e += x; a = x + S0(b) + (c ^ (ab0 & ab1));
     h0 += a; h1 += b; h2 += c; h3 += d; h4 += e; h5 += f; h6 += g; h7 += hh;
   }
   store<u32>(h, h0, 0); store<u32>(h, h1, 4); store<u32>(h, h2, 8); store<u32>(h, h3, 12);
@@ -127,10 +279,14 @@ export function sha256Update(st: usize, p: usize, len: usize): void {
     sha256Blocks(st, st + OFF_BUF, 1);
     buffered = 0;
   }
-  const blocks = len >>> 6;
-  if (blocks != 0) {
-    sha256Blocks(st, p, blocks);
-    p += blocks << 6; len -= blocks << 6;
+  // At most CHUNK_BLOCKS per call: V8 runs a new function on its baseline compiler and only the
+  // NEXT call gets the optimized code, so one huge call would run unoptimized to its end.
+  let blocks = len >>> 6;
+  len -= blocks << 6;
+  while (blocks != 0) {
+    const n = min<usize>(blocks, CHUNK_BLOCKS);
+    sha256Blocks(st, p, n);
+    p += n << 6; blocks -= n;
   }
   if (len != 0) memory.copy(st + OFF_BUF, p, len);
   store<u32>(st, <u32>len, OFF_BUFLEN);

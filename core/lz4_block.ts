@@ -1,0 +1,261 @@
+// LZ4 block format (https://github.com/lz4/lz4/blob/dev/doc/lz4_Block_format.md):
+// a fast greedy compressor (the "lz4 -1" strategy: hash table of 4-byte sequences, skip
+// acceleration on incompressible data) and a bounds-checked decompressor that never reads or
+// writes outside [src, src+srcLen) / [dst, dst+dstCap) and returns a negative error code on bad
+// input instead of trapping.
+
+/** Decoder results below zero: the input is not a valid block. */
+export const LZ4_ERR_CORRUPT: i32 = -1;
+/** The decoded data would not fit in `dstCap` bytes. */
+export const LZ4_ERR_OVERFLOW: i32 = -2;
+
+const MINMATCH: usize = 4;
+/** The last match must start at least 12 bytes before the end of the block. */
+const MFLIMIT: usize = 12;
+/** The last 5 bytes of a block are always literals. */
+const LASTLITERALS: usize = 5;
+const MAX_DISTANCE: usize = 65535;
+/** Skip strength: after 2^6 failed probes, the step grows by one (as in lz4). */
+const SKIP_TRIGGER: u32 = 6;
+
+/** log2 of the hash table's entry count; 2^14 u32 entries = 64 KiB (lz4 -1 uses 2^12). */
+const HASH_LOG: u32 = 14;
+const HASH_ENTRIES: usize = 1 << HASH_LOG;
+/** The hash table, reused by every call (the module is single-threaded). */
+const HASH_TABLE: usize = memory.data(<i32>(HASH_ENTRIES << 2), 16);
+
+/** Worst-case compressed size of `n` input bytes (as LZ4_COMPRESSBOUND). */
+// @ts-ignore: decorator
+@inline export function lz4Bound(n: usize): usize {
+  return n + n / 255 + 16;
+}
+
+// Hash of the 5 bytes at p (64-bit multiplicative, as lz4's hash5 on 64-bit targets).
+// @ts-ignore: decorator
+@inline function hashAt(p: usize): usize {
+  return <usize>(((load<u64>(p) << 24) * 889523592379) >> (64 - HASH_LOG));
+}
+
+/** Number of equal bytes at a and b, comparing no further than `limit` (exclusive) for a. */
+// @ts-ignore: decorator
+@inline function matchLength(a: usize, b: usize, limit: usize): usize {
+  const start = a;
+  while (a + 8 <= limit) {
+    const diff = load<u64>(a) ^ load<u64>(b);
+    if (diff != 0) return a - start + <usize>(ctz<u64>(diff) >> 3);
+    a += 8;
+    b += 8;
+  }
+  while (a < limit && load<u8>(a) == load<u8>(b)) {
+    a++;
+    b++;
+  }
+  return a - start;
+}
+
+/** Copies `n` bytes 8 at a time; may write up to 7 bytes past dst+n (the caller leaves room). */
+// @ts-ignore: decorator
+@inline function wildCopy(dst: usize, src: usize, n: usize): void {
+  const end = dst + n;
+  do {
+    store<u64>(dst, load<u64>(src));
+    dst += 8;
+    src += 8;
+  } while (dst < end);
+}
+
+// @ts-ignore: decorator
+@inline function writeLength(op: usize, len: usize): usize {
+  while (len >= 255) {
+    store<u8>(op++, 255);
+    len -= 255;
+  }
+  store<u8>(op++, <u8>len);
+  return op;
+}
+
+/**
+ * Compresses `srcLen` bytes at `src` into `dst`, which must hold `lz4Bound(srcLen) + 8` bytes
+ * (literal copies may overrun the output by up to 7 bytes). Returns the compressed size.
+ * Matches never reach before `src`, so every block is independent.
+ */
+export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize): usize {
+  let op = dst;
+  let anchor = src;
+  const iend = src + srcLen;
+  if (srcLen >= MFLIMIT + 1) {
+    memory.fill(HASH_TABLE, 0, HASH_ENTRIES << 2);
+    const base = src;
+    const mflimit = iend - MFLIMIT;
+    const matchlimit = iend - LASTLITERALS;
+    let ip = src;
+    // Position 0 is "no entry": a probe of it is rejected by the 4-byte comparison anyway.
+    store<u32>(HASH_TABLE + (hashAt(ip) << 2), 0);
+    ip++;
+    let forwardH = hashAt(ip);
+
+    let done = false;
+    while (!done) {
+      let match: usize = 0;
+      // Find a match: probe forward, accelerating over data that does not compress.
+      let forwardIp = ip;
+      let step: usize = 1;
+      let searchMatchNb: u32 = 1 << SKIP_TRIGGER;
+      while (true) {
+        const h = forwardH;
+        ip = forwardIp;
+        forwardIp += step;
+        step = <usize>(searchMatchNb++ >> SKIP_TRIGGER);
+        if (forwardIp > mflimit) {
+          done = true;
+          break;
+        }
+        match = base + <usize>load<u32>(HASH_TABLE + (h << 2));
+        forwardH = hashAt(forwardIp);
+        store<u32>(HASH_TABLE + (h << 2), <u32>(ip - base));
+        if (match + MAX_DISTANCE >= ip && load<u32>(match) == load<u32>(ip)) break;
+      }
+      if (done) break;
+
+      // Extend the match backwards over bytes that were going to be literals.
+      while (ip > anchor && match > base && load<u8>(ip - 1) == load<u8>(match - 1)) {
+        ip--;
+        match--;
+      }
+
+      // Literals of this sequence.
+      const litLen = ip - anchor;
+      let token = op++;
+      if (litLen >= 15) {
+        store<u8>(token, 15 << 4);
+        op = writeLength(op, litLen - 15);
+      } else {
+        store<u8>(token, <u8>(litLen << 4));
+      }
+      if (litLen != 0) wildCopy(op, anchor, litLen);
+      op += litLen;
+
+      // One or more matches starting at ip (the inner loop chains matches with no literals).
+      while (true) {
+        store<u16>(op, <u16>(ip - match));
+        op += 2;
+        const ml = matchLength(ip + MINMATCH, match + MINMATCH, matchlimit);
+        ip += ml + MINMATCH;
+        if (ml >= 15) {
+          store<u8>(token, load<u8>(token) | 15);
+          op = writeLength(op, ml - 15);
+        } else {
+          store<u8>(token, load<u8>(token) | <u8>ml);
+        }
+        anchor = ip;
+        if (ip > mflimit) {
+          done = true;
+          break;
+        }
+
+        // Fill the table at ip-2, then test whether ip starts another match right away.
+        store<u32>(HASH_TABLE + (hashAt(ip - 2) << 2), <u32>(ip - 2 - base));
+        const h = hashAt(ip);
+        match = base + <usize>load<u32>(HASH_TABLE + (h << 2));
+        store<u32>(HASH_TABLE + (h << 2), <u32>(ip - base));
+        if (match + MAX_DISTANCE >= ip && load<u32>(match) == load<u32>(ip)) {
+          token = op++;
+          store<u8>(token, 0);
+          continue;
+        }
+        break;
+      }
+      if (done) break;
+      ip++;
+      forwardH = hashAt(ip);
+    }
+  }
+
+  // Last literals.
+  const lastRun = iend - anchor;
+  if (lastRun >= 15) {
+    store<u8>(op++, 15 << 4);
+    op = writeLength(op, lastRun - 15);
+  } else {
+    store<u8>(op++, <u8>(lastRun << 4));
+  }
+  memory.copy(op, anchor, lastRun);
+  op += lastRun;
+  return op - dst;
+}
+
+/**
+ * Decodes the block at [src, src+srcLen) into [dst, dst+dstCap). Matches may reach back to
+ * `lowLimit` (== dst for an independent block; earlier output for linked blocks).
+ * Returns the decoded size, LZ4_ERR_CORRUPT or LZ4_ERR_OVERFLOW. Never touches memory outside
+ * the two ranges (and [lowLimit, dst) for reads), and always terminates.
+ */
+export function lz4DecompressBlock(src: usize, srcLen: usize, dst: usize, dstCap: usize, lowLimit: usize): i64 {
+  let ip = src;
+  const iend = src + srcLen;
+  let op = dst;
+  const oend = dst + dstCap;
+  if (srcLen == 0) return LZ4_ERR_CORRUPT;
+
+  while (true) {
+    if (ip >= iend) return LZ4_ERR_CORRUPT; // a block ends with literals, never after a match
+    const token = <usize>load<u8>(ip++);
+
+    // Literal length.
+    let litLen = token >> 4;
+    if (litLen == 15) {
+      let b: usize;
+      do {
+        if (ip >= iend) return LZ4_ERR_CORRUPT;
+        b = <usize>load<u8>(ip++);
+        litLen += b;
+      } while (b == 255);
+    }
+    // Fast path: short literals with room to copy 16 bytes at once on both sides.
+    if (litLen <= 16 && iend - ip >= 32 && oend - op >= 32) {
+      store<u64>(op, load<u64>(ip));
+      store<u64>(op, load<u64>(ip, 8), 8);
+    } else {
+      if (litLen > iend - ip) return LZ4_ERR_CORRUPT;
+      if (litLen > oend - op) return LZ4_ERR_OVERFLOW;
+      memory.copy(op, ip, litLen);
+    }
+    ip += litLen;
+    op += litLen;
+    if (ip == iend) return <i64>(op - dst); // the last sequence: literals only
+
+    // Match offset and length.
+    if (iend - ip < 2) return LZ4_ERR_CORRUPT;
+    const offset = <usize>load<u16>(ip);
+    ip += 2;
+    if (offset == 0 || offset > op - lowLimit) return LZ4_ERR_CORRUPT;
+    let ml = token & 15;
+    if (ml == 15) {
+      let b: usize;
+      do {
+        if (ip >= iend) return LZ4_ERR_CORRUPT;
+        b = <usize>load<u8>(ip++);
+        ml += b;
+      } while (b == 255);
+    }
+    ml += MINMATCH;
+    if (ml > oend - op) return LZ4_ERR_OVERFLOW;
+
+    let m = op - offset;
+    const mend = op + ml;
+    if (offset >= 8 && oend - mend >= 8) {
+      // Non-overlapping 8-byte steps (overlap of >= 8 bytes is fine); room for the overrun.
+      do {
+        store<u64>(op, load<u64>(m));
+        op += 8;
+        m += 8;
+      } while (op < mend);
+    } else if (offset >= ml) {
+      memory.copy(op, m, ml);
+    } else {
+      // Short offset: the match repeats a pattern; copy byte by byte.
+      while (op < mend) store<u8>(op++, load<u8>(m++));
+    }
+    op = mend;
+  }
+}

@@ -1,0 +1,415 @@
+/**
+ * The Linux watcher backend: one inotify fd, one watch per directory, records
+ * read through an {@link InotifyReader} (io_uring READ in production) and
+ * decoded in TypeScript, raw changes handed to the shared handle's coalescer.
+ *
+ * Invariants kept here:
+ * - a directory gets its watch *before* it is listed, so nothing created in a
+ *   new directory is lost (`mkdir -p a/b/c && touch a/b/c/f`);
+ * - the snapshot (path → size/mtime) is what an IN_Q_OVERFLOW rescan diffs
+ *   against, so an overflow is followed by the changes it hid;
+ * - ignored paths never get a watch.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ForgeError } from '../../node/errors.js';
+import type { Change, WatchStats } from '../../node/platform-io.js';
+import type { WatchSink, WatchSource } from '../../node/watch-handle.js';
+import { compileIgnore, type IgnoreMatcher } from '../../node/watch-ignore.js';
+import { entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch-scan.js';
+import {
+  errnoName,
+  decodeInotifyEvents,
+  inotifyBindings,
+  INOTIFY_EVENT_HEADER,
+  INOTIFY_NAME_MAX,
+  IN_ATTRIB,
+  IN_CLOEXEC,
+  IN_CREATE,
+  IN_DELETE,
+  IN_DELETE_SELF,
+  IN_DONT_FOLLOW,
+  IN_IGNORED,
+  IN_ISDIR,
+  IN_MODIFY,
+  IN_MOVED_FROM,
+  IN_MOVED_TO,
+  IN_MOVE_SELF,
+  IN_NONBLOCK,
+  IN_Q_OVERFLOW,
+  IN_UNMOUNT,
+  WATCH_MASK,
+  type InotifyBindings,
+  type InotifyEvent,
+} from './inotify.js';
+import type { InotifyReader } from './inotify-reader.js';
+
+const ENOSPC = 28;
+const ENOENT = 2;
+const ENOTDIR = 20;
+
+/** Bytes per read: room for thousands of records, so a burst drains in few reads. */
+export const INOTIFY_READ_BUFFER = 256 * 1024;
+
+export interface InotifyWatchOptions {
+  ignore: Array<string | RegExp>;
+  followSymlinks: boolean;
+}
+
+/** Reads the kernel's per-user watch limit, or undefined where it cannot be read. */
+export function maxUserWatches(): number | undefined {
+  try {
+    return Number(fs.readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+export class InotifyWatchSource implements WatchSource {
+  private readonly root: string;
+  private readonly ignored: IgnoreMatcher;
+  private readonly b: InotifyBindings;
+  private fd = -1;
+  private readonly buf = Buffer.allocUnsafeSlow(INOTIFY_READ_BUFFER);
+  private readonly wdToRel = new Map<number, string>();
+  private readonly relToWd = new Map<string, number>();
+  private snapshot: Snapshot = new Map();
+  private seenDirs = new Map<string, string>();
+  private readonly pendingMoves = new Map<number, { rel: string; dir: boolean }>();
+  private sink: WatchSink | undefined;
+  private closed = false;
+  private rootGone = false;
+  private eventsSeen = 0;
+  private overflows = 0;
+  /** Directories that could not get a watch because of the limit (ENOSPC). */
+  private unwatchedForLimit = 0;
+  private problems: string[] = [];
+  private limitError: ForgeError | undefined;
+
+  constructor(
+    root: string,
+    private readonly options: InotifyWatchOptions,
+    private readonly reader: InotifyReader,
+  ) {
+    this.root = path.resolve(root);
+    this.ignored = compileIgnore(options.ignore);
+    this.b = inotifyBindings();
+  }
+
+  /** The inotify fd (for tests that inspect /proc/self/fdinfo). */
+  get inotifyFd(): number {
+    return this.fd;
+  }
+
+  async start(sink: WatchSink): Promise<ForgeError | undefined> {
+    this.sink = sink;
+    const st = statPath(this.root, true);
+    if (!st) {
+      throw new ForgeError('filesystem', `watch: ${this.root} does not exist`, {
+        context: { operation: 'watch', file: this.root, code: 'ENOENT' },
+      });
+    }
+    if (!st.isDirectory()) {
+      throw new ForgeError('filesystem', `watch: ${this.root} is not a directory`, {
+        context: { operation: 'watch', file: this.root, code: 'ENOTDIR' },
+      });
+    }
+    const flags = IN_CLOEXEC | (this.reader.wantsBlockingFd ? 0 : IN_NONBLOCK);
+    const fd = this.b.init1(flags);
+    if (fd < 0) {
+      const code = errnoName(fd);
+      throw new ForgeError('filesystem', `watch: inotify_init1 failed (${code})`, {
+        context: { operation: 'watch', file: this.root, code, errno: -fd },
+        suggestions:
+          code === 'EMFILE'
+            ? ['Too many inotify instances: raise fs.inotify.max_user_instances (sysctl) or close other watchers.']
+            : undefined,
+      });
+    }
+    this.fd = fd;
+    const result = scanTree(this.root, '', this.snapshot, {
+      ignored: this.ignored,
+      followSymlinks: this.options.followSymlinks,
+      seenDirs: this.seenDirs,
+      beforeList: (abs, rel) => this.addWatch(abs, rel),
+    });
+    this.problems.push(...result.problems);
+    if (!this.relToWd.has('')) {
+      // The root itself could not be watched: nothing works, so this is fatal.
+      const err = this.limitError ?? new ForgeError('filesystem', `watch: cannot watch ${this.root}`, {
+        context: { operation: 'watch', file: this.root },
+      });
+      await this.close();
+      throw err;
+    }
+    this.reader.start(fd, this.buf, (n) => this.onData(n), (e) => this.onReadError(e));
+    return this.limitError ? this.limitErrorNow() : undefined;
+  }
+
+  stats(): WatchStats {
+    let files = 0;
+    for (const [rel, e] of this.snapshot) {
+      if (e.dir) continue;
+      const slash = rel.lastIndexOf('/');
+      if (this.relToWd.has(slash < 0 ? '' : rel.slice(0, slash))) files++;
+    }
+    const partial = this.unwatchedForLimit > 0 || this.problems.length > 0;
+    const reasons: string[] = [];
+    if (this.unwatchedForLimit > 0) reasons.push(this.limitErrorNow().message);
+    if (this.problems.length > 0) reasons.push(`not listed: ${this.problems.slice(0, 5).join(', ')}${this.problems.length > 5 ? ', …' : ''}`);
+    return {
+      directoriesWatched: this.relToWd.size,
+      filesWatched: files,
+      eventsSeen: this.eventsSeen,
+      overflows: this.overflows,
+      partial,
+      ...(reasons.length > 0 ? { degradedReason: reasons.join('; ') } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.reader.close();
+    if (this.fd >= 0) {
+      // Closing the fd drops every watch with it; removing them one by one first would only cost syscalls.
+      this.b.close(this.fd);
+      this.fd = -1;
+    }
+    this.wdToRel.clear();
+    this.relToWd.clear();
+  }
+
+  // ------------------------------------------------------------------ watches
+
+  private addWatch(abs: string, rel: string): void {
+    if (this.closed) return;
+    const mask = WATCH_MASK | (this.options.followSymlinks ? 0 : IN_DONT_FOLLOW);
+    const wd = this.b.addWatch(this.fd, abs, mask);
+    if (wd >= 0) {
+      const prev = this.wdToRel.get(wd);
+      if (prev !== undefined && prev !== rel && this.relToWd.get(prev) === wd) this.relToWd.delete(prev);
+      this.wdToRel.set(wd, rel);
+      this.relToWd.set(rel, wd);
+      return;
+    }
+    if (wd === -ENOSPC) {
+      this.unwatchedForLimit++;
+      this.limitError = this.limitErrorNow();
+      return;
+    }
+    if (wd === -ENOENT || wd === -ENOTDIR) return; // gone or replaced meanwhile; its parent's events tell the rest
+    this.problems.push(`${rel || '.'}: inotify_add_watch ${errnoName(wd)}`);
+  }
+
+  private limitErrorNow(): ForgeError {
+    const registered = this.relToWd.size;
+    const missing = this.unwatchedForLimit;
+    const needed = registered + missing;
+    const limit = maxUserWatches();
+    const target = limit !== undefined ? limit + missing : undefined;
+    return new ForgeError(
+      'filesystem',
+      `watch: inotify watch limit reached: ${registered} of ${needed} directories under ${this.root} are watched ` +
+        `(${missing} more watches needed); raise fs.inotify.max_user_watches` +
+        (limit !== undefined ? ` (now ${limit}) to at least ${target}` : ''),
+      {
+        context: { operation: 'watch', file: this.root, code: 'ENOSPC', errno: ENOSPC, needed, registered, missing, limit, partial: true },
+        suggestions: [
+          `sudo sysctl fs.inotify.max_user_watches=${target ?? 'N'} (persist it in /etc/sysctl.d/)`,
+          'Or ignore large generated directories with the `ignore` option.',
+        ],
+      },
+    );
+  }
+
+  private removeWatch(rel: string): void {
+    const wd = this.relToWd.get(rel);
+    if (wd === undefined) return;
+    this.relToWd.delete(rel);
+    if (this.wdToRel.get(wd) === rel) this.wdToRel.delete(wd);
+    if (!this.closed && this.fd >= 0) this.b.rmWatch(this.fd, wd); // EINVAL when the kernel already dropped it
+  }
+
+  // ------------------------------------------------------------------- events
+
+  private onReadError(negErrno: number): void {
+    this.sink?.fail(
+      new ForgeError('filesystem', `watch: reading the inotify fd failed (${errnoName(negErrno)})`, {
+        context: { operation: 'watch', file: this.root, code: errnoName(negErrno), errno: -negErrno },
+      }),
+    );
+  }
+
+  private onData(n: number): void {
+    if (this.closed) return;
+    const events = decodeInotifyEvents(this.buf, n);
+    this.eventsSeen += events.length;
+    const out: Change[] = [];
+    let overflow = false;
+    for (const ev of events) {
+      if (ev.mask & IN_Q_OVERFLOW) {
+        overflow = true;
+        continue;
+      }
+      this.handle(ev, out);
+    }
+    // A MOVED_FROM whose MOVED_TO did not follow left the tree. The pair is queued
+    // together, so only a read that may have cut it apart (a nearly full buffer) waits.
+    if (this.pendingMoves.size > 0 && n < this.buf.length - (INOTIFY_EVENT_HEADER + INOTIFY_NAME_MAX)) {
+      for (const m of this.pendingMoves.values()) this.removeSubtree(m.rel, out);
+      this.pendingMoves.clear();
+    }
+    if (overflow) {
+      this.overflows++;
+      out.push({ path: '', kind: 'overflow' });
+      this.rescan(out);
+    }
+    if (this.rootGone) {
+      for (const rel of [...this.snapshot.keys()]) out.push({ path: rel, kind: 'removed' });
+      this.snapshot.clear();
+    }
+    if (out.length > 0) this.sink?.push(out);
+    if (this.rootGone) this.sink?.end();
+  }
+
+  private handle(ev: InotifyEvent, out: Change[]): void {
+    if (ev.mask & IN_IGNORED) {
+      const rel = this.wdToRel.get(ev.wd);
+      if (rel !== undefined) {
+        this.wdToRel.delete(ev.wd);
+        if (this.relToWd.get(rel) === ev.wd) this.relToWd.delete(rel);
+      }
+      return;
+    }
+    const dirRel = this.wdToRel.get(ev.wd);
+    if (dirRel === undefined) return; // a watch already dropped
+    if (ev.name === '') {
+      // Events on the watched directory itself; the parent reports the entry's own removal or move.
+      if (dirRel === '' && ev.mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) this.rootGone = true;
+      return;
+    }
+    const rel = joinRel(dirRel, ev.name);
+    if (this.ignored(rel)) return;
+    const isDir = (ev.mask & IN_ISDIR) !== 0;
+    if (ev.mask & IN_CREATE) {
+      if (this.snapshot.has(rel)) return; // already reported by the scan of its new parent
+      if (isDir) this.addSubtree(rel, out);
+      else this.noteFile(rel, 'created', out);
+    } else if (ev.mask & (IN_MODIFY | IN_ATTRIB)) {
+      if (isDir) return; // a directory's own metadata is not a change of the tree
+      this.noteFile(rel, this.snapshot.has(rel) ? 'modified' : 'created', out);
+    } else if (ev.mask & IN_DELETE) {
+      this.removeSubtree(rel, out);
+    } else if (ev.mask & IN_MOVED_FROM) {
+      this.pendingMoves.set(ev.cookie, { rel, dir: isDir });
+    } else if (ev.mask & IN_MOVED_TO) {
+      const from = this.pendingMoves.get(ev.cookie);
+      this.pendingMoves.delete(ev.cookie);
+      const fromKnown = from !== undefined && this.snapshot.has(from.rel);
+      if (!isDir && this.snapshot.get(rel)?.dir === false) {
+        // Replaced an existing file (an editor's atomic save): the target was
+        // modified; the source is gone (and is reported only if it was ever seen).
+        if (fromKnown) {
+          this.forget(from.rel);
+          out.push({ path: from.rel, kind: 'removed' });
+        }
+        this.noteFile(rel, 'modified', out);
+      } else if (!fromKnown) {
+        // Moved in from outside the tree, from an ignored path, or from a file
+        // created and renamed before we looked at it (it never surfaced).
+        if (this.snapshot.has(rel)) this.removeSubtree(rel, out);
+        if (isDir) this.addSubtree(rel, out);
+        else this.noteFile(rel, 'created', out);
+      } else {
+        if (this.snapshot.has(rel)) this.removeSubtree(rel, out);
+        this.renameSubtree(from.rel, rel);
+        out.push({ path: rel, kind: 'renamed', oldPath: from.rel });
+      }
+    }
+  }
+
+  private noteFile(rel: string, kind: 'created' | 'modified', out: Change[]): void {
+    const st = statPath(`${this.root}/${rel}`, this.options.followSymlinks);
+    if (st) this.snapshot.set(rel, toEntry(st));
+    else if (kind === 'created') return; // created and gone before we looked: the delete event follows
+    out.push({ path: rel, kind });
+  }
+
+  /** A directory appeared: watch it, then scan it, reporting everything in it as created. */
+  private addSubtree(rel: string, out: Change[]): void {
+    scanTree(this.root, rel, this.snapshot, {
+      ignored: this.ignored,
+      followSymlinks: this.options.followSymlinks,
+      seenDirs: this.seenDirs,
+      beforeList: (abs, r) => this.addWatch(abs, r),
+      onEntry: (r) => out.push({ path: r, kind: 'created' }),
+    });
+  }
+
+  /** Drops `rel` and everything known below it: watches, snapshot, loop keys. */
+  private removeSubtree(rel: string, out: Change[], report = true): void {
+    const under = entriesUnder(this.snapshot, rel);
+    for (const k of under) {
+      if (report) out.push({ path: k, kind: 'removed' });
+      this.forget(k);
+    }
+  }
+
+  private forget(rel: string): void {
+    const e = this.snapshot.get(rel);
+    this.snapshot.delete(rel);
+    if (e?.dir) {
+      this.removeWatch(rel);
+      for (const [key, r] of this.seenDirs) if (r === rel) this.seenDirs.delete(key);
+    }
+  }
+
+  /** A rename inside the tree: re-key the snapshot and the watch map; the kernel keeps the watches. */
+  private renameSubtree(from: string, to: string): void {
+    const prefix = `${from}/`;
+    const moved: Array<[string, SnapshotEntry]> = [];
+    for (const [k, e] of this.snapshot) if (k === from || k.startsWith(prefix)) moved.push([k, e]);
+    for (const [k] of moved) this.snapshot.delete(k);
+    const rekey = (k: string): string => (k === from ? to : to + k.slice(from.length));
+    for (const [k, e] of moved) this.snapshot.set(rekey(k), e);
+    for (const [wd, r] of [...this.wdToRel]) {
+      if (r === from || r.startsWith(prefix)) {
+        const nr = rekey(r);
+        this.wdToRel.set(wd, nr);
+        if (this.relToWd.get(r) === wd) this.relToWd.delete(r);
+        this.relToWd.set(nr, wd);
+      }
+    }
+    for (const [key, r] of this.seenDirs) if (r === from || r.startsWith(prefix)) this.seenDirs.set(key, rekey(r));
+  }
+
+  /**
+   * After IN_Q_OVERFLOW: rescan the whole tree (re-adding watches; the kernel
+   * returns the existing wd for a directory already watched) and report the
+   * difference against the snapshot.
+   */
+  private rescan(out: Change[]): void {
+    const fresh: Snapshot = new Map();
+    const seen = new Map<string, string>();
+    scanTree(this.root, '', fresh, {
+      ignored: this.ignored,
+      followSymlinks: this.options.followSymlinks,
+      seenDirs: seen,
+      beforeList: (abs, rel) => this.addWatch(abs, rel),
+    });
+    for (const [rel, e] of this.snapshot) {
+      const now = fresh.get(rel);
+      if (!now) {
+        out.push({ path: rel, kind: 'removed' });
+        if (e.dir) this.removeWatch(rel);
+      } else if (!e.dir && (now.dir || now.size !== e.size || now.mtimeMs !== e.mtimeMs)) {
+        out.push({ path: rel, kind: 'modified' });
+      }
+    }
+    for (const rel of fresh.keys()) if (!this.snapshot.has(rel)) out.push({ path: rel, kind: 'created' });
+    this.snapshot = fresh;
+    this.seenDirs = seen;
+    this.pendingMoves.clear();
+  }
+}

@@ -1,0 +1,505 @@
+/**
+ * PlatformIO over io_uring: per-file SQE chains (sqe-chains.ts) scheduled onto
+ * one ring (ring.ts) whose completions arrive through libuv's poll on the ring
+ * fd (completion-loop.ts).
+ *
+ * Scheduling rules (DESIGN.md, "Platform I/O"):
+ * - a file in flight holds one direct-descriptor slot and one handle of the
+ *   ResourceManager; the slot table is min(fileSlots, RLIMIT_NOFILE, budget);
+ * - one io_uring_enter carries at most `chunkFiles` chains (32) or `chunkBytes`
+ *   inline bytes (1 MiB), whole chains only, with setImmediate between chunks,
+ *   so cached I/O run inline by the kernel never holds the event loop long;
+ * - READ/WRITE longer than `chunkBytes` are flagged IOSQE_ASYNC (io-wq thread);
+ * - CQEs announced never exceed the CQ size.
+ */
+import { ForgeError } from '../../node/errors.js';
+import type {
+  BackendName,
+  PlatformIO,
+  ReadResult,
+  WatchHandle,
+  WatchOptions,
+  WriteOp,
+  WriteResult,
+} from '../../node/platform-io.js';
+import { dataProblem, pathProblem, rangeProblem } from '../../node/fallback-backend.js';
+import { ResourceManager, type HandleGuard, type IoLogger } from '../../node/resources.js';
+import { closeWatchesOf, watchTree } from '../../node/watch.js';
+import { CompletionLoop } from './completion-loop.js';
+import { OP, Ring, addressOf } from './ring.js';
+import { FileTask, ReadAllTask, ReadRangeTask, WriteTask, type ChainTuning } from './sqe-chains.js';
+import { nofileLimit } from './syscalls.js';
+
+export interface IoUringBackendOptions {
+  /** Shared handle budget; one is created (maxHandles) when absent. */
+  resources?: ResourceManager;
+  /** Budget for a backend-owned ResourceManager (default 1024). */
+  maxHandles?: number;
+  logger?: IoLogger;
+  /** SQ entries (default 256); the CQ gets 16×. */
+  entries?: number;
+  /** Direct-descriptor slots (default 1024), capped by RLIMIT_NOFILE and the handle budget. */
+  fileSlots?: number;
+  /** First READ size for a file of unknown size (default 32 KiB). Larger files take a STATX and a second read. */
+  sizeHint?: number;
+  /** Chains per io_uring_enter (default 32). */
+  chunkFiles?: number;
+  /** Inline bytes per io_uring_enter (default 1 MiB); longer READ/WRITEs go to io-wq. */
+  chunkBytes?: number;
+  /** How long close() waits for work in flight before forcing (default 10 s). */
+  closeTimeoutMs?: number;
+}
+
+/** Counters for tests, `forge doctor` and benchmarks. */
+export interface IoUringStats {
+  fileSlots: number;
+  slotsInUse: number;
+  queued: number;
+  chainsSubmitted: number;
+  enters: number;
+  /** Times work waited for a slot, CQ room or a handle. */
+  waits: number;
+  plainReads: number;
+}
+
+const STEP_PLAIN = 5;
+const STEP_CANCEL = 6;
+const ECANCELED = 125;
+
+/** Buffers of work abandoned by a forced close: kept alive because the kernel may still write them. */
+const abandoned: unknown[] = [];
+
+/**
+ * The io_uring backend. Create it with {@link createIoUringBackend} (or through createPlatformIO).
+ *
+ * @example
+ * ```ts
+ * const io = createIoUringBackend({ maxHandles: 256 });
+ * const [a, b] = await io.batchRead(['a.txt', 'missing.txt']);
+ * if (!b.ok) console.log(b.error.category); // 'filesystem'
+ * await io.close();
+ * ```
+ */
+export class IoUringBackend implements PlatformIO {
+  readonly backend: BackendName = 'io_uring';
+  readonly resources: ResourceManager;
+  private readonly ownsResources: boolean;
+  private readonly ring: Ring;
+  private readonly loop: CompletionLoop;
+  private readonly tuning: ChainTuning;
+  private readonly chunkFiles: number;
+  private readonly chunkBytes: number;
+  private readonly closeTimeoutMs: number;
+  private readonly logger: IoLogger | undefined;
+  private readonly freeSlots: number[] = [];
+  private readonly slotCount: number;
+  private readonly scratch: Array<Buffer | undefined> = [];
+  private readonly scratchOf = (slot: number): Buffer => (this.scratch[slot] ??= Buffer.allocUnsafeSlow(this.tuning.sizeHint));
+  /** Tasks waiting for their first chain (FIFO) and continuations (served first). */
+  private queue: Array<FileTask<unknown>> = [];
+  private qHead = 0;
+  private readonly again: Array<FileTask<unknown>> = [];
+  /** Tasks with a chain in flight, for close(). */
+  private readonly active = new Set<FileTask<unknown>>();
+  private readonly plain = new Map<number, { fd: number; buf: Uint8Array; resolve: (n: number) => void }>();
+  private reserved: HandleGuard | undefined;
+  private handleWait = false;
+  private pumping = false;
+  private immediate: NodeJS.Immediate | undefined;
+  private closing: Promise<void> | undefined;
+  private closed = false;
+  private idleWaiter: (() => void) | undefined;
+  private readonly counters = { chainsSubmitted: 0, enters: 0, waits: 0 };
+
+  constructor(options: IoUringBackendOptions = {}) {
+    this.ownsResources = options.resources === undefined;
+    this.resources = options.resources ?? new ResourceManager({ maxHandles: options.maxHandles, logger: options.logger });
+    this.logger = options.logger;
+    const sizeHint = options.sizeHint ?? 32 * 1024;
+    this.chunkFiles = options.chunkFiles ?? 32;
+    this.chunkBytes = options.chunkBytes ?? 1024 * 1024;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+    this.tuning = { sizeHint, inlineLimit: this.chunkBytes };
+    const entries = options.entries ?? 256;
+    this.ring = Ring.open({ entries, cqEntries: entries * 16 });
+    try {
+      const rl = nofileLimit().soft;
+      this.slotCount = Math.max(1, Math.min(options.fileSlots ?? 1024, rl, this.resources.limit));
+      this.ring.registerSparseFiles(this.slotCount);
+      this.loop = new CompletionLoop(this.ring, () => this.afterReap());
+    } catch (e) {
+      this.ring.close();
+      throw e;
+    }
+    for (let s = this.slotCount - 1; s >= 0; s--) this.freeSlots.push(s);
+    this.logger?.debug({ backend: 'io_uring', sqEntries: this.ring.sqEntries, cqEntries: this.ring.cqEntries, fileSlots: this.slotCount }, 'io_uring ring ready');
+  }
+
+  // ------------------------------------------------------------------ PlatformIO
+
+  async read(path: string, offset: number, length: number): Promise<Uint8Array> {
+    checkRange(offset, length, path);
+    const r = await this.run(new ReadRangeTask(checkPath(path, 'read'), offset, length, this.tuning));
+    if (!r.ok) throw r.error;
+    return r.value;
+  }
+
+  async write(path: string, data: Uint8Array, offset = 0): Promise<number> {
+    checkData(data, path, 'write');
+    checkRange(offset, 0, path);
+    const r = await this.run(new WriteTask(checkPath(path, 'write'), data, { truncate: false, offset, operation: 'write' }, this.tuning));
+    if (!r.ok) throw r.error;
+    return r.value;
+  }
+
+  async readAll(path: string): Promise<Uint8Array> {
+    const r = await this.run(new ReadAllTask(checkPath(path, 'readAll'), this.tuning, 'readAll'));
+    if (!r.ok) throw r.error;
+    return r.value;
+  }
+
+  async writeAll(path: string, data: Uint8Array, options: { sync?: boolean } = {}): Promise<void> {
+    checkData(data, path, 'writeAll');
+    const r = await this.run(new WriteTask(checkPath(path, 'writeAll'), data, { truncate: true, sync: options.sync, operation: 'writeAll' }, this.tuning));
+    if (!r.ok) throw r.error;
+  }
+
+  async batchRead(paths: readonly string[]): Promise<ReadResult[]> {
+    this.assertOpen('batchRead');
+    const pending = paths.map((p) => {
+      const bad = pathProblem(p, 'batchRead', 'io_uring');
+      if (bad) return Promise.resolve({ ok: false as const, error: bad });
+      return this.enqueue(new ReadAllTask(p, this.tuning)).then((r): ReadResult => (r.ok ? { ok: true, data: r.value } : r));
+    });
+    this.pump();
+    return Promise.all(pending);
+  }
+
+  async batchWrite(ops: readonly WriteOp[]): Promise<WriteResult[]> {
+    this.assertOpen('batchWrite');
+    const pending = ops.map((op) => {
+      const bad = pathProblem(op?.path, 'batchWrite', 'io_uring') ?? dataProblem(op?.data, op?.path, 'batchWrite', 'io_uring');
+      if (bad) return Promise.resolve({ ok: false as const, error: bad });
+      const t = new WriteTask(op.path, op.data, { truncate: true, sync: op.sync === true, operation: 'batchWrite' }, this.tuning);
+      return this.enqueue(t).then((r): WriteResult => (r.ok ? { ok: true, bytes: r.value } : r));
+    });
+    this.pump();
+    return Promise.all(pending);
+  }
+
+  watch(root: string, options?: WatchOptions): WatchHandle {
+    return watchTree(root, options, this);
+  }
+
+  /**
+   * Reads up to `buf.length` bytes from an ordinary fd at its current position
+   * (a plain READ, offset -1) through this ring and poll. Resolves to the CQE
+   * result: bytes read, or a negative errno — it never rejects for an errno.
+   * `buf` stays referenced until the CQE. After {@link cancelFd} or close() the
+   * pending read resolves to -ECANCELED (-125). With `ref: false` a pending read
+   * does not keep the process alive.
+   *
+   * @example
+   * ```ts
+   * const n = await io.readFd(inotifyFd, buf);
+   * if (n > 0) parseEvents(buf.subarray(0, n)); else if (n !== -125) console.error('errno', -n);
+   * ```
+   */
+  readFd(fd: number, buf: Buffer, options: { ref?: boolean } = {}): Promise<number> {
+    if (this.closing || this.closed) return Promise.resolve(-ECANCELED);
+    return new Promise<number>((resolve) => {
+      const id = this.loop.add((_step, res) => {
+        this.loop.remove(id);
+        this.plain.delete(id);
+        resolve(res);
+      }, options.ref ?? true);
+      this.plain.set(id, { fd, buf, resolve });
+      this.ensureSq(1);
+      this.ring.prep(OP.READ, fd, addressOf(buf), buf.length, -1, 0, id, STEP_PLAIN);
+      this.loop.expect(id, 1);
+      this.flush();
+    });
+  }
+
+  /**
+   * Cancels every pending {@link readFd} on `fd` (IORING_OP_ASYNC_CANCEL by
+   * user_data); they resolve to -ECANCELED. Resolves once the cancel requests
+   * completed. Call it before closing the fd.
+   */
+  async cancelFd(fd: number): Promise<void> {
+    const ids = [...this.plain].filter(([, p]) => p.fd === fd).map(([id]) => id);
+    await Promise.all(ids.map((id) => this.cancelById(id)));
+  }
+
+  private cancelById(target: number): Promise<number> {
+    if (this.closed) return Promise.resolve(-ECANCELED);
+    return new Promise<number>((resolve) => {
+      const id = this.loop.add((_s, res) => {
+        this.loop.remove(id);
+        resolve(res);
+      }, false);
+      this.ensureSq(1);
+      // ASYNC_CANCEL matches the full 64-bit user_data: low = id, high = the plain-read step tag.
+      this.ring.prep(OP.ASYNC_CANCEL, -1, target + STEP_PLAIN * 0x100000000, 0, 0, 0, id, STEP_CANCEL);
+      this.loop.expect(id, 1);
+      this.flush();
+    });
+  }
+
+  /** Ring, slot and queue counters. */
+  stats(): IoUringStats {
+    return {
+      fileSlots: this.slotCount,
+      slotsInUse: this.slotCount - this.freeSlots.length,
+      queued: this.queue.length - this.qHead + this.again.length,
+      chainsSubmitted: this.counters.chainsSubmitted,
+      enters: this.counters.enters,
+      waits: this.counters.waits,
+      plainReads: this.plain.size,
+    };
+  }
+
+  /** The ring fd (for tests that check nothing is left open). */
+  get ringFd(): number {
+    return this.ring.fd;
+  }
+
+  /**
+   * Finishes the work already accepted, cancels pending readFd calls, then
+   * closes the poll handle, unregisters the file table, unmaps the ring and
+   * closes its fd. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    // Watches read their inotify fd through this ring: stop them first.
+    await closeWatchesOf(this).catch((e: unknown) => this.logger?.warn?.({ err: e }, 'close: a watch failed to close'));
+    for (const id of [...this.plain.keys()]) void this.cancelById(id);
+    const idle = new Promise<void>((resolve) => {
+      this.idleWaiter = resolve;
+      this.checkIdle();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      idle.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.closeTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.logger?.warn?.({ backend: 'io_uring', inFlight: this.active.size }, 'close: forcing the ring closed with work in flight');
+      abandoned.push([...this.active], [...this.plain.values()], this.scratch.slice());
+      const err = new ForgeError('timeout', `io_uring close: work still in flight after ${this.closeTimeoutMs} ms`, {
+        context: { operation: 'close', backend: 'io_uring', durationMs: this.closeTimeoutMs },
+      });
+      for (const t of this.active) t.fail(err);
+      for (const t of this.pendingTasks()) t.fail(err);
+      for (const p of this.plain.values()) p.resolve(-ECANCELED);
+      this.plain.clear();
+    }
+    this.closed = true;
+    if (this.immediate) clearImmediate(this.immediate);
+    this.loop.close(); // poll handle first, then the ring
+    this.reserved?.release();
+    this.reserved = undefined;
+    if (this.ownsResources) await this.resources.shutdown(0);
+  }
+
+  // ------------------------------------------------------------------ scheduling
+
+  private assertOpen(operation: string): void {
+    if (this.closing || this.closed) {
+      throw new ForgeError('unknown', `${operation}: the io_uring backend is closed`, {
+        context: { operation, backend: 'io_uring' },
+        suggestions: ['Create a new PlatformIO with createPlatformIO() after close().'],
+      });
+    }
+  }
+
+  private run<R>(task: FileTask<R>): Promise<{ ok: true; value: R } | { ok: false; error: ForgeError }> {
+    this.assertOpen(task['operation']);
+    const p = this.enqueue(task);
+    this.pump();
+    return p;
+  }
+
+  private enqueue<R>(task: FileTask<R>): Promise<{ ok: true; value: R } | { ok: false; error: ForgeError }> {
+    this.queue.push(task as FileTask<unknown>);
+    return task.done;
+  }
+
+  private *pendingTasks(): Iterable<FileTask<unknown>> {
+    yield* this.again.splice(0);
+    yield* this.queue.slice(this.qHead);
+    this.queue = [];
+    this.qHead = 0;
+  }
+
+  private nextTask(): FileTask<unknown> | undefined {
+    return this.again[0] ?? this.queue[this.qHead];
+  }
+
+  private takeTask(): void {
+    if (this.again.length) this.again.shift();
+    else if (++this.qHead > 4096 && this.qHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.qHead);
+      this.qHead = 0;
+    }
+  }
+
+  /** Submits one chunk of whole chains, then yields (setImmediate) before the next. */
+  private pump(): void {
+    if (this.pumping || this.closed) return;
+    this.pumping = true;
+    let chunkFull = false;
+    let blocked = false;
+    try {
+      let files = 0;
+      let bytes = 0;
+      for (let t = this.nextTask(); t !== undefined; t = this.nextTask()) {
+        const n = t.sqeCount();
+        const inline = t.inlineBytes();
+        if (files > 0 && (files >= this.chunkFiles || bytes + inline > this.chunkBytes)) {
+          chunkFull = true;
+          break;
+        }
+        if (this.loop.outstanding + n > this.ring.cqEntries || this.ring.sqSpace() < n) {
+          blocked = true;
+          break;
+        }
+        let slot = -1;
+        let guard: HandleGuard | undefined;
+        if (t.usesSlot()) {
+          if (this.freeSlots.length === 0) {
+            blocked = true;
+            break;
+          }
+          guard = this.reserved ?? this.resources.tryAcquire(1);
+          this.reserved = undefined;
+          if (guard === undefined) {
+            this.waitForHandle();
+            blocked = true;
+            break;
+          }
+          slot = this.freeSlots.pop()!;
+        }
+        this.takeTask();
+        this.start(t, slot, guard);
+        files++;
+        bytes += inline;
+      }
+      this.flush();
+    } finally {
+      this.pumping = false;
+    }
+    if (blocked) this.counters.waits++;
+    // Blocked on slots/CQ room: CQEs still to come will call afterReap. Otherwise yield, then continue.
+    if (this.nextTask() !== undefined && (chunkFull || !blocked || this.loop.outstanding === 0) && !this.handleWait) {
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        this.pump();
+      });
+    }
+    this.checkIdle();
+  }
+
+  private start(t: FileTask<unknown>, slot: number, guard: HandleGuard | undefined): void {
+    const id = this.loop.add((step, res) => {
+      if (!t.cqe(step, res, slot, this.scratchOf)) return;
+      // The chain's last CQE: its slot is empty again (CLOSE ran or was cancelled with the OPENAT).
+      this.loop.remove(id);
+      if (slot >= 0) this.freeSlots.push(slot);
+      guard?.release();
+      this.active.delete(t);
+      if (!t.advance()) this.again.push(t);
+    });
+    this.active.add(t);
+    t.prep(this.ring, slot, id, this.scratchOf);
+    this.loop.expect(id, t.sqeCount());
+    this.counters.chainsSubmitted++;
+  }
+
+  private waitForHandle(): void {
+    if (this.handleWait) return;
+    this.handleWait = true;
+    this.resources.acquire(1).then(
+      (g) => {
+        this.handleWait = false;
+        if (this.closed) return g.release();
+        this.reserved = g;
+        this.pump();
+      },
+      (err: unknown) => {
+        // The budget was shut down: nothing queued can run any more.
+        this.handleWait = false;
+        const e = err instanceof ForgeError ? err : new ForgeError('unknown', 'handle budget unavailable', { cause: err });
+        for (const t of this.pendingTasks()) t.fail(e);
+        this.checkIdle();
+      },
+    );
+  }
+
+  /** Makes room for `n` SQEs by submitting what is prepped. */
+  private ensureSq(n: number): void {
+    if (this.ring.sqSpace() >= n) return;
+    this.flush();
+    if (this.ring.sqSpace() < n) {
+      throw new ForgeError('unknown', 'io_uring: submission queue full', { context: { backend: 'io_uring' }, retryable: true });
+    }
+  }
+
+  /** io_uring_enter for everything prepped, then reap the completions the kernel produced inline. */
+  private flush(): void {
+    if (this.ring.pending > 0) {
+      const r = this.ring.submit();
+      this.counters.enters++;
+      if (r < 0 && this.ring.pending > 0) {
+        // EAGAIN/EBUSY (kernel short of memory, CQ overflow): retry after reaping.
+        this.immediate ??= setImmediate(() => {
+          this.immediate = undefined;
+          this.flush();
+          this.pump();
+        });
+      }
+    }
+    this.loop.reapNow();
+  }
+
+  private afterReap(): void {
+    if (this.nextTask() !== undefined) this.pump();
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiter && this.loop.outstanding === 0 && this.nextTask() === undefined && this.active.size === 0) {
+      const w = this.idleWaiter;
+      this.idleWaiter = undefined;
+      w();
+    }
+  }
+}
+
+/** Opens an io_uring backend; throws a ForgeError (with the errno) when the kernel refuses a ring. */
+export function createIoUringBackend(options: IoUringBackendOptions = {}): IoUringBackend {
+  return new IoUringBackend(options);
+}
+
+// ------------------------------------------------------------------ input checks
+
+function checkPath(path: string, operation: string): string {
+  const e = pathProblem(path, operation, 'io_uring');
+  if (e) throw e;
+  return path;
+}
+
+function checkData(data: Uint8Array, path: string, operation: string): void {
+  const e = dataProblem(data, path, operation, 'io_uring');
+  if (e) throw e;
+}
+
+function checkRange(offset: number, length: number, path: string): void {
+  const e = rangeProblem(offset, length, path, 'io_uring');
+  if (e) throw e;
+}

@@ -1,0 +1,379 @@
+/**
+ * What Forge asks of io_uring, as per-file tasks made of SQE chains:
+ *
+ *   read : OPENAT(direct slot) -LINK-> READ(FIXED_FILE) -HARDLINK-> CLOSE(slot)
+ *   write: OPENAT(direct slot) -LINK-> WRITE(FIXED_FILE) -HARDLINK-> [FSYNC -HARDLINK->] CLOSE(slot)
+ *   stat : STATX (one SQE, no slot), used only when a file outgrew the size hint
+ *   plain: READ on an ordinary fd (the watcher's inotify fd)
+ *
+ * Every SQE posts its own CQE (no CQE_SKIP_SUCCESS: on a failing head it hides
+ * the whole chain's CQEs), so a chain is finished when all its CQEs arrived,
+ * including the -ECANCELED ones that follow a failed OPENAT. CLOSE is hard-linked
+ * so a slot is emptied even when the READ/WRITE in front of it failed or was short.
+ *
+ * A task keeps its path bytes and data buffers referenced until its last CQE:
+ * the kernel may read or write them from an io-wq thread until then.
+ */
+import { LINUX_ERRNO, toForgeError, type ForgeError } from '../../node/errors.js';
+import { addressOf, OP, SQE, type Ring } from './ring.js';
+
+const AT_FDCWD = -100;
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_CREAT = 0o100;
+export const O_TRUNC = 0o1000;
+// O_CLOEXEC must not be passed: OPENAT into a direct-descriptor slot rejects it with EINVAL
+// (a direct descriptor is not in the fd table, so there is nothing to close on exec).
+const STATX_TYPE = 0x1;
+const STATX_SIZE = 0x200;
+const STATX_BUF_SIZE = 256;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const ECANCELED = 125;
+const EIO = 5;
+const EISDIR = 21;
+/** Zero-progress continuations tolerated before a write is reported as EIO. */
+const MAX_STALLS = 3;
+
+/** Step tags carried in the high half of user_data. */
+export const STEP = { OPEN: 0, RW: 1, FSYNC: 2, CLOSE: 3, STATX: 4 } as const;
+
+/** Tuning shared by all tasks of one backend. */
+export interface ChainTuning {
+  /** First READ length for a file of unknown size (bytes). */
+  sizeHint: number;
+  /** READ/WRITE longer than this get IOSQE_ASYNC: run on an io-wq thread, not inline in io_uring_enter. */
+  inlineLimit: number;
+}
+
+/** The slot scratch the first READ of a file goes to (owned by the backend, reused per slot). */
+export type ScratchOf = (slot: number) => Buffer;
+
+/**
+ * One file operation as a sequence of chains. The backend asks for the next
+ * chain, preps it with a slot and an id, feeds it its CQEs, and asks again
+ * until the task is finished.
+ */
+export abstract class FileTask<R> {
+  readonly path: string;
+  protected readonly pathBuf: Buffer;
+  protected readonly operation: string;
+  /** CQEs still expected for the chain in flight. */
+  private awaiting = 0;
+  protected result: R | undefined;
+  protected error: ForgeError | undefined;
+  private settle!: (v: { ok: true; value: R } | { ok: false; error: ForgeError }) => void;
+  readonly done: Promise<{ ok: true; value: R } | { ok: false; error: ForgeError }>;
+
+  constructor(path: string, operation: string) {
+    this.path = path;
+    this.operation = operation;
+    this.pathBuf = Buffer.from(path + '\0', 'utf8');
+    this.done = new Promise((r) => (this.settle = r));
+  }
+
+  /** Whether the next chain installs a file in a direct-descriptor slot (and takes a handle). */
+  abstract usesSlot(): boolean;
+  /** SQEs (= CQEs) in the next chain. */
+  abstract sqeCount(): number;
+  /** Bytes the next chain copies inline (inside io_uring_enter, on this thread). */
+  abstract inlineBytes(): number;
+  /** Writes the next chain's SQEs. */
+  protected abstract prepChain(ring: Ring, slot: number, id: number, scratch: ScratchOf): void;
+  /** One CQE of the chain in flight. */
+  protected abstract onStep(step: number, res: number, slot: number, scratch: ScratchOf): void;
+  /** Called when the chain's last CQE arrived: true when the task is finished. */
+  protected abstract chainDone(): boolean;
+
+  prep(ring: Ring, slot: number, id: number, scratch: ScratchOf): void {
+    this.awaiting = this.sqeCount();
+    this.prepChain(ring, slot, id, scratch);
+  }
+
+  /** Feeds one CQE; returns true when the chain in flight is complete. */
+  cqe(step: number, res: number, slot: number, scratch: ScratchOf): boolean {
+    this.onStep(step, res, slot, scratch);
+    return --this.awaiting === 0;
+  }
+
+  /** After the chain completed: settles the task and returns true, or returns false for another chain. */
+  advance(): boolean {
+    if (this.error === undefined && !this.chainDone()) return false;
+    this.finish();
+    return true;
+  }
+
+  /** Fails the task without I/O (validation, shutdown). */
+  fail(error: ForgeError): void {
+    this.error = error;
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.error !== undefined) this.settle({ ok: false, error: this.error });
+    else this.settle({ ok: true, value: this.result as R });
+  }
+
+  /** Records a negative CQE result as this task's error (the first real one wins over ECANCELED). */
+  protected recordErrno(res: number, what: string): void {
+    if (res >= 0) return;
+    if (this.error !== undefined && (res === -ECANCELED || this.error.context.errno !== ECANCELED)) return;
+    this.error = toForgeError(
+      { kind: 'cqe', res },
+      { file: this.path, operation: this.operation, backend: 'io_uring', step: what },
+      `${what} failed: ${LINUX_ERRNO[-res] ?? `errno ${-res}`}`,
+    );
+  }
+
+  protected prepOpen(ring: Ring, slot: number, id: number, flags: number): void {
+    // For OPENAT, sqe->len carries the mode of a created file (0644, before the umask).
+    const mode = flags & O_CREAT ? 0o644 : 0;
+    ring.prep(OP.OPENAT, AT_FDCWD, addressOf(this.pathBuf), mode, 0, flags, id, STEP.OPEN, SQE.IO_LINK, slot + 1);
+  }
+
+  protected prepClose(ring: Ring, slot: number, id: number): void {
+    ring.prep(OP.CLOSE, 0, 0, 0, 0, 0, id, STEP.CLOSE, 0, slot + 1);
+  }
+}
+
+/** Everything of one file: first READ into the slot scratch (size hint), then STATX and the rest if it filled the hint. */
+export class ReadAllTask extends FileTask<Uint8Array> {
+  private phase: 'hint' | 'stat' | 'rest' = 'hint';
+  private buf: Buffer | undefined;
+  private got = 0;
+  private requested = 0;
+  private lastRes = 0;
+  private statSize = -1;
+  private statBuf: Buffer | undefined;
+  private readonly tuning: ChainTuning;
+
+  constructor(path: string, tuning: ChainTuning, operation = 'batchRead') {
+    super(path, operation);
+    this.tuning = tuning;
+  }
+
+  usesSlot(): boolean {
+    return this.phase !== 'stat';
+  }
+  sqeCount(): number {
+    return this.phase === 'stat' ? 1 : 3;
+  }
+  inlineBytes(): number {
+    if (this.phase === 'hint') return this.tuning.sizeHint;
+    if (this.phase === 'stat') return 0;
+    const n = this.nextLength();
+    return n > this.tuning.inlineLimit ? 0 : n;
+  }
+
+  private nextLength(): number {
+    return this.buf ? this.buf.length - this.got : this.tuning.sizeHint;
+  }
+
+  protected prepChain(ring: Ring, slot: number, id: number, scratch: ScratchOf): void {
+    if (this.phase === 'stat') {
+      this.statBuf ??= Buffer.allocUnsafeSlow(STATX_BUF_SIZE);
+      // STATX: fd = dirfd, addr = path, len = mask, off (addr2) = struct statx *, op flags = AT_* flags
+      ring.prep(OP.STATX, AT_FDCWD, addressOf(this.pathBuf), STATX_TYPE | STATX_SIZE, addressOf(this.statBuf), 0, id, STEP.STATX);
+      return;
+    }
+    this.prepOpen(ring, slot, id, O_RDONLY);
+    if (this.phase === 'hint') {
+      const s = scratch(slot);
+      this.requested = this.tuning.sizeHint;
+      ring.prep(OP.READ, slot, addressOf(s), this.requested, 0, 0, id, STEP.RW, SQE.FIXED_FILE | SQE.IO_HARDLINK);
+    } else {
+      const b = this.buf!;
+      this.requested = b.length - this.got;
+      const async = this.requested > this.tuning.inlineLimit ? SQE.ASYNC : 0;
+      ring.prep(OP.READ, slot, addressOf(b) + this.got, this.requested, this.got, 0, id, STEP.RW, SQE.FIXED_FILE | SQE.IO_HARDLINK | async);
+    }
+    this.prepClose(ring, slot, id);
+  }
+
+  protected onStep(step: number, res: number, slot: number, scratch: ScratchOf): void {
+    if (step === STEP.STATX) {
+      if (res < 0) return this.recordErrno(res, 'statx');
+      const sb = this.statBuf!;
+      if ((sb.readUInt16LE(28) & S_IFMT) === S_IFDIR) return this.recordErrno(-EISDIR, 'read');
+      this.statSize = Number(sb.readBigUInt64LE(40));
+      return;
+    }
+    if (step === STEP.OPEN) return this.recordErrno(res, 'open');
+    if (step === STEP.CLOSE) return; // a failed close of a read-only file loses nothing
+    if (res < 0) return this.recordErrno(res, 'read');
+    this.lastRes = res;
+    if (this.phase === 'hint') {
+      const s = scratch(slot);
+      if (res < this.requested) {
+        // Below the hint: the whole file (the kernel completes buffered regular-file reads up to EOF).
+        const out = Buffer.allocUnsafe(res);
+        s.copy(out, 0, 0, res);
+        this.result = out;
+      } else {
+        this.buf = Buffer.allocUnsafeSlow(res); // keep what we have; grown after STATX
+        s.copy(this.buf, 0, 0, res);
+      }
+      this.got = res;
+      return;
+    }
+    this.got += res;
+  }
+
+  protected chainDone(): boolean {
+    switch (this.phase) {
+      case 'hint':
+        if (this.result !== undefined) return true;
+        this.phase = 'stat';
+        return false;
+      case 'stat': {
+        // One extra byte tells "exactly statSize" from "grew since STATX".
+        const size = Math.max(this.statSize, this.got) + 1;
+        const b = Buffer.allocUnsafeSlow(size);
+        this.buf!.copy(b, 0, 0, this.got);
+        this.buf = b;
+        this.phase = 'rest';
+        return false;
+      }
+      case 'rest': {
+        const b = this.buf!;
+        const eof = this.lastRes === 0 || (this.lastRes < this.requested && this.got >= this.statSize);
+        if (eof) {
+          this.result = b.subarray(0, this.got);
+          return true;
+        }
+        if (this.got === b.length) {
+          // Still growing: double the buffer and keep reading.
+          const nb = Buffer.allocUnsafeSlow(b.length * 2);
+          b.copy(nb, 0, 0, this.got);
+          this.buf = nb;
+        }
+        return false;
+      }
+    }
+  }
+}
+
+/** `length` bytes at `offset` (fewer at EOF). Short reads continue until EOF or `length`. */
+export class ReadRangeTask extends FileTask<Uint8Array> {
+  private readonly buf: Buffer;
+  private got = 0;
+  private lastRes = -1;
+  private readonly offset: number;
+  private readonly tuning: ChainTuning;
+
+  constructor(path: string, offset: number, length: number, tuning: ChainTuning) {
+    super(path, 'read');
+    this.offset = offset;
+    this.buf = Buffer.allocUnsafeSlow(length);
+    this.tuning = tuning;
+  }
+  usesSlot(): boolean {
+    return true;
+  }
+  sqeCount(): number {
+    return 3;
+  }
+  inlineBytes(): number {
+    const n = this.buf.length - this.got;
+    return n > this.tuning.inlineLimit ? 0 : n;
+  }
+  protected prepChain(ring: Ring, slot: number, id: number): void {
+    const n = this.buf.length - this.got;
+    this.prepOpen(ring, slot, id, O_RDONLY);
+    const async = n > this.tuning.inlineLimit ? SQE.ASYNC : 0;
+    ring.prep(OP.READ, slot, addressOf(this.buf) + this.got, n, this.offset + this.got, 0, id, STEP.RW, SQE.FIXED_FILE | SQE.IO_HARDLINK | async);
+    this.prepClose(ring, slot, id);
+  }
+  protected onStep(step: number, res: number): void {
+    if (step === STEP.OPEN) return this.recordErrno(res, 'open');
+    if (step === STEP.RW) {
+      if (res < 0) return this.recordErrno(res, 'read');
+      this.lastRes = res;
+      this.got += res;
+    }
+  }
+  protected chainDone(): boolean {
+    if (this.lastRes === 0 || this.got >= this.buf.length) {
+      // Copy a small result out of a large request so the big buffer is not retained.
+      this.result = this.got * 2 < this.buf.length ? Buffer.from(this.buf.subarray(0, this.got)) : this.buf.subarray(0, this.got);
+      return true;
+    }
+    return false;
+  }
+}
+
+export interface WriteTaskOptions {
+  /** fsync before CLOSE. */
+  sync?: boolean;
+  /** Replace the file (O_TRUNC) — writeAll/batchWrite — or write in place at `offset` — write(). */
+  truncate: boolean;
+  offset?: number;
+  operation: string;
+}
+
+/** Writes `data` (whole file or at an offset). A short write continues from where it stopped. */
+export class WriteTask extends FileTask<number> {
+  private readonly data: Uint8Array;
+  private written = 0;
+  private first = true;
+  private stalls = 0;
+  private lastRes = 0;
+  private readonly opts: WriteTaskOptions;
+  private readonly tuning: ChainTuning;
+
+  constructor(path: string, data: Uint8Array, opts: WriteTaskOptions, tuning: ChainTuning) {
+    super(path, opts.operation);
+    this.data = data;
+    this.opts = opts;
+    this.tuning = tuning;
+  }
+  usesSlot(): boolean {
+    return true;
+  }
+  sqeCount(): number {
+    return this.opts.sync ? 4 : 3;
+  }
+  inlineBytes(): number {
+    const n = this.data.length - this.written;
+    return n > this.tuning.inlineLimit ? 0 : n;
+  }
+  protected prepChain(ring: Ring, slot: number, id: number): void {
+    const flags = O_WRONLY | (this.first ? O_CREAT | (this.opts.truncate ? O_TRUNC : 0) : 0);
+    this.prepOpen(ring, slot, id, flags);
+    const n = this.data.length - this.written;
+    const addr = n > 0 ? addressOf(this.data) + this.written : 0;
+    const async = n > this.tuning.inlineLimit ? SQE.ASYNC : 0;
+    const off = (this.opts.offset ?? 0) + this.written;
+    ring.prep(OP.WRITE, slot, addr, n, off, 0, id, STEP.RW, SQE.FIXED_FILE | SQE.IO_HARDLINK | async);
+    if (this.opts.sync) ring.prep(OP.FSYNC, slot, 0, 0, 0, 0, id, STEP.FSYNC, SQE.FIXED_FILE | SQE.IO_HARDLINK);
+    this.prepClose(ring, slot, id);
+    this.first = false;
+  }
+  protected onStep(step: number, res: number): void {
+    switch (step) {
+      case STEP.OPEN:
+        return this.recordErrno(res, 'open');
+      case STEP.RW:
+        if (res < 0) return this.recordErrno(res, 'write');
+        this.lastRes = res;
+        this.written += res;
+        return;
+      case STEP.FSYNC:
+        return this.recordErrno(res, 'fsync');
+      case STEP.CLOSE:
+        // close can report a deferred write error (e.g. on network filesystems): not ignorable for writes.
+        return this.recordErrno(res, 'close');
+    }
+  }
+  protected chainDone(): boolean {
+    if (this.written >= this.data.length) {
+      this.result = this.written;
+      return true;
+    }
+    if (this.lastRes === 0 && ++this.stalls >= MAX_STALLS) {
+      this.recordErrno(-EIO, 'write (no progress)');
+      return true;
+    }
+    return false;
+  }
+}

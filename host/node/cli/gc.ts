@@ -1,0 +1,17 @@
+/** `forge gc` (being wired up). */
+import { ForgeError } from '../errors.js';
+import type { CommandSpec } from './command.js';
+
+export const spec: CommandSpec = {
+  name: 'gc',
+  summary: '',
+  args: '',
+  description: '',
+  options: {},
+  minPositionals: 0,
+  maxPositionals: 1,
+  examples: [],
+  async run() {
+    throw new ForgeError('dependency', 'forge gc: not supported yet in this build');
+  },
+};

@@ -1,0 +1,98 @@
+/**
+ * Opening the history for a command: locate the store, open the index (and
+ * the blob store when content is needed), and resolve version selectors.
+ */
+import path from 'node:path';
+import { ForgeError } from '../errors.js';
+import type { Index, VersionRecord } from '../index-db/index.js';
+import { versionBySeq } from '../daemon/index-queries.js';
+import type { ContentStore } from '../daemon/content-store.js';
+import type { CommandContext } from './command.js';
+import { locate, requireStore, type Location } from './paths.js';
+import { UsageError } from './output.js';
+
+/** The index database inside a store directory. */
+export function indexFileOf(storeDir: string): string {
+  return path.join(storeDir, 'index.db');
+}
+
+export interface OpenedIndex extends Location {
+  index: Index;
+}
+
+/** Locates the store and opens its index; throws a ForgeError when there is none. */
+export async function openIndex(ctx: Pick<CommandContext, 'values' | 'cwd'>): Promise<OpenedIndex> {
+  const loc = locate(ctx);
+  requireStore(loc);
+  const { Index } = await import('../index-db/index.js');
+  const index = await Index.open(indexFileOf(loc.storeDir));
+  return { ...loc, index };
+}
+
+/** Parses a positive integer option or argument, or throws a usage error. */
+export function parseSeq(value: string, what: string, command: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`${what} must be a version number (the seq shown by 'forge log'), got ${JSON.stringify(value)}`, command);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${what} must be >= 1, got ${value}`, command);
+  return n;
+}
+
+/**
+ * Parses `--at`: an ISO-8601 date/time, milliseconds since the epoch, or a
+ * relative age such as `90s`, `15m`, `2h`, `3d` (that long ago).
+ */
+export function parseTime(value: string, command: string, now = Date.now()): Date {
+  const rel = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)(?:\s*ago)?$/.exec(value.trim());
+  if (rel) {
+    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[rel[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+    return new Date(now - Number(rel[1]) * unit);
+  }
+  if (/^\d{10,}$/.test(value)) return new Date(Number(value));
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) {
+    throw new UsageError(`--at must be a date/time (2026-11-27T09:30:00Z), epoch ms, or an age like 15m, 2h, 3d; got ${JSON.stringify(value)}`, command);
+  }
+  return new Date(t);
+}
+
+/** The version `seq` of `treePath`, or a ForgeError that says which versions exist. */
+export async function versionOfPath(index: Index, treePath: string, seq: number): Promise<VersionRecord> {
+  const v = await versionBySeq(index, seq);
+  if (v === undefined || v.path !== treePath) {
+    const all = await index.versions(treePath);
+    throw new ForgeError('validation', `${treePath} has no version ${seq}`, {
+      context: { file: treePath, operation: 'select version', seq },
+      suggestions: [
+        all.length > 0
+          ? `Its versions are: ${all.map((x) => x.seq).join(', ')} (see \`forge log ${treePath}\`).`
+          : `Nothing is recorded for ${treePath}; check the path (relative to the current directory) or --root.`,
+      ],
+    });
+  }
+  return v;
+}
+
+/** Throws the standard "nothing recorded" error. */
+export function noHistory(treePath: string, root: string): ForgeError {
+  return new ForgeError('validation', `no recorded versions of ${treePath}`, {
+    context: { file: treePath, operation: 'log', root },
+    suggestions: [
+      `Paths are relative to the current directory and must lie under the watched tree ${root}.`,
+      'Is `forge watch` running for this tree? Files it ignores (node_modules, .git, …) have no history.',
+    ],
+  });
+}
+
+/** Shortens a hash for display. */
+export function shortHash(h: string | null | undefined): string {
+  return h ? h.slice(0, 12) : '-';
+}
+
+/** What the read commands need from the blob store. */
+export type ContentReader = Pick<ContentStore, 'get' | 'close'>;
+
+/** Opens the blob store of `loc` (reads verify every object's SHA-256). */
+export async function openContent(loc: Location): Promise<ContentStore> {
+  const { openContentStore } = await import('../daemon/content-store.js');
+  return openContentStore(loc.storeDir);
+}

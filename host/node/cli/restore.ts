@@ -1,0 +1,151 @@
+/**
+ * `forge restore <path>`: writes a past version back, atomically (a temporary
+ * file in the same directory, fsynced, then renamed over the target), never
+ * outside the tree, and never over content that was not recorded unless --force.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import path from 'node:path';
+import { ForgeError } from '../errors.js';
+import type { VersionRecord } from '../index-db/index.js';
+import type { CommandSpec } from './command.js';
+import { formatBytes, UsageError } from './output.js';
+import { noHistory, openContent, openIndex, parseSeq, parseTime, shortHash, versionOfPath } from './open.js';
+import { assertWritableInsideTree, toTreePath } from './paths.js';
+
+/** Writes `data` to `dest` through a temporary sibling and a rename; keeps `mode` if given. */
+export function writeAtomic(dest: string, data: Uint8Array, mode?: number): void {
+  const dir = path.dirname(dest);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(dest)}.forge-restore-${randomBytes(6).toString('hex')}`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'wx', mode === undefined ? 0o644 : mode & 0o7777);
+    let off = 0;
+    while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, dest);
+  } catch (e) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  // Make the rename durable too.
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  } catch {
+    /* directories cannot be opened for fsync on every platform */
+  }
+}
+
+function sha256File(abs: string): string {
+  return createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
+}
+
+export const spec: CommandSpec = {
+  name: 'restore',
+  summary: 'Write a past version of a file back (atomically).',
+  args: '<path>',
+  description: [
+    'Writes a recorded version of <path> (default: the newest one that has content) back into the tree, or to --to <dest>.',
+    'The write is atomic: a temporary file next to the target is fsynced and renamed over it.',
+    'Refused: paths outside the watched tree (.., absolute paths elsewhere, symlinks leading out), and overwriting a file whose current content is not the newest recorded version (it would be lost) unless --force. With --to, an existing <dest> is only replaced with --force.',
+  ].join('\n'),
+  options: {
+    version: { type: 'string', valueName: 'seq', description: "The version to restore (the seq shown by 'forge log')." },
+    at: { type: 'string', valueName: 'time', description: 'The version current at <time>: ISO-8601, epoch ms, or an age like 15m, 2h, 3d.' },
+    to: { type: 'string', valueName: 'dest', description: 'Write to <dest> instead of <path> (any location).' },
+    force: { type: 'boolean', short: 'f', description: 'Overwrite even if the current content was never recorded.' },
+  },
+  minPositionals: 1,
+  maxPositionals: 1,
+  examples: [
+    'forge restore src/index.ts                 # the newest recorded content',
+    'forge restore src/index.ts --version 42',
+    'forge restore notes.md --at 2h             # as it was two hours ago',
+    'forge restore notes.md --version 7 --to /tmp/notes-v7.md',
+  ],
+  async run(ctx) {
+    if (ctx.values['version'] !== undefined && ctx.values['at'] !== undefined) {
+      throw new UsageError('give either --version or --at, not both', 'restore');
+    }
+    const opened = await openIndex(ctx);
+    const { root, index } = opened;
+    try {
+      const treePath = toTreePath(root, ctx.cwd, ctx.positionals[0]!);
+      const toOpt = ctx.values['to'];
+      // The target must stay inside the real tree (checked before touching anything).
+      const dest = typeof toOpt === 'string' ? path.resolve(ctx.cwd, toOpt) : assertWritableInsideTree(root, treePath);
+      const history = await index.versions(treePath);
+      if (history.length === 0) throw noHistory(treePath, root);
+      let chosen: VersionRecord | undefined;
+      const vOpt = ctx.values['version'];
+      const atOpt = ctx.values['at'];
+      if (typeof vOpt === 'string') chosen = await versionOfPath(index, treePath, parseSeq(vOpt, '--version', 'restore'));
+      else if (typeof atOpt === 'string') {
+        const at = parseTime(atOpt, 'restore');
+        chosen = await index.versionAt(treePath, at);
+        if (!chosen) {
+          throw new ForgeError('validation', `${treePath} had no recorded version at ${at.toISOString()}`, {
+            context: { file: treePath, operation: 'restore', at: at.toISOString() },
+            suggestions: [`Its first version was recorded at ${new Date(history[0]!.timeMs).toISOString()}; see \`forge log ${treePath}\`.`],
+          });
+        }
+      } else chosen = [...history].reverse().find((v) => v.hash !== null);
+      if (!chosen || chosen.hash === null) {
+        throw new ForgeError('validation', `version ${chosen?.seq ?? '?'} of ${treePath} is a removal; it has no content to restore`, {
+          context: { file: treePath, operation: 'restore' },
+          suggestions: [`Pick a version with content from \`forge log ${treePath}\`.`],
+        });
+      }
+      const force = ctx.values['force'] === true;
+      if (!force) {
+        let exists = false;
+        try {
+          exists = fs.lstatSync(dest).isFile();
+        } catch {
+          exists = false;
+        }
+        if (exists) {
+          if (typeof toOpt === 'string') {
+            throw new ForgeError('validation', `${dest} exists; refusing to overwrite it`, {
+              context: { file: dest, operation: 'restore' },
+              suggestions: ['Choose another --to destination, or add --force to replace it.'],
+            });
+          }
+          const latest = history[history.length - 1]!;
+          const current = sha256File(dest);
+          if (latest.hash !== current) {
+            throw new ForgeError('validation', `${treePath} has changes that are not recorded yet (its content is not the newest version ${latest.seq}); refusing to overwrite them`, {
+              context: { file: treePath, operation: 'restore', currentHash: current, latestHash: latest.hash },
+              suggestions: [
+                'Wait for `forge watch` to record the change (then it can be restored later too), or',
+                `save the current file elsewhere first, or use --to <dest>, or add --force to overwrite it.`,
+              ],
+            });
+          }
+        }
+      }
+      const content = await openContent(opened);
+      try {
+        const data = await content.get(chosen.hash);
+        writeAtomic(dest, data, chosen.mode ?? undefined);
+        ctx.stdout.write(
+          `restored ${treePath} version ${chosen.seq} (${formatBytes(data.length)}, ${shortHash(chosen.hash)}) to ${path.relative(ctx.cwd, dest) || dest}\n`,
+        );
+      } finally {
+        await content.close();
+      }
+      return 0;
+    } finally {
+      await index.close();
+    }
+  },
+};

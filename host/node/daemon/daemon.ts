@@ -1,0 +1,157 @@
+/**
+ * `forge watch`: the daemon. Wiring, in order:
+ *
+ * 1. logger, metrics, shutdown coordinator (SIGTERM/SIGINT → graceful stop, exit 0);
+ * 2. platform I/O, blob store, index (each registered for shutdown);
+ * 3. the watcher is started first, so nothing changed during the scan is lost;
+ * 4. reconcile: the initial scan (first start) or the catch-up (restart), with progress;
+ * 5. the "ready" line on stdout; then each coalesced batch of changes is recorded.
+ */
+import path from 'node:path';
+import type { ForgeConfig } from '../config/schema.js';
+import { Index } from '../index-db/index.js';
+import { createLogger, type ForgeLogger } from '../logging.js';
+import { Metrics } from '../metrics.js';
+import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
+import { Shutdown } from '../shutdown.js';
+import { Progress } from '../cli/progress.js';
+import { formatBytes, formatDuration, reportError } from '../cli/output.js';
+import { indexFileOf } from '../cli/open.js';
+import { openContentStore } from './content-store.js';
+import { HistoryRecorder } from './history.js';
+import { openPlatformIO } from './platform.js';
+import { reconcile, type ReconcileResult } from './reconcile.js';
+import { daemonIgnore, type WalkOptions } from './scan.js';
+
+export interface DaemonOptions {
+  config: ForgeConfig;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** Run the scan, print the summary and exit instead of watching (used by `--once`). */
+  once?: boolean;
+  debug?: boolean;
+}
+
+/** The line tests and scripts wait for. */
+export const READY_PREFIX = 'forge: ready';
+
+function summaryLine(r: ReconcileResult): string {
+  const t = r.tally;
+  const what = r.firstScan ? 'initial scan' : 'catch-up';
+  return (
+    `forge: ${what}: ${r.walk.files} files (${formatBytes(r.walk.totalBytes)}) in ${r.walk.directories} directories, ` +
+    `${formatDuration(r.durationMs)}: ${t.recorded - t.removed} recorded, ${r.plan.unchanged + t.unchanged} unchanged, ${t.removed} removed` +
+    (t.failed > 0 ? `, ${t.failed} unreadable` : '') +
+    (r.walk.skipped > 0 ? `, ${r.walk.skipped} skipped (not regular files)` : '')
+  );
+}
+
+/**
+ * Runs the daemon until a signal stops it; resolves to the exit code (the
+ * shutdown coordinator also exits the process with it).
+ */
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  const cfg = opts.config;
+  const root = path.resolve(cfg.watchRoot);
+  const storeDir = path.resolve(cfg.storeDir);
+  const metrics = new Metrics();
+  const log: ForgeLogger = createLogger({
+    level: cfg.logLevel,
+    ...(cfg.logFile !== undefined ? { file: cfg.logFile } : {}),
+    rotateBytes: cfg.logRotateBytes,
+    maxFiles: cfg.logMaxFiles,
+    slowOperationMs: cfg.slowOperationMs,
+    metrics,
+    bindings: { component: 'daemon' },
+  });
+  // A startup failure exits with the failure's own code (78 for configuration) after cleanup.
+  let exitOverride: number | undefined;
+  const shutdown = new Shutdown({
+    timeoutMs: cfg.shutdownTimeoutMs,
+    logger: log,
+    exit: (code) => process.exit(exitOverride ?? code),
+  }).install();
+  try {
+    const { io, rejected } = await openPlatformIO({ backend: cfg.ioBackend, maxFileHandles: cfg.maxFileHandles });
+    shutdown.register({ name: 'platform-io', phase: 'resources', stop: () => io.close(), emergency: () => io.close() });
+    log.info({ backend: io.backend, rejected }, `I/O backend: ${io.backend}`);
+    const store = await openContentStore(storeDir, io);
+    shutdown.register({ name: 'store', phase: 'resources', stop: () => store.close() });
+    const index = await Index.open(indexFileOf(storeDir), { poolSize: cfg.poolSize });
+    shutdown.register({ name: 'index', phase: 'resources', stop: () => index.close(), emergency: () => index.close() });
+
+    let server: MetricsServer | undefined;
+    if (cfg.metricsEnabled) {
+      server = await startMetricsServer(metrics, { address: cfg.metricsAddress, allowRemote: cfg.metricsAllowRemote });
+      shutdown.register({ name: 'metrics-server', phase: 'intake', stop: () => server!.close() });
+    }
+
+    const walk: WalkOptions = { ignore: cfg.ignore, storeDir };
+    const ignored = daemonIgnore(root, walk);
+    const storeRel = path.relative(root, storeDir).split(path.sep).join('/');
+    const watchIgnore = [...cfg.ignore, ...(storeRel && !storeRel.startsWith('..') && !path.isAbsolute(storeRel) ? [storeRel] : [])];
+    const recorder = new HistoryRecorder(root, io, store, index, log, { walk, shouldStop: () => shutdown.stopping });
+
+    // Watch first: anything that changes while the scan runs is queued, not lost.
+    const watcher = io.watch(root, { debounceMs: cfg.debounceMs, ignore: watchIgnore, signal: shutdown.signal });
+    shutdown.register({ name: 'watcher', phase: 'intake', stop: () => watcher.close() });
+    await watcher.ready;
+    const ws = watcher.stats();
+    metrics.setFilesWatched(ws.filesWatched);
+    if (ws.partial) log.warn({ ...ws }, `watching only part of the tree: ${ws.degradedReason ?? 'see forge doctor'}`);
+
+    const runReconcile = async (label: string): Promise<ReconcileResult> => {
+      const progress = new Progress({
+        label,
+        stream: opts.stderr,
+        log: (line) => log.info({ progress: label }, line),
+      });
+      const r = await reconcile(root, index, recorder, walk, {
+        onPlan: (files, bytes) => progress.setTotals(files, bytes),
+        onProgress: (files, bytes) => progress.tick(files, bytes),
+      });
+      progress.done();
+      return r;
+    };
+
+    const first = await shutdown.track(runReconcile('scan'));
+    opts.stdout.write(summaryLine(first) + '\n');
+    log.info({ ...first.walk, ...first.plan, recorded: first.tally.recorded, durationMs: Math.round(first.durationMs) }, 'scan complete');
+    await index.setState('daemon', { root, lastScanMs: Date.now(), pid: process.pid, backend: io.backend });
+    if (opts.once) return await shutdown.shutdown('--once');
+
+    opts.stdout.write(
+      `${READY_PREFIX}: watching ${root} (store ${storeDir}, backend ${io.backend}, ${ws.directoriesWatched} directories` +
+        (server ? `, metrics ${server.url}/metrics` : '') +
+        ')\n',
+    );
+    log.info({ root, storeDir, backend: io.backend, metrics: server?.url }, 'ready');
+
+    const consume = async (): Promise<void> => {
+      for await (const batch of watcher) {
+        if (shutdown.stopping) break;
+        await shutdown.track(
+          (async () => {
+            const t0 = performance.now();
+            const { tally, overflow } = await recorder.applyChanges(batch, ignored);
+            if (overflow) {
+              log.warn({}, 'watcher overflow: rescanning the tree');
+              const r = await runReconcile('rescan');
+              log.info({ recorded: r.tally.recorded, removed: r.tally.removed }, 'rescan complete');
+            } else if (tally.recorded > 0) {
+              log.debug({ changes: batch.length, recorded: tally.recorded, ms: performance.now() - t0 }, 'batch recorded');
+            }
+            metrics.setFilesWatched(watcher.stats().filesWatched);
+          })(),
+        );
+      }
+    };
+    void shutdown.supervise('watcher', consume());
+    return await shutdown.done;
+  } catch (e) {
+    // Startup failed: say why in plain words, release what was opened, exit 1 (78 for configuration).
+    exitOverride = reportError(e, { stderr: opts.stderr }, opts.debug ?? false);
+    await shutdown.shutdown('startup failed', { error: e });
+    return exitOverride;
+  }
+}

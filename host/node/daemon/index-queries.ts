@@ -1,0 +1,98 @@
+/**
+ * Queries the daemon needs that the Index does not offer, written on top of
+ * its connection pool (read-only SQL against the documented schema).
+ */
+import type { Index, VersionRecord, VersionKind } from '../index-db/index.js';
+
+interface Row {
+  seq: number;
+  path: string;
+  time_ms: number;
+  kind: VersionKind;
+  hash: string | null;
+  size: number | null;
+  mode: number | null;
+  mtime_ms: number | null;
+  ino: string | null;
+  old_path: string | null;
+  live: number;
+}
+
+function toRecord(r: Row): VersionRecord {
+  return {
+    seq: r.seq,
+    path: r.path,
+    timeMs: r.time_ms,
+    kind: r.kind,
+    hash: r.hash,
+    size: r.size,
+    mode: r.mode,
+    mtimeMs: r.mtime_ms,
+    ino: r.ino,
+    oldPath: r.old_path,
+  };
+}
+
+const COLUMNS = 'v.seq, f.path, v.time_ms, v.kind, v.hash, v.size, v.mode, v.mtime_ms, v.ino, v.old_path, f.live';
+const CHUNK = 500; // stays well under SQLite's bound-parameter limit
+
+/** The newest version of each of `paths` that has one (removed ones included), by path. */
+export async function latestMany(index: Index, paths: readonly string[]): Promise<Map<string, VersionRecord>> {
+  const out = new Map<string, VersionRecord>();
+  if (paths.length === 0) return out;
+  await index.connections.with((db) => {
+    for (let i = 0; i < paths.length; i += CHUNK) {
+      const part = paths.slice(i, i + CHUNK);
+      const rows = db
+        .prepare(`SELECT ${COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.path IN (${part.map(() => '?').join(',')})`)
+        .all(...part) as Row[];
+      for (const r of rows) out.set(r.path, toRecord(r));
+    }
+  }, 'latestMany');
+  return out;
+}
+
+/** Live paths at or below directory `dir` (`/`-separated, no trailing slash). */
+export async function livePathsUnder(index: Index, dir: string): Promise<string[]> {
+  // Range scan on the UNIQUE(path) index: every path starting with `dir/`.
+  const lo = `${dir}/`;
+  const hi = `${dir}0`; // '0' is the character after '/'
+  return index.connections.with(
+    (db) =>
+      (db.prepare('SELECT path FROM files WHERE live = 1 AND path >= ? AND path < ? ORDER BY path').all(lo, hi) as Array<{ path: string }>).map(
+        (r) => r.path,
+      ),
+    'livePathsUnder',
+  );
+}
+
+/** Every recorded path (live or not), for `forge doctor`/`verify` summaries. */
+export async function countPaths(index: Index): Promise<{ live: number; all: number }> {
+  return index.connections.with((db) => {
+    const r = db.prepare('SELECT count(*) AS all_n, coalesce(sum(live), 0) AS live_n FROM files').get() as { all_n: number; live_n: number };
+    return { live: r.live_n, all: r.all_n };
+  }, 'countPaths');
+}
+
+/** Every distinct content hash of every version, with the paths/seqs that use it (for verify). */
+export async function versionHashes(index: Index): Promise<Map<string, Array<{ path: string; seq: number }>>> {
+  return index.connections.with((db) => {
+    const out = new Map<string, Array<{ path: string; seq: number }>>();
+    for (const r of db
+      .prepare('SELECT v.hash, v.seq, f.path FROM versions v JOIN files f ON f.id = v.file_id WHERE v.hash IS NOT NULL')
+      .iterate() as Iterable<{ hash: string; seq: number; path: string }>) {
+      let list = out.get(r.hash);
+      if (!list) out.set(r.hash, (list = []));
+      list.push({ path: r.path, seq: r.seq });
+    }
+    return out;
+  }, 'versionHashes');
+}
+
+/** The version with global sequence number `seq`, whatever its path. */
+export async function versionBySeq(index: Index, seq: number): Promise<VersionRecord | undefined> {
+  return index.connections.with((db) => {
+    const r = db.prepare(`SELECT ${COLUMNS} FROM versions v JOIN files f ON f.id = v.file_id WHERE v.seq = ?`).get(seq) as Row | undefined;
+    return r && toRecord(r);
+  }, 'versionBySeq');
+}

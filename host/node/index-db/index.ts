@@ -1,0 +1,422 @@
+/**
+ * The history index: which content each watched path had, and when. SQLite
+ * (better-sqlite3@12) in WAL mode behind a bounded connection pool. The store
+ * holds the bytes; this records versions and the blobs they refer to.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ForgeError } from '../errors.js';
+import { migrate } from './migrations.js';
+import { ConnectionPool, type PoolLogger, type SqliteDatabase } from './pool.js';
+
+export type VersionKind = 'created' | 'modified' | 'removed' | 'renamed';
+const KINDS: ReadonlySet<string> = new Set(['created', 'modified', 'removed', 'renamed']);
+
+/** One recorded version of a path. */
+export interface VersionRecord {
+  /** Global sequence number: increases with every version of every path. */
+  seq: number;
+  path: string;
+  /** When it was recorded (ms since the epoch). */
+  timeMs: number;
+  kind: VersionKind;
+  /** SHA-256 of the whole content (what `sha256sum` prints); null for 'removed'. */
+  hash: string | null;
+  size: number | null;
+  mode: number | null;
+  mtimeMs: number | null;
+  /** Inode number as a decimal string (may exceed 2^53). */
+  ino: string | null;
+  /** For 'renamed': the path it had before. */
+  oldPath: string | null;
+}
+
+/** Input of {@link Index.addVersion}. */
+export interface AddVersionInput {
+  path: string;
+  kind: VersionKind;
+  /** Required unless kind is 'removed'. */
+  hash?: string;
+  size?: number;
+  mode?: number;
+  mtimeMs?: number;
+  ino?: number | bigint | string;
+  oldPath?: string;
+  /** Defaults to now. */
+  timeMs?: number;
+  /** Bytes the content added to the store when put (from BlobStore.put/putFile). */
+  storedSize?: number;
+  /** Manifest object hash for chunked content. */
+  manifest?: string;
+  chunks?: number;
+}
+
+/** A blob the index refers to. */
+export interface BlobRecord {
+  hash: string;
+  size: number;
+  storedSize: number;
+  refs: number;
+  manifest: string | null;
+  chunks: number;
+}
+
+export interface IndexStats {
+  /** Live files (latest version not 'removed'). */
+  files: number;
+  versions: number;
+  blobs: number;
+  /** Sum of the sizes of every version. */
+  logicalBytes: number;
+  /** Sum of the stored sizes of every referenced blob. */
+  storedBytes: number;
+}
+
+export interface PruneOptions {
+  /** Keep at least the `keep` newest versions of each path. */
+  keep?: number;
+  /** Keep every version younger than `keepDays` days. */
+  keepDays?: number;
+  /** "Now" for keepDays (default Date.now()). */
+  nowMs?: number;
+}
+
+export interface PruneResult {
+  versionsRemoved: number;
+  /** Blob hashes no version refers to any more (run BlobStore.gc to reclaim them). */
+  blobsReleased: string[];
+}
+
+export interface IndexOptions {
+  /** Connection pool size (default 4). */
+  poolSize?: number;
+  /** How long a caller waits for a pooled connection (default 10,000 ms). */
+  acquireTimeoutMs?: number;
+  logger?: PoolLogger;
+}
+
+interface VersionRow {
+  seq: number;
+  path: string;
+  time_ms: number;
+  kind: VersionKind;
+  hash: string | null;
+  size: number | null;
+  mode: number | null;
+  mtime_ms: number | null;
+  ino: string | null;
+  old_path: string | null;
+}
+
+const VERSION_COLUMNS = 'v.seq, f.path, v.time_ms, v.kind, v.hash, v.size, v.mode, v.mtime_ms, v.ino, v.old_path';
+
+function toRecord(r: VersionRow): VersionRecord {
+  return {
+    seq: r.seq,
+    path: r.path,
+    timeMs: r.time_ms,
+    kind: r.kind,
+    hash: r.hash,
+    size: r.size,
+    mode: r.mode,
+    mtimeMs: r.mtime_ms,
+    ino: r.ino,
+    oldPath: r.old_path,
+  };
+}
+
+function setupConnection(db: SqliteDatabase): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL'); // WAL + NORMAL: committed data survives a process crash
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+}
+
+function invalid(message: string, field: string): ForgeError {
+  return new ForgeError('validation', message, {
+    context: { operation: 'index', field },
+    suggestions: ['See docs/readme/store.md for the Index API.'],
+  });
+}
+
+function checkInput(v: AddVersionInput): void {
+  if (typeof v.path !== 'string' || v.path.length === 0) throw invalid('addVersion: path must be a non-empty string', 'path');
+  if (!KINDS.has(v.kind)) throw invalid(`addVersion: unknown kind ${JSON.stringify(v.kind)}`, 'kind');
+  if (v.kind !== 'removed') {
+    if (typeof v.hash !== 'string' || !/^[0-9a-f]{64}$/.test(v.hash)) {
+      throw invalid(`addVersion: ${v.kind} version of ${v.path} needs a 64-hex SHA-256 hash`, 'hash');
+    }
+    if (!Number.isSafeInteger(v.size) || (v.size as number) < 0) {
+      throw invalid(`addVersion: ${v.kind} version of ${v.path} needs a size >= 0`, 'size');
+    }
+  }
+  if (v.kind === 'renamed' && (typeof v.oldPath !== 'string' || v.oldPath.length === 0)) {
+    throw invalid('addVersion: a renamed version needs oldPath', 'oldPath');
+  }
+}
+
+/**
+ * The version history index.
+ *
+ * @example
+ * ```ts
+ * const index = await Index.open('/srv/forge/index.db');
+ * const { hash, size } = await store.putFile('/srv/project/a.txt');
+ * const seq = await index.addVersion({ path: 'a.txt', kind: 'created', hash, size, mode: 0o644 });
+ * console.log(await index.latest('a.txt'));
+ * await index.close();
+ * ```
+ */
+export class Index {
+  private closed = false;
+
+  private constructor(
+    readonly file: string,
+    private readonly pool: ConnectionPool,
+  ) {}
+
+  /** Opens (creating and migrating if needed) the index database at `file`. */
+  static async open(file: string, options: IndexOptions = {}): Promise<Index> {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const pool = new ConnectionPool(file, {
+      size: options.poolSize ?? 4,
+      acquireTimeoutMs: options.acquireTimeoutMs ?? 10_000,
+      setup: setupConnection,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    await pool.with((db) => migrate(db, file), 'migrate');
+    return new Index(file, pool);
+  }
+
+  /** The pool, for callers that need raw SQL (read-only use recommended). */
+  get connections(): ConnectionPool {
+    return this.pool;
+  }
+
+  /** Records a version; returns its seq. A 'renamed' version also records 'removed' for oldPath. */
+  async addVersion(v: AddVersionInput): Promise<number> {
+    const [seq] = await this.addVersions([v]);
+    return seq!;
+  }
+
+  /** Records several versions in one transaction; returns their seqs in order. */
+  async addVersions(list: readonly AddVersionInput[]): Promise<number[]> {
+    for (const v of list) checkInput(v);
+    return this.pool.with((db) => db.transaction(() => list.map((v) => insertVersion(db, v))).immediate(), 'addVersions');
+  }
+
+  /** The newest version of `path`, or undefined. */
+  async latest(path: string): Promise<VersionRecord | undefined> {
+    return this.pool.with((db) => {
+      const r = db
+        .prepare(`SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.path = ?`)
+        .get(path) as VersionRow | undefined;
+      return r && toRecord(r);
+    }, 'latest');
+  }
+
+  /** Every version of `path`, oldest first. */
+  async versions(path: string): Promise<VersionRecord[]> {
+    return this.pool.with((db) => {
+      const rows = db
+        .prepare(`SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.file_id = f.id WHERE f.path = ? ORDER BY v.seq`)
+        .all(path) as VersionRow[];
+      return rows.map(toRecord);
+    }, 'versions');
+  }
+
+  /**
+   * The version of `path` current at `at`: a number is a seq (newest version
+   * with seq <= at), a Date a time (newest version recorded at or before it).
+   */
+  async versionAt(path: string, at: number | Date): Promise<VersionRecord | undefined> {
+    const bySeq = typeof at === 'number';
+    const value = bySeq ? at : at.getTime();
+    if (!Number.isFinite(value)) throw invalid('versionAt: seq or time must be finite', 'at');
+    return this.pool.with((db) => {
+      const r = db
+        .prepare(
+          `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.file_id = f.id
+           WHERE f.path = ? AND ${bySeq ? 'v.seq' : 'v.time_ms'} <= ? ORDER BY v.seq DESC LIMIT 1`,
+        )
+        .get(path, value) as VersionRow | undefined;
+      return r && toRecord(r);
+    }, 'versionAt');
+  }
+
+  /** Live files (newest version not 'removed') with their newest version, by path. */
+  async files(): Promise<VersionRecord[]> {
+    return this.pool.with((db) => {
+      const rows = db
+        .prepare(`SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.live = 1 ORDER BY f.path`)
+        .all() as VersionRow[];
+      return rows.map(toRecord);
+    }, 'files');
+  }
+
+  /** The blob row of `hash`, if any version refers to it. */
+  async blob(hash: string): Promise<BlobRecord | undefined> {
+    return this.pool.with((db) => {
+      const r = db
+        .prepare('SELECT hash, size, stored_size AS storedSize, refs, manifest, chunks FROM blobs WHERE hash = ?')
+        .get(hash) as BlobRecord | undefined;
+      return r;
+    }, 'blob');
+  }
+
+  /**
+   * Removes old versions. A version survives if it is one of the `keep` newest
+   * of its path, or younger than `keepDays`; the newest version of every path
+   * always survives. Blobs left without versions are returned (the store's
+   * `gc({ keep: await index.referencedHashes() })` then reclaims them).
+   */
+  async prune(options: PruneOptions): Promise<PruneResult> {
+    const { keep, keepDays } = options;
+    if (keep === undefined && keepDays === undefined) throw invalid('prune: give keep and/or keepDays', 'keep');
+    if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) throw invalid('prune: keep must be an integer >= 1', 'keep');
+    if (keepDays !== undefined && !(keepDays >= 0)) throw invalid('prune: keepDays must be >= 0', 'keepDays');
+    const cutoff = keepDays === undefined ? undefined : (options.nowMs ?? Date.now()) - keepDays * 86_400_000;
+    return this.pool.with(
+      (db) =>
+        db
+          .transaction((): PruneResult => {
+            const doomed = db
+              .prepare(
+                `SELECT seq, hash FROM (
+                   SELECT v.seq, v.hash, v.time_ms,
+                          ROW_NUMBER() OVER (PARTITION BY v.file_id ORDER BY v.seq DESC) AS rn
+                   FROM versions v)
+                 WHERE rn > 1
+                   AND (@keep IS NULL OR rn > @keep)
+                   AND (@cutoff IS NULL OR time_ms < @cutoff)`,
+              )
+              .all({ keep: keep ?? null, cutoff: cutoff ?? null }) as Array<{ seq: number; hash: string | null }>;
+            const del = db.prepare('DELETE FROM versions WHERE seq = ?');
+            const unref = db.prepare('UPDATE blobs SET refs = refs - 1 WHERE hash = ?');
+            const touched = new Set<string>();
+            for (const d of doomed) {
+              del.run(d.seq);
+              if (d.hash !== null) {
+                unref.run(d.hash);
+                touched.add(d.hash);
+              }
+            }
+            const released: string[] = [];
+            const check = db.prepare('SELECT refs FROM blobs WHERE hash = ?');
+            const drop = db.prepare('DELETE FROM blobs WHERE hash = ?');
+            for (const h of touched) {
+              const r = check.get(h) as { refs: number } | undefined;
+              if (r !== undefined && r.refs <= 0) {
+                drop.run(h);
+                released.push(h);
+              }
+            }
+            return { versionsRemoved: doomed.length, blobsReleased: released.sort() };
+          })
+          .immediate(),
+      'prune',
+    );
+  }
+
+  /** Every content hash some version refers to, plus the manifests of chunked ones. */
+  async referencedHashes(): Promise<Set<string>> {
+    return this.pool.with((db) => {
+      const out = new Set<string>();
+      for (const r of db.prepare('SELECT hash, manifest FROM blobs WHERE refs > 0').iterate() as Iterable<{
+        hash: string;
+        manifest: string | null;
+      }>) {
+        out.add(r.hash);
+        if (r.manifest !== null) out.add(r.manifest);
+      }
+      return out;
+    }, 'referencedHashes');
+  }
+
+  async stats(): Promise<IndexStats> {
+    return this.pool.with((db) => {
+      const files = (db.prepare('SELECT count(*) AS n FROM files WHERE live = 1').get() as { n: number }).n;
+      const v = db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM versions').get() as {
+        n: number;
+        bytes: number;
+      };
+      const b = db.prepare('SELECT count(*) AS n, coalesce(sum(stored_size), 0) AS bytes FROM blobs WHERE refs > 0').get() as {
+        n: number;
+        bytes: number;
+      };
+      return { files, versions: v.n, blobs: b.n, logicalBytes: v.bytes, storedBytes: b.bytes };
+    }, 'stats');
+  }
+
+  /** A daemon state value (JSON-decoded), or undefined. */
+  async getState<T = unknown>(key: string): Promise<T | undefined> {
+    return this.pool.with((db) => {
+      const r = db.prepare('SELECT value FROM state WHERE key = ?').get(key) as { value: string } | undefined;
+      return r === undefined ? undefined : (JSON.parse(r.value) as T);
+    }, 'getState');
+  }
+
+  /** Stores a JSON-serialisable daemon state value; `undefined` deletes the key. */
+  async setState(key: string, value: unknown): Promise<void> {
+    await this.pool.with((db) => {
+      if (value === undefined) db.prepare('DELETE FROM state WHERE key = ?').run(key);
+      else
+        db.prepare('INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
+          key,
+          JSON.stringify(value),
+        );
+    }, 'setState');
+  }
+
+  /** Closes every connection (checkpointing the WAL). Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+  }
+}
+
+function fileId(db: SqliteDatabase, path: string): number {
+  const r = db.prepare('INSERT INTO files(path) VALUES (?) ON CONFLICT(path) DO UPDATE SET path = path RETURNING id').get(path) as {
+    id: number;
+  };
+  return r.id;
+}
+
+function insertRow(db: SqliteDatabase, v: AddVersionInput, path: string, kind: VersionKind, oldPath: string | null): number {
+  const id = fileId(db, path);
+  const removed = kind === 'removed';
+  const r = db
+    .prepare(
+      `INSERT INTO versions(file_id, time_ms, kind, hash, size, mode, mtime_ms, ino, old_path)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    )
+    .get(
+      id,
+      v.timeMs ?? Date.now(),
+      kind,
+      removed ? null : v.hash!,
+      removed ? null : v.size!,
+      removed ? null : (v.mode ?? null),
+      removed ? null : (v.mtimeMs ?? null),
+      removed || v.ino === undefined ? null : String(v.ino),
+      oldPath,
+    ) as { seq: number };
+  db.prepare('UPDATE files SET latest_seq = ?, live = ? WHERE id = ?').run(r.seq, removed ? 0 : 1, id);
+  return r.seq;
+}
+
+function insertVersion(db: SqliteDatabase, v: AddVersionInput): number {
+  if (v.kind === 'renamed') {
+    const old = db.prepare('SELECT live FROM files WHERE path = ?').get(v.oldPath!) as { live: number } | undefined;
+    if (old !== undefined && old.live === 1) insertRow(db, { ...v, kind: 'removed' }, v.oldPath!, 'removed', null);
+  }
+  const seq = insertRow(db, v, v.path, v.kind, v.kind === 'renamed' ? v.oldPath! : null);
+  if (v.kind !== 'removed') {
+    db.prepare(
+      `INSERT INTO blobs(hash, size, stored_size, refs, manifest, chunks) VALUES (?, ?, ?, 1, ?, ?)
+       ON CONFLICT(hash) DO UPDATE SET refs = refs + 1, manifest = coalesce(blobs.manifest, excluded.manifest)`,
+    ).run(v.hash!, v.size!, v.storedSize ?? 0, v.manifest ?? null, v.chunks ?? 1);
+  }
+  return seq;
+}

@@ -1,0 +1,567 @@
+/**
+ * BlobStore: a content-addressed, verified, crash-safe store of byte strings.
+ * Layout and formats: see object-path.ts, chunking.ts and docs/readme/store.md.
+ */
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { ForgeError, toForgeError } from '../errors.js';
+import type { PlatformIO } from '../platform-io.js';
+import type { ResourceManager } from '../resources.js';
+import { checkCdcParams, decodeManifest, DEFAULT_CDC, encodeManifest, splitAt, type Manifest } from './chunking.js';
+import { coreBindings, type CdcParams, type CoreBindings, type FrameOptions } from './core-bindings.js';
+import { FrameCodec, parseFrameHeader } from './frame-codec.js';
+import { collectGarbage, type GcOptions, type GcReport } from './gc.js';
+import { createHasher, type Hasher, type HasherName } from './hasher.js';
+import { KeyedLocks } from './keyed-locks.js';
+import {
+  assertHash,
+  FORMAT_FILE,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  MANIFESTS_DIR,
+  OBJECTS_DIR,
+  manifestRefPath,
+  objectPath,
+  tmpDir,
+} from './object-path.js';
+import { decodeObject, notFoundError, readObjectSync, type ReadContext } from './read.js';
+import { verifyStore, type VerifyOptions, type VerifyReport } from './verify.js';
+import { fsyncDir, ObjectWriter, tmpName, writeFileDurably, type ExistingState, type PendingObject, type WriteOutcome } from './write.js';
+
+export interface BlobStoreOptions {
+  /** SHA-256 implementation: 'node-crypto' (default, fastest here) or 'core' (the WebAssembly reference). */
+  hasher?: HasherName;
+  /** Content larger than this is cut into FastCDC chunks (default 1 MiB). */
+  chunkThreshold?: number;
+  /** FastCDC sizes (default min 16 KiB, avg 64 KiB, max 256 KiB). */
+  cdc?: Partial<CdcParams>;
+  /** Content larger than this is compressed on worker threads (default 100,000 bytes). */
+  parallelCompressThreshold?: number;
+  /** Compression worker threads (default min(4, cores); 0 = compress on the calling thread). */
+  workers?: number;
+  /** LZ4 frame options (default 64 KiB independent blocks, content size and checksum). */
+  frame?: Partial<FrameOptions>;
+  /** fsync objects and directories before a put resolves (default true). */
+  sync?: boolean;
+  /** Objects this large or larger are read through mmap on Linux (default 1 MiB). */
+  mmapThreshold?: number;
+  /** Largest content one object may decode to (default 1 GiB). */
+  maxObjectSize?: number;
+  /** O_DIRECT writes of large objects: not supported yet (throws). */
+  oDirect?: boolean;
+  /** Batch I/O for putMany/getMany/putFile (default: none, node:fs). */
+  io?: PlatformIO;
+  /** Handle budget: batch operations take one handle per file in flight. */
+  resources?: ResourceManager;
+}
+
+/** What a put stored. */
+export interface PutResult {
+  /** SHA-256 of the whole content (what `sha256sum` prints). */
+  hash: string;
+  size: number;
+  /** 1 for a single object, else the number of chunks. */
+  chunks: number;
+  /** The manifest object of chunked content. */
+  manifest?: string;
+  /** Bytes this put added to the store (0 when everything was there already). */
+  storedBytes: number;
+}
+
+export type PutManyItem = Uint8Array | { data: Uint8Array } | { path: string };
+export type PutManyResult = ({ ok: true } & PutResult) | { ok: false; error: ForgeError };
+export type GetManyResult = { ok: true; data: Uint8Array } | { ok: false; error: ForgeError };
+
+export interface GetOptions {
+  /** Check the SHA-256 (default true). */
+  verify?: boolean;
+}
+
+export interface BlobStat {
+  hash: string;
+  /** Content size in bytes. */
+  size: number;
+  /** Bytes on disk (for chunked content: manifest plus every chunk). */
+  storedSize: number;
+  chunked: boolean;
+  chunks: number;
+  manifest?: string;
+  path: string;
+}
+
+const enc = new TextEncoder();
+
+function storeError(message: string, field: string, suggestion: string): ForgeError {
+  return new ForgeError('configuration', message, { context: { operation: 'open store', field }, suggestions: [suggestion] });
+}
+
+/**
+ * A verified content-addressed store.
+ *
+ * @example
+ * ```ts
+ * import { BlobStore } from 'forge-io';
+ * const store = await BlobStore.open('/srv/forge/store');
+ * const hash = await store.put(new TextEncoder().encode('hello'));
+ * const bytes = await store.get(hash); // verified against its SHA-256
+ * await store.close();
+ * ```
+ */
+export class BlobStore {
+  private readonly locks = new KeyedLocks();
+  private readonly writer: ObjectWriter;
+  private readonly readCtx: ReadContext;
+  private readonly cdc: CdcParams;
+  private gcTouched: Set<string> | undefined;
+  private gcRunning: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    readonly root: string,
+    readonly hasher: Hasher,
+    private readonly core: CoreBindings,
+    private readonly codec: FrameCodec,
+    private readonly options: Required<Pick<BlobStoreOptions, 'chunkThreshold' | 'sync' | 'mmapThreshold'>> & BlobStoreOptions,
+  ) {
+    this.cdc = checkCdcParams({ ...DEFAULT_CDC, ...options.cdc });
+    this.readCtx = { root, codec, hasher, mmapThreshold: options.mmapThreshold };
+    this.writer = new ObjectWriter({
+      root,
+      locks: this.locks,
+      sync: options.sync,
+      ...(options.io ? { io: options.io } : {}),
+      checkExisting: (hash) => this.checkExisting(hash),
+      compress: (contents) => this.codec.compressMany(contents),
+      touched: (hash) => this.gcTouched?.add(hash),
+    });
+  }
+
+  /** Opens (creating if needed) the store in `dir`. */
+  static async open(dir: string, options: BlobStoreOptions = {}): Promise<BlobStore> {
+    if (options.oDirect) {
+      throw new ForgeError('dependency', 'O_DIRECT object writes are not supported yet', {
+        context: { operation: 'open store', field: 'oDirect' },
+        suggestions: ['Leave oDirect unset: objects are written through the page cache and fsynced.'],
+      });
+    }
+    const chunkThreshold = options.chunkThreshold ?? 1 << 20;
+    if (!Number.isSafeInteger(chunkThreshold) || chunkThreshold < 1024) {
+      throw storeError(`chunkThreshold must be an integer >= 1024, got ${String(chunkThreshold)}`, 'chunkThreshold', 'Use e.g. 1048576 (1 MiB, the default).');
+    }
+    try {
+      mkdirSync(tmpDir(dir), { recursive: true });
+      mkdirSync(join(dir, MANIFESTS_DIR), { recursive: true });
+    } catch (err) {
+      throw toForgeError(err, { file: dir, operation: 'open store' });
+    }
+    checkFormat(dir);
+    const hasher = await createHasher(options.hasher ?? 'node-crypto');
+    const core = coreBindings();
+    const codec = new FrameCodec(core, {
+      ...(options.frame ? { frame: options.frame } : {}),
+      ...(options.parallelCompressThreshold !== undefined ? { parallelThreshold: options.parallelCompressThreshold } : {}),
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      ...(options.maxObjectSize !== undefined ? { maxObjectSize: options.maxObjectSize } : {}),
+    });
+    return new BlobStore(dir, hasher, core, codec, {
+      ...options,
+      chunkThreshold,
+      sync: options.sync ?? true,
+      mmapThreshold: options.mmapThreshold ?? 1 << 20,
+    });
+  }
+
+  /** Stores `data`; resolves to its SHA-256 (hex) once it is durable. */
+  async put(data: Uint8Array): Promise<string> {
+    return (await this.putContent(data)).hash;
+  }
+
+  /** Stores the content of the file at `path`. */
+  async putFile(path: string): Promise<PutResult> {
+    this.open('putFile');
+    let data: Uint8Array;
+    try {
+      data = this.options.io ? await this.options.io.readAll(path) : readFileSync(path);
+    } catch (err) {
+      throw toForgeError(err, { file: path, operation: 'putFile' });
+    }
+    return this.putContent(data);
+  }
+
+  /**
+   * Stores many contents or files: files are read with one batchRead, small
+   * objects written with one batchWrite. One result per item, in order; a
+   * failed item does not fail the others.
+   */
+  async putMany(items: readonly PutManyItem[]): Promise<PutManyResult[]> {
+    this.open('putMany');
+    const results = new Array<PutManyResult>(items.length);
+    const contents = new Array<Uint8Array | undefined>(items.length);
+    const paths: string[] = [];
+    const pathSlots: number[] = [];
+    items.forEach((it, i) => {
+      if (it instanceof Uint8Array) contents[i] = it;
+      else if ('data' in it) contents[i] = it.data;
+      else {
+        paths.push(it.path);
+        pathSlots.push(i);
+      }
+    });
+    if (paths.length > 0) {
+      const read = await this.batchRead(paths);
+      read.forEach((r, k) => {
+        const slot = pathSlots[k]!;
+        if (r.ok) contents[slot] = r.data;
+        else results[slot] = { ok: false, error: r.error };
+      });
+    }
+    const small: Array<{ slot: number; obj: PendingObject }> = [];
+    for (let i = 0; i < items.length; i++) {
+      const c = contents[i];
+      if (c === undefined) continue;
+      if (c.length > this.options.chunkThreshold) {
+        try {
+          results[i] = { ok: true, ...(await this.putChunked(c)) };
+        } catch (err) {
+          results[i] = { ok: false, error: toForgeError(err, { operation: 'putMany' }) };
+        }
+      } else {
+        small.push({ slot: i, obj: { hash: this.hasher.hex(c), content: c } });
+      }
+    }
+    if (small.length > 0) {
+      const outcomes = await this.writer.writeBatch(small.map((s) => s.obj));
+      const counted = new Set<string>();
+      for (const { slot, obj } of small) {
+        const o = outcomes.get(obj.hash)!;
+        if (!o.ok) results[slot] = { ok: false, error: o.error };
+        else {
+          // A duplicate within the batch adds its bytes once.
+          const storedBytes = counted.has(obj.hash) ? 0 : o.storedBytes;
+          counted.add(obj.hash);
+          results[slot] = { ok: true, hash: obj.hash, size: obj.content.length, chunks: 1, storedBytes };
+        }
+      }
+    }
+    return results;
+  }
+
+  /** The content of `hash`, verified against it unless `{ verify: false }`. Chunked content is reassembled. */
+  async get(hash: string, options: GetOptions = {}): Promise<Uint8Array> {
+    this.open('get');
+    assertHash(hash, 'get');
+    const verify = options.verify ?? true;
+    const content = readObjectSync(this.readCtx, hash, verify);
+    if (content !== undefined) return content;
+    const manifestHash = this.manifestOf(hash);
+    if (manifestHash === undefined) throw notFoundError(this.root, hash);
+    return this.reassemble(hash, manifestHash, verify);
+  }
+
+  /** Contents of many hashes: object files are read with one batchRead. One result per hash, in order. */
+  async getMany(hashes: readonly string[], options: GetOptions = {}): Promise<GetManyResult[]> {
+    this.open('getMany');
+    const verify = options.verify ?? true;
+    for (const h of hashes) assertHash(h, 'getMany');
+    const read = await this.batchRead(hashes.map((h) => objectPath(this.root, h)));
+    return Promise.all(
+      read.map(async (r, i): Promise<GetManyResult> => {
+        const hash = hashes[i]!;
+        try {
+          if (r.ok) return { ok: true, data: decodeObject(this.readCtx, hash, objectPath(this.root, hash), r.data, verify) };
+          if (r.error.context.code !== 'ENOENT') return { ok: false, error: r.error };
+          return { ok: true, data: await this.get(hash, { verify }) };
+        } catch (err) {
+          return { ok: false, error: toForgeError(err, { operation: 'getMany', hash }) };
+        }
+      }),
+    );
+  }
+
+  /** True if `hash` is stored (as an object or as chunked content). Does not verify. */
+  async has(hash: string): Promise<boolean> {
+    this.open('has');
+    assertHash(hash, 'has');
+    return exists(objectPath(this.root, hash)) || exists(manifestRefPath(this.root, hash));
+  }
+
+  /** Size and layout of `hash`, or undefined if it is not stored. Reads only headers. */
+  async stat(hash: string): Promise<BlobStat | undefined> {
+    this.open('stat');
+    assertHash(hash, 'stat');
+    const path = objectPath(this.root, hash);
+    const head = readHead(path);
+    if (head !== undefined) {
+      const info = parseFrameHeader(head.bytes);
+      if (info?.contentSize !== undefined) {
+        return { hash, size: info.contentSize, storedSize: head.fileSize, chunked: false, chunks: 1, path };
+      }
+      const content = await this.get(hash);
+      return { hash, size: content.length, storedSize: head.fileSize, chunked: false, chunks: 1, path };
+    }
+    const manifestHash = this.manifestOf(hash);
+    if (manifestHash === undefined) return undefined;
+    const manifest = this.readManifest(manifestHash);
+    let storedSize = statSync(objectPath(this.root, manifestHash)).size;
+    for (const c of new Set(manifest.chunks.map((c) => c.hash))) {
+      const s = readHead(objectPath(this.root, c));
+      storedSize += s?.fileSize ?? 0;
+    }
+    return {
+      hash,
+      size: manifest.size,
+      storedSize,
+      chunked: true,
+      chunks: manifest.chunks.length,
+      manifest: manifestHash,
+      path: manifestRefPath(this.root, hash),
+    };
+  }
+
+  /** Checks every object and manifest; reports each corrupt, missing or stray entry and tmp leftover. */
+  async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    this.open('verify');
+    return verifyStore(this.readCtx, this.hasher, options);
+  }
+
+  /** Removes objects `keep` does not reach, without racing puts (see gc.ts). One gc at a time. */
+  async gc(options: GcOptions): Promise<GcReport> {
+    this.open('gc');
+    const run = this.gcRunning.then(async () => {
+      const touched = new Set<string>();
+      this.gcTouched = touched;
+      try {
+        return await collectGarbage({ read: this.readCtx, locks: this.locks, sync: this.options.sync, touched }, options);
+      } finally {
+        this.gcTouched = undefined;
+      }
+    });
+    this.gcRunning = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops the compression workers. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.gcRunning;
+    await this.codec.close();
+  }
+
+  /** Whether large content is compressed on worker threads, and if not why. */
+  get compression(): { parallel: boolean; workers: number; reason?: string } {
+    return {
+      parallel: this.codec.parallel,
+      workers: this.codec.workers,
+      ...(this.codec.inlineReason ? { reason: this.codec.inlineReason } : {}),
+    };
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private open(operation: string): void {
+    if (this.closed) {
+      throw new ForgeError('configuration', `BlobStore at ${this.root} is closed`, {
+        context: { operation },
+        suggestions: ['Open the store again with BlobStore.open().'],
+      });
+    }
+  }
+
+  private async putContent(data: Uint8Array): Promise<PutResult> {
+    this.open('put');
+    if (!(data instanceof Uint8Array)) {
+      throw new ForgeError('validation', `put: data must be a Uint8Array (or Buffer), got ${typeof data}`, {
+        context: { operation: 'put' },
+      });
+    }
+    if (data.length > this.options.chunkThreshold) return this.putChunked(data);
+    const hash = this.hasher.hex(data);
+    const outcome = (await this.writer.writeBatch([{ hash, content: data }])).get(hash)!;
+    if (!outcome.ok) throw outcome.error;
+    return { hash, size: data.length, chunks: 1, storedBytes: outcome.storedBytes };
+  }
+
+  /** Chunks, then the manifest object, then the ref: each durable before the next names it. */
+  private async putChunked(data: Uint8Array): Promise<PutResult> {
+    const hash = this.hasher.hex(data);
+    const parts = splitAt(data, this.core.cdcCutPoints(data, this.cdc));
+    const chunks = parts.map((p) => ({ hash: this.hasher.hex(p), content: p }));
+    const outcomes = await this.writer.writeBatch(chunks);
+    let storedBytes = sumStored(outcomes);
+    const manifest: Manifest = { size: data.length, sha256: hash, chunks: chunks.map((c) => ({ hash: c.hash, size: c.content.length })) };
+    const manifestBytes = encodeManifest(manifest);
+    const manifestHash = this.hasher.hex(manifestBytes);
+    const mo = await this.writer.writeBatch([{ hash: manifestHash, content: manifestBytes }]);
+    storedBytes += sumStored(mo);
+    await this.writeManifestRef(hash, manifestHash);
+    return { hash, size: data.length, chunks: chunks.length, manifest: manifestHash, storedBytes };
+  }
+
+  private async writeManifestRef(hash: string, manifestHash: string): Promise<void> {
+    const path = manifestRefPath(this.root, hash);
+    const text = `${manifestHash}\n`;
+    const release = await this.locks.lock(`ref:${hash}`);
+    try {
+      this.gcTouched?.add(hash);
+      let current: string | undefined;
+      try {
+        current = readFileSync(path, 'utf8');
+      } catch {
+        current = undefined;
+      }
+      if (current === text) return;
+      const dir = join(path, '..');
+      mkdirSync(dir, { recursive: true });
+      const tmp = tmpName(this.root, hash);
+      writeFileDurably(tmp, enc.encode(text), this.options.sync);
+      renameSync(tmp, path);
+      if (this.options.sync) fsyncDir(dir);
+    } catch (err) {
+      throw toForgeError(err, { file: path, operation: 'put' });
+    } finally {
+      release();
+    }
+  }
+
+  private manifestOf(hash: string): string | undefined {
+    let text: string;
+    try {
+      text = readFileSync(manifestRefPath(this.root, hash), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw toForgeError(err, { file: manifestRefPath(this.root, hash), operation: 'get' });
+    }
+    const m = /^([0-9a-f]{64})\n$/.exec(text);
+    if (!m) {
+      throw new ForgeError('validation', `Manifest ref ${manifestRefPath(this.root, hash)} is corrupt`, {
+        context: { file: manifestRefPath(this.root, hash), operation: 'get', expected: hash },
+        suggestions: ['Run `forge verify`; putting the same content again repairs it.'],
+      });
+    }
+    return m[1]!;
+  }
+
+  private readManifest(manifestHash: string): Manifest {
+    const bytes = readObjectSync(this.readCtx, manifestHash, true);
+    if (bytes === undefined) throw notFoundError(this.root, manifestHash);
+    return decodeManifest(bytes, objectPath(this.root, manifestHash));
+  }
+
+  private reassemble(hash: string, manifestHash: string, verify: boolean): Uint8Array {
+    const manifest = this.readManifest(manifestHash);
+    const out = new Uint8Array(manifest.size);
+    let at = 0;
+    for (const c of manifest.chunks) {
+      const part = readObjectSync(this.readCtx, c.hash, verify);
+      if (part === undefined) throw notFoundError(this.root, c.hash);
+      if (part.length !== c.size || at + part.length > out.length) {
+        throw new ForgeError('validation', `Chunk ${c.hash} of ${hash} has ${part.length} bytes, the manifest says ${c.size}`, {
+          context: { file: objectPath(this.root, c.hash), operation: 'get', expected: hash },
+          suggestions: ['Run `forge verify`.'],
+        });
+      }
+      out.set(part, at);
+      at += part.length;
+    }
+    if (verify) {
+      const actual = this.hasher.hex(out);
+      if (actual !== hash || manifest.sha256 !== hash) {
+        throw new ForgeError('validation', `Chunked content ${manifestRefPath(this.root, hash)} is corrupt: expected SHA-256 ${hash}, got ${actual}`, {
+          context: { file: manifestRefPath(this.root, hash), operation: 'get', expected: hash, actual, manifest: manifestHash },
+          suggestions: ['Run `forge verify` to list every damaged object.', 'Putting the same content again repairs it.'],
+        });
+      }
+    }
+    return out;
+  }
+
+  /** 'ok' only if the object decodes and hashes to its name. */
+  private checkExisting(hash: string): ExistingState {
+    try {
+      return readObjectSync(this.readCtx, hash, true) === undefined ? 'missing' : 'ok';
+    } catch (err) {
+      if (err instanceof ForgeError && err.category === 'validation') return 'corrupt';
+      throw err;
+    }
+  }
+
+  private async batchRead(paths: string[]): Promise<Array<{ ok: true; data: Uint8Array } | { ok: false; error: ForgeError }>> {
+    const io = this.options.io;
+    const guard = this.options.resources ? await this.options.resources.acquire(Math.min(paths.length, this.options.resources.stats().limit)) : undefined;
+    try {
+      if (io) return await io.batchRead(paths);
+      return paths.map((p) => {
+        try {
+          return { ok: true as const, data: readFileSync(p) };
+        } catch (err) {
+          return { ok: false as const, error: toForgeError(err, { file: p, operation: 'read' }) };
+        }
+      });
+    } finally {
+      guard?.release();
+    }
+  }
+}
+
+function sumStored(outcomes: Map<string, WriteOutcome>): number {
+  let n = 0;
+  for (const [hash, o] of outcomes) {
+    if (!o.ok) throw o.error.withContext({ hash });
+    n += o.storedBytes;
+  }
+  return n;
+}
+
+function exists(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false }) !== undefined;
+}
+
+/** The first bytes of a file and its size, or undefined if it does not exist. */
+function readHead(path: string): { bytes: Uint8Array; fileSize: number } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw toForgeError(err, { file: path, operation: 'stat' });
+  }
+  try {
+    const buf = new Uint8Array(32);
+    const n = readSync(fd, buf, 0, 32, 0);
+    const { size } = statSync(path);
+    return { bytes: buf.subarray(0, n), fileSize: size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Creates store.json, or checks that an existing one describes a format this code reads. */
+function checkFormat(dir: string): void {
+  const p = join(dir, FORMAT_FILE);
+  let text: string | undefined;
+  try {
+    text = readFileSync(p, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw toForgeError(err, { file: p, operation: 'open store' });
+  }
+  if (text === undefined) {
+    const body = JSON.stringify({ format: FORMAT_NAME, version: FORMAT_VERSION, objects: `${OBJECTS_DIR}/<2 hex>/<62 hex>`, hash: 'sha256', frame: 'lz4' }, null, 2) + '\n';
+    const tmp = `${p}.${process.pid}.tmp`;
+    writeFileSync(tmp, body);
+    renameSync(tmp, p);
+    return;
+  }
+  let parsed: { format?: unknown; version?: unknown };
+  try {
+    parsed = JSON.parse(text) as { format?: unknown; version?: unknown };
+  } catch {
+    parsed = {};
+  }
+  if (parsed.format !== FORMAT_NAME || typeof parsed.version !== 'number') {
+    throw storeError(`${p} does not describe a Forge store`, 'dir', 'Point the store at a Forge store directory or an empty one.');
+  }
+  if (parsed.version > FORMAT_VERSION) {
+    throw storeError(`${p}: store format version ${parsed.version} is newer than this Forge reads (${FORMAT_VERSION})`, 'dir', 'Upgrade forge-io.');
+  }
+}

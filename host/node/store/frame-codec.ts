@@ -1,0 +1,162 @@
+/**
+ * Object bytes <-> content: one standard LZ4 frame (independent blocks,
+ * content size, content checksum). Small content is compressed inline; content
+ * over `parallelThreshold` is split into block-aligned ranges compressed on the
+ * worker pool, and the parts are joined as header ++ blocks... ++ trailer —
+ * byte-for-byte one frame, as `lz4 -d` expects.
+ */
+import { availableParallelism } from 'node:os';
+import { ForgeError } from '../errors.js';
+import type { CoreBindings, FrameOptions } from './core-bindings.js';
+import { CompressPool, workerScriptPath } from './compress-pool.js';
+
+export const DEFAULT_FRAME_OPTIONS: FrameOptions = {
+  blockSize: 65536,
+  contentSize: true,
+  contentChecksum: true,
+  blockChecksum: false,
+};
+
+const BLOCK_SIZES = new Set([65536, 262144, 1048576, 4194304]);
+const LZ4_MAGIC = 0x184d2204;
+
+export interface FrameCodecOptions {
+  frame?: Partial<FrameOptions>;
+  /** Content larger than this is compressed on worker threads (default 100,000 bytes). */
+  parallelThreshold?: number;
+  /** Worker threads (default: available parallelism, at most 4; 0 compresses inline). */
+  workers?: number;
+  /** Largest content an object may decode to (default 1 GiB). */
+  maxObjectSize?: number;
+}
+
+/** What the frame header says, read without decoding. */
+export interface FrameHeaderInfo {
+  blockSize: number;
+  contentSize: number | undefined;
+  contentChecksum: boolean;
+  blockChecksum: boolean;
+}
+
+/** Parses an LZ4 frame header (magic, FLG, BD, optional content size); undefined if it is not one. */
+export function parseFrameHeader(bytes: Uint8Array): FrameHeaderInfo | undefined {
+  if (bytes.length < 7) return undefined;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (dv.getUint32(0, true) !== LZ4_MAGIC) return undefined;
+  const flg = bytes[4]!;
+  const bd = bytes[5]!;
+  if (flg >> 6 !== 1) return undefined; // version 01
+  const hasSize = (flg & 0x08) !== 0;
+  let contentSize: number | undefined;
+  if (hasSize) {
+    if (bytes.length < 14) return undefined;
+    contentSize = Number(dv.getBigUint64(6, true));
+  }
+  return {
+    blockSize: 1 << (8 + 2 * ((bd >> 4) & 7)),
+    contentSize,
+    contentChecksum: (flg & 0x04) !== 0,
+    blockChecksum: (flg & 0x10) !== 0,
+  };
+}
+
+/**
+ * Encodes and decodes object frames.
+ *
+ * @example
+ * ```ts
+ * const codec = new FrameCodec(await coreBindings());
+ * const frame = await codec.compress(data);
+ * codec.decompress(frame); // equals data
+ * await codec.close();
+ * ```
+ */
+export class FrameCodec {
+  readonly frame: FrameOptions;
+  readonly parallelThreshold: number;
+  readonly workers: number;
+  readonly maxObjectSize: number;
+  private pool: CompressPool | undefined;
+  /** Why compression is not parallel although workers were asked for, if so. */
+  inlineReason: string | undefined;
+
+  constructor(
+    private readonly core: CoreBindings,
+    options: FrameCodecOptions = {},
+  ) {
+    this.frame = { ...DEFAULT_FRAME_OPTIONS, ...options.frame };
+    if (!BLOCK_SIZES.has(this.frame.blockSize)) {
+      throw new ForgeError('configuration', `LZ4 block size must be 64 KiB, 256 KiB, 1 MiB or 4 MiB, got ${this.frame.blockSize}`, {
+        context: { operation: 'open store', field: 'frame.blockSize' },
+      });
+    }
+    if (!this.frame.contentSize || !this.frame.contentChecksum) {
+      throw new ForgeError('configuration', 'Store frames always carry content size and content checksum', {
+        context: { operation: 'open store', field: 'frame' },
+        suggestions: ['Leave frame.contentSize and frame.contentChecksum at true (the on-disk format requires them).'],
+      });
+    }
+    this.parallelThreshold = options.parallelThreshold ?? 100_000;
+    this.workers = options.workers ?? Math.min(4, availableParallelism());
+    this.maxObjectSize = options.maxObjectSize ?? 1 << 30;
+    if (this.workers > 0 && workerScriptPath() === undefined) {
+      this.inlineReason = 'compiled worker script not found (build dist/ with `npx tsc -p tsconfig.json`)';
+    }
+  }
+
+  /** True when large content goes to worker threads. */
+  get parallel(): boolean {
+    return this.workers > 0 && this.inlineReason === undefined;
+  }
+
+  /** One LZ4 frame of `data`. */
+  async compress(data: Uint8Array): Promise<Uint8Array> {
+    if (data.length <= this.parallelThreshold || !this.parallel) return this.core.lz4Compress(data, this.frame);
+    const pool = (this.pool ??= new CompressPool(this.workers));
+    const bs = this.frame.blockSize;
+    // About two ranges per worker, each a whole number of blocks.
+    const blocks = Math.ceil(data.length / bs);
+    const perRange = Math.max(1, Math.ceil(blocks / (this.workers * 2)));
+    const parts: Promise<Uint8Array>[] = [];
+    for (let off = 0; off < data.length; off += perRange * bs) {
+      parts.push(pool.run('blocks', data.subarray(off, Math.min(data.length, off + perRange * bs)), this.frame));
+    }
+    // The content checksum covers everything; compute it here while the workers compress.
+    const checksum = this.core.xxh32(data, 0);
+    const header = this.core.lz4FrameHeader(data.length, this.frame);
+    const bodies = await Promise.all(parts);
+    const trailer = this.core.lz4FrameTrailer(checksum, this.frame);
+    let total = header.length + trailer.length;
+    for (const b of bodies) total += b.length;
+    const out = new Uint8Array(total);
+    out.set(header, 0);
+    let at = header.length;
+    for (const b of bodies) {
+      out.set(b, at);
+      at += b.length;
+    }
+    out.set(trailer, at);
+    return out;
+  }
+
+  /** One whole frame per input, spread over the workers when there are several large ones. */
+  async compressMany(inputs: readonly Uint8Array[]): Promise<Uint8Array[]> {
+    if (!this.parallel || inputs.length < 2) return Promise.all(inputs.map((d) => this.compress(d)));
+    const pool = (this.pool ??= new CompressPool(this.workers));
+    // Small inputs inline (posting costs more than compressing them); the rest on workers.
+    return Promise.all(
+      inputs.map((d) => (d.length < 16_384 ? this.core.lz4Compress(d, this.frame) : pool.run('frame', d, this.frame))),
+    );
+  }
+
+  /** The content of a frame; throws ForgeError('validation') on a bad frame. */
+  decompress(frame: Uint8Array): Uint8Array {
+    return this.core.lz4Decompress(frame, this.maxObjectSize);
+  }
+
+  async close(): Promise<void> {
+    const p = this.pool;
+    this.pool = undefined;
+    await p?.close();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Where things live inside a store directory. The layout is a public promise:
+ *
+ * ```
+ * <root>/store.json                 format marker { "format": "forge-store", "version": 1 }
+ * <root>/objects/<2 hex>/<62 hex>   one object: an LZ4 frame whose decoded content has that SHA-256
+ * <root>/objects/tmp/               writes in progress (never a final name)
+ * <root>/manifests/<2 hex>/<62 hex> chunked file: names the manifest object of the file with that SHA-256
+ * ```
+ */
+import { join, sep } from 'node:path';
+import { ForgeError } from '../errors.js';
+
+export const OBJECTS_DIR = 'objects';
+export const TMP_DIR = 'tmp';
+export const MANIFESTS_DIR = 'manifests';
+export const FORMAT_FILE = 'store.json';
+export const FORMAT_NAME = 'forge-store';
+export const FORMAT_VERSION = 1;
+
+const HASH_RE = /^[0-9a-f]{64}$/;
+
+/** True for a lowercase 64-hex SHA-256 name. */
+export function isHash(hash: string): boolean {
+  return HASH_RE.test(hash);
+}
+
+/** Throws a validation ForgeError unless `hash` is a lowercase 64-hex SHA-256. */
+export function assertHash(hash: string, operation: string): void {
+  if (typeof hash !== 'string' || !HASH_RE.test(hash)) {
+    throw new ForgeError('validation', `Not a SHA-256 object name: ${JSON.stringify(hash)}`, {
+      context: { operation },
+      suggestions: ['Object names are 64 lowercase hex digits (the SHA-256 of the content).'],
+    });
+  }
+}
+
+/** `<root>/objects/<2 hex>/<62 hex>` */
+export function objectPath(root: string, hash: string): string {
+  return join(root, OBJECTS_DIR, hash.slice(0, 2), hash.slice(2));
+}
+
+/** `<root>/objects/<2 hex>` */
+export function objectDir(root: string, hash: string): string {
+  return join(root, OBJECTS_DIR, hash.slice(0, 2));
+}
+
+/** `<root>/manifests/<2 hex>/<62 hex>` */
+export function manifestRefPath(root: string, fileHash: string): string {
+  return join(root, MANIFESTS_DIR, fileHash.slice(0, 2), fileHash.slice(2));
+}
+
+export function tmpDir(root: string): string {
+  return join(root, OBJECTS_DIR, TMP_DIR);
+}
+
+/** The hash an `objects/<2>/<62>` (or `manifests/<2>/<62>`) path names, or undefined if it is not such a path. */
+export function hashFromPath(path: string): string | undefined {
+  const parts = path.split(sep);
+  if (parts.length < 2) return undefined;
+  const h = parts[parts.length - 2]! + parts[parts.length - 1]!;
+  return HASH_RE.test(h) ? h : undefined;
+}
+
+/** True for a two-hex fan-out directory name. */
+export function isFanoutDir(name: string): boolean {
+  return /^[0-9a-f]{2}$/.test(name);
+}
+
+/** True for a 62-hex object file name. */
+export function isObjectFileName(name: string): boolean {
+  return /^[0-9a-f]{62}$/.test(name);
+}

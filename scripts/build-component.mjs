@@ -1,0 +1,27 @@
+// build/forge-core.wasm -> build/forge-core.component.wasm (world `core` of wit/forge.wit)
+// -> gen/jco/ (jco-transpiled ESM bindings, used by the contract tests and vectors:check).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { componentNew } from '@bytecodealliance/jco';
+import { embedWorld } from './embed.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const jco = join(root, 'node_modules', '.bin', 'jco');
+const core = join(root, 'build', 'forge-core.wasm');
+const embedded = join(root, 'build', 'forge-core.embed.wasm');
+const component = join(root, 'build', 'forge-core.component.wasm');
+const outDir = join(root, 'gen', 'jco');
+
+const withWit = await embedWorld(readFileSync(core), join(root, 'wit'), 'core');
+writeFileSync(embedded, withWit);
+// componentNew validates the module against the world: a missing export or a wrong
+// signature fails here.
+writeFileSync(component, await componentNew(withWit));
+console.log(`build-component: ${component}`);
+
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+execFileSync(jco, ['transpile', component, '-o', outDir, '--name', 'forge-core', '-q'], { stdio: 'inherit' });
+console.log(`build-component: jco bindings -> ${outDir}`);

@@ -1,0 +1,226 @@
+// Contract check (`npm run check:contract`, the first step of `npm test`). Fails when these drift
+// apart: wit/forge.wit, the generated types (gen/types), the component
+// (build/forge-core.component.wasm) and its jco bindings (gen/jco), the core module
+// (build/forge-core.wasm) and the direct loader (host/node/core-<iface>.ts).
+//
+//  1. types:     `jco types` of wit/ into a temp dir equals gen/types/{core,host} byte for byte.
+//  2. component: a component made NOW from wit/ + build/forge-core.wasm (embed + new, which
+//                validates every export against the WIT) has the same interface signatures as the
+//                built component, whose world exports the same interfaces as world `core`.
+//  3. bindings:  gen/jco holds the same core module as build/forge-core.wasm.
+//  4. module:    every core export is a WIT function of world core, its post-return, or one of
+//                memory/cabi_realloc/forge_scratch: nothing extra.
+//  5. loader:    host/node/core-<iface>.ts exists for every interface, and `bindings(core)` has
+//                exactly one function per WIT function (camelCase, as jco names them); building
+//                it looks up every export it calls, so a wrong name fails here too.
+import { mkdtempSync, readFileSync, readdirSync, rmSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { componentEmbed, componentNew, componentWit, print } from '@bytecodealliance/jco';
+import ts from 'typescript';
+import { buildTypes } from './build-types.mjs';
+import { embedWorld } from './embed.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const at = (...p) => join(root, ...p);
+const failures = [];
+const fail = (step, msg) => failures.push(`[${step}] ${msg}`);
+const camel = (kebab) => kebab.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
+
+function listFiles(dir, base = dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name), base) : [relative(base, join(dir, e.name))]);
+}
+
+/** Extra lines of `a` vs `b` as a short unified-style excerpt. */
+function lineDiff(a, b, max = 12) {
+  const al = a.split('\n'), bl = b.split('\n');
+  const out = [];
+  for (let i = 0; i < Math.max(al.length, bl.length) && out.length < max; i++) {
+    if (al[i] !== bl[i]) out.push(`      line ${i + 1}: expected ${JSON.stringify(al[i] ?? '')}\n               found    ${JSON.stringify(bl[i] ?? '')}`);
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------- 1. generated types
+function checkTypes(tmp) {
+  const fresh = join(tmp, 'types');
+  buildTypes(fresh);
+  for (const world of ['core', 'host']) {
+    const want = listFiles(join(fresh, world)).sort();
+    const have = listFiles(at('gen', 'types', world)).sort();
+    for (const f of want.filter((f) => !have.includes(f))) fail('types', `gen/types/${world}/${f} is missing`);
+    for (const f of have.filter((f) => !want.includes(f))) fail('types', `gen/types/${world}/${f} is stale: wit/ no longer generates it`);
+    for (const f of want.filter((f) => have.includes(f))) {
+      const a = readFileSync(join(fresh, world, f), 'utf8');
+      const b = readFileSync(at('gen', 'types', world, f), 'utf8');
+      if (a !== b) fail('types', `gen/types/${world}/${f} differs from what wit/forge.wit generates now:\n${lineDiff(a, b)}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- 2. component
+/**
+ * The lifted functions of a component, normalised: `iface#fn: (func …)` with every type index
+ * replaced by its definition, read from the component's text form.
+ */
+async function componentSignatures(bytes) {
+  const types = new Map();
+  const sigs = new Map();
+  const resolve = (text, depth = 0) =>
+    depth > 20 ? text : text.replace(/(?<=[\s(])(\d+)(?=[\s)])/g, (n) => `(${resolve(types.get(Number(n)) ?? `?${n}`, depth + 1)})`);
+  for (const line of (await print(bytes)).split('\n')) {
+    let m = /^ {2}\(type \(;(\d+);\) (.*)\)$/.exec(line);
+    if (m) types.set(Number(m[1]), m[2]);
+    m = /^ {2}\(func \$\S+ \(;\d+;\) \(type (\d+)\) \(canon lift \(core func \$(\S+?)@[^#]+#([^\s)]+)\)/.exec(line);
+    if (m) {
+      const iface = m[2].replace(/^[^/]+\//, '');
+      sigs.set(`${iface}#${m[3]}`, resolve(types.get(Number(m[1])) ?? `?${m[1]}`));
+    }
+  }
+  return sigs;
+}
+
+async function checkComponent() {
+  const coreBytes = readFileSync(at('build', 'forge-core.wasm'));
+  let fresh;
+  try {
+    fresh = await componentNew(await embedWorld(coreBytes, at('wit'), 'core'));
+  } catch (e) {
+    fail('component', `build/forge-core.wasm does not implement world core of wit/forge.wit: ${String(e.message ?? e).split('\n').slice(0, 6).join(' | ')}`);
+    return null;
+  }
+  const built = readFileSync(at('build', 'forge-core.component.wasm'));
+  const want = await componentSignatures(fresh);
+  const have = await componentSignatures(built);
+  for (const [fn, sig] of want) {
+    if (!have.has(fn)) fail('component', `build/forge-core.component.wasm lacks ${fn} (rebuild: npm run build:component)`);
+    else if (have.get(fn) !== sig) fail('component', `${fn} in build/forge-core.component.wasm is ${have.get(fn)}\n      but wit/forge.wit says ${sig}`);
+  }
+  for (const fn of have.keys()) if (!want.has(fn)) fail('component', `build/forge-core.component.wasm exports ${fn}, which wit/forge.wit no longer has`);
+  // World level: the same interfaces, checked on the component's embedded WIT.
+  const dummyWorld = await componentWit(await componentNew(await componentEmbed({ dummy: true, witPath: at('wit'), world: 'core', stringEncoding: 'utf8' })));
+  const builtWorld = await componentWit(built);
+  if (dummyWorld.trim() !== builtWorld.trim()) {
+    fail('component', `the component's world differs from world core:\n${lineDiff(dummyWorld, builtWorld)}`);
+  }
+  return want;
+}
+
+// ---------------------------------------------------------------- 3. jco bindings
+/** The module without custom sections (names, producers): what actually runs. */
+function stripCustomSections(bytes) {
+  const parts = [bytes.subarray(0, 8)];
+  let p = 8;
+  while (p < bytes.length) {
+    const start = p;
+    const id = bytes[p++];
+    let size = 0, shift = 0, b;
+    do { b = bytes[p++]; size |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80);
+    p += size;
+    if (id !== 0) parts.push(bytes.subarray(start, p));
+  }
+  return Buffer.concat(parts);
+}
+
+function checkJcoBindings() {
+  const jcoCore = at('gen', 'jco', 'forge-core.core.wasm');
+  if (!existsSync(jcoCore)) return fail('jco', 'gen/jco/ is missing (run npm run build:component)');
+  if (!stripCustomSections(readFileSync(jcoCore)).equals(stripCustomSections(readFileSync(at('build', 'forge-core.wasm'))))) {
+    fail('jco', 'gen/jco/ was transpiled from another build of the core (run npm run build:component)');
+  }
+}
+
+// ---------------------------------------------------------------- 4. module exports
+const ALLOWED_EXTRA = new Set(['memory', 'cabi_realloc', 'forge_scratch', '_initialize']);
+
+function checkModuleExports(sigs) {
+  const module = new WebAssembly.Module(readFileSync(at('build', 'forge-core.wasm')));
+  const imports = WebAssembly.Module.imports(module);
+  if (imports.length) fail('module', `build/forge-core.wasm imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}; it must import nothing`);
+  for (const { name } of WebAssembly.Module.exports(module)) {
+    const m = /^(?:cabi_post_)?[^/]+\/([^@]+)@[^#]+#(.+)$/.exec(name);
+    if (m) {
+      if (!sigs.has(`${m[1]}#${m[2]}`)) fail('module', `export "${name}" is not a function of world core in wit/forge.wit`);
+    } else if (!ALLOWED_EXTRA.has(name)) {
+      fail('module', `unexpected export "${name}": only Canonical-ABI functions, memory, cabi_realloc and forge_scratch may be exported (core/index.ts)`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- 5. direct loader
+/** Transpiles the loader's sources (no type check: tsc does that) to plain ESM under `out`. */
+function transpileLoader(out) {
+  const dir = at('host', 'node');
+  const files = readdirSync(dir).filter((f) => /^(core.*|errors)\.ts$/.test(f) && !f.endsWith('.d.ts'));
+  for (const f of files) {
+    const js = ts.transpileModule(readFileSync(join(dir, f), 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      fileName: f,
+    }).outputText;
+    mkdirSync(join(out, 'host', 'node'), { recursive: true });
+    writeFileSync(join(out, 'host', 'node', f.replace(/\.ts$/, '.js')), js);
+  }
+  return files;
+}
+
+async function checkLoader(sigs, tmp) {
+  const byIface = new Map();
+  for (const key of sigs.keys()) {
+    const [iface, fn] = key.split('#');
+    if (!byIface.has(iface)) byIface.set(iface, []);
+    byIface.get(iface).push(fn);
+  }
+  const out = join(tmp, 'loader');
+  transpileLoader(out);
+  process.env.FORGE_CORE_WASM = at('build', 'forge-core.wasm');
+  const { loadCore } = await import(pathToFileURL(join(out, 'host', 'node', 'core.js')).href);
+  const core = loadCore();
+  for (const [iface, fns] of byIface) {
+    const file = join(out, 'host', 'node', `core-${iface}.js`);
+    if (!existsSync(file)) { fail('loader', `host/node/core-${iface}.ts is missing: no direct binding for interface ${iface}`); continue; }
+    const mod = await import(pathToFileURL(file).href);
+    if (typeof mod.bindings !== 'function') { fail('loader', `host/node/core-${iface}.ts does not export bindings(core)`); continue; }
+    let bound;
+    try {
+      bound = mod.bindings(core);
+    } catch (e) {
+      fail('loader', `bindings() of host/node/core-${iface}.ts failed: ${e.message}`);
+      continue;
+    }
+    const want = fns.map(camel).sort();
+    const have = Object.keys(bound).sort();
+    for (const k of want.filter((k) => !have.includes(k))) fail('loader', `host/node/core-${iface}.ts binds no ${k} (WIT ${iface}#${fns.find((f) => camel(f) === k)})`);
+    for (const k of have.filter((k) => !want.includes(k))) fail('loader', `host/node/core-${iface}.ts binds ${k}, which is not a function of interface ${iface} in wit/forge.wit`);
+    for (const k of have) if (typeof bound[k] !== 'function') fail('loader', `host/node/core-${iface}.ts: ${k} is not a function`);
+  }
+}
+
+// ---------------------------------------------------------------- main
+const tmp = mkdtempSync(join(tmpdir(), 'forge-contract-'));
+// (The transpiled loader imports only node: builtins and its siblings, so it runs from a temp dir.)
+let sigs = null;
+try {
+  checkTypes(tmp);
+  sigs = await checkComponent();
+  checkJcoBindings();
+  if (sigs && sigs.size === 0) fail('component', 'found no lifted functions in the component (parser out of date?)');
+  if (sigs) {
+    checkModuleExports(sigs);
+    await checkLoader(sigs, tmp);
+  }
+} catch (e) {
+  fail('check', e.stack ?? String(e));
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+if (failures.length) {
+  console.error(`check:contract FAILED (${failures.length}): wit/forge.wit, gen/types, the component, gen/jco and the loader disagree.`);
+  for (const f of failures) console.error(`  ${f}`);
+  console.error('Fix: edit wit/forge.wit and the core/loader together, then run `npm run build` to regenerate.');
+  process.exit(1);
+}
+console.log(`check:contract OK: ${sigs.size} functions of world core agree across wit/forge.wit, gen/types, the component, gen/jco, the core exports and the direct loader`);

@@ -1,0 +1,58 @@
+/** Shared helpers for the platform I/O tests: temp dirs, backend factories, fd/mapping counts. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createFallbackBackend } from '../../host/node/fallback-backend.js';
+import { createIoUringBackend, type IoUringBackendOptions } from '../../host/native/linux/io-uring-backend.js';
+import type { PlatformIO } from '../../host/node/platform-io.js';
+import { ResourceManager } from '../../host/node/resources.js';
+
+export function tempDir(tag: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `forge-io-${tag}-`));
+}
+
+export function removeDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** A backend under test, with the handle budget it draws from. */
+export interface BackendCase {
+  name: string;
+  make(resources?: ResourceManager): PlatformIO;
+}
+
+/**
+ * Every backend that runs on this machine. The io_uring variants with a tiny
+ * size hint and tiny chunks push small files through the STATX + continuation
+ * path and through many io_uring_enter calls, so 100 quick runs still cover them.
+ */
+export const BACKENDS: BackendCase[] = [
+  { name: 'fallback', make: (resources) => createFallbackBackend({ resources }) },
+  { name: 'io_uring', make: (resources) => createIoUringBackend({ resources }) },
+  {
+    name: 'io_uring(sizeHint=16,chunk=3)',
+    make: (resources) => createIoUringBackend({ resources, sizeHint: 16, chunkFiles: 3, chunkBytes: 64 } satisfies IoUringBackendOptions),
+  },
+];
+
+export function openFdCount(): number {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+/** Lines of /proc/self/maps that map an io_uring (the ring and SQE regions show as anon_inode:[io_uring]). */
+export function ioUringMappings(): number {
+  return fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('io_uring')).length;
+}
+
+/** Targets of /proc/self/fd entries that are io_uring instances. */
+export function ioUringFds(): number {
+  let n = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`).includes('io_uring')) n++;
+    } catch {
+      // the fd of readdir itself is gone by now
+    }
+  }
+  return n;
+}
