@@ -75,9 +75,12 @@ export function freeListOfLists(ptr: usize, count: usize): void {
 
 // ------------------------------------------------------------------- results
 
-/** Allocates `size` bytes for a result; zero-sized results get a dangling pointer. */
+/**
+ * Allocates `size` bytes for a result. Zero-sized results get the dangling pointer 8, aligned
+ * for every element type (jco rejects e.g. an empty list<u32> at an address not 4-aligned).
+ */
 export function allocResult(size: usize): usize {
-  return size == 0 ? 1 : heap.alloc(size);
+  return size == 0 ? 8 : heap.alloc(size);
 }
 
 /** Returns a `list<u8>`/`list<u32>`/`string` (pointer + element count) via the return area. */

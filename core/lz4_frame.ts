@@ -19,6 +19,9 @@ export const ERR_CHECKSUM: i32 = 4;
 export const ERR_TOO_LARGE: i32 = 5;
 
 const MAGIC: u32 = 0x184d2204;
+/** The legacy format (`lz4 -l`): 8 MiB independent blocks, no header fields, no end mark. */
+const LEGACY_MAGIC: u32 = 0x184c2102;
+const LEGACY_BLOCK: usize = 8 << 20;
 const SKIPPABLE_MASK: u32 = 0xfffffff0;
 const SKIPPABLE_MAGIC: u32 = 0x184d2a50;
 
@@ -207,6 +210,10 @@ function decodeAll(src: usize, len: usize): i32 {
       const r = decodeFrame(ip + 4, iend);
       if (r < 0) return <i32>(-r - 1);
       ip = <usize>r;
+    } else if (magic == LEGACY_MAGIC) {
+      const r = decodeLegacy(ip + 4, iend);
+      if (r < 0) return <i32>(-r - 1);
+      ip = <usize>r;
     } else {
       return ERR_BAD_MAGIC;
     }
@@ -295,5 +302,29 @@ function decodeFrame(ip: usize, iend: usize): i64 {
     ip += 4;
   }
   if (hasSize && <u64>(outLen - frameStart) != contentSize) return -(ERR_CORRUPT + 1);
+  return <i64>ip;
+}
+
+/**
+ * Decodes the blocks of a legacy frame (`lz4 -l`): each is a u32 compressed size and an
+ * independent block of at most 8 MiB. The frame ends at the end of the input or where the next
+ * "size" is too large for a block: that word is the magic number of the next frame (as lz4io
+ * decides). Returns the next input position or -(err+1).
+ */
+function decodeLegacy(ip: usize, iend: usize): i64 {
+  while (iend - ip >= 4) {
+    const size = <usize>load<u32>(ip);
+    if (size > lz4Bound(LEGACY_BLOCK)) break; // the next frame's magic number
+    ip += 4;
+    if (size > iend - ip) return -(ERR_TRUNCATED + 1);
+    const room = outMax - outLen;
+    const limit = LEGACY_BLOCK < room ? LEGACY_BLOCK : room;
+    reserve(limit);
+    const n = lz4DecompressBlock(ip, size, outBuf + outLen, limit, outBuf + outLen);
+    if (n < 0) return -((n == LZ4_ERR_OVERFLOW && room < LEGACY_BLOCK ? ERR_TOO_LARGE : ERR_CORRUPT) + 1);
+    outLen += <usize>n;
+    ip += size;
+  }
+  if (iend - ip > 0 && iend - ip < 4) return -(ERR_TRUNCATED + 1);
   return <i64>ip;
 }

@@ -13,12 +13,12 @@
 //  5. loader:    host/node/core-<iface>.ts exists for every interface, and `bindings(core)` has
 //                exactly one function per WIT function (camelCase, as jco names them); building
 //                it looks up every export it calls, so a wrong name fails here too.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { componentEmbed, componentNew, componentWit, print } from '@bytecodealliance/jco';
-import ts from 'typescript';
+import { transpileLoader } from './lib/transpile-loader.mjs';
 import { buildTypes } from './build-types.mjs';
 import { embedWorld } from './embed.mjs';
 
@@ -151,37 +151,27 @@ function checkModuleExports(sigs) {
 }
 
 // ---------------------------------------------------------------- 5. direct loader
-/** Transpiles the loader's sources (no type check: tsc does that) to plain ESM under `out`. */
-function transpileLoader(out) {
-  const dir = at('host', 'node');
-  const files = readdirSync(dir).filter((f) => /^(core.*|errors)\.ts$/.test(f) && !f.endsWith('.d.ts'));
-  for (const f of files) {
-    const js = ts.transpileModule(readFileSync(join(dir, f), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-      fileName: f,
-    }).outputText;
-    mkdirSync(join(out, 'host', 'node'), { recursive: true });
-    writeFileSync(join(out, 'host', 'node', f.replace(/\.ts$/, '.js')), js);
-  }
-  return files;
-}
-
-async function checkLoader(sigs, tmp) {
+async function checkLoader(sigs) {
   const byIface = new Map();
   for (const key of sigs.keys()) {
     const [iface, fn] = key.split('#');
     if (!byIface.has(iface)) byIface.set(iface, []);
     byIface.get(iface).push(fn);
   }
-  const out = join(tmp, 'loader');
-  transpileLoader(out);
-  process.env.FORGE_CORE_WASM = at('build', 'forge-core.wasm');
-  const { loadCore } = await import(pathToFileURL(join(out, 'host', 'node', 'core.js')).href);
+  const loader = transpileLoader();
+  try {
+    await checkBindings(byIface, loader);
+  } finally {
+    loader.cleanup();
+  }
+}
+
+async function checkBindings(byIface, loader) {
+  const { loadCore } = await loader.importModule('core');
   const core = loadCore();
   for (const [iface, fns] of byIface) {
-    const file = join(out, 'host', 'node', `core-${iface}.js`);
-    if (!existsSync(file)) { fail('loader', `host/node/core-${iface}.ts is missing: no direct binding for interface ${iface}`); continue; }
-    const mod = await import(pathToFileURL(file).href);
+    if (!existsSync(at('host', 'node', `core-${iface}.ts`))) { fail('loader', `host/node/core-${iface}.ts is missing: no direct binding for interface ${iface}`); continue; }
+    const mod = await loader.importModule(`core-${iface}`);
     if (typeof mod.bindings !== 'function') { fail('loader', `host/node/core-${iface}.ts does not export bindings(core)`); continue; }
     let bound;
     try {
@@ -200,7 +190,6 @@ async function checkLoader(sigs, tmp) {
 
 // ---------------------------------------------------------------- main
 const tmp = mkdtempSync(join(tmpdir(), 'forge-contract-'));
-// (The transpiled loader imports only node: builtins and its siblings, so it runs from a temp dir.)
 let sigs = null;
 try {
   checkTypes(tmp);
@@ -209,7 +198,7 @@ try {
   if (sigs && sigs.size === 0) fail('component', 'found no lifted functions in the component (parser out of date?)');
   if (sigs) {
     checkModuleExports(sigs);
-    await checkLoader(sigs, tmp);
+    await checkLoader(sigs);
   }
 } catch (e) {
   fail('check', e.stack ?? String(e));

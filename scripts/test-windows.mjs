@@ -14,7 +14,8 @@
 //   - WINEDLLOVERRIDES="mscoree,mshtml=" skips Mono/Gecko downloads that cannot happen;
 //   - node.exe's stdout must be a file, not a pipe;
 //   - `wineserver -k` at the end, or it lingers.
-// Options: --no-build (use the existing dist/), --fresh-prefix, FORGE_WIN_ONLY=<substring>.
+// Options: --build (always run tsc; by default only when host/ is newer than dist/),
+// --no-build (use dist/ even if stale), --fresh-prefix, FORGE_WIN_ONLY=<substring>.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -84,8 +85,19 @@ if (targetVersion !== koffiVersion) {
   log(`installed koffi win32 binary ${koffiVersion} into node_modules/@koromix/koffi-win32-x64`);
 }
 
-// 2. Compiled JS (the suite imports dist/).
-if (!args.has('--no-build') || !fs.existsSync(path.join(repo, 'dist/host/native/win32/iocp-backend.js'))) {
+// 2. Compiled JS (the suite imports dist/): rebuilt when a host/ source is newer than it.
+function newestSource(dir) {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+const built = path.join(repo, 'dist/host/native/win32/iocp-backend.js');
+const stale = !fs.existsSync(built) || newestSource(path.join(repo, 'host')) > fs.statSync(built).mtimeMs;
+if (!fs.existsSync(built) || (stale && !args.has('--no-build')) || args.has('--build')) {
   log('building dist/ (tsc)');
   const r = run(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: repo });
   if (!fs.existsSync(path.join(repo, 'dist/host/native/win32/iocp-backend.js'))) fail(`tsc produced no dist/:\n${r.stdout}${r.stderr}`);

@@ -30,7 +30,7 @@ function makeBindings(core: CoreInstance): ChecksumExports {
 
   return {
     sha256(data) {
-      const ptr = core.args(data.length).bytes(data);
+      const ptr = core.scratchBytes(data);
       const ret = sha(ptr, data.length) as number;
       const out = core.copyList(ret, 1);
       shaPost(ret);
@@ -61,7 +61,7 @@ function makeBindings(core: CoreInstance): ChecksumExports {
       return streamNew() as number;
     },
     sha256StreamUpdate(s, data) {
-      const ptr = core.args(data.length).bytes(data);
+      const ptr = core.scratchBytes(data);
       streamUpdate(s, ptr, data.length);
     },
     sha256StreamFinish(s) {
@@ -71,7 +71,7 @@ function makeBindings(core: CoreInstance): ChecksumExports {
       return out;
     },
     xxh32(data, seed) {
-      const ptr = core.args(data.length).bytes(data);
+      const ptr = core.scratchBytes(data);
       return (xxh(ptr, data.length, seed >>> 0) as number) >>> 0;
     },
   };

@@ -41,8 +41,11 @@ const CORE_MAX_OUTPUT = 0x7fff0000;
  * turn it into a ForgeError.
  */
 export class CodecFailure extends Error {
+  /** Same field as jco's ComponentError, so both bindings fail alike. */
+  readonly payload: CodecError;
   constructor(readonly kind: CodecError) {
     super(`LZ4: ${kind}`);
+    this.payload = kind;
   }
 }
 

@@ -29,6 +29,9 @@
  * ```
  * - `args(n)` reserves n bytes (plus alignment slack per item) of the persistent scratch region;
  *   ask for the total of all arguments of a call up front (strings: `CoreArgs.stringBound`).
+ *   For a call with a single list<u8> argument, `core.scratchBytes(data)` is the fast path.
+ * - The core never frees scratch arguments (core/abi.ts `freeArg` skips the scratch region);
+ *   `allocBytes()` makes a callee-owned copy instead, the way jco does.
  * - Memory may grow during any export call: never hold a view across a call; use `core.u8()` /
  *   `core.dv()` again (they are refreshed when the buffer changes).
  * - A trap (e.g. a placeholder not implemented yet, or a bug) becomes a ForgeError, and the
@@ -183,19 +186,24 @@ export class CoreInstance {
     }
     const fn = f as CoreFunction;
     // Traps poison the instance and surface as ForgeError (category unknown: a core bug or an
-    // unimplemented placeholder).
-    return (...args) => {
-      try {
-        return fn(...args);
-      } catch (cause) {
-        if (!(cause instanceof WebAssembly.RuntimeError)) throw cause;
-        this.poisoned = true;
-        throw new ForgeError('unknown', `the WebAssembly core trapped in ${name}: ${cause.message}`, {
-          cause, context: { operation: name },
-          suggestions: ['This is a bug in the core (or a function not implemented yet); please report it.'],
-        });
-      }
+    // unimplemented placeholder). Fixed-arity wrappers: a rest/spread call costs more than the
+    // wasm call itself on small inputs.
+    const trapped = (cause: unknown): never => {
+      if (!(cause instanceof WebAssembly.RuntimeError)) throw cause;
+      this.poisoned = true;
+      throw new ForgeError('unknown', `the WebAssembly core trapped in ${name}: ${cause.message}`, {
+        cause, context: { operation: name },
+        suggestions: ['This is a bug in the core (or a function not implemented yet); please report it.'],
+      });
     };
+    type A = number | bigint;
+    switch ((f as { length: number }).length) {
+      case 0: return () => { try { return fn(); } catch (e) { return trapped(e); } };
+      case 1: return (a?: A) => { try { return fn(a!); } catch (e) { return trapped(e); } };
+      case 2: return (a?: A, b?: A) => { try { return fn(a!, b!); } catch (e) { return trapped(e); } };
+      case 3: return (a?: A, b?: A, c?: A) => { try { return fn(a!, b!, c!); } catch (e) { return trapped(e); } };
+      default: return (...args) => { try { return fn(...args); } catch (e) { return trapped(e); } };
+    }
   }
 
   /** The export implementing WIT function `fn` (kebab-case) of interface `iface`. */
@@ -259,6 +267,13 @@ export class CoreInstance {
       this.scratchCap = need;
     }
     return new CoreArgs(this, this.scratchPtr, this.scratchCap);
+  }
+
+  /** Fast path for a call with ONE list<u8> argument: copies it to the scratch start; returns its pointer. */
+  scratchBytes(data: Uint8Array): number {
+    if (data.length + 64 > this.scratchCap) this.args(data.length);
+    if (data.length) this.u8().set(data, this.scratchPtr);
+    return this.scratchPtr;
   }
 
   /** Little-endian u32 at `ptr`. */

@@ -19,7 +19,7 @@ import { ForgeError, toForgeError } from './errors.js';
 import type { Change, WatchStats } from './platform-io.js';
 import type { WatchSink, WatchSource } from './watch-handle.js';
 import { compileIgnore, type IgnoreMatcher } from './watch-ignore.js';
-import { entriesUnder, scanTree, statPath, toEntry, type Snapshot } from './watch-scan.js';
+import { changedSince, entriesUnder, scanTree, statPath, toEntry, type Snapshot } from './watch-scan.js';
 
 export interface FallbackWatchOptions {
   ignore: Array<string | RegExp>;
@@ -35,6 +35,8 @@ export class FsWatchSource implements WatchSource {
   private closed = false;
   private eventsSeen = 0;
   private problems: string[] = [];
+  private batch: Change[] = [];
+  private flushScheduled = false;
   /**
    * Files replaced by a rename (an editor's atomic save). Node's recursive
    * watcher on Linux keeps watching the replaced inode and stops reporting the
@@ -65,7 +67,9 @@ export class FsWatchSource implements WatchSource {
       throw toForgeError(err, { operation: 'watch', file: this.root, backend: 'fallback' });
     }
     this.watcher.on('error', (err) => this.sink?.fail(toForgeError(err, { operation: 'watch', file: this.root, backend: 'fallback' })));
+    // Node's recursive watcher stats every file anyway; full entries let events be told from noise.
     const r = scanTree(this.root, '', this.snapshot, {
+      statFiles: true,
       ignored: this.ignored,
       followSymlinks: this.options.followSymlinks,
       seenDirs: new Map(),
@@ -116,21 +120,37 @@ export class FsWatchSource implements WatchSource {
   private onEvent(_ev: string, name: string | Buffer | null): void {
     if (this.closed) return;
     this.eventsSeen++;
-    const out: Change[] = [];
+    const out = this.batch;
+    const before = out.length;
     if (name === null || name === undefined) {
       this.rescan(out); // the platform did not say which entry changed
     } else {
       const rel = String(name).split(path.sep).join('/');
       if (rel !== '' && !this.ignored(rel)) this.check(rel, out);
     }
-    if (!statPath(this.root, true)) {
+    // Only an event on the root itself, or a removal, can mean the root is gone.
+    let suspicious = name === null || String(name) === '';
+    for (let i = before; i < out.length && !suspicious; i++) suspicious = out[i]!.kind === 'removed';
+    if (suspicious && !statPath(this.root, true)) {
       for (const rel of this.snapshot.keys()) out.push({ path: rel, kind: 'removed' });
       this.snapshot.clear();
-      if (out.length > 0) this.sink?.push(out);
+      this.flushBatch();
       this.sink?.end();
       return;
     }
-    if (out.length > 0) this.sink?.push(out);
+    // fs.watch calls back once per event: the changes of one turn of the loop go to the coalescer together.
+    if (out.length > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushBatch());
+    }
+  }
+
+  private flushBatch(): void {
+    this.flushScheduled = false;
+    if (this.batch.length === 0) return;
+    const out = this.batch;
+    this.batch = [];
+    if (!this.closed) this.sink?.push(out);
   }
 
   /** Compares `rel` now with the snapshot; fs.watch's event names are too coarse to trust alone. */
@@ -156,6 +176,7 @@ export class FsWatchSource implements WatchSource {
       // Node may already have reported some of its entries one by one.
       const known = new Set(entriesUnder(this.snapshot, rel));
       scanTree(this.root, rel, this.snapshot, {
+        statFiles: true,
         ignored: this.ignored,
         followSymlinks: this.options.followSymlinks,
         seenDirs: new Map(),
@@ -174,17 +195,17 @@ export class FsWatchSource implements WatchSource {
       }
     }
     this.snapshot.set(rel, toEntry(st));
-    if (before && !before.dir && before.ino !== st.ino) this.rewatch(rel);
+    if (before && !before.dir && before.ino >= 0 && before.ino !== st.ino) this.rewatch(rel);
     out.push({ path: rel, kind: before && !before.dir ? 'modified' : 'created' });
   }
 
   private rescan(out: Change[]): void {
     const fresh: Snapshot = new Map();
-    scanTree(this.root, '', fresh, { ignored: this.ignored, followSymlinks: this.options.followSymlinks, seenDirs: new Map() });
+    scanTree(this.root, '', fresh, { statFiles: true, ignored: this.ignored, followSymlinks: this.options.followSymlinks, seenDirs: new Map() });
     for (const [rel, e] of this.snapshot) {
       const now = fresh.get(rel);
       if (!now) out.push({ path: rel, kind: 'removed' });
-      else if (!e.dir && (now.size !== e.size || now.mtimeMs !== e.mtimeMs)) out.push({ path: rel, kind: 'modified' });
+      else if (!e.dir && changedSince(e, now)) out.push({ path: rel, kind: 'modified' });
     }
     for (const rel of fresh.keys()) if (!this.snapshot.has(rel)) out.push({ path: rel, kind: 'created' });
     this.snapshot = fresh;

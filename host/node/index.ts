@@ -47,8 +47,34 @@ export type { FallbackBackendOptions } from './fallback-backend.js';
 export type { IoUringBackend, IoUringBackendOptions, IoUringStats } from '../native/linux/io-uring-backend.js';
 
 // watcher
+export { watch, watchTree, closeWatchesOf, watcherKindFor } from './watch.js';
+export type { WatcherKind } from './watch.js';
+export { compileIgnore, DEFAULT_IGNORES } from './watch-ignore.js';
+export type { IgnoreMatcher } from './watch-ignore.js';
 
 // blob store and index
+export { BlobStore } from './store/blob-store.js';
+export type { BlobStoreOptions, PutResult, PutManyItem, PutManyResult, GetManyResult, GetOptions, BlobStat } from './store/blob-store.js';
+export type { VerifyOptions, VerifyReport, VerifyProblem, VerifyProgress, ProblemKind } from './store/verify.js';
+export type { GcOptions, GcReport } from './store/gc.js';
+export type { HasherName } from './store/hasher.js';
+export { encodeManifest, decodeManifest, MANIFEST_MAGIC } from './store/chunking.js';
+export type { Manifest, ManifestChunk } from './store/chunking.js';
+export { objectPath, isHash } from './store/object-path.js';
+export { Index } from './index-db/index.js';
+export type {
+  VersionRecord,
+  VersionKind,
+  AddVersionInput,
+  BlobRecord,
+  IndexStats,
+  IndexOptions,
+  PruneOptions,
+  PruneResult,
+} from './index-db/index.js';
+export { ConnectionPool } from './index-db/pool.js';
+export type { PoolOptions, Lease } from './index-db/pool.js';
+export { SCHEMA_VERSION } from './index-db/migrations.js';
 
 // hardening (retry, config, logging, metrics, shutdown)
 export { withRetry, backoffDelays, MAX_ATTEMPTS } from './retry.js';

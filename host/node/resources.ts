@@ -154,7 +154,11 @@ export class ResourceManager extends EventEmitter {
 
   /** Takes `count` handles, waiting in FIFO order while the budget is exhausted. */
   acquire(count = 1, options: AcquireOptions = {}): Promise<HandleGuard> {
-    this.check(count);
+    try {
+      this.check(count);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (this.waitHead >= this.waiters.length && this.inUse + count <= this.limit) {
       return Promise.resolve(this.grant(count));
     }

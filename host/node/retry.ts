@@ -10,7 +10,9 @@
  *   else is thrown at once.
  * - An `AbortSignal` stops it, also during a backoff sleep.
  * - `attemptTimeoutMs` bounds each attempt; its error says how long was waited.
- * - Each retry is logged (warn) with `attempt`, `delayMs`, `operation`, `category`.
+ * - Each attempt is logged at debug with `attempt` and the `delayMs` waited before it
+ *   (0 for the first); each failure that will be retried is logged at warn with
+ *   `attempt`, `delayMs` (the wait before the next one), `operation`, `category`.
  *
  * @example
  * ```ts
@@ -162,8 +164,10 @@ export async function withRetry<T>(
   const operation = policy.operation ?? 'operation';
   const signal = policy.signal;
   const sleep = policy.sleep ?? ((ms: number, s?: AbortSignal) => sleepTimer(ms, undefined, { signal: s }));
+  let waited = 0;
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw abortedError(operation, attempt - 1, signal.reason);
+    policy.logger?.debug?.({ operation, attempt, delayMs: waited, maxAttempts: p.maxAttempts }, `${operation}: attempt ${attempt}`);
     let err: ForgeError;
     try {
       return await runAttempt(async (n, s) => fn(n, s), attempt, operation, policy.attemptTimeoutMs, signal);
@@ -181,6 +185,7 @@ export async function withRetry<T>(
       `${operation}: attempt ${attempt} failed (${err.category}); retrying in ${delayMs} ms`,
     );
     policy.onRetry?.({ attempt, delayMs, error: err });
+    waited = delayMs;
     try {
       await sleep(delayMs, signal);
     } catch (e) {

@@ -102,15 +102,65 @@ export class RotatingFileSink {
     return this.size;
   }
 
-  /** Writes one chunk (a log line); rotates first if it would overflow the limit. */
+  /** Lines that could not be written (disk full, fd gone); reported on stderr when the first one is lost. */
+  dropped = 0;
+  /** Rotations that failed (the file then keeps growing past the limit; each failure is logged into it). */
+  rotationFailures = 0;
+
+  /**
+   * Writes one chunk (a log line); rotates first if it would overflow the limit.
+   * Never throws: a logging call must not take the process down.
+   */
   write(chunk: string | Uint8Array): boolean {
     if (this.closed) return false;
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    if (this.size > 0 && this.size + buf.length > this.maxBytes) this.rotate();
-    let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
-    this.size += buf.length;
-    return true;
+    if (this.size > 0 && this.size + buf.length > this.maxBytes) {
+      try {
+        this.rotate();
+      } catch (e) {
+        this.rotationFailures++;
+        this.reopenAfterFailedRotation();
+        const note = JSON.stringify({
+          level: 'error',
+          timestamp: new Date().toISOString(),
+          pid: process.pid,
+          category: 'filesystem',
+          message: `log rotation of ${this.file} failed: ${(e as Error).message}; the file grows past ${this.maxBytes} bytes`,
+          context: { file: this.file, operation: 'rotate log', code: (e as { code?: string }).code },
+          suggestions: ['Check the log directory: free space, permissions, and that nothing else renames the files.'],
+        });
+        this.rawWrite(Buffer.from(note + '\n'));
+      }
+    }
+    return this.rawWrite(buf);
+  }
+
+  private rawWrite(buf: Uint8Array): boolean {
+    try {
+      let off = 0;
+      while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+      this.size += buf.length;
+      return true;
+    } catch (e) {
+      if (this.dropped++ === 0) {
+        process.stderr.write(`forge: cannot write log file ${this.file} (${(e as { code?: string }).code ?? String(e)}); log lines are being lost\n`);
+      }
+      return false;
+    }
+  }
+
+  /** After a failed rotation the fd may be closed: make sure there is an open one. */
+  private reopenAfterFailedRotation(): void {
+    try {
+      fstatSync(this.fd);
+    } catch {
+      try {
+        this.fd = openSync(this.file, 'a');
+        this.size = fstatSync(this.fd).size;
+      } catch {
+        // rawWrite reports the loss.
+      }
+    }
   }
 
   /** Rotates now: the active file becomes `<file>.N+1`, a new empty one is opened. */
@@ -154,6 +204,10 @@ export class RotatingFileSink {
     if (this.closed) return;
     this.flushSync();
     this.closed = true;
-    closeSync(this.fd);
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Already closed by a failed rotation: nothing left to release.
+    }
   }
 }

@@ -6,7 +6,7 @@
  * `forge doctor` prints.
  *
  * `FORGE_IO_BACKEND=io_uring|iocp|kqueue|fallback` (or `options.backend`)
- * forces one; a forced backend that cannot run is a `dependency` ForgeError.
+ * forces one (`auto`, the default, probes); a forced backend that cannot run is a `dependency` ForgeError.
  *
  * Simulating an unavailable io_uring (tests, demos):
  * - `FORGE_TEST_IO_URING_DISABLED=1|2` makes the probe read that value instead of
@@ -41,10 +41,10 @@ export interface ProbeOverrides {
 }
 
 export interface CreatePlatformIOOptions {
-  /** Force a backend (else FORGE_IO_BACKEND, else the best available). */
-  backend?: BackendName;
+  /** Force a backend (else FORGE_IO_BACKEND, else the best available); 'auto' probes. */
+  backend?: BackendName | 'auto';
   logger?: IoLogger;
-  /** Handle budget of a ResourceManager created for the backend (default 1024; FORGE_MAX_HANDLES). */
+  /** Handle budget of a ResourceManager created for the backend (default 1024; FORGE_MAX_FILE_HANDLES). */
   maxHandles?: number;
   /** A shared handle budget (takes precedence over maxHandles). */
   resources?: ResourceManager;
@@ -89,7 +89,7 @@ export function parseBackendName(value: string, source: string): BackendName {
   if ((BACKENDS as readonly string[]).includes(v)) return v as BackendName;
   throw new ForgeError('configuration', `${source}: unknown I/O backend "${value}"`, {
     context: { operation: 'createPlatformIO', field: source },
-    suggestions: [`Use one of: ${BACKENDS.join(', ')}.`],
+    suggestions: [`Use one of: auto, ${BACKENDS.join(', ')}.`],
   });
 }
 
@@ -206,12 +206,12 @@ function attempt(kind: BackendName, opts: CreatePlatformIOOptions, resources: Re
 
 function maxHandlesFrom(opts: CreatePlatformIOOptions): number | undefined {
   if (opts.maxHandles !== undefined) return opts.maxHandles;
-  const env = process.env.FORGE_MAX_HANDLES;
+  const env = process.env.FORGE_MAX_FILE_HANDLES;
   if (env === undefined || env === '') return undefined;
   const n = Number(env);
   if (!Number.isInteger(n) || n < 1) {
-    throw new ForgeError('configuration', `FORGE_MAX_HANDLES must be an integer >= 1, got "${env}"`, {
-      context: { operation: 'createPlatformIO', field: 'FORGE_MAX_HANDLES' },
+    throw new ForgeError('configuration', `FORGE_MAX_FILE_HANDLES must be an integer >= 1, got "${env}"`, {
+      context: { operation: 'createPlatformIO', field: 'FORGE_MAX_FILE_HANDLES' },
     });
   }
   return n;
@@ -230,23 +230,22 @@ function maxHandlesFrom(opts: CreatePlatformIOOptions): number | undefined {
  */
 export async function createPlatformIO(options: CreatePlatformIOOptions = {}): Promise<SelectedPlatformIO> {
   const envForced = process.env.FORGE_IO_BACKEND;
-  const forced =
-    options.backend !== undefined
-      ? parseBackendName(options.backend, 'options.backend')
-      : envForced !== undefined && envForced !== ''
-        ? parseBackendName(envForced, 'FORGE_IO_BACKEND')
-        : undefined;
+  // 'auto' (the config default) and an empty value mean: probe.
+  const wanted = options.backend ?? (envForced !== undefined && envForced.trim() !== '' ? envForced : undefined);
+  const forced = wanted === undefined || wanted.trim().toLowerCase() === 'auto' ? undefined : parseBackendName(wanted, options.backend !== undefined ? 'options.backend' : 'FORGE_IO_BACKEND');
   const maxHandles = maxHandlesFrom(options);
   const ownsResources = options.resources === undefined;
   const resources = options.resources ?? new ResourceManager({ ...(maxHandles !== undefined ? { maxHandles } : {}), ...(options.logger ? { logger: options.logger } : {}) });
-  const order: BackendName[] = forced ? [forced] : ['io_uring', process.platform === 'win32' ? 'iocp' : 'kqueue', 'fallback'];
+  const native: BackendName | undefined = process.platform === 'win32' ? 'iocp' : process.platform === 'darwin' ? 'kqueue' : undefined;
+  const order: BackendName[] = forced ? [forced] : native ? ['io_uring', native, 'fallback'] : ['io_uring', 'fallback'];
   const rejected: BackendRejection[] = forced
     ? BACKENDS.filter((b) => b !== forced).map((b) => rejection(b, 'not-forced', `FORGE_IO_BACKEND/options.backend forced ${forced}`))
     : [];
   if (!forced) {
-    // Record the platform backend of the other OS too, so the report covers all four.
-    const other = process.platform === 'win32' ? 'kqueue' : 'iocp';
-    rejected.push(rejection(other, 'not-platform', `not ${other === 'iocp' ? 'Windows' : 'macOS'} (${process.platform})`));
+    // The other OSes' backends are not tried; the report still says why, so it covers all four.
+    for (const other of ['iocp', 'kqueue'] as const) {
+      if (other !== native) rejected.push(rejection(other, 'not-platform', `not ${other === 'iocp' ? 'Windows' : 'macOS'} (${process.platform})`));
+    }
   }
   for (const kind of order) {
     const a = await attempt(kind, options, resources);

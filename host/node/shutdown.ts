@@ -10,7 +10,13 @@
  * 2. `drain`     — in-flight work finishes: everything passed to `track()` is awaited,
  *                  then the drain components stop (write queues, worker pools).
  * 3. `state`     — daemon state is saved.
- * 4. `resources` — index, io_uring ring, ResourceManager (`shutdown(1000)`), temp files.
+ * 4. `resources` — index, io_uring ring, temp files.
+ *
+ * File handles: `releaseHandles(budgetMs)` hooks (e.g. `(ms) => resources.shutdown(ms)`)
+ * start at the very beginning, in parallel with intake and drain, with a 1 s
+ * budget (`handleReleaseMs`): work that already holds a handle can finish and
+ * return it; acquisitions still queued are refused; anything still held after
+ * the budget is force-released. The report's `handlesReleasedMs` says when.
  *
  * Then the coordinator logs `shutdown completed` (with the exit code and phase
  * timings), flushes and closes its logger, and exits:
@@ -39,6 +45,7 @@
  * shutdown.register({ name: 'watcher', phase: 'intake', stop: () => handle.close() });
  * shutdown.register({ name: 'metrics', phase: 'intake', stop: () => server.close() });
  * shutdown.register({ name: 'state', phase: 'state', stop: () => index.saveState(state) });
+ * shutdown.register({ name: 'handles', phase: 'resources', releaseHandles: (ms) => resources.shutdown(ms) });
  * shutdown.register({ name: 'store', phase: 'resources', stop: () => store.close(), emergency: () => store.closeSync?.() });
  * shutdown.supervise('watcher', consume(handle));          // failure -> component stopped, process lives
  * for (…) { if (shutdown.stopping) break; shutdown.track(store.put(bytes)); }
@@ -59,6 +66,13 @@ export interface ShutdownComponent {
   stop?: (reason: string) => Promise<void> | void;
   /** Crash/forced-exit cleanup: release what must not leak (ring, fds, temp files, index). Keep it quick. */
   emergency?: () => Promise<void> | void;
+  /**
+   * Called at the very start of shutdown, alongside intake and drain, with the
+   * handle-release budget (default 1000 ms): e.g. `(ms) => resources.shutdown(ms)`,
+   * which refuses queued acquisitions, lets held handles come back and
+   * force-releases the rest when the budget is spent. The resources phase waits for it.
+   */
+  releaseHandles?: (budgetMs: number) => Promise<void> | void;
 }
 
 /** The logging this module needs (a ForgeLogger fits). */
@@ -76,6 +90,8 @@ export interface ShutdownOptions {
   timeoutMs?: number;
   /** Budget for emergency hooks on crashes/forced exits. Default 2000 ms. */
   emergencyTimeoutMs?: number;
+  /** Budget given to `releaseHandles` hooks. Default 1000 ms. */
+  handleReleaseMs?: number;
   logger?: ShutdownLogger;
   /** Close the logger after the final line. Default true. */
   closeLogger?: boolean;
@@ -99,7 +115,10 @@ export interface ShutdownReport {
   durationMs: number;
   phases: PhaseReport[];
   failedComponents: string[];
-  /** ms from shutdown start until the resources phase finished (handles released). */
+  /**
+   * ms from shutdown start until handles were released: when every
+   * `releaseHandles` hook finished, or (without such hooks) the end of the resources phase.
+   */
   handlesReleasedMs?: number;
 }
 
@@ -115,6 +134,7 @@ export interface ShutdownReport {
 export class Shutdown {
   readonly timeoutMs: number;
   readonly emergencyTimeoutMs: number;
+  readonly handleReleaseMs: number;
   private readonly logger: ShutdownLogger | undefined;
   private readonly closeLogger: boolean;
   private readonly exitFn: (code: number) => void;
@@ -129,10 +149,7 @@ export class Shutdown {
   private resolveDone!: (code: number) => void;
   /** Resolves with the exit code once an exit has been decided. */
   readonly done: Promise<number>;
-  private readonly onSignal = (sig: NodeJS.Signals): void => {
-    if (this.started === undefined) void this.shutdown(sig);
-    else this.forceExit(`second signal ${sig}`);
-  };
+  private readonly onSignal = (sig: NodeJS.Signals): void => this.handleSignal(sig);
   private readonly onException = (err: unknown, origin?: string): void => {
     void this.crash(err, origin ?? 'uncaughtException');
   };
@@ -143,6 +160,7 @@ export class Shutdown {
   constructor(opts: ShutdownOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.emergencyTimeoutMs = opts.emergencyTimeoutMs ?? 2000;
+    this.handleReleaseMs = opts.handleReleaseMs ?? 1000;
     if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
       throw new ForgeError('configuration', `shutdown timeout must be a positive number of ms, got ${this.timeoutMs}`);
     }
@@ -161,6 +179,15 @@ export class Shutdown {
     process.on('uncaughtException', this.onException);
     process.on('unhandledRejection', this.onRejection);
     return this;
+  }
+
+  /**
+   * What a signal does: the first starts a graceful shutdown, a second one
+   * (while shutting down) forces exit 2 at once. install() routes real signals here.
+   */
+  handleSignal(sig: NodeJS.Signals): void {
+    if (this.started === undefined) void this.shutdown(sig);
+    else this.forceExit(`second signal ${sig}`);
   }
 
   /** Removes the handlers install() added. */
@@ -235,10 +262,22 @@ export class Shutdown {
     this.logger?.warn({ component: name, category: fe.category }, `component ${name} stopped after a failure; Forge keeps running`);
   }
 
-  /** Watches a long-running task; if it rejects, the component is failed (not the process). */
+  /**
+   * Watches a long-running task; if it rejects, the component is failed (not the process).
+   * Once shutdown has started, a rejection is the expected end of a component being
+   * closed: it is logged at info and does not count as a failure.
+   *
+   * @example
+   * ```ts
+   * void shutdown.supervise('watcher', (async () => { for await (const batch of handle) await record(batch); })());
+   * ```
+   */
   supervise<T>(name: string, task: Promise<T>): Promise<T | undefined> {
     return task.catch(async (e: unknown) => {
-      if (this.stopping && this.intake.signal.aborted && isAbort(e)) return undefined;
+      if (this.stopping) {
+        this.logger?.info({ component: name, reason: e instanceof Error ? e.message : String(e) }, `component ${name} ended during shutdown`);
+        return undefined;
+      }
       await this.componentFailed(name, e);
       return undefined;
     });
@@ -260,10 +299,29 @@ export class Shutdown {
     const phases: PhaseReport[] = [];
     let handlesReleasedMs: number | undefined;
     let hookFailed = false;
+    // Handle release starts now, in parallel with intake and drain (its own 1 s budget).
+    const releasers = this.components.filter((c) => c.releaseHandles);
+    const released = Promise.all(
+      releasers.map(async (c) => {
+        try {
+          await c.releaseHandles!(this.handleReleaseMs);
+        } catch (e) {
+          this.failed.add(c.name);
+          hookFailed = true;
+          this.logError(e, { component: c.name, operation: 'release handles' });
+        }
+      }),
+    ).then(() => {
+      handlesReleasedMs = Date.now() - t0;
+      if (handlesReleasedMs > this.handleReleaseMs) {
+        this.logger?.warn({ handlesReleasedMs, budgetMs: this.handleReleaseMs }, `handles released after ${handlesReleasedMs} ms (budget ${this.handleReleaseMs} ms)`);
+      }
+    });
     for (const phase of SHUTDOWN_PHASES) {
       const p0 = Date.now();
       const failed: string[] = [];
       if (phase === 'drain') await this.drain();
+      if (phase === 'resources') await released;
       for (const c of this.components.filter((x) => x.phase === phase)) {
         if (this.exited) return this.done;
         try {
@@ -277,7 +335,7 @@ export class Shutdown {
       }
       if (this.exited) return this.done;
       phases.push({ phase, durationMs: Date.now() - p0, failed });
-      if (phase === 'resources') handlesReleasedMs = Date.now() - t0;
+      if (phase === 'resources' && releasers.length === 0) handlesReleasedMs = Date.now() - t0;
     }
     clearTimeout(timer);
     const clean = !hookFailed && this.failed.size === 0 && opts.error === undefined;
@@ -371,14 +429,14 @@ export class Shutdown {
 
   private logError(err: unknown, context: Record<string, unknown>): void {
     if (!this.logger) return;
-    if (this.logger.logError) this.logger.logError(err, context);
-    else {
-      const fe = toForgeError(err, context);
-      this.logger.error({ category: fe.category, context: fe.context, suggestions: fe.suggestions() }, fe.message);
+    try {
+      if (this.logger.logError) this.logger.logError(err, context);
+      else {
+        const fe = toForgeError(err, context);
+        this.logger.error({ category: fe.category, context: fe.context, suggestions: fe.suggestions() }, fe.message);
+      }
+    } catch {
+      // A broken log sink must not stop shutdown or crash cleanup.
     }
   }
-}
-
-function isAbort(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError';
 }

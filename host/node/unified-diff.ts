@@ -47,12 +47,13 @@ export function isBinary(data: Uint8Array): boolean {
   }
 }
 
-/** Splits text into lines, keeping track of whether the last line ends with a newline. */
-function splitLines(text: string): { lines: string[]; finalNewline: boolean } {
-  if (text.length === 0) return { lines: [], finalNewline: true };
-  const finalNewline = text.endsWith('\n');
-  const lines = (finalNewline ? text.slice(0, -1) : text).split('\n');
-  return { lines, finalNewline };
+/**
+ * Splits text into lines that keep their `\n`, so a last line without one
+ * differs from the same line with one (and the diff says so).
+ */
+function splitLines(text: string): string[] {
+  const lines = text.split(/(?<=\n)/);
+  return lines.length === 1 && lines[0] === '' ? [] : lines;
 }
 
 /**
@@ -129,10 +130,9 @@ function myers(a: readonly string[], b: readonly string[], maxD: number): Edit[]
 }
 
 /** Groups an edit script into unified-diff hunks with `context` lines around changes. */
-function renderHunks(edits: readonly Edit[], context: number, aNoEol: boolean, bNoEol: boolean, aLen: number, bLen: number): string {
+function renderHunks(edits: readonly Edit[], context: number): string {
   const out: string[] = [];
-  let i = 0;
-  // Line numbers (1-based) in A and B at edit index i.
+  // Line numbers (1-based) in A and B at each edit index.
   const aLineAt: number[] = [];
   const bLineAt: number[] = [];
   let al = 1;
@@ -143,6 +143,7 @@ function renderHunks(edits: readonly Edit[], context: number, aNoEol: boolean, b
     if (e.op !== '+') al++;
     if (e.op !== '-') bl++;
   }
+  let i = 0;
   while (i < edits.length) {
     while (i < edits.length && edits[i]!.op === ' ') i++;
     if (i >= edits.length) break;
@@ -164,12 +165,8 @@ function renderHunks(edits: readonly Edit[], context: number, aNoEol: boolean, b
       const e = edits[k]!;
       if (e.op !== '+') aCount++;
       if (e.op !== '-') bCount++;
-      body.push(e.op + e.line);
-      const isLastA = e.op !== '+' && aLineAt[k] === aLen;
-      const isLastB = e.op !== '-' && bLineAt[k] === bLen;
-      if ((e.op === '-' && isLastA && aNoEol) || (e.op === '+' && isLastB && bNoEol) || (e.op === ' ' && ((isLastA && aNoEol) || (isLastB && bNoEol)))) {
-        body.push('\\ No newline at end of file');
-      }
+      if (e.line.endsWith('\n')) body.push(e.op + e.line.slice(0, -1));
+      else body.push(e.op + e.line, '\\ No newline at end of file');
     }
     const aStart = aCount === 0 ? aLineAt[start]! - 1 : aLineAt[start]!;
     const bStart = bCount === 0 ? bLineAt[start]! - 1 : bLineAt[start]!;
@@ -203,18 +200,12 @@ export function unifiedDiff(a: Uint8Array, b: Uint8Array, options: UnifiedDiffOp
   const dec = new TextDecoder('utf-8');
   const A = splitLines(dec.decode(a));
   const B = splitLines(dec.decode(b));
-  let edits = diffLines(A.lines, B.lines, options.maxEditDistance ?? 4_000);
+  let edits = diffLines(A, B, options.maxEditDistance ?? 4_000);
   let truncated = false;
   if (edits === undefined) {
     truncated = true;
-    edits = [...A.lines.map((line): Edit => ({ op: '-', line })), ...B.lines.map((line): Edit => ({ op: '+', line }))];
+    edits = [...A.map((line): Edit => ({ op: '-', line })), ...B.map((line): Edit => ({ op: '+', line }))];
   }
-  // Only a differing final newline: the last line must show as changed.
-  if (edits.every((e) => e.op === ' ') && A.finalNewline !== B.finalNewline) {
-    const last = edits.length - 1;
-    const line = edits[last]!.line;
-    edits = [...edits.slice(0, last), { op: '-', line }, { op: '+', line }];
-  }
-  const hunks = renderHunks(edits, options.context ?? 3, !A.finalNewline, !B.finalNewline, A.lines.length, B.lines.length);
+  const hunks = renderHunks(edits, options.context ?? 3);
   return { text: `--- ${labelA}\n+++ ${labelB}\n${hunks}\n`, binary: false, truncatedSearch: truncated };
 }

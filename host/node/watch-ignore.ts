@@ -8,7 +8,14 @@
 export const DEFAULT_IGNORES: readonly string[] = ['node_modules', '.git', '.forge'];
 
 /** Decides whether a root-relative, '/'-separated path is ignored. */
-export type IgnoreMatcher = (relPath: string) => boolean;
+export interface IgnoreMatcher {
+  (relPath: string): boolean;
+  /**
+   * Set when every pattern is a plain name: then an entry whose parent is not
+   * ignored is ignored exactly when its own name is in this set (the scan's fast path).
+   */
+  readonly onlyNames?: ReadonlySet<string>;
+}
 
 /** Escapes a literal for a RegExp. */
 function escapeRe(s: string): string {
@@ -65,8 +72,8 @@ export function compileIgnore(patterns: ReadonlyArray<string | RegExp> | undefin
     else if (!/[*?/]/.test(p)) names.add(p);
     else globs.push(globToRegExp(p.replace(/^\.?\//, '').replace(/\/$/, '')));
   }
-  if (names.size === 0 && regexps.length === 0 && globs.length === 0) return () => false;
-  return (relPath: string): boolean => {
+  if (names.size === 0 && regexps.length === 0 && globs.length === 0) return Object.assign(() => false, { onlyNames: names });
+  const matcher = (relPath: string): boolean => {
     if (relPath === '') return false;
     if (names.size > 0) {
       for (const seg of relPath.split('/')) if (names.has(seg)) return true;
@@ -83,4 +90,5 @@ export function compileIgnore(patterns: ReadonlyArray<string | RegExp> | undefin
     for (const r of regexps) if (r.test(relPath)) return true;
     return false;
   };
+  return regexps.length === 0 && globs.length === 0 ? Object.assign(matcher, { onlyNames: names }) : matcher;
 }

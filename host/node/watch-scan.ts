@@ -10,13 +10,21 @@
 import * as fs from 'node:fs';
 import type { IgnoreMatcher } from './watch-ignore.js';
 
-/** What the watcher remembers about one path. */
+/**
+ * What the watcher remembers about one path. A scan does not stat plain files
+ * (it would double the time to ready): such an entry has `size` -1 and
+ * `mtimeMs` set to when it was listed (see {@link changedSince}).
+ */
 export interface SnapshotEntry {
   dir: boolean;
+  /** Bytes, or -1 when not statted. */
   size: number;
+  /** mtime, or (size -1) the time the entry was listed. */
   mtimeMs: number;
-  /** Inode: a file replaced by a rename keeps its name but not its inode. */
+  /** Inode: a file replaced by a rename keeps its name but not its inode (-1 when not statted). */
   ino: number;
+  /** ctime, when statted. */
+  ctimeMs?: number;
 }
 
 /** Root-relative path → last known state. */
@@ -29,6 +37,8 @@ export interface ScanOptions {
   seenDirs: Map<string, string>;
   /** Called before a directory is listed; the backend adds its watch here. */
   beforeList?(abs: string, rel: string, key: string): void;
+  /** stat every file (size, mtime, inode) instead of recording it unstatted (default false: faster start). */
+  statFiles?: boolean;
   /** Called for each path found, after the snapshot was updated. */
   onEntry?(rel: string, entry: SnapshotEntry): void;
 }
@@ -46,7 +56,7 @@ export function joinRel(dir: string, name: string): string {
 }
 
 export function toEntry(st: fs.Stats): SnapshotEntry {
-  return { dir: st.isDirectory(), size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+  return { dir: st.isDirectory(), size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs };
 }
 
 /** The identity used for loop detection. */
@@ -68,6 +78,8 @@ export function dirKey(st: fs.Stats): string {
  */
 export function scanTree(rootAbs: string, startRel: string, snapshot: Snapshot, options: ScanOptions): ScanResult {
   const result: ScanResult = { directories: 0, files: 0, problems: [] };
+  // Below a directory that was not ignored, name-only patterns need only the entry's own name.
+  const onlyNames = options.ignored.onlyNames;
   const startAbs = startRel === '' ? rootAbs : `${rootAbs}/${startRel}`;
   const st = statPath(startAbs, true);
   if (!st || !st.isDirectory()) return result;
@@ -88,6 +100,7 @@ export function scanTree(rootAbs: string, startRel: string, snapshot: Snapshot, 
     options.beforeList?.(abs, rel, key);
     result.directories++;
     let names: fs.Dirent[];
+    const listedAt = Date.now();
     try {
       names = fs.readdirSync(abs, { withFileTypes: true });
     } catch (err) {
@@ -95,13 +108,25 @@ export function scanTree(rootAbs: string, startRel: string, snapshot: Snapshot, 
       if (code !== 'ENOENT' && code !== 'ENOTDIR') result.problems.push(`${rel || '.'}: ${code ?? String(err)}`);
       continue;
     }
+    // One shared entry for the unstatted files of this listing (entries are never mutated).
+    let unstatted: SnapshotEntry | undefined;
     for (const d of names) {
-      const childRel = joinRel(rel, d.name);
-      if (options.ignored(childRel)) continue;
-      const childAbs = `${abs}/${d.name}`;
+      const name = d.name;
+      if (onlyNames ? onlyNames.has(name) : options.ignored(joinRel(rel, name))) continue;
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      const link = d.isSymbolicLink();
+      if (!options.statFiles && (d.isFile() || (link && !options.followSymlinks))) {
+        // No stat for a plain file: an overflow rescan judges it by its ctime
+        // against the time it was listed (see changedSince).
+        unstatted ??= { dir: false, size: -1, mtimeMs: listedAt, ino: -1 };
+        snapshot.set(childRel, unstatted);
+        options.onEntry?.(childRel, unstatted);
+        result.files++;
+        continue;
+      }
+      const childAbs = `${abs}/${name}`;
       let isDir = d.isDirectory();
       let cst: fs.Stats | undefined;
-      const link = d.isSymbolicLink();
       if (link && options.followSymlinks) {
         cst = statPath(childAbs, true);
         if (!cst) cst = statPath(childAbs, false); // dangling link: record the link itself
@@ -133,8 +158,24 @@ export function statPath(abs: string, follow: boolean): fs.Stats | undefined {
   }
 }
 
-/** Every snapshot key at or below `rel`. */
+/**
+ * Coarse kernel timestamps lag the wall clock by up to a tick; a change this
+ * close before listing counts as after it (a spurious `modified` rather than a
+ * missed one).
+ */
+const CTIME_SLACK_MS = 20;
+
+/** Whether a file now described by `now` (a statted entry) differs from what `before` recorded. */
+export function changedSince(before: SnapshotEntry, now: SnapshotEntry): boolean {
+  if (before.dir !== now.dir) return true;
+  if (before.size < 0) return (now.ctimeMs ?? Infinity) >= before.mtimeMs - CTIME_SLACK_MS;
+  return now.size !== before.size || now.mtimeMs !== before.mtimeMs || now.ino !== before.ino;
+}
+
+/** Every snapshot key at or below `rel` (a file: just itself, without scanning the snapshot). */
 export function entriesUnder(snapshot: Snapshot, rel: string): string[] {
+  const e = snapshot.get(rel);
+  if (e && !e.dir) return [rel];
   const prefix = `${rel}/`;
   const out: string[] = [];
   for (const k of snapshot.keys()) if (k === rel || k.startsWith(prefix)) out.push(k);

@@ -11,10 +11,11 @@
  * - anything else: recursive `fs.watch` (host/node/fallback-watcher.ts).
  */
 import { FsWatchSource } from './fallback-watcher.js';
-import { ManagedWatchHandle, resolveWatchOptions, type WatchSource } from './watch-handle.js';
-import type { PlatformIO, WatchHandle, WatchOptions } from './platform-io.js';
+import { ManagedWatchHandle, resolveWatchOptions, type ResolvedWatchOptions, type WatchSink, type WatchSource } from './watch-handle.js';
+import type { ForgeError } from './errors.js';
+import type { PlatformIO, WatchHandle, WatchOptions, WatchStats } from './platform-io.js';
 import { InotifyWatchSource } from '../native/linux/inotify-watcher.js';
-import { createIoUringBackend } from '../native/linux/io-uring-backend.js';
+import type { IoUringBackend } from '../native/linux/io-uring-backend.js';
 import { PollInotifyReader, UringInotifyReader, type FdReadSource } from '../native/linux/inotify-reader.js';
 
 /** Which watcher a handle runs on. */
@@ -100,18 +101,55 @@ export async function closeWatchesOf(io: PlatformIO): Promise<void> {
 export function watch(root: string, options?: WatchOptions): WatchHandle {
   if (process.platform !== 'linux' || process.env.FORGE_IO_BACKEND === 'fallback') return watchTreeWith('fs.watch', root, options);
   const o = resolveWatchOptions(root, options);
-  let io: ReturnType<typeof createIoUringBackend> | undefined;
-  try {
-    io = createIoUringBackend({ entries: 8, fileSlots: 1 });
-  } catch {
-    io = undefined; // io_uring refused (disabled, seccomp, old kernel): read inotify with poll(2) instead
+  return new ManagedWatchHandle(new OwnRingInotifySource(root, o), o);
+}
+
+/**
+ * inotify on a ring of its own, for {@link watch}. The io_uring backend loads
+ * koffi, so it is imported when the watch starts, not when this module loads
+ * (the package root must import on machines without koffi's binary).
+ */
+class OwnRingInotifySource implements WatchSource {
+  private inner: InotifyWatchSource | undefined;
+  private io: IoUringBackend | undefined;
+  private closed = false;
+  private starting: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly root: string,
+    private readonly o: ResolvedWatchOptions,
+  ) {}
+
+  start(sink: WatchSink): Promise<ForgeError | undefined> {
+    const p = this.doStart(sink);
+    this.starting = p.catch(() => undefined);
+    return p;
   }
-  if (!io) return new ManagedWatchHandle(sourceFor('inotify-poll', root, o), o);
-  const owned = io;
-  try {
-    return new ManagedWatchHandle(sourceFor('inotify-io_uring', root, o, owned), o, undefined, () => owned.close());
-  } catch (err) {
-    void owned.close();
-    throw err;
+
+  private async doStart(sink: WatchSink): Promise<ForgeError | undefined> {
+    try {
+      const mod = await import('../native/linux/io-uring-backend.js');
+      this.io = mod.createIoUringBackend({ entries: 8, fileSlots: 1 });
+    } catch {
+      this.io = undefined; // io_uring refused (disabled, seccomp, old kernel, no koffi): poll(2) + read(2) instead
+    }
+    if (this.closed) {
+      await this.io?.close();
+      return undefined;
+    }
+    const opts = { ignore: this.o.ignore, followSymlinks: this.o.followSymlinks };
+    this.inner = new InotifyWatchSource(this.root, opts, this.io ? new UringInotifyReader(this.io) : new PollInotifyReader());
+    return this.inner.start(sink);
+  }
+
+  stats(): WatchStats {
+    return this.inner?.stats() ?? { directoriesWatched: 0, filesWatched: 0, eventsSeen: 0, overflows: 0, partial: false };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.starting; // a start still importing closes its own ring when it sees `closed`
+    await this.inner?.close();
+    await this.io?.close();
   }
 }

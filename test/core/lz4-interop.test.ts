@@ -203,6 +203,17 @@ describe('we decode byte-exact what `lz4` writes', () => {
     expect(Buffer.compare(Buffer.from(lz4Decompress(stream)), expected)).toBe(0);
   });
 
+  it('the legacy format (`lz4 -l`), alone and followed by a standard frame', () => {
+    const data = Buffer.concat([textLike(9 << 20, 13), noise(100_000, 4)]); // more than one 8 MiB legacy block
+    const legacy = cliEncode(data, ['-l']);
+    expect(legacy.readUInt32LE(0)).toBe(0x184c2102);
+    expect(Buffer.compare(Buffer.from(lz4Decompress(legacy)), data)).toBe(0);
+    const small = textLike(1000, 1);
+    const stream = Buffer.concat([cliEncode(small, ['-l']), cliEncode(small, ['-BX'])]);
+    expect(Buffer.compare(cliDecode(stream), Buffer.concat([small, small]))).toBe(0);
+    expect(Buffer.compare(Buffer.from(lz4Decompress(stream)), Buffer.concat([small, small]))).toBe(0);
+  });
+
   it('a frame written by `lz4` to a file (as the store keeps objects)', () => {
     const data = textLike(123_456, 5);
     const file = join(dir, 'object.lz4');

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureDist, FIXTURES } from './dist.js';
 import { ERROR_CATEGORIES, ForgeError, type ErrorCategory } from '../../host/node/errors.js';
 import { createLogger, LOG_LEVELS, LOG_LEVEL_VALUES, type LogLevel } from '../../host/node/logging.js';
 import { Metrics } from '../../host/node/metrics.js';
@@ -171,7 +176,25 @@ describe('structured logging', () => {
     );
   });
 
-  it('logs go to stderr by default and a file when configured; the level is validated', () => {
+  it('every accepted line is on disk whatever way the process ends (exit, uncaught throw, SIGKILL)', () => {
+    ensureDist();
+    const dir = mkdtempSync(join(tmpdir(), 'forge-logexit-'));
+    try {
+      for (const how of ['exit', 'throw', 'kill'] as const) {
+        const file = join(dir, `${how}.log`);
+        const r = spawnSync(process.execPath, [join(FIXTURES, 'log-then-exit.mjs'), file, '2000', how], { encoding: 'utf8', timeout: 30_000 });
+        if (how === 'exit') expect(r.status).toBe(3);
+        if (how === 'throw') expect(r.status).toBe(1);
+        if (how === 'kill') expect(r.signal).toBe('SIGKILL');
+        const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { i: number });
+        expect(lines.map((l) => l.i)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the level is validated', () => {
     expect(() => createLogger({ level: 'loud' as LogLevel })).toThrow(/log level must be one of/);
   });
 });

@@ -37,6 +37,7 @@ describe('withRetry', () => {
         const policy = toPolicy(raw);
         const slept: number[] = [];
         const logged: Array<{ attempt: number; delayMs: number }> = [];
+        const attempts: Array<{ attempt: number; delayMs: number }> = [];
         let calls = 0;
         await expect(
           withRetry(
@@ -47,7 +48,10 @@ describe('withRetry', () => {
             {
               ...policy,
               sleep: async (ms) => void slept.push(ms),
-              logger: { warn: (o) => void ('delayMs' in o && logged.push(o as { attempt: number; delayMs: number })) },
+              logger: {
+                warn: (o) => void ('delayMs' in o && logged.push(o as { attempt: number; delayMs: number })),
+                debug: (o) => void attempts.push(o as { attempt: number; delayMs: number }),
+              },
             },
           ),
         ).rejects.toBeInstanceOf(ForgeError);
@@ -69,6 +73,8 @@ describe('withRetry', () => {
         // Each retry logged with its attempt number and delay.
         expect(logged.map((l) => l.attempt)).toEqual(slept.map((_, i) => i + 1));
         expect(logged.map((l) => l.delayMs)).toEqual(slept);
+        // Each attempt logged with its number and the delay waited before it.
+        expect(attempts.map((a) => [a.attempt, a.delayMs])).toEqual([[1, 0], ...slept.map((d, i) => [i + 2, d])]);
       }),
       { numRuns: 200 },
     );

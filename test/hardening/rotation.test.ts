@@ -105,6 +105,18 @@ describe('log rotation', () => {
     expect(readFileSync(file, 'utf8')).toBe('c\n');
   });
 
+  it('a logging call never throws, even when rotation and writing fail; the loss is counted', () => {
+    const dir = tempDir();
+    const file = join(dir, 'forge.log');
+    const sink = RotatingFileSink.open({ file, maxBytes: 10 });
+    sink.write('12345678\n');
+    rmSync(dir, { recursive: true, force: true }); // rename and reopen now fail
+    expect(() => sink.write('abcdefgh\n')).not.toThrow();
+    expect(sink.rotationFailures).toBe(1);
+    expect(sink.dropped).toBeGreaterThan(0); // the directory is gone: the lines are lost, and counted
+    expect(() => sink.close()).not.toThrow();
+  });
+
   it('an unusable rotation size is a configuration error', () => {
     const dir = tempDir();
     expect(() => RotatingFileSink.open({ file: join(dir, 'f.log'), maxBytes: 0 })).toThrow(/positive integer/);

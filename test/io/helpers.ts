@@ -1,4 +1,5 @@
 /** Shared helpers for the platform I/O tests: temp dirs, backend factories, fd/mapping counts. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,4 +56,24 @@ export function ioUringFds(): number {
     }
   }
   return n;
+}
+
+/**
+ * Child processes run the compiled dist/ (vitest compiles only in-process imports).
+ * Rebuilds when any source the io_uring backend depends on is newer than its output.
+ */
+export function ensureDist(): void {
+  const sources = ['host/native/linux', 'host/node'].flatMap((d) =>
+    fs.readdirSync(d).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => path.join(d, f)),
+  );
+  const stale = sources.some((src) => {
+    const out = path.join('dist', src.replace(/\.ts$/, '.js'));
+    return !fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs;
+  });
+  if (!stale) return;
+  try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'ignore' });
+  } catch {
+    // tsc exits non-zero when any file of the tree has a type error, but still emits.
+  }
 }

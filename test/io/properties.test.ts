@@ -32,9 +32,11 @@ const fileName = fc.stringMatching(/^[a-z0-9_-]{1,16}$/);
 const content = fc.oneof(
   { weight: 6, arbitrary: fc.uint8Array({ maxLength: 300 }) },
   { weight: 1, arbitrary: fc.constant(new Uint8Array(0)) },
-  { weight: 1, arbitrary: fc.integer({ min: 32 * 1024 - 2, max: 70_000 }).map((n) => new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff)) },
+  { weight: 1, arbitrary: fc.integer({ min: 32 * 1024 - 2, max: 40_000 }).map((n) => new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff)) },
 );
-const files = fc.uniqueArray(fc.record({ name: fileName, data: content, sync: fc.boolean() }), { selector: (f) => f.name, minLength: 1, maxLength: 12 });
+// fsync is slow on a shared disk: about one op in eight asks for it.
+const sync = fc.oneof({ weight: 7, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
+const files = fc.uniqueArray(fc.record({ name: fileName, data: content, sync }), { selector: (f) => f.name, minLength: 1, maxLength: 8 });
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
@@ -109,7 +111,7 @@ describe('Property 2: fallback guarantee', () => {
           const r = await io.batchRead(ops.map((o) => o.path));
           r.forEach((x, i) => expect(x.ok && same(x.data, ops[i]!.data)).toBe(true));
           const p = path.join(d, 'single');
-          await io.writeAll(p, fs0[0]!.data, { sync: true });
+          await io.writeAll(p, fs0[0]!.data, { sync: fs0[0]!.sync });
           expect(same(await io.readAll(p), fs0[0]!.data)).toBe(true);
           const n = await io.write(p, Buffer.from('xyz'), off);
           expect(n).toBe(3);

@@ -49,7 +49,7 @@ const has = (seen, kind, p, oldPath) => seen.some((c) => c.kind === kind && c.pa
 const fmt = (seen) => seen.map((c) => `${c.kind}:${c.oldPath ? c.oldPath + '->' : ''}${c.path}`).join(', ');
 
 const fileName = fc.stringMatching(/^[a-z0-9_]{1,12}$/);
-const content = fc.uint8Array({ minLength: 0, maxLength: 16 * 1024 });
+const content = fc.uint8Array({ minLength: 0, maxLength: 8 * 1024 });
 
 export const cases = [
   {
@@ -83,7 +83,7 @@ export const cases = [
       try {
         let run = 0;
         await fc.assert(
-          fc.asyncProperty(fc.uniqueArray(fc.record({ name: fileName, data: content, sync: fc.boolean() }), { selector: (r) => r.name, minLength: 1, maxLength: 8 }), async (files) => {
+          fc.asyncProperty(fc.uniqueArray(fc.record({ name: fileName, data: content, sync: fc.boolean() }), { selector: (r) => r.name, minLength: 1, maxLength: 5 }), async (files) => {
             const sub = path.join(dir, String(run++));
             fs.mkdirSync(sub);
             const ops = files.map((f) => ({ path: path.join(sub, f.name), data: f.data, sync: f.sync }));
@@ -108,7 +108,7 @@ export const cases = [
       try {
         let run = 0;
         await fc.assert(
-          fc.asyncProperty(fc.uniqueArray(fc.record({ name: fileName, data: fc.option(content, { nil: undefined }) }), { selector: (r) => r.name, minLength: 1, maxLength: 8 }), async (files) => {
+          fc.asyncProperty(fc.uniqueArray(fc.record({ name: fileName, data: fc.option(content, { nil: undefined }) }), { selector: (r) => r.name, minLength: 1, maxLength: 5 }), async (files) => {
             const sub = path.join(dir, String(run++));
             fs.mkdirSync(sub);
             // Written by node:fs, so IOCP reads data it did not write itself; undefined = missing file.
@@ -130,6 +130,32 @@ export const cases = [
       } finally {
         await io.close();
         fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'Property 2: with FORGE_IO_BACKEND=fallback on Windows, the fallback is chosen and I/O and watching still work (>= 100 runs)',
+    async fn() {
+      const sel = path.join(dist, 'host/node/select.js');
+      assert(fs.existsSync(sel), 'dist/host/node/select.js is built');
+      const { createPlatformIO } = await import(pathToFileURL(sel).href);
+      const { ioChecks, watchChecks } = await import('../degradation/fallback-checks.mjs');
+      const saved = process.env.FORGE_IO_BACKEND;
+      process.env.FORGE_IO_BACKEND = 'fallback';
+      let io;
+      try {
+        io = await createPlatformIO();
+      } finally {
+        if (saved === undefined) delete process.env.FORGE_IO_BACKEND;
+        else process.env.FORGE_IO_BACKEND = saved;
+      }
+      try {
+        assert(io.backend === 'fallback', `chose ${io.backend}`);
+        assert(io.selection.rejected.some((r) => r.backend === 'iocp' && r.code === 'not-forced'), 'the report says why IOCP was not used');
+        await ioChecks(io, RUNS, 3); // few files per run: file creation is slow under Wine
+        await watchChecks(io);
+      } finally {
+        await io.close();
       }
     },
   },
@@ -252,6 +278,31 @@ export const cases = [
         const want = ['a', 'a/b', 'a/b/c', 'a/b/c/f.txt'];
         const seen = await collectUntil(w, (s) => want.every((p) => has(s, 'created', p)));
         assert(want.every((p) => has(seen, 'created', p)), `expected created ${want.join(', ')}; got ${fmt(seen)}`);
+      } finally {
+        await w.close();
+        await io.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'watch: a burst larger than the record buffer is reported as overflow, and the rescan reports every file',
+    async fn() {
+      const dir = tmpDir('overflow');
+      fs.writeFileSync(path.join(dir, 'before.txt'), 'b');
+      const io = await backend({ rdcwBufferBytes: 64 });
+      const w = io.watch(dir, { debounceMs: 50 });
+      try {
+        await w.ready;
+        const names = Array.from({ length: 40 }, (_, i) => `burst_${i}_with_a_long_enough_name.txt`);
+        for (const n of names) fs.writeFileSync(path.join(dir, n), 'x');
+        fs.rmSync(path.join(dir, 'before.txt'));
+        const seen = await collectUntil(w, (s) => s.some((c) => c.kind === 'overflow') && names.every((n) => has(s, 'created', n)) && has(s, 'removed', 'before.txt'));
+        assert(seen.some((c) => c.kind === 'overflow'), `an overflow change; got ${fmt(seen).slice(0, 300)}`);
+        const missing = names.filter((n) => !has(seen, 'created', n));
+        assert(missing.length === 0, `every created file reported (by records or the rescan); missing ${missing.join(', ')}`);
+        assert(has(seen, 'removed', 'before.txt'), 'the removal is reported');
+        assert(w.stats().overflows >= 1, `stats().overflows ${w.stats().overflows}`);
       } finally {
         await w.close();
         await io.close();

@@ -16,7 +16,7 @@ import { ForgeError } from '../../node/errors.js';
 import type { Change, WatchStats } from '../../node/platform-io.js';
 import type { WatchSink, WatchSource } from '../../node/watch-handle.js';
 import { compileIgnore, type IgnoreMatcher } from '../../node/watch-ignore.js';
-import { entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch-scan.js';
+import { changedSince, entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch-scan.js';
 import {
   errnoName,
   decodeInotifyEvents,
@@ -349,6 +349,7 @@ export class InotifyWatchSource implements WatchSource {
 
   /** Drops `rel` and everything known below it: watches, snapshot, loop keys. */
   private removeSubtree(rel: string, out: Change[], report = true): void {
+    if (!this.snapshot.has(rel)) return; // never seen (created and gone between reads): nothing below it either
     const under = entriesUnder(this.snapshot, rel);
     for (const k of under) {
       if (report) out.push({ path: k, kind: 'removed' });
@@ -393,6 +394,7 @@ export class InotifyWatchSource implements WatchSource {
     const fresh: Snapshot = new Map();
     const seen = new Map<string, string>();
     scanTree(this.root, '', fresh, {
+      statFiles: true,
       ignored: this.ignored,
       followSymlinks: this.options.followSymlinks,
       seenDirs: seen,
@@ -403,7 +405,7 @@ export class InotifyWatchSource implements WatchSource {
       if (!now) {
         out.push({ path: rel, kind: 'removed' });
         if (e.dir) this.removeWatch(rel);
-      } else if (!e.dir && (now.dir || now.size !== e.size || now.mtimeMs !== e.mtimeMs)) {
+      } else if (!e.dir && changedSince(e, now)) {
         out.push({ path: rel, kind: 'modified' });
       }
     }

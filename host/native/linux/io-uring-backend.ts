@@ -105,6 +105,8 @@ export class IoUringBackend implements PlatformIO {
   private reserved: HandleGuard | undefined;
   private handleWait = false;
   private pumping = false;
+  /** A chunk was submitted in this turn of the event loop: the next waits for setImmediate. */
+  private hot = false;
   private immediate: NodeJS.Immediate | undefined;
   private closing: Promise<void> | undefined;
   private closed = false;
@@ -171,7 +173,7 @@ export class IoUringBackend implements PlatformIO {
       if (bad) return Promise.resolve({ ok: false as const, error: bad });
       return this.enqueue(new ReadAllTask(p, this.tuning)).then((r): ReadResult => (r.ok ? { ok: true, data: r.value } : r));
     });
-    this.pump();
+    this.kick();
     return Promise.all(pending);
   }
 
@@ -183,7 +185,7 @@ export class IoUringBackend implements PlatformIO {
       const t = new WriteTask(op.path, op.data, { truncate: true, sync: op.sync === true, operation: 'batchWrite' }, this.tuning);
       return this.enqueue(t).then((r): WriteResult => (r.ok ? { ok: true, bytes: r.value } : r));
     });
-    this.pump();
+    this.kick();
     return Promise.all(pending);
   }
 
@@ -321,7 +323,7 @@ export class IoUringBackend implements PlatformIO {
   private run<R>(task: FileTask<R>): Promise<{ ok: true; value: R } | { ok: false; error: ForgeError }> {
     this.assertOpen(task['operation']);
     const p = this.enqueue(task);
-    this.pump();
+    this.kick();
     return p;
   }
 
@@ -349,19 +351,34 @@ export class IoUringBackend implements PlatformIO {
     }
   }
 
-  /** Submits one chunk of whole chains, then yields (setImmediate) before the next. */
+  /** Pumps now, unless a chunk already went in this turn of the event loop (then on the next turn). */
+  private kick(): void {
+    if (this.hot || this.immediate) this.scheduleImmediate();
+    else this.pump();
+  }
+
+  private scheduleImmediate(): void {
+    this.immediate ??= setImmediate(() => {
+      this.immediate = undefined;
+      this.hot = false;
+      this.flush(); // anything an earlier enter could not take (EAGAIN/EBUSY)
+      this.pump();
+    });
+  }
+
+  /** Submits one chunk of whole chains; the next chunk waits for setImmediate. */
   private pump(): void {
     if (this.pumping || this.closed) return;
     this.pumping = true;
     let chunkFull = false;
     let blocked = false;
+    let started = 0;
     try {
-      let files = 0;
       let bytes = 0;
       for (let t = this.nextTask(); t !== undefined; t = this.nextTask()) {
         const n = t.sqeCount();
         const inline = t.inlineBytes();
-        if (files > 0 && (files >= this.chunkFiles || bytes + inline > this.chunkBytes)) {
+        if (started > 0 && (started >= this.chunkFiles || bytes + inline > this.chunkBytes)) {
           chunkFull = true;
           break;
         }
@@ -376,6 +393,10 @@ export class IoUringBackend implements PlatformIO {
             blocked = true;
             break;
           }
+          if (this.resources.isShutdown) {
+            this.failPending(new ForgeError('unknown', 'io_uring: the handle budget was shut down', { context: { backend: 'io_uring' } }));
+            break;
+          }
           guard = this.reserved ?? this.resources.tryAcquire(1);
           this.reserved = undefined;
           if (guard === undefined) {
@@ -387,20 +408,18 @@ export class IoUringBackend implements PlatformIO {
         }
         this.takeTask();
         this.start(t, slot, guard);
-        files++;
+        started++;
         bytes += inline;
       }
+      if (started > 0) this.hot = true;
       this.flush();
     } finally {
       this.pumping = false;
     }
     if (blocked) this.counters.waits++;
-    // Blocked on slots/CQ room: CQEs still to come will call afterReap. Otherwise yield, then continue.
-    if (this.nextTask() !== undefined && (chunkFull || !blocked || this.loop.outstanding === 0) && !this.handleWait) {
-      this.immediate ??= setImmediate(() => {
-        this.immediate = undefined;
-        this.pump();
-      });
+    // Blocked on slots/CQ room with CQEs still to come: afterReap resumes. Otherwise the next turn does.
+    if (started > 0 || (this.nextTask() !== undefined && (chunkFull || !blocked || this.loop.outstanding === 0) && !this.handleWait)) {
+      this.scheduleImmediate();
     }
     this.checkIdle();
   }
@@ -429,16 +448,20 @@ export class IoUringBackend implements PlatformIO {
         this.handleWait = false;
         if (this.closed) return g.release();
         this.reserved = g;
-        this.pump();
+        this.kick();
       },
       (err: unknown) => {
         // The budget was shut down: nothing queued can run any more.
         this.handleWait = false;
-        const e = err instanceof ForgeError ? err : new ForgeError('unknown', 'handle budget unavailable', { cause: err });
-        for (const t of this.pendingTasks()) t.fail(e);
+        this.failPending(err instanceof ForgeError ? err : new ForgeError('unknown', 'handle budget unavailable', { cause: err }));
         this.checkIdle();
       },
     );
+  }
+
+  /** Fails every task not yet started (their chains never reached the kernel). */
+  private failPending(e: ForgeError): void {
+    for (const t of this.pendingTasks()) t.fail(e);
   }
 
   /** Makes room for `n` SQEs by submitting what is prepped. */
@@ -455,20 +478,14 @@ export class IoUringBackend implements PlatformIO {
     if (this.ring.pending > 0) {
       const r = this.ring.submit();
       this.counters.enters++;
-      if (r < 0 && this.ring.pending > 0) {
-        // EAGAIN/EBUSY (kernel short of memory, CQ overflow): retry after reaping.
-        this.immediate ??= setImmediate(() => {
-          this.immediate = undefined;
-          this.flush();
-          this.pump();
-        });
-      }
+      // EAGAIN/EBUSY (kernel short of memory, CQ overflow): the next turn retries after reaping.
+      if (r < 0 && this.ring.pending > 0) this.scheduleImmediate();
     }
     this.loop.reapNow();
   }
 
   private afterReap(): void {
-    if (this.nextTask() !== undefined) this.pump();
+    if (this.nextTask() !== undefined) this.kick();
     this.checkIdle();
   }
 

@@ -5,6 +5,7 @@
 import { ForgeError } from '../../node/errors.js';
 import type { Handle, Kernel32 } from './kernel32.js';
 import type { IocpPort } from './iocp-port.js';
+import type { PositionalFile } from '../darwin/positional-backend.js';
 import { allocNative, type NativeBlock } from './native-memory.js';
 import { win32Error } from './win32-errors.js';
 import {
@@ -23,8 +24,7 @@ import {
   splitOffset,
 } from './win32-layouts.js';
 
-/** read: existing file; write: open or create, keep contents; replace: create or truncate. */
-export type OpenMode = 'read' | 'write' | 'replace';
+import type { OpenMode } from '../darwin/positional-backend.js';
 
 /** Completion key of file I/O packets (the watcher uses its own keys). */
 export const FILE_KEY = 1n;
@@ -32,7 +32,7 @@ export const FILE_KEY = 1n;
 /** Largest single ReadFile/WriteFile request; longer transfers are split (DWORD length). */
 export const MAX_TRANSFER = 64 * 1024 * 1024;
 
-export class OverlappedFile {
+export class OverlappedFile implements PositionalFile {
   private closed = false;
 
   private constructor(

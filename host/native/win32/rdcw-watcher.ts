@@ -48,8 +48,9 @@ import {
 let nextDirKey = 0x100n;
 
 /**
- * Size of the change-record buffer. 64 KiB is the largest ReadDirectoryChangesW
- * accepts on network shares; a burst beyond it is an overflow (reported, then rescanned).
+ * Default size of the change-record buffer. 64 KiB is the largest
+ * ReadDirectoryChangesW accepts on network shares; a burst beyond it is an
+ * overflow (reported, then rescanned). Configurable per backend (`rdcwBufferBytes`).
  */
 export const RDCW_BUFFER_BYTES = 64 * 1024;
 
@@ -74,6 +75,7 @@ export class RdcwWatchSource implements WatchSource {
     root: string,
     private readonly options: ResolvedWatchOptions,
     private readonly resources: ResourceManager,
+    private readonly bufferBytes: number = RDCW_BUFFER_BYTES,
   ) {
     this.rootAbs = path.resolve(root);
     this.ignored = compileIgnore(options.ignore);
@@ -102,7 +104,7 @@ export class RdcwWatchSource implements WatchSource {
     }
     this.dir = h;
     this.port.associate(h, this.key, this.rootAbs);
-    this.buf = allocNative(this.k, RDCW_BUFFER_BYTES);
+    this.buf = allocNative(this.k, this.bufferBytes);
     this.ov = allocNative(this.k, OVERLAPPED.size);
     // Armed before the scan, so nothing created during the scan is missed.
     this.pending = this.arm();
@@ -125,7 +127,7 @@ export class RdcwWatchSource implements WatchSource {
   private arm(): Promise<Completion> {
     const ov = this.ov!;
     ov.bytes.fill(0);
-    const ok = this.k.ReadDirectoryChangesW(this.dir!, this.buf!.ptr, RDCW_BUFFER_BYTES, 1, WATCH_NOTIFY_FILTER, null, ov.ptr, null);
+    const ok = this.k.ReadDirectoryChangesW(this.dir!, this.buf!.ptr, this.bufferBytes, 1, WATCH_NOTIFY_FILTER, null, ov.ptr, null);
     if (!ok) {
       const err = this.k.GetLastError();
       if (err !== ERROR_IO_PENDING) return Promise.resolve({ status: 0xffffffff, error: err, bytes: 0, key: this.key });
@@ -151,7 +153,6 @@ export class RdcwWatchSource implements WatchSource {
         return;
       }
       const records = overflow ? [] : decodeNotifyRecords(this.buf!.bytes, c.bytes);
-      if (process.env.FORGE_RDCW_DEBUG) console.log("RDCW", JSON.stringify(records));
       this.pending = this.arm();
       if (overflow) {
         this.overflows++;

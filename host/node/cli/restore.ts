@@ -76,6 +76,11 @@ export const spec: CommandSpec = {
     if (ctx.values['version'] !== undefined && ctx.values['at'] !== undefined) {
       throw new UsageError('give either --version or --at, not both', 'restore');
     }
+    // Check the arguments before touching the store.
+    const vOpt = ctx.values['version'];
+    const atOpt = ctx.values['at'];
+    const wantSeq = typeof vOpt === 'string' ? parseSeq(vOpt, '--version', 'restore') : undefined;
+    const wantAt = typeof atOpt === 'string' ? parseTime(atOpt, 'restore') : undefined;
     const opened = await openIndex(ctx);
     const { root, index } = opened;
     try {
@@ -86,11 +91,9 @@ export const spec: CommandSpec = {
       const history = await index.versions(treePath);
       if (history.length === 0) throw noHistory(treePath, root);
       let chosen: VersionRecord | undefined;
-      const vOpt = ctx.values['version'];
-      const atOpt = ctx.values['at'];
-      if (typeof vOpt === 'string') chosen = await versionOfPath(index, treePath, parseSeq(vOpt, '--version', 'restore'));
-      else if (typeof atOpt === 'string') {
-        const at = parseTime(atOpt, 'restore');
+      if (wantSeq !== undefined) chosen = await versionOfPath(index, treePath, wantSeq);
+      else if (wantAt !== undefined) {
+        const at = wantAt;
         chosen = await index.versionAt(treePath, at);
         if (!chosen) {
           throw new ForgeError('validation', `${treePath} had no recorded version at ${at.toISOString()}`, {

@@ -42,6 +42,41 @@ function configFlags(ctx: CommandContext, root: string | undefined, storeDir: st
   return flags;
 }
 
+/**
+ * The configuration `forge watch` would run with: forge.config.json (in the
+ * tree or the current directory, or --config), FORGE_* variables, flags; the
+ * root defaults to the current directory and the store to <root>/.forge.
+ * Throws ConfigError listing every problem.
+ */
+export async function resolveWatchConfig(ctx: CommandContext): Promise<import('../config/index.js').LoadedConfig> {
+  const { loadConfig, mergeConfigSources, DEFAULT_CONFIG_FILE } = await import('../config/index.js');
+  const dirArg = ctx.positionals[0];
+  const rootFlag = typeof ctx.values['root'] === 'string' ? ctx.values['root'] : undefined;
+  if (dirArg !== undefined && rootFlag !== undefined && path.resolve(ctx.cwd, dirArg) !== path.resolve(ctx.cwd, rootFlag)) {
+    const { UsageError } = await import('./output.js');
+    throw new UsageError('give the directory either as [dir] or as --root, not both', 'watch');
+  }
+  const rootGiven = dirArg ?? rootFlag;
+  const storeFlag = typeof ctx.values['store'] === 'string' ? path.resolve(ctx.cwd, ctx.values['store']) : undefined;
+  let configPath = typeof ctx.values['config'] === 'string' ? ctx.values['config'] : undefined;
+  if (configPath === undefined && rootGiven !== undefined) {
+    const inRoot = path.join(path.resolve(ctx.cwd, rootGiven), DEFAULT_CONFIG_FILE);
+    if (existsSync(inRoot)) configPath = inRoot;
+  }
+  const base = {
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(configPath !== undefined ? { configPath } : {}),
+    flags: configFlags(ctx, rootGiven !== undefined ? path.resolve(ctx.cwd, rootGiven) : undefined, storeFlag),
+  };
+  const { merged } = mergeConfigSources(base);
+  if (merged['watchRoot'] === undefined) base.flags['watchRoot'] = path.resolve(ctx.cwd);
+  if (merged['storeDir'] === undefined) {
+    base.flags['storeDir'] = path.join(String(merged['watchRoot'] ?? base.flags['watchRoot']), STORE_DIR_NAME);
+  }
+  return loadConfig(base);
+}
+
 export const spec: CommandSpec = {
   name: 'watch',
   summary: 'Keep the history of a tree: scan it, then record every change.',
@@ -65,36 +100,11 @@ export const spec: CommandSpec = {
     'FORGE_DEBOUNCE_MS=50 forge watch src',
   ],
   async run(ctx) {
-    const { loadConfig, mergeConfigSources, DEFAULT_CONFIG_FILE, ConfigError, formatConfigReport } = await import('../config/index.js');
+    const { ConfigError, formatConfigReport } = await import('../config/index.js');
     const { EXIT_CODES } = await import('../exit-codes.js');
-    const dirArg = ctx.positionals[0];
-    const rootFlag = typeof ctx.values['root'] === 'string' ? ctx.values['root'] : undefined;
-    if (dirArg !== undefined && rootFlag !== undefined && path.resolve(ctx.cwd, dirArg) !== path.resolve(ctx.cwd, rootFlag)) {
-      const { UsageError } = await import('./output.js');
-      throw new UsageError('give the directory either as [dir] or as --root, not both', 'watch');
-    }
-    const rootGiven = dirArg ?? rootFlag;
-    const storeFlag = typeof ctx.values['store'] === 'string' ? path.resolve(ctx.cwd, ctx.values['store']) : undefined;
-    let configPath = typeof ctx.values['config'] === 'string' ? ctx.values['config'] : undefined;
-    if (configPath === undefined && rootGiven !== undefined) {
-      const inRoot = path.join(path.resolve(ctx.cwd, rootGiven), DEFAULT_CONFIG_FILE);
-      if (existsSync(inRoot)) configPath = inRoot;
-    }
-    const base = {
-      cwd: ctx.cwd,
-      env: ctx.env,
-      ...(configPath !== undefined ? { configPath } : {}),
-      flags: configFlags(ctx, rootGiven !== undefined ? path.resolve(ctx.cwd, rootGiven) : undefined, storeFlag),
-    };
     let config;
     try {
-      // Defaults that depend on each other: the root is the current directory, the store <root>/.forge.
-      const { merged } = mergeConfigSources(base);
-      if (merged['watchRoot'] === undefined) base.flags['watchRoot'] = path.resolve(ctx.cwd);
-      if (merged['storeDir'] === undefined) {
-        base.flags['storeDir'] = path.join(String(merged['watchRoot'] ?? base.flags['watchRoot']), STORE_DIR_NAME);
-      }
-      config = loadConfig(base).config;
+      config = (await resolveWatchConfig(ctx)).config;
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       ctx.stderr.write(formatConfigReport(e) + '\n');

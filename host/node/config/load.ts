@@ -164,6 +164,11 @@ export function formatConfigReport(err: ConfigError): string {
 /**
  * {@link loadConfig}, but on a ConfigError prints the report to stderr and
  * exits 78 (EX_CONFIG) before anything starts. Other errors propagate.
+ *
+ * @example
+ * ```ts
+ * const { config } = loadConfigOrExit({ configPath: args.config, flags: { logLevel: args.logLevel } });
+ * ```
  */
 export function loadConfigOrExit(
   opts: LoadConfigOptions = {},

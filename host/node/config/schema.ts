@@ -141,7 +141,14 @@ export function flagName(field: ConfigField): string {
   return field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
 
-/** The JSON Schema (draft 2020-12) shipped as `schema/forge.config.schema.json`. */
+/**
+ * The JSON Schema (draft 2020-12) shipped as `schema/forge.config.schema.json`.
+ *
+ * @example
+ * ```ts
+ * writeFileSync('forge.config.schema.json', JSON.stringify(configJsonSchema(), null, 2));
+ * ```
+ */
 export function configJsonSchema(): Record<string, unknown> {
   const s = z.toJSONSchema(ForgeConfigSchema, { io: 'input' }) as Record<string, unknown>;
   return { ...s, $id: 'https://forge-io.dev/schema/forge.config.schema.json', title: 'forge.config.json' };

@@ -107,7 +107,15 @@ function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** Runs all checks and returns every issue (one per field at most), or the config with defaults. */
+/**
+ * Runs all checks and returns every issue (one per field at most), or the config with defaults.
+ *
+ * @example
+ * ```ts
+ * const r = validateConfig({ storeDir: '.forge', watchRoot: '.', debounceMs: 100 });
+ * if (r.ok) start(r.config); else for (const i of r.issues) console.error(`${i.field}: ${i.problem} (valid: ${i.valid})`);
+ * ```
+ */
 export function validateConfig(input: unknown, opts: ValidateOptions = {}): ValidationResult {
   const required = opts.required ?? ['storeDir', 'watchRoot'];
   const src = (f: string): { source?: string } => (opts.sources?.[f] ? { source: opts.sources[f] } : {});

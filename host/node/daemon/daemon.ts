@@ -9,6 +9,7 @@
  */
 import path from 'node:path';
 import type { ForgeConfig } from '../config/schema.js';
+import { ForgeError } from '../errors.js';
 import { Index } from '../index-db/index.js';
 import { createLogger, type ForgeLogger } from '../logging.js';
 import { Metrics } from '../metrics.js';
@@ -20,6 +21,7 @@ import { indexFileOf } from '../cli/open.js';
 import { openContentStore } from './content-store.js';
 import { HistoryRecorder } from './history.js';
 import { openPlatformIO } from './platform.js';
+import { lockStore } from './lock.js';
 import { reconcile, type ReconcileResult } from './reconcile.js';
 import { daemonIgnore, type WalkOptions } from './scan.js';
 
@@ -72,6 +74,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     exit: (code) => process.exit(exitOverride ?? code),
   }).install();
   try {
+    const unlock = lockStore(storeDir);
+    shutdown.register({ name: 'store-lock', phase: 'resources', stop: unlock, emergency: unlock });
     const { io, rejected } = await openPlatformIO({ backend: cfg.ioBackend, maxFileHandles: cfg.maxFileHandles });
     shutdown.register({ name: 'platform-io', phase: 'resources', stop: () => io.close(), emergency: () => io.close() });
     log.info({ backend: io.backend, rejected }, `I/O backend: ${io.backend}`);
@@ -90,15 +94,32 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const ignored = daemonIgnore(root, walk);
     const storeRel = path.relative(root, storeDir).split(path.sep).join('/');
     const watchIgnore = [...cfg.ignore, ...(storeRel && !storeRel.startsWith('..') && !path.isAbsolute(storeRel) ? [storeRel] : [])];
-    const recorder = new HistoryRecorder(root, io, store, index, log, { walk, shouldStop: () => shutdown.stopping });
+    // Timed wrappers: every batch read and store feeds the logs (debug timings, slow warnings) and the metrics.
+    const timedIo = {
+      backend: io.backend,
+      batchRead: (paths: readonly string[]) => log.timed('batchRead', () => io.batchRead(paths), { backend: io.backend, files: paths.length }),
+    };
+    const timedStore = {
+      putMany: async (datas: readonly Uint8Array[]) => {
+        const results = await log.timed('putMany', () => store.putMany(datas), { backend: io.backend, files: datas.length });
+        for (const r of results) if (r.ok) metrics.recordCacheLookup('put', r.storedBytes === 0);
+        return results;
+      },
+      putFile: (abs: string) => log.timed('putFile', () => store.putFile(abs), { backend: io.backend, file: abs }),
+    };
+    const recorder = new HistoryRecorder(root, timedIo, timedStore, index, log, { walk, shouldStop: () => shutdown.stopping });
 
     // Watch first: anything that changes while the scan runs is queued, not lost.
-    const watcher = io.watch(root, { debounceMs: cfg.debounceMs, ignore: watchIgnore, signal: shutdown.signal });
-    shutdown.register({ name: 'watcher', phase: 'intake', stop: () => watcher.close() });
-    await watcher.ready;
-    const ws = watcher.stats();
-    metrics.setFilesWatched(ws.filesWatched);
-    if (ws.partial) log.warn({ ...ws }, `watching only part of the tree: ${ws.degradedReason ?? 'see forge doctor'}`);
+    // (--once records the tree as it is and exits, so it needs no watcher.)
+    const watcher = opts.once ? undefined : io.watch(root, { debounceMs: cfg.debounceMs, ignore: watchIgnore, signal: shutdown.signal });
+    let ws = { directoriesWatched: 0, filesWatched: 0 } as ReturnType<NonNullable<typeof watcher>['stats']>;
+    if (watcher) {
+      shutdown.register({ name: 'watcher', phase: 'intake', stop: () => watcher.close() });
+      await watcher.ready;
+      ws = watcher.stats();
+      metrics.setFilesWatched(ws.filesWatched);
+      if (ws.partial) log.warn({ ...ws }, `watching only part of the tree: ${ws.degradedReason ?? 'see forge doctor'}`);
+    }
 
     const runReconcile = async (label: string): Promise<ReconcileResult> => {
       const progress = new Progress({
@@ -118,7 +139,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     opts.stdout.write(summaryLine(first) + '\n');
     log.info({ ...first.walk, ...first.plan, recorded: first.tally.recorded, durationMs: Math.round(first.durationMs) }, 'scan complete');
     await index.setState('daemon', { root, lastScanMs: Date.now(), pid: process.pid, backend: io.backend });
-    if (opts.once) return await shutdown.shutdown('--once');
+    if (!watcher) return await shutdown.shutdown('--once');
 
     opts.stdout.write(
       `${READY_PREFIX}: watching ${root} (store ${storeDir}, backend ${io.backend}, ${ws.directoriesWatched} directories` +
@@ -146,7 +167,20 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         );
       }
     };
-    void shutdown.supervise('watcher', consume());
+    void shutdown.supervise(
+      'watcher',
+      consume().then(() => {
+        // The iterator ends on close() (shutdown) or when the root itself is gone.
+        if (!shutdown.stopping) {
+          void shutdown.shutdown('watcher ended', {
+            error: new ForgeError('filesystem', `the watched tree ${root} is gone or can no longer be watched`, {
+              context: { file: root, operation: 'watch' },
+              suggestions: ['Check that the directory still exists, then start `forge watch` again (it catches up).'],
+            }),
+          });
+        }
+      }),
+    );
     return await shutdown.done;
   } catch (e) {
     // Startup failed: say why in plain words, release what was opened, exit 1 (78 for configuration).

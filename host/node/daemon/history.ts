@@ -13,23 +13,17 @@ import path from 'node:path';
 import { toForgeError, type ForgeError } from '../errors.js';
 import type { AddVersionInput, Index, VersionRecord } from '../index-db/index.js';
 import type { Change, ReadResult } from '../platform-io.js';
+import type { PutManyResult, PutResult } from '../store/blob-store.js';
 import { latestMany, livePathsUnder } from './index-queries.js';
 import { batches, factsOf, walkTree, type FileFacts, type WalkOptions } from './scan.js';
 
 /** What storing one content returned. */
-export interface PutInfo {
-  hash: string;
-  size: number;
-  /** Bytes the content added to the store (0 for a duplicate). */
-  storedSize?: number;
-  manifest?: string;
-  chunks?: number;
-}
+export type PutInfo = PutResult;
 
-/** The blob store as the recorder uses it. */
+/** The blob store as the recorder uses it (BlobStore satisfies it). */
 export interface ContentSink {
-  putMany(datas: readonly Uint8Array[]): Promise<PutInfo[]>;
-  putFile(abs: string): Promise<PutInfo>;
+  putMany(datas: readonly Uint8Array[]): Promise<PutManyResult[]>;
+  putFile(abs: string): Promise<PutResult>;
 }
 
 /** The batch reader (a PlatformIO). */
@@ -150,12 +144,15 @@ export class HistoryRecorder {
       else this.failed(p.facts.path, r.error, tally);
     });
     if (ok.length === 0) return;
-    const infos = await this.store.putMany(ok.map((o) => o.data));
-    for (const o of ok) tally.bytesRead += o.data.length;
-    await this.record(
-      ok.map((o, i) => ({ p: o.p, info: infos[i]! })),
-      tally,
-    );
+    const results = await this.store.putMany(ok.map((o) => o.data));
+    const stored: Array<{ p: Pending; info: PutInfo }> = [];
+    results.forEach((r, i) => {
+      const o = ok[i]!;
+      tally.bytesRead += o.data.length;
+      if (r.ok) stored.push({ p: o.p, info: r });
+      else this.failed(o.p.facts.path, r.error, tally);
+    });
+    await this.record(stored, tally);
   }
 
   private async storeLarge(p: Pending, tally: RecordTally): Promise<void> {
@@ -192,7 +189,7 @@ export class HistoryRecorder {
         mode: p.facts.mode,
         mtimeMs: p.facts.mtimeMs,
         ino: p.facts.ino,
-        ...(info.storedSize !== undefined ? { storedSize: info.storedSize } : {}),
+        storedSize: info.storedBytes,
         ...(info.manifest !== undefined ? { manifest: info.manifest } : {}),
         ...(info.chunks !== undefined ? { chunks: info.chunks } : {}),
       };

@@ -96,3 +96,11 @@ export async function versionBySeq(index: Index, seq: number): Promise<VersionRe
     return r && toRecord(r);
   }, 'versionBySeq');
 }
+
+/** Distinct content referenced by some version: count and total uncompressed size. */
+export async function uniqueContent(index: Index): Promise<{ blobs: number; bytes: number }> {
+  return index.connections.with((db) => {
+    const r = db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM blobs WHERE refs > 0').get() as { n: number; bytes: number };
+    return { blobs: r.n, bytes: r.bytes };
+  }, 'uniqueContent');
+}

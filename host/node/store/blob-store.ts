@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, openSync,
 import { join } from 'node:path';
 import { ForgeError, toForgeError } from '../errors.js';
 import type { PlatformIO } from '../platform-io.js';
+import { createPlatformIO } from '../select.js';
 import type { ResourceManager } from '../resources.js';
 import { checkCdcParams, decodeManifest, DEFAULT_CDC, encodeManifest, splitAt, type Manifest } from './chunking.js';
 import { coreBindings, type CdcParams, type CoreBindings, type FrameOptions } from './core-bindings.js';
@@ -49,9 +50,12 @@ export interface BlobStoreOptions {
   maxObjectSize?: number;
   /** O_DIRECT writes of large objects: not supported yet (throws). */
   oDirect?: boolean;
-  /** Batch I/O for putMany/getMany/putFile (default: none, node:fs). */
-  io?: PlatformIO;
-  /** Handle budget: batch operations take one handle per file in flight. */
+  /**
+   * Batch I/O for putMany/getMany/putFile. Default: `createPlatformIO({ resources })`
+   * (io_uring where available), owned and closed by the store. `false`: node:fs only.
+   */
+  io?: PlatformIO | false;
+  /** Handle budget shared with the I/O backend; single puts/gets take one handle while a file is open. */
   resources?: ResourceManager;
 }
 
@@ -112,6 +116,7 @@ export class BlobStore {
   private readonly writer: ObjectWriter;
   private readonly readCtx: ReadContext;
   private readonly cdc: CdcParams;
+  private readonly io: PlatformIO | undefined;
   private gcTouched: Set<string> | undefined;
   private gcRunning: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -122,14 +127,17 @@ export class BlobStore {
     private readonly core: CoreBindings,
     private readonly codec: FrameCodec,
     private readonly options: Required<Pick<BlobStoreOptions, 'chunkThreshold' | 'sync' | 'mmapThreshold'>> & BlobStoreOptions,
+    io: PlatformIO | undefined,
+    private readonly ownsIo: boolean,
   ) {
+    this.io = io;
     this.cdc = checkCdcParams({ ...DEFAULT_CDC, ...options.cdc });
     this.readCtx = { root, codec, hasher, mmapThreshold: options.mmapThreshold };
     this.writer = new ObjectWriter({
       root,
       locks: this.locks,
       sync: options.sync,
-      ...(options.io ? { io: options.io } : {}),
+      ...(io ? { io } : {}),
       checkExisting: (hash) => this.checkExisting(hash),
       compress: (contents) => this.codec.compressMany(contents),
       touched: (hash) => this.gcTouched?.add(hash),
@@ -163,12 +171,23 @@ export class BlobStore {
       ...(options.workers !== undefined ? { workers: options.workers } : {}),
       ...(options.maxObjectSize !== undefined ? { maxObjectSize: options.maxObjectSize } : {}),
     });
-    return new BlobStore(dir, hasher, core, codec, {
-      ...options,
-      chunkThreshold,
-      sync: options.sync ?? true,
-      mmapThreshold: options.mmapThreshold ?? 1 << 20,
-    });
+    let io: PlatformIO | undefined;
+    let ownsIo = false;
+    if (options.io === undefined) {
+      io = await createPlatformIO(options.resources ? { resources: options.resources } : {});
+      ownsIo = true;
+    } else if (options.io !== false) {
+      io = options.io;
+    }
+    return new BlobStore(
+      dir,
+      hasher,
+      core,
+      codec,
+      { ...options, chunkThreshold, sync: options.sync ?? true, mmapThreshold: options.mmapThreshold ?? 1 << 20 },
+      io,
+      ownsIo,
+    );
   }
 
   /** Stores `data`; resolves to its SHA-256 (hex) once it is durable. */
@@ -181,7 +200,7 @@ export class BlobStore {
     this.open('putFile');
     let data: Uint8Array;
     try {
-      data = this.options.io ? await this.options.io.readAll(path) : readFileSync(path);
+      data = this.io ? await this.io.readAll(path) : readFileSync(path);
     } catch (err) {
       throw toForgeError(err, { file: path, operation: 'putFile' });
     }
@@ -251,7 +270,7 @@ export class BlobStore {
     this.open('get');
     assertHash(hash, 'get');
     const verify = options.verify ?? true;
-    const content = readObjectSync(this.readCtx, hash, verify);
+    const content = await this.withHandle(() => readObjectSync(this.readCtx, hash, verify));
     if (content !== undefined) return content;
     const manifestHash = this.manifestOf(hash);
     if (manifestHash === undefined) throw notFoundError(this.root, hash);
@@ -346,6 +365,12 @@ export class BlobStore {
     this.closed = true;
     await this.gcRunning;
     await this.codec.close();
+    if (this.ownsIo) await this.io?.close();
+  }
+
+  /** The I/O backend batch operations use ('none' when node:fs only). */
+  get backend(): string {
+    return this.io?.backend ?? 'none';
   }
 
   /** Whether large content is compressed on worker threads, and if not why. */
@@ -377,7 +402,7 @@ export class BlobStore {
     }
     if (data.length > this.options.chunkThreshold) return this.putChunked(data);
     const hash = this.hasher.hex(data);
-    const outcome = (await this.writer.writeBatch([{ hash, content: data }])).get(hash)!;
+    const outcome = (await this.withHandle(() => this.writer.writeBatch([{ hash, content: data }]))).get(hash)!;
     if (!outcome.ok) throw outcome.error;
     return { hash, size: data.length, chunks: 1, storedBytes: outcome.storedBytes };
   }
@@ -487,19 +512,25 @@ export class BlobStore {
   }
 
   private async batchRead(paths: string[]): Promise<Array<{ ok: true; data: Uint8Array } | { ok: false; error: ForgeError }>> {
-    const io = this.options.io;
-    const guard = this.options.resources ? await this.options.resources.acquire(Math.min(paths.length, this.options.resources.stats().limit)) : undefined;
+    if (this.io) return this.io.batchRead(paths);
+    return paths.map((p) => {
+      try {
+        return { ok: true as const, data: readFileSync(p) };
+      } catch (err) {
+        return { ok: false as const, error: toForgeError(err, { file: p, operation: 'read' }) };
+      }
+    });
+  }
+
+  /** Runs `fn` holding one handle of the shared budget, if there is one. */
+  private async withHandle<T>(fn: () => T | Promise<T>): Promise<T> {
+    const r = this.options.resources;
+    if (r === undefined) return fn();
+    const guard = r.tryAcquire(1) ?? (await r.acquire(1));
     try {
-      if (io) return await io.batchRead(paths);
-      return paths.map((p) => {
-        try {
-          return { ok: true as const, data: readFileSync(p) };
-        } catch (err) {
-          return { ok: false as const, error: toForgeError(err, { file: p, operation: 'read' }) };
-        }
-      });
+      return await fn();
     } finally {
-      guard?.release();
+      guard.release();
     }
   }
 }

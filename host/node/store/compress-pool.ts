@@ -101,8 +101,12 @@ export class CompressPool {
       });
       slot.busy++;
       if (slot.busy === 1) slot.worker.ref();
-      const msg: CompressRequest = { id, kind, data, options };
-      slot.worker.postMessage(msg);
+      // postMessage would clone a view's whole backing buffer, and transferring the caller's
+      // buffer would detach it: send an exact copy, transferred. (Not `data.slice()`: on a
+      // Buffer that is a view, and transferring it would empty the caller's data.)
+      const own = new Uint8Array(data);
+      const msg: CompressRequest = { id, kind, data: own, options };
+      slot.worker.postMessage(msg, [own.buffer as ArrayBuffer]);
     });
   }
 

@@ -18,7 +18,7 @@ port.on('message', (m: CompressRequest) => {
   try {
     let out = m.kind === 'blocks' ? core.lz4FrameBlocks(m.data, m.options) : core.lz4Compress(m.data, m.options);
     // Transfer only a buffer the result owns alone (never a pooled Buffer's backing store).
-    if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice();
+    if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = new Uint8Array(out); // a copy, also for Buffers
     const buffer = out.buffer as ArrayBuffer;
     reply = { id: m.id, ok: true, buffer, offset: out.byteOffset, length: out.length };
     transfer = [buffer];

@@ -94,7 +94,10 @@ export async function collectGarbage(ctx: GcContext, options: GcOptions): Promis
   const dirty = new Set<string>();
   const start = Date.now();
 
+  let visited = 0;
   const tryRemove = async (hash: string, path: string, isRef: boolean): Promise<void> => {
+    // Yield to the event loop now and then: a big gc must not stall the daemon (puts proceed meanwhile).
+    if (++visited % 32 === 0) await new Promise((r) => setImmediate(r));
     if (keep.has(hash)) {
       report.kept++;
       return;

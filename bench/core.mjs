@@ -1,0 +1,96 @@
+// Core benchmark (`npm run bench:core`): SHA-256 of the Forge core (direct loader) against
+// node:crypto (OpenSSL, SHA-NI where the CPU has it), hash-wasm and @chainsafe/as-sha256, all in
+// one process run; then the LZ4 part (bench/core-lz4.mjs) when present.
+// Needs a build (`npm run build`): it measures dist/ and build/forge-core.wasm, what ships.
+//   node bench/core.mjs [--quick] [--no-lz4]
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createSHA256 } from 'hash-wasm';
+import * as asSha from '@chainsafe/as-sha256';
+import { randomBytes } from '../test/vectors/prng.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const quick = process.argv.includes('--quick');
+
+async function importDist(name) {
+  const file = join(root, 'dist', 'host', 'node', `${name}.js`);
+  if (!existsSync(file)) throw new Error(`bench/core: ${file} is missing: run \`npm run build\` first`);
+  return import(pathToFileURL(file).href);
+}
+
+/** Best-of-`runs` time per call of `fn` (ms), after `warm` unmeasured calls; calls repeat to >= minMs per run. */
+function timePerCall(fn, { runs = 5, warm = 3, minMs = 50 } = {}) {
+  for (let i = 0; i < warm; i++) fn();
+  let best = Infinity;
+  for (let r = 0; r < runs; r++) {
+    let n = 0;
+    const t0 = performance.now();
+    let dt;
+    do {
+      fn();
+      n++;
+      dt = performance.now() - t0;
+    } while (dt < minMs);
+    best = Math.min(best, dt / n);
+  }
+  return best;
+}
+
+const { sha256, sha256Batch } = await importDist('core-checksum');
+const jco = await import(pathToFileURL(join(root, 'gen', 'jco', 'forge-core.js')).href);
+const hw = await createSHA256();
+const hashWasm = (d) => { hw.init(); hw.update(d); return hw.digest('binary'); };
+const nodeCrypto = (d) => createHash('sha256').update(d).digest();
+
+const impls = [
+  ['forge (core, direct loader)', sha256],
+  ['node:crypto', nodeCrypto],
+  ['hash-wasm', hashWasm],
+  ['@chainsafe/as-sha256', (d) => asSha.digest(d)],
+];
+
+const big = randomBytes(1, (quick ? 16 : 64) << 20);
+const small = Array.from({ length: 1000 }, (_, i) => randomBytes(100 + i, 4096));
+const want = nodeCrypto(big).toString('hex');
+for (const [name, f] of impls) {
+  if (Buffer.from(f(big)).toString('hex') !== want) throw new Error(`${name}: wrong digest`);
+}
+if (sha256Batch(small).some((d, i) => Buffer.from(d).toString('hex') !== nodeCrypto(small[i]).toString('hex'))) {
+  throw new Error('forge batch: wrong digest');
+}
+
+const rows = [];
+for (const [name, f] of impls) {
+  const msBig = timePerCall(() => f(big), { runs: quick ? 3 : 5, warm: 2, minMs: 0 });
+  const msSmall = timePerCall(() => { for (const d of small) f(d); }, { runs: quick ? 3 : 7, warm: 3 }) / small.length;
+  rows.push({ name, mbps: big.length / 1e6 / (msBig / 1e3), ops: 1e3 / msSmall });
+}
+const msBatch = timePerCall(() => sha256Batch(small), { runs: quick ? 3 : 7, warm: 3 }) / small.length;
+const batchOps = 1e3 / msBatch;
+const tiny = randomBytes(7, 32);
+const directNs = timePerCall(() => sha256(tiny), { runs: 5, minMs: 100 }) * 1e6;
+const jcoNs = timePerCall(() => jco.checksum.sha256(tiny), { runs: 5, minMs: 100 }) * 1e6;
+
+const forge = rows[0];
+const fmt = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+console.log(`SHA-256 — ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, Node ${process.version}, load avg ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+console.log(`\n| implementation | ${big.length >> 20} MiB one-shot MB/s | forge / peer | 4 KiB ops/s | forge / peer |`);
+console.log('|---|---:|---:|---:|---:|');
+for (const r of rows) {
+  const peer = r === forge;
+  console.log(`| ${r.name} | ${fmt(r.mbps)} | ${peer ? '' : fmt(forge.mbps / r.mbps, 2) + 'x'} | ${fmt(r.ops)} | ${peer ? '' : fmt(forge.ops / r.ops, 2) + 'x'} |`);
+}
+const hwRow = rows.find((r) => r.name === 'hash-wasm');
+console.log(`| forge sha256Batch (1000 × 4 KiB per call) | | | ${fmt(batchOps)} | ${fmt(batchOps / hwRow.ops, 2)}x vs hash-wasm one at a time |`);
+console.log(`\nCall overhead, sha256 of 32 B: direct loader ${fmt(directNs)} ns/call, jco bindings ${fmt(jcoNs)} ns/call (${fmt(jcoNs / directNs, 1)}x)`);
+console.log('\nGoals:');
+console.log(`- one-shot >= 1.1x hash-wasm on ${big.length >> 20} MiB: ${fmt(forge.mbps / hwRow.mbps, 2)}x`);
+console.log(`- batch over 4 KiB inputs >= 2.5x hash-wasm one at a time: ${fmt(batchOps / hwRow.ops, 2)}x`);
+
+if (!process.argv.includes('--no-lz4') && existsSync(join(root, 'bench', 'core-lz4.mjs'))) {
+  const { runLz4Bench } = await import(pathToFileURL(join(root, 'bench', 'core-lz4.mjs')).href);
+  await runLz4Bench(quick ? { corpusSize: 8 << 20, randomSize: 4 << 20, runs: 2 } : {});
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// `npm run bench`: every benchmark, one after another, each in its own process so
+// one bench's heap and page cache state do not leak into the next.
+// Each prints its own table of ratios (Forge / peer), all measured in that one run.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+
+const benches = ['core', 'io', 'watch', 'store', 'daemon'];
+const only = process.argv.slice(2);
+console.log(`# Forge benchmarks on ${os.cpus().length}-core ${os.arch()} ${os.cpus()[0]?.model ?? ''}, ` +
+  `Linux ${os.release()}, Node ${process.version}, ${new Date().toISOString()}`);
+let failed = 0;
+for (const name of benches) {
+  if (only.length && !only.includes(name)) continue;
+  const file = new URL(`./${name}.mjs`, import.meta.url);
+  if (!existsSync(file)) { console.log(`\n## ${name}: bench/${name}.mjs is missing`); failed++; continue; }
+  console.log(`\n## bench:${name}`);
+  const r = spawnSync(process.execPath, ['--expose-gc', file.pathname], { stdio: 'inherit' });
+  if (r.status !== 0) { console.log(`bench:${name} exited ${r.status ?? r.signal}`); failed++; }
+}
+process.exit(failed ? 1 : 0);

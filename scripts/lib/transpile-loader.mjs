@@ -1,0 +1,35 @@
+// Loads the direct loader (host/node/core*.ts) from plain Node scripts: transpiles those files
+// and errors.ts (no type check; tsc does that) into a temp dir and imports them. Scripts use
+// this instead of dist/ so they never run a stale build of the loader.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Transpiles the loader into a fresh temp dir; returns `{ dir, importModule(name), cleanup() }`
+ * where `importModule('core-checksum')` imports host/node/core-checksum.ts's transpiled copy.
+ */
+export function transpileLoader() {
+  const dir = mkdtempSync(join(tmpdir(), 'forge-loader-'));
+  const src = join(root, 'host', 'node');
+  const out = join(dir, 'host', 'node');
+  mkdirSync(out, { recursive: true });
+  for (const f of readdirSync(src).filter((f) => /^(core.*|errors)\.ts$/.test(f) && !f.endsWith('.d.ts'))) {
+    const js = ts.transpileModule(readFileSync(join(src, f), 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      fileName: f,
+    }).outputText;
+    writeFileSync(join(out, f.replace(/\.ts$/, '.js')), js);
+  }
+  // The copy cannot find build/ by walking up from the temp dir.
+  process.env.FORGE_CORE_WASM ??= join(root, 'build', 'forge-core.wasm');
+  return {
+    dir,
+    importModule: (name) => import(pathToFileURL(join(out, `${name}.js`)).href),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,91 @@
+// Verifies test/vectors/*.json through every implementation of the same core module:
+//   direct   the direct loader (host/node/core-*.ts, transpiled on the fly)
+//   jco      the jco-transpiled component bindings (gen/jco/)
+//   native   build/forge-core.wasm translated by wabt's wasm2c, compiled by gcc, driven through
+//            test/vectors/native/harness.c
+//   node scripts/vectors-check.mjs [--only direct,jco,native] [area...]
+// Exits 1 on any mismatch, and when an implementation cannot run (no silent skips: pass
+// --only to leave one out on purpose).
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadAreas, readVectors, root } from './lib/vectors.mjs';
+import { transpileLoader } from './lib/transpile-loader.mjs';
+import { buildNativeHarness, NativeCore } from './lib/native-harness.mjs';
+
+const args = process.argv.slice(2);
+const onlyAt = args.indexOf('--only');
+const runners = onlyAt >= 0 ? args.splice(onlyAt, 2)[1].split(',') : ['direct', 'jco', 'native'];
+const wanted = args;
+
+const areas = await loadAreas();
+const failures = [];
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+const short = (v) => { const s = JSON.stringify(v); return s.length > 100 ? `${s.slice(0, 100)}…` : s; };
+
+const vectors = [];
+for (const [name, area] of areas) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  const v = readVectors(name);
+  if (!v) { failures.push(`${name}: test/vectors/${name}.json is missing (run npm run vectors:generate)`); continue; }
+  vectors.push({ name, area, cases: v.cases });
+}
+
+async function runAll(runner, run) {
+  const t0 = Date.now();
+  let n = 0;
+  for (const { name, area, cases } of vectors) {
+    for (let i = 0; i < cases.length; i++) {
+      const want = area.expected(cases[i]);
+      let got;
+      try {
+        got = await run(area, cases[i]);
+      } catch (e) {
+        got = `threw: ${e.message}`;
+      }
+      if (!same(got, want)) failures.push(`${runner}: ${name} case ${i}: expected ${short(want)}, got ${short(got)}`);
+      n++;
+    }
+  }
+  console.log(`vectors-check: ${runner.padEnd(6)} ${n} cases in ${Date.now() - t0} ms`);
+}
+
+async function directApis() {
+  const loader = transpileLoader();
+  const { loadCore } = await loader.importModule('core');
+  const core = loadCore();
+  const apis = {};
+  for (const iface of ['checksum', 'codec', 'chunker', 'events']) apis[iface] = (await loader.importModule(`core-${iface}`)).bindings(core);
+  loader.cleanup();
+  return apis;
+}
+
+for (const runner of runners) {
+  try {
+    if (runner === 'direct') {
+      const api = await directApis();
+      await runAll(runner, (area, c) => area.check(api, c));
+    } else if (runner === 'jco') {
+      const api = await import(pathToFileURL(join(root, 'gen', 'jco', 'forge-core.js')).href);
+      await runAll(runner, (area, c) => area.check(api, c));
+    } else if (runner === 'native') {
+      const core = new NativeCore(buildNativeHarness({ log: (m) => console.log(`vectors-check: ${m}`) }));
+      try {
+        await runAll(runner, (area, c) => area.checkNative(core, c));
+      } finally {
+        await core.close();
+      }
+    } else {
+      failures.push(`unknown runner "${runner}" (direct, jco, native)`);
+    }
+  } catch (e) {
+    failures.push(`${runner}: could not run: ${e.message}`);
+  }
+}
+
+if (failures.length) {
+  console.error(`vectors-check FAILED (${failures.length}):`);
+  for (const f of failures.slice(0, 50)) console.error(`  ${f}`);
+  if (failures.length > 50) console.error(`  … and ${failures.length - 50} more`);
+  process.exit(1);
+}
+console.log(`vectors-check OK: ${vectors.map((v) => `${v.name} (${v.cases.length})`).join(', ')} on ${runners.join(', ')}`);

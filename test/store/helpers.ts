@@ -1,0 +1,26 @@
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { HasherName } from '../../host/node/store/hasher.js';
+
+export const HASHERS: HasherName[] = ['node-crypto', 'core'];
+
+export function tempDir(prefix = 'forge-store-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** The compiled dist/ tree that child processes and worker threads run. */
+export const DIST = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../dist/host/node');
+
+export function requireDist(file: string): string {
+  const p = join(DIST, file);
+  if (!existsSync(p)) throw new Error(`${p} is missing: build with \`npx tsc -p tsconfig.json\` first`);
+  return p;
+}
