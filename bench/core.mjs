@@ -5,7 +5,7 @@
 //   node bench/core.mjs [--quick] [--no-lz4]
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createSHA256 } from 'hash-wasm';
@@ -21,22 +21,30 @@ async function importDist(name) {
   return import(pathToFileURL(file).href);
 }
 
-/** Best-of-`runs` time per call of `fn` (ms), after `warm` unmeasured calls; calls repeat to >= minMs per run. */
+/** CPU microseconds of this process so far (user + system). */
+const cpuUs = () => { const u = process.cpuUsage(); return u.user + u.system; };
+
+/**
+ * Median CPU time per call of `fn` (ms) over `runs` runs, after `warm` unmeasured calls; calls
+ * repeat to >= minMs of CPU per run. CPU time, not wall time: on a shared machine wall time mostly
+ * measures the other jobs.
+ */
 function timePerCall(fn, { runs = 5, warm = 3, minMs = 50 } = {}) {
   for (let i = 0; i < warm; i++) fn();
-  let best = Infinity;
+  const times = [];
   for (let r = 0; r < runs; r++) {
     let n = 0;
-    const t0 = performance.now();
+    const t0 = cpuUs();
     let dt;
     do {
       fn();
       n++;
-      dt = performance.now() - t0;
+      dt = (cpuUs() - t0) / 1e3;
     } while (dt < minMs);
-    best = Math.min(best, dt / n);
+    times.push(dt / n);
   }
-  return best;
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1];
 }
 
 const { sha256, sha256Batch } = await importDist('core-checksum');
@@ -62,21 +70,29 @@ if (sha256Batch(small).some((d, i) => Buffer.from(d).toString('hex') !== nodeCry
   throw new Error('forge batch: wrong digest');
 }
 
-const rows = [];
-for (const [name, f] of impls) {
-  const msBig = timePerCall(() => f(big), { runs: quick ? 3 : 5, warm: 2, minMs: 0 });
-  const msSmall = timePerCall(() => { for (const d of small) f(d); }, { runs: quick ? 3 : 7, warm: 3 }) / small.length;
-  rows.push({ name, mbps: big.length / 1e6 / (msBig / 1e3), ops: 1e3 / msSmall });
+// Round robin: every implementation is measured once per round, so a change in the machine's
+// load hits all of them alike; each figure is the median over the rounds.
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const rounds = quick ? 3 : 7;
+const bigMs = impls.map(() => []), smallMs = impls.map(() => []), batchMs = [];
+for (const [, f] of impls) { f(big); for (const d of small) f(d); }
+sha256Batch(small);
+for (let r = 0; r < rounds; r++) {
+  impls.forEach(([, f], i) => {
+    bigMs[i].push(timePerCall(() => f(big), { runs: 1, warm: 0, minMs: 0 }));
+    smallMs[i].push(timePerCall(() => { for (const d of small) f(d); }, { runs: 1, warm: 0 }) / small.length);
+  });
+  batchMs.push(timePerCall(() => sha256Batch(small), { runs: 1, warm: 0 }) / small.length);
 }
-const msBatch = timePerCall(() => sha256Batch(small), { runs: quick ? 3 : 7, warm: 3 }) / small.length;
-const batchOps = 1e3 / msBatch;
+const rows = impls.map(([name], i) => ({ name, mbps: big.length / 1e6 / (median(bigMs[i]) / 1e3), ops: 1e3 / median(smallMs[i]) }));
+const batchOps = 1e3 / median(batchMs);
 const tiny = randomBytes(7, 32);
 const directNs = timePerCall(() => sha256(tiny), { runs: 5, minMs: 100 }) * 1e6;
 const jcoNs = timePerCall(() => jco.checksum.sha256(tiny), { runs: 5, minMs: 100 }) * 1e6;
 
 const forge = rows[0];
 const fmt = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-console.log(`SHA-256 — ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, Node ${process.version}, load avg ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+console.log(`SHA-256 — ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, Node ${process.version}, load avg ${loadavg()[0].toFixed(1)}; per CPU-second, median of runs`);
 console.log(`\n| implementation | ${big.length >> 20} MiB one-shot MB/s | forge / peer | 4 KiB ops/s | forge / peer |`);
 console.log('|---|---:|---:|---:|---:|');
 for (const r of rows) {

@@ -22,7 +22,7 @@
  *    Reports p50/p99/max; goal p99 <= debounce + 50 ms.
  *
  * Env: BENCH_DAEMON_DIR (work dir, default $TMPDIR/forge-bench-daemon),
- * LATENCY_WRITES (default 200), KEEP=1 to keep the work dir.
+ * LATENCY_WRITES (default 200), ONLY_LATENCY=1 (skip the scan part), KEEP=1 to keep the work dir.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -160,7 +160,9 @@ async function latency(tree) {
   return { p50: pct(50), p99: pct(99), max: samples[samples.length - 1], n: samples.length, exit: child.exitCode };
 }
 
-const { tree, files, bytes } = prepareTree();
+const onlyLatency = process.env.ONLY_LATENCY === '1';
+const { tree, files, bytes } = onlyLatency ? { tree: path.join(work, 'tree'), files: 0, bytes: 0 } : prepareTree();
+if (!onlyLatency) {
 console.log(`tree: ${files} files, ${(bytes / 2 ** 20).toFixed(1)} MiB (copy of node_modules without .cache${files > 14_000 ? ' + small files again, +1 byte' : ''})`);
 const gitDefault = gitAdd(tree, []);
 const gitFsync = gitAdd(tree, ['-c', 'core.fsync=loose-object,index', '-c', 'core.fsyncMethod=batch']);
@@ -174,6 +176,7 @@ console.log(`| git add -A, git defaults (loose objects not fsynced)     | ${fmt(
 console.log(`| git add -A, core.fsync=loose-object + fsyncMethod=batch  | ${fmt(gitFsync.ms).padStart(8)} | ${(gitFsync.ms / forge.ms).toFixed(2).padStart(10)}x |`);
 console.log(`(git recorded ${gitDefault.files} files; goal: git / forge >= 2x)`);
 dropStore(tree);
+}
 
 const lat = await latency(tree);
 console.log('');

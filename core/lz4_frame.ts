@@ -33,6 +33,9 @@ const FLG_CONTENT_SIZE: u8 = 0x08;
 const FLG_CONTENT_CHECKSUM: u8 = 0x04;
 const FLG_DICT_ID: u8 = 0x01;
 
+/** Largest output buffer allocated up front on the word of a frame header. */
+const PRESIZE_MAX: u64 = 64 << 20;
+
 /** Largest frame header: magic 4 + FLG + BD + content size 8 + dict id 4 + HC. */
 export const MAX_HEADER: usize = 19;
 
@@ -249,11 +252,12 @@ function decodeFrame(ip: usize, iend: usize): i64 {
   const frameStart = outLen;
 
   // Pre-size the output when the size is known, but never beyond what the remaining input
-  // could possibly decode to (255:1 is LZ4's best ratio), so a lying header cannot make us
-  // allocate much.
+  // could possibly decode to (255:1 is LZ4's best ratio), nor beyond 64 MiB (past that the
+  // buffer grows as data actually arrives), so a lying header cannot make us allocate much.
   if (hasSize && contentSize > 0) {
     let pre = <u64>(iend - ip) * 256 + 65536;
     if (pre > contentSize) pre = contentSize;
+    if (pre > PRESIZE_MAX) pre = PRESIZE_MAX;
     reserve(<usize>pre);
   }
 

@@ -1,7 +1,7 @@
 // build/forge-core.wasm -> build/forge-core.component.wasm (world `core` of wit/forge.wit)
 // -> gen/jco/ (jco-transpiled ESM bindings, used by the contract tests and vectors:check).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { componentNew } from '@bytecodealliance/jco';
@@ -21,7 +21,12 @@ writeFileSync(embedded, withWit);
 writeFileSync(component, await componentNew(withWit));
 console.log(`build-component: ${component}`);
 
+// Transpile next to gen/jco and swap it in, so readers (tests running meanwhile) never see an
+// empty directory for long.
+const staging = `${outDir}.${process.pid}.tmp`;
+rmSync(staging, { recursive: true, force: true });
+mkdirSync(staging, { recursive: true });
+execFileSync(jco, ['transpile', component, '-o', staging, '--name', 'forge-core', '-q'], { stdio: 'inherit' });
 rmSync(outDir, { recursive: true, force: true });
-mkdirSync(outDir, { recursive: true });
-execFileSync(jco, ['transpile', component, '-o', outDir, '--name', 'forge-core', '-q'], { stdio: 'inherit' });
+renameSync(staging, outDir);
 console.log(`build-component: jco bindings -> ${outDir}`);

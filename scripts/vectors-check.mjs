@@ -3,7 +3,11 @@
 //   jco      the jco-transpiled component bindings (gen/jco/)
 //   native   build/forge-core.wasm translated by wabt's wasm2c, compiled by gcc, driven through
 //            test/vectors/native/harness.c
-//   node scripts/vectors-check.mjs [--only direct,jco,native] [area...]
+//   interp   the same module in wabt's interpreter (spectest-interp): each case is recorded on
+//            V8 and replayed step by step in the interpreter (scripts/lib/interp-replay.mjs);
+//            cases writing more than --interp-max-bytes (default 262144) input bytes are left
+//            out of this runner only, and the count is printed
+//   node scripts/vectors-check.mjs [--only direct,jco,native,interp] [--interp-max-bytes N] [area...]
 // Exits 1 on any mismatch, and when an implementation cannot run (no silent skips: pass
 // --only to leave one out on purpose).
 import { join } from 'node:path';
@@ -11,10 +15,14 @@ import { pathToFileURL } from 'node:url';
 import { loadAreas, readVectors, root } from './lib/vectors.mjs';
 import { transpileLoader } from './lib/transpile-loader.mjs';
 import { buildNativeHarness, NativeCore } from './lib/native-harness.mjs';
+import { exportSignatures, RecordingCore, replayWast, runWast } from './lib/interp-replay.mjs';
+import { mkdirSync, readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 const onlyAt = args.indexOf('--only');
-const runners = onlyAt >= 0 ? args.splice(onlyAt, 2)[1].split(',') : ['direct', 'jco', 'native'];
+const runners = onlyAt >= 0 ? args.splice(onlyAt, 2)[1].split(',') : ['direct', 'jco', 'native', 'interp'];
+const capAt = args.indexOf('--interp-max-bytes');
+const interpMaxBytes = capAt >= 0 ? Number(args.splice(capAt, 2)[1]) : 256 * 1024;
 const wanted = args;
 
 const areas = await loadAreas();
@@ -59,6 +67,36 @@ async function directApis() {
   return apis;
 }
 
+async function runInterp() {
+  const t0 = Date.now();
+  const bytes = readFileSync(join(root, 'build', 'forge-core.wasm'));
+  const sigs = exportSignatures(bytes);
+  const dir = join(root, 'build', 'interp');
+  mkdirSync(dir, { recursive: true });
+  let n = 0, skipped = 0;
+  for (const { name, area, cases } of vectors) {
+    // One instance per area, as in the recording: the replay must reproduce every step.
+    const rec = new RecordingCore(bytes, sigs);
+    for (let i = 0; i < cases.length; i++) {
+      const probe = new RecordingCore(bytes, sigs);
+      await area.checkNative(probe, cases[i]);
+      if (probe.writtenBytes() > interpMaxBytes) { skipped++; continue; }
+      let got;
+      try { got = await area.checkNative(rec, cases[i]); } catch (e) { got = `threw: ${e.message}`; }
+      const want = area.expected(cases[i]);
+      if (!same(got, want)) failures.push(`interp (V8 recording): ${name} case ${i}: expected ${short(want)}, got ${short(got)}`);
+      n++;
+    }
+    try {
+      runWast(dir, name, replayWast(bytes, [{ steps: rec.steps }]));
+    } catch (e) {
+      failures.push(`interp: ${name}: ${e.message}`);
+    }
+  }
+  console.log(`vectors-check: interp ${n} cases in ${Date.now() - t0} ms` +
+    (skipped ? ` (${skipped} cases over --interp-max-bytes ${interpMaxBytes} checked by the other runners only)` : ''));
+}
+
 for (const runner of runners) {
   try {
     if (runner === 'direct') {
@@ -74,8 +112,10 @@ for (const runner of runners) {
       } finally {
         await core.close();
       }
+    } else if (runner === 'interp') {
+      await runInterp();
     } else {
-      failures.push(`unknown runner "${runner}" (direct, jco, native)`);
+      failures.push(`unknown runner "${runner}" (direct, jco, native, interp)`);
     }
   } catch (e) {
     failures.push(`${runner}: could not run: ${e.message}`);

@@ -69,7 +69,6 @@ export class FsWatchSource implements WatchSource {
     this.watcher.on('error', (err) => this.sink?.fail(toForgeError(err, { operation: 'watch', file: this.root, backend: 'fallback' })));
     // Node's recursive watcher stats every file anyway; full entries let events be told from noise.
     const r = scanTree(this.root, '', this.snapshot, {
-      statFiles: true,
       ignored: this.ignored,
       followSymlinks: this.options.followSymlinks,
       seenDirs: new Map(),
@@ -176,8 +175,7 @@ export class FsWatchSource implements WatchSource {
       // Node may already have reported some of its entries one by one.
       const known = new Set(entriesUnder(this.snapshot, rel));
       scanTree(this.root, rel, this.snapshot, {
-        statFiles: true,
-        ignored: this.ignored,
+          ignored: this.ignored,
         followSymlinks: this.options.followSymlinks,
         seenDirs: new Map(),
         onEntry: (r) => {
@@ -201,7 +199,7 @@ export class FsWatchSource implements WatchSource {
 
   private rescan(out: Change[]): void {
     const fresh: Snapshot = new Map();
-    scanTree(this.root, '', fresh, { statFiles: true, ignored: this.ignored, followSymlinks: this.options.followSymlinks, seenDirs: new Map() });
+    scanTree(this.root, '', fresh, { ignored: this.ignored, followSymlinks: this.options.followSymlinks, seenDirs: new Map() });
     for (const [rel, e] of this.snapshot) {
       const now = fresh.get(rel);
       if (!now) out.push({ path: rel, kind: 'removed' });

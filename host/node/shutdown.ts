@@ -145,6 +145,7 @@ export class Shutdown {
   private readonly intake = new AbortController();
   private started: number | undefined;
   private exited = false;
+  private crashing = false;
   private installed = false;
   private resolveDone!: (code: number) => void;
   /** Resolves with the exit code once an exit has been decided. */
@@ -293,8 +294,9 @@ export class Shutdown {
     const t0 = this.started;
     if (opts.error !== undefined) this.logError(opts.error, { operation: 'shutdown' });
     this.logger?.info({ reason, timeoutMs: this.timeoutMs, inflight: this.inflight.size }, `shutdown started (${reason})`);
+    // Not unref'd: once intake has closed servers and watchers, a hook stuck on a
+    // promise with no pending I/O would otherwise let Node exit 0 unnoticed.
     const timer = setTimeout(() => this.onTimeout(), this.timeoutMs);
-    timer.unref();
     this.intake.abort(new ForgeError('unknown', `shutting down (${reason})`, { retryable: false }));
     const phases: PhaseReport[] = [];
     let handlesReleasedMs: number | undefined;
@@ -358,6 +360,12 @@ export class Shutdown {
   /** Emergency path for crashes: cleanup hooks, error record, exit 70. */
   async crash(err: unknown, origin = 'uncaughtException'): Promise<number> {
     if (this.exited) return this.done;
+    if (this.crashing) {
+      // A further crash while cleaning up: record it, but clean up only once.
+      this.logError(err, { operation: origin, fatal: true, duringEmergencyCleanup: true });
+      return this.done;
+    }
+    this.crashing = true;
     this.started ??= Date.now();
     this.intake.abort(err);
     this.logError(err, { operation: origin, fatal: true });

@@ -8,7 +8,7 @@
 // The recorded outputs themselves are compared with the vectors' expected values (independent
 // tools), so the interpreter is checked against those too, transitively.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Function signatures of a module's exported functions: name -> { params: ['i32'|'i64'…], results }. */
@@ -150,4 +150,3 @@ export function runWast(dir, name, text) {
   }
 }
 
-export { readFileSync as _readFileSync };

@@ -19,6 +19,12 @@ const sha = (b: Uint8Array | string): string => createHash('sha256').update(b).d
 let root: string;
 let outside: string;
 let daemon: Daemon | undefined;
+const started: Daemon[] = [];
+const startDaemon = (): Daemon => {
+  const d = new Daemon([root, ...WATCH_ARGS], { cwd: root });
+  started.push(d);
+  return d;
+};
 const WATCH_ARGS = ['--metrics-address', '127.0.0.1:0', '--debounce-ms', '50'];
 
 const A_V1 = 'alpha line 1\nalpha line 2\nold line\nalpha line 4\n';
@@ -53,7 +59,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  if (daemon && daemon.child.exitCode === null) await daemon.stop('SIGKILL');
+  for (const d of started) if (d.child.exitCode === null) await d.stop('SIGKILL');
   fs.rmSync(path.dirname(root), { recursive: true, force: true });
 });
 
@@ -63,7 +69,7 @@ function last(entries: LogEntry[]): LogEntry | undefined {
 
 describe('forge CLI end to end', () => {
   it('1-6: watch, record edits/creates/renames/deletes/atomic saves, log, restore, diff, SIGTERM exit 0', async () => {
-    daemon = new Daemon([root, ...WATCH_ARGS], { cwd: root });
+    daemon = startDaemon();
     await daemon.ready();
     expect(daemon.stdout).toMatch(/initial scan: 2008 files/);
 
@@ -157,7 +163,7 @@ describe('forge CLI end to end', () => {
     fs.utimesSync(path.join(root, 'g.txt'), future, future);
 
     // 8: restart; the catch-up records them before "ready".
-    daemon = new Daemon([root, ...WATCH_ARGS], { cwd: root });
+    daemon = startDaemon();
     await daemon.ready();
     expect(daemon.stdout).toMatch(/catch-up: .* 2 recorded, .* 1 removed/);
     const e = log(root, 'e.txt');

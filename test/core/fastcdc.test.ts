@@ -4,23 +4,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cdcCutPoints } from '../../host/node/core-chunker.js';
 import { ForgeError } from '../../host/node/errors.js';
+import { randomBytes } from '../vectors/prng.mjs';
 // @ts-expect-error: plain-JS reference implementation (scripts/), no type declarations
 import { fastcdcRef } from '../../scripts/vectors/fastcdc-ref.mjs';
 
 const reference = fastcdcRef as (data: Uint8Array, min: number, avg: number, max: number) => number[];
 
-/** Fast deterministic random bytes (xorshift32), for inputs too big for fast-check to generate. */
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  const words = new Uint32Array(out.buffer, 0, n >>> 2);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    words[i] = x;
-  }
-  for (let i = words.length * 4; i < n; i++) out[i] = i & 0xff;
-  return out;
-}
+/** Deterministic random bytes from the vectors' PRNG (fast-check would be slow at these sizes). */
+const noise = (n: number, seed: number): Uint8Array => randomBytes(seed, n);
 
 const paramsArb = fc
   .tuple(fc.integer({ min: 6, max: 13 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }))

@@ -46,7 +46,8 @@ export async function ioChecks(io, runs = 100, maxFiles = 8) {
   }
 }
 
-async function collectUntil(w, done, ms = 8000) {
+/** Collects a watch's batches until `done(seen)` holds or `ms` pass (watch tests wait with timeouts, never on exact sequences). */
+export async function collectUntil(w, done, ms = 8000) {
   const seen = [];
   const it = w[Symbol.asyncIterator]();
   const deadline = Date.now() + ms;

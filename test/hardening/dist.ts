@@ -1,7 +1,9 @@
 // Child processes run the compiled dist/ (tests import the .ts sources directly).
-// This builds dist/ once when it is missing or older than the hardening sources.
+// ensureDist() builds dist/ when it is missing or older than the hardening sources.
+// Check and build run together under one lock, so test files running in parallel
+// never spawn children while another one is rewriting dist/.
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,18 +15,24 @@ const SOURCES = [
   'shutdown.ts', 'config/schema.ts', 'config/validate.ts', 'config/load.ts', 'config/index.ts',
 ];
 
+const LOCK = '/tmp/forge-tsc.lock';
+
+// Runs under the lock: exits 0 if fresh, else builds (tsc exits non-zero on type
+// errors in other areas of the tree but still emits, so its status is ignored).
+const CHECK_AND_BUILD = `
+const { existsSync, statSync } = require('node:fs');
+const { join } = require('node:path');
+const { spawnSync } = require('node:child_process');
+const [root, ...sources] = process.argv.slice(1);
+const stale = sources.some((s) => {
+  const js = join(root, 'dist/host/node', s.replace(/\\.ts$/, '.js'));
+  return !existsSync(js) || statSync(js).mtimeMs < statSync(join(root, 'host/node', s)).mtimeMs;
+});
+if (stale) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
+`;
+
 export function ensureDist(): void {
-  const stale = SOURCES.some((s) => {
-    const js = join(ROOT, 'dist/host/node', s.replace(/\.ts$/, '.js'));
-    return !existsSync(js) || statSync(js).mtimeMs < statSync(join(ROOT, 'host/node', s)).mtimeMs;
-  });
-  if (!stale) return;
-  try {
-    // The whole tree is compiled; type errors elsewhere do not stop emit.
-    execFileSync('flock', ['/tmp/forge-tsc.lock', 'npx', 'tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
-  } catch {
-    // tsc exits non-zero on type errors in other areas but still emits.
-  }
+  execFileSync('flock', [LOCK, process.execPath, '-e', CHECK_AND_BUILD, ROOT, ...SOURCES], { stdio: 'ignore', timeout: 300_000 });
   for (const s of SOURCES) {
     if (!existsSync(join(ROOT, 'dist/host/node', s.replace(/\.ts$/, '.js')))) throw new Error(`dist/ was not built for ${s}`);
   }

@@ -12,7 +12,9 @@ const policyArb = fc.record({
   seed: fc.integer(),
 });
 
-function toPolicy(p: fc.infer<typeof policyArb>): RetryPolicy {
+type PolicyCase = typeof policyArb extends fc.Arbitrary<infer T> ? T : never;
+
+function toPolicy(p: PolicyCase): RetryPolicy {
   let s = p.seed >>> 0;
   // Deterministic per-case random source for jitter.
   const random = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);

@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,12 @@ beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'forge-shutdown-'));
   ensureDist();
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// A failed assertion must not leave a child behind.
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 let runId = 0;
 const newDir = async (): Promise<string> => {
@@ -158,6 +163,27 @@ describe('supervise', () => {
   });
 });
 
+describe('crash cleanup', () => {
+  it('a crash runs every emergency hook once (even if a hook throws or another crash follows) and exits 70', async () => {
+    const lines: string[] = [];
+    const log = createLogger({ destination: { write: (l: string) => void lines.push(l) } });
+    const exits: number[] = [];
+    const shutdown = new Shutdown({ logger: log, exit: (c) => void exits.push(c) });
+    const ran: string[] = [];
+    shutdown.register({ name: 'ring', phase: 'resources', emergency: () => void ran.push('ring') });
+    shutdown.register({ name: 'temp', phase: 'resources', emergency: () => { ran.push('temp'); throw new Error('unlink failed'); } });
+    shutdown.register({ name: 'index', phase: 'resources', emergency: async () => void ran.push('index') });
+    const first = shutdown.crash(new Error('boom'));
+    void shutdown.crash(new Error('second boom'), 'unhandledRejection');
+    expect(await first).toBe(EXIT_CODES.INTERNAL);
+    expect(ran).toEqual(['ring', 'temp', 'index']);
+    expect(exits).toEqual([70]);
+    const recs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(recs.filter((r) => r.level === 'error' && String(r.message).includes('boom'))).toHaveLength(2);
+    expect(recs[recs.length - 1]!.message).toBe('emergency cleanup done; exiting');
+  });
+});
+
 // ------------------------------------------------------------------ Property 22
 
 type HookKind = 'ok' | 'slow' | 'throw' | 'hang';
@@ -241,6 +267,8 @@ describe('exit codes', () => {
     const child = spawn(process.execPath, [join(FIXTURES, 'shutdown-scenario.mjs'), JSON.stringify({ ...s, timeoutMs, crash: s.trigger === 'crash' ? (s.failComponent ? 'rejection' : 'exception') : null }), logFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await new Promise<void>((resolve, reject) => {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -22,7 +22,12 @@ beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'forge-signal-'));
   ensureDist();
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// A failed assertion must not leave a daemon writing forever.
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 let runId = 0;
 const newDir = async (): Promise<string> => {
@@ -51,6 +56,8 @@ interface SignalRunStats {
 async function signalRun(delay: number, extraArgs: string[], shutdownTimeoutMs: number): Promise<SignalRunStats> {
   const dir = await newDir();
   const child = spawn(process.execPath, [join(FIXTURES, 'writer-daemon.mjs'), dir, `--timeout=${shutdownTimeoutMs}`, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const ready = await new Promise<string>((resolve, reject) => {

@@ -23,16 +23,20 @@ export interface BackendCase {
 }
 
 /**
- * Every backend that runs on this machine. The io_uring variants with a tiny
+ * Every backend that runs on this machine. The io_uring variants without the
+ * small-batch sync path, and with a tiny
  * size hint and tiny chunks push small files through the STATX + continuation
  * path and through many io_uring_enter calls, so 100 quick runs still cover them.
  */
 export const BACKENDS: BackendCase[] = [
   { name: 'fallback', make: (resources) => createFallbackBackend({ resources }) },
   { name: 'io_uring', make: (resources) => createIoUringBackend({ resources }) },
+  // no small-batch shortcut: every read goes through the ring
+  { name: 'io_uring(ring only)', make: (resources) => createIoUringBackend({ resources, smallBatchSync: 0 }) },
   {
     name: 'io_uring(sizeHint=16,chunk=3)',
-    make: (resources) => createIoUringBackend({ resources, sizeHint: 16, chunkFiles: 3, chunkBytes: 64 } satisfies IoUringBackendOptions),
+    make: (resources) =>
+      createIoUringBackend({ resources, sizeHint: 16, chunkFiles: 3, chunkBytes: 64, smallBatchSync: 0 } satisfies IoUringBackendOptions),
   },
 ];
 

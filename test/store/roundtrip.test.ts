@@ -4,6 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { BlobStore } from '../../host/node/store/blob-store.js';
 import { ForgeError } from '../../host/node/errors.js';
 import { objectPath } from '../../host/node/store/object-path.js';
+import { mmapAvailable } from '../../host/node/store/mmap.js';
 import { HASHERS, sha256Hex, tempDir } from './helpers.js';
 
 describe.each(HASHERS)('BlobStore with hasher %s', (hasher) => {
@@ -105,6 +106,8 @@ describe('BlobStore options', () => {
     const store = await BlobStore.open(t.dir, { sync: false, workers: 2, chunkThreshold: 64 << 20, mmapThreshold: 4096 });
     try {
       expect(store.compression.parallel).toBe(true);
+      // Objects >= mmapThreshold are really mapped on Linux (no silent fallback).
+      expect(mmapAvailable()).toBe(process.platform === 'linux');
       // A Buffer on purpose: Buffer#slice is a view, so copying it wrongly would detach the caller's data.
       const data = Buffer.alloc(3 << 20);
       for (let i = 0; i < data.length; i += 4096) data.write(`block ${i} `.repeat(40), i);

@@ -32,6 +32,7 @@ export interface TestWatch {
 }
 
 export function startWatch(kind: WatcherKind, root: string, options?: WatchOptions): TestWatch {
+  waitNormalInotifyLimitsSync();
   const io = kind === 'inotify-io_uring' ? createIoUringBackend({ entries: 8, fileSlots: 1 }) : undefined;
   const handle = watchTreeWith(kind, root, options, io);
   return {
@@ -153,9 +154,11 @@ export async function withInotifyLimitLock<T>(fn: () => Promise<T>): Promise<T> 
       await sleep(20);
     }
   }
+  lockOwner = true;
   try {
     return await fn();
   } finally {
+    lockOwner = false;
     fs.rmdirSync(lock);
   }
 }
@@ -198,6 +201,17 @@ export function writeFiles(root: string, rels: string[], content = 'x'): void {
     fs.mkdirSync(path.dirname(path.join(root, r)), { recursive: true });
     fs.writeFileSync(path.join(root, r), content);
   }
+}
+
+const LIMITS_LOCK = path.join(os.tmpdir(), 'forge-watch-inotify-limits.lock');
+let lockOwner = false;
+
+/** Blocks (briefly) while another test file has a global inotify limit lowered; the window is milliseconds. */
+function waitNormalInotifyLimitsSync(): void {
+  if (lockOwner) return;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const end = Date.now() + 10_000;
+  while (fs.existsSync(LIMITS_LOCK) && Date.now() < end) Atomics.wait(cell, 0, 0, 2);
 }
 
 /** Waits while a test elsewhere has a global inotify limit lowered (see {@link withInotifyLimitLock}). */

@@ -106,7 +106,7 @@ describe.each(PROPERTY_BACKENDS)('watcher properties on %s', (kind) => {
 
   it('Property 6: N rapid writes to one file within the window produce one change', async () => {
     const root = tmpRoot('p6');
-    const w = startWatch(kind, root, { debounceMs: 40 });
+    const w = startWatch(kind, root, { debounceMs: 25 });
     try {
       await w.handle.ready;
       const c = new Collector(w.handle);
@@ -122,7 +122,7 @@ describe.each(PROPERTY_BACKENDS)('watcher properties on %s', (kind) => {
           c.clear();
           for (let k = 0; k < n; k++) fs.writeFileSync(abs, `write ${k}`);
           await c.waitFor((all) => all.some((ch) => ch.path === rel), 5000, `${rel} changed`);
-          await sleep(50); // past the window: a second change would have been delivered by now
+          await sleep(40); // past the window: a second change would have been delivered by now
           const mine = c.changes.filter((ch) => ch.path === rel);
           expect(mine).toEqual([{ path: rel, kind: exists ? 'modified' : 'created' }]);
         }),

@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
+import { collectUntil } from '../degradation/fallback-checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.resolve(here, '../../dist');
@@ -30,19 +31,6 @@ function tmpDir(tag) {
 async function backend(options = {}) {
   const { createIocpBackend } = await import(distUrl('host/native/win32/iocp-backend.js'));
   return createIocpBackend(options);
-}
-
-/** Collects batches from a watch handle until `done(seen)` holds or `ms` pass. */
-async function collectUntil(handle, done, ms = 8000) {
-  const seen = [];
-  const it = handle[Symbol.asyncIterator]();
-  const deadline = Date.now() + ms;
-  while (!done(seen) && Date.now() < deadline) {
-    const r = await Promise.race([it.next(), new Promise((res) => setTimeout(() => res('timeout'), Math.max(1, deadline - Date.now())))]);
-    if (r === 'timeout' || r.done) break;
-    seen.push(...r.value);
-  }
-  return seen;
 }
 
 const has = (seen, kind, p, oldPath) => seen.some((c) => c.kind === kind && c.path === p && (oldPath === undefined || c.oldPath === oldPath));

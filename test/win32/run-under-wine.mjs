@@ -22,5 +22,13 @@ for (const c of cases) {
   }
 }
 console.log(`total ${Date.now() - t0} ms`);
+// Every backend and watch was closed: the process must now exit by itself.
+// If something still holds the event loop (a leaked timer, handle or async
+// FFI call), say what and fail instead of hanging.
+setTimeout(() => {
+  console.log(`leak: the process did not exit 10 s after the last case; active resources: ${process.getActiveResourcesInfo().join(', ')}`);
+  console.log(`${passed} passed, ${failed + 1} failed`);
+  process.exit(3);
+}, 10_000).unref();
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;

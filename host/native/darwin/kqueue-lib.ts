@@ -91,8 +91,6 @@ export interface KqueueCalls {
   kqueue(): number;
   /** kevent with pointers to native kevent arrays and a timespec (0n = wait forever). */
   kevent(kq: number, changes: bigint, nchanges: number, events: bigint, nevents: number, timeout: bigint): number;
-  /** The same call on a koffi worker thread (for waiting without blocking the event loop). */
-  keventAsync(kq: number, changes: bigint, nchanges: number, events: bigint, nevents: number, timeout: bigint, cb: AsyncCb<number>): void;
 }
 
 export interface KqueueLib {
@@ -137,7 +135,6 @@ export function loadKqueueLib(spec: KqueueLibSpec = kqueueLibSpec()): KqueueLib 
     kq = {
       kqueue: () => kqueue() as number,
       kevent: (q, c, nc, e, ne, t) => kevent(q, ptr(c), nc, ptr(e), ne, ptr(t)) as number,
-      keventAsync: (q, c, nc, e, ne, t, cb) => kevent.async(q, ptr(c), nc, ptr(e), ne, ptr(t), cb),
     };
   }
   const alloc = (size: number): { ptr: bigint; size: number; bytes: Uint8Array; free(): void } => {

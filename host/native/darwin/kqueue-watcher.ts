@@ -12,12 +12,12 @@
  *   (content changes of those files are only seen when their directory
  *   changes), and `stats()` says so in `degradedReason`. A share of the budget
  *   is kept for directories created later.
- * - Events are waited for by kevent() with a short timeout (WAIT_MS) running
- *   as a koffi async call on a worker thread, so the event loop never blocks;
- *   registrations are separate zero-timeout calls from the main thread
- *   (kevent is thread-safe per kqueue). Polling the kqueue descriptor with
- *   koffi.node.poll would be lighter on macOS, but libkqueue's descriptor
- *   never reports readable (checked here), and one mechanism is testable here.
+ * - Events are read by a zero-timeout kevent() on the main thread every
+ *   POLL_MS, so the event loop never blocks and no libuv threadpool thread is
+ *   held for the life of a watch (koffi async calls run on that pool, which
+ *   node:fs shares). Waiting for readability of the kqueue descriptor with
+ *   koffi.node.poll would avoid the periodic wake-up on macOS, but libkqueue's
+ *   descriptor never reports readable (checked here), so it could not be tested.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -42,8 +42,8 @@ interface Watched {
 /** Events taken per kevent() call. */
 const EVENT_BATCH = 64;
 
-/** How long one waiting kevent() call blocks its worker thread; bounds close() latency. */
-const WAIT_MS = 100;
+/** Poll period: the added latency of a change notification. */
+export const POLL_MS = 15;
 
 export class KqueueWatchSource implements WatchSource {
   private readonly rootAbs: string;
@@ -52,7 +52,7 @@ export class KqueueWatchSource implements WatchSource {
   private readonly byFd = new Map<number, Watched>();
   private readonly byRel = new Map<string, number>();
   private kq = -1;
-  private waiting: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
   private mem: { ptr: bigint; bytes: Uint8Array; free(): void } | undefined;
   private sink: WatchSink | undefined;
   private closed = false;
@@ -90,14 +90,11 @@ export class KqueueWatchSource implements WatchSource {
     this.sink = sink;
     this.kq = kqc.kqueue();
     if (this.kq < 0) throw errnoError(this.lib.file.errno(), 'kqueue', this.rootAbs);
-    // One block: [change record][event records × EVENT_BATCH][zero timespec][WAIT_MS timespec].
-    this.mem = this.lib.alloc(KEVENT.size * (1 + EVENT_BATCH) + 2 * TIMESPEC.size);
-    const wait = new DataView(this.mem.bytes.buffer, this.mem.bytes.byteOffset + KEVENT.size * (1 + EVENT_BATCH) + TIMESPEC.size, TIMESPEC.size);
-    wait.setBigInt64(TIMESPEC.sec, 0n, true);
-    wait.setBigInt64(TIMESPEC.nsec, BigInt(WAIT_MS * 1_000_000), true);
+    // One block: [change record][event records × EVENT_BATCH][zero timespec].
+    this.mem = this.lib.alloc(KEVENT.size * (1 + EVENT_BATCH) + TIMESPEC.size);
     this.scan('');
-    // Changes made during the scan are already queued in the kqueue: the first wait returns them.
-    this.waitForEvents();
+    // Changes made during the scan are already queued in the kqueue: the first poll returns them.
+    this.schedulePoll();
     if (this.dirsUnwatched > 0) {
       return new ForgeError('filesystem', `watch: ${this.dirsUnwatched} directories are not watched: ${this.degradedReason()}`, {
         context: { operation: 'watch', backend: 'kqueue', file: this.rootAbs, code: 'EMFILE' },
@@ -116,24 +113,19 @@ export class KqueueWatchSource implements WatchSource {
   private get zeroTimeout(): bigint {
     return this.mem!.ptr + BigInt(KEVENT.size * (1 + EVENT_BATCH));
   }
-  private get waitTimeout(): bigint {
-    return this.zeroTimeout + BigInt(TIMESPEC.size);
-  }
 
-  /** One kevent() wait on a worker thread; handles what it returns, then waits again. */
-  private waitForEvents(): void {
+  private schedulePoll(): void {
     if (this.closed) return;
-    this.waiting = new Promise<void>((done) => {
-      this.lib.kq!.keventAsync(this.kq, 0n, 0, this.eventsPtr, EVENT_BATCH, this.waitTimeout, (err, n) => {
-        try {
-          if (!this.closed && !err && n > 0) this.handle(n);
-        } catch (e) {
-          this.sink?.fail(e);
-        }
-        done();
-        this.waitForEvents();
-      });
-    });
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      try {
+        const n = this.lib.kq!.kevent(this.kq, 0n, 0, this.eventsPtr, EVENT_BATCH, this.zeroTimeout);
+        if (n > 0) this.handle(n);
+      } catch (e) {
+        this.sink?.fail(e);
+      }
+      this.schedulePoll();
+    }, POLL_MS);
   }
 
   /** Scans `rel` (a subtree), adding watches; returns what it found (rel → entry). */
@@ -165,18 +157,19 @@ export class KqueueWatchSource implements WatchSource {
       return;
     }
     const flags = this.lib.spec.flags;
-    const fd = this.lib.file.open(abs, flags.O_WATCH | flags.O_CLOEXEC, 0);
-    if (fd < 0) {
+    // A path that vanished before its watch was in place is not a gap: the parent's rescan reports it.
+    const failed = (): void => {
       guard.release();
-      return; // vanished meanwhile (the parent's rescan reports it), or unreadable
-    }
+      if (statPath(abs, false) === undefined) return;
+      if (dir) this.dirsUnwatched++;
+      else this.filesUnwatched++;
+    };
+    const fd = this.lib.file.open(abs, flags.O_WATCH | flags.O_CLOEXEC, 0);
+    if (fd < 0) return failed();
     encodeKevent(this.mem!.bytes, 0, { ident: fd, filter: EVFILT_VNODE, flags: EV_ADD | EV_CLEAR, fflags: VNODE_FFLAGS, data: 0n, udata: 0n });
     if (this.lib.kq!.kevent(this.kq, this.changeRec, 1, 0n, 0, this.zeroTimeout) < 0) {
       this.lib.file.close(fd);
-      guard.release();
-      if (dir) this.dirsUnwatched++;
-      else this.filesUnwatched++;
-      return;
+      return failed();
     }
     this.byFd.set(fd, { rel, dir, guard });
     this.byRel.set(rel, fd);
@@ -333,7 +326,8 @@ export class KqueueWatchSource implements WatchSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.waiting; // the worker's kevent() returns within WAIT_MS; its buffer must outlive it
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     for (const rel of [...this.byRel.keys()]) this.unwatch(rel);
     if (this.kq >= 0) this.lib.file.close(this.kq);
     this.kq = -1;

@@ -10,13 +10,11 @@
 import koffi from 'koffi';
 import type { Ring } from './ring.js';
 
-/** Receives one CQE: the step tag (high half of user_data), the result, the CQE flags. */
-export type CompletionHandler = (step: number, res: number, flags: number) => void;
-
-interface Entry {
-  fn: CompletionHandler;
-  ref: boolean;
+/** Receives the CQEs of one id: the step tag (high half of user_data), the result, the CQE flags. */
+export interface CqeTarget {
+  onCqe(step: number, res: number, flags: number): void;
 }
+
 
 type PollHandle = ReturnType<typeof koffi.node.poll>;
 
@@ -39,7 +37,7 @@ function onExit(close: () => void): void {
  * @example
  * ```ts
  * const loop = new CompletionLoop(ring, () => scheduler.pump());
- * const id = loop.add((step, res) => console.log(step, res));
+ * const id = loop.add({ onCqe: (step, res) => console.log(step, res) });
  * ring.prep(OP.NOP, -1, 0, 0, 0, 0, id, 0);
  * loop.expect(id, 1);
  * ring.submit(); loop.reapNow();
@@ -48,7 +46,9 @@ function onExit(close: () => void): void {
 export class CompletionLoop {
   private readonly ring: Ring;
   private readonly afterReap: () => void;
-  private entries: Array<Entry | undefined> = [];
+  private entries: Array<CqeTarget | undefined> = [];
+  /** Whether each id's CQEs keep the process alive (parallel to entries). */
+  private refs: boolean[] = [];
   private readonly freeIds: number[] = [];
   private poll: PollHandle | undefined;
   private refd = 0;
@@ -67,11 +67,22 @@ export class CompletionLoop {
     onExit(this.closer);
   }
 
-  /** Registers a callback; returns its id (the low half of user_data). */
-  add(fn: CompletionHandler, ref = true): number {
+  /**
+   * Registers a target; returns its id (the low half of user_data). With `ref`
+   * false, CQEs expected for it do not keep the process alive.
+   */
+  add(target: CqeTarget, ref = true): number {
     const id = this.freeIds.pop() ?? this.entries.length;
-    this.entries[id] = { fn, ref };
+    this.entries[id] = target;
+    this.refs[id] = ref;
     return id;
+  }
+
+  /** Targets still registered (work in flight), e.g. to keep their buffers alive after a forced close. */
+  targets(): CqeTarget[] {
+    const out: CqeTarget[] = [];
+    for (const e of this.entries) if (e) out.push(e);
+    return out;
   }
 
   /** Forgets an id once all its CQEs arrived. */
@@ -84,7 +95,7 @@ export class CompletionLoop {
   /** Announces `n` more CQEs for `id` (call when its SQEs are prepped). */
   expect(id: number, n: number): void {
     this.expected += n;
-    if (this.entries[id]?.ref) {
+    if (this.refs[id]) {
       this.refd += n;
       this.updateRef();
     }
@@ -109,12 +120,12 @@ export class CompletionLoop {
     const e = this.entries[id];
     this.expected--;
     if (e === undefined) return; // a CQE for a forgotten id (e.g. a cancel request): nothing waits for it
-    if (e.ref) {
+    if (this.refs[id]) {
       this.refd--;
       this.updateRef();
     }
     try {
-      e.fn(step, res, flags);
+      e.onCqe(step, res, flags);
     } catch (err) {
       this.handlerErrors.push(err);
     }

@@ -48,6 +48,9 @@ const ENOSPC = 28;
 const ENOENT = 2;
 const ENOTDIR = 20;
 
+/** How long an unpaired IN_MOVED_FROM at the end of a full read waits for its IN_MOVED_TO. */
+const PAIR_WAIT_MS = 20;
+
 /** Bytes per read: room for thousands of records, so a burst drains in few reads. */
 export const INOTIFY_READ_BUFFER = 256 * 1024;
 
@@ -85,6 +88,7 @@ export class InotifyWatchSource implements WatchSource {
   private unwatchedForLimit = 0;
   private problems: string[] = [];
   private limitError: ForgeError | undefined;
+  private moveTimer: NodeJS.Timeout | undefined;
 
   constructor(
     root: string,
@@ -127,7 +131,9 @@ export class InotifyWatchSource implements WatchSource {
       });
     }
     this.fd = fd;
+    // No stat per file at start: it would double the time to ready (an overflow rescan uses ctimes instead).
     const result = scanTree(this.root, '', this.snapshot, {
+      statFiles: false,
       ignored: this.ignored,
       followSymlinks: this.options.followSymlinks,
       seenDirs: this.seenDirs,
@@ -170,6 +176,7 @@ export class InotifyWatchSource implements WatchSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.moveTimer) clearTimeout(this.moveTimer);
     await this.reader.close();
     if (this.fd >= 0) {
       // Closing the fd drops every watch with it; removing them one by one first would only cost syscalls.
@@ -256,9 +263,9 @@ export class InotifyWatchSource implements WatchSource {
     }
     // A MOVED_FROM whose MOVED_TO did not follow left the tree. The pair is queued
     // together, so only a read that may have cut it apart (a nearly full buffer) waits.
-    if (this.pendingMoves.size > 0 && n < this.buf.length - (INOTIFY_EVENT_HEADER + INOTIFY_NAME_MAX)) {
-      for (const m of this.pendingMoves.values()) this.removeSubtree(m.rel, out);
-      this.pendingMoves.clear();
+    if (this.pendingMoves.size > 0) {
+      if (n < this.buf.length - (INOTIFY_EVENT_HEADER + INOTIFY_NAME_MAX)) this.settleMoves(out);
+      else this.moveTimer ??= setTimeout(() => this.settleMovesLate(), PAIR_WAIT_MS); // the next read normally comes first
     }
     if (overflow) {
       this.overflows++;
@@ -271,6 +278,22 @@ export class InotifyWatchSource implements WatchSource {
     }
     if (out.length > 0) this.sink?.push(out);
     if (this.rootGone) this.sink?.end();
+  }
+
+  /** MOVED_FROMs still unpaired: the entries left the tree. */
+  private settleMoves(out: Change[]): void {
+    for (const m of this.pendingMoves.values()) this.removeSubtree(m.rel, out);
+    this.pendingMoves.clear();
+    if (this.moveTimer) clearTimeout(this.moveTimer);
+    this.moveTimer = undefined;
+  }
+
+  private settleMovesLate(): void {
+    this.moveTimer = undefined;
+    if (this.closed) return;
+    const out: Change[] = [];
+    this.settleMoves(out);
+    if (out.length > 0) this.sink?.push(out);
   }
 
   private handle(ev: InotifyEvent, out: Change[]): void {

@@ -12,7 +12,8 @@
  * - READ/WRITE longer than `chunkBytes` are flagged IOSQE_ASYNC (io-wq thread);
  * - CQEs announced never exceed the CQ size.
  */
-import { ForgeError } from '../../node/errors.js';
+import fs from 'node:fs';
+import { ForgeError, toForgeError } from '../../node/errors.js';
 import type {
   BackendName,
   PlatformIO,
@@ -27,7 +28,8 @@ import { ResourceManager, type HandleGuard, type IoLogger } from '../../node/res
 import { closeWatchesOf, watchTree } from '../../node/watch.js';
 import { CompletionLoop } from './completion-loop.js';
 import { OP, Ring, addressOf } from './ring.js';
-import { FileTask, ReadAllTask, ReadRangeTask, WriteTask, type ChainTuning } from './sqe-chains.js';
+import type { CqeTarget } from './completion-loop.js';
+import { FileTask, ReadAllTask, ReadRangeTask, SlabArena, WriteTask, type ChainOwner, type ChainTuning, type Outcome } from './sqe-chains.js';
 import { nofileLimit } from './syscalls.js';
 
 export interface IoUringBackendOptions {
@@ -48,6 +50,14 @@ export interface IoUringBackendOptions {
   chunkBytes?: number;
   /** How long close() waits for work in flight before forcing (default 10 s). */
   closeTimeoutMs?: number;
+  /**
+   * Batches of at most this many paths (and readAll) read regular files of at most
+   * `smallSyncMaxBytes` with plain open/fstat/read/close on this thread: for a
+   * file or two that is cheaper than a ring round trip (DESIGN.md). Default 4; 0 disables.
+   */
+  smallBatchSync?: number;
+  /** Largest file the small-batch path reads synchronously (default 64 KiB); larger ones use the ring. */
+  smallSyncMaxBytes?: number;
 }
 
 /** Counters for tests, `forge doctor` and benchmarks. */
@@ -66,6 +76,21 @@ const STEP_PLAIN = 5;
 const STEP_CANCEL = 6;
 const ECANCELED = 125;
 
+/** A pending readFd: keeps `buf` referenced until its CQE. */
+class PlainRead implements CqeTarget {
+  id = -1;
+  constructor(
+    readonly fd: number,
+    readonly buf: Buffer,
+    readonly resolve: (n: number) => void,
+    private readonly owner: IoUringBackend,
+  ) {}
+  onCqe(_step: number, res: number): void {
+    this.owner.plainDone(this);
+    this.resolve(res);
+  }
+}
+
 /** Buffers of work abandoned by a forced close: kept alive because the kernel may still write them. */
 const abandoned: unknown[] = [];
 
@@ -80,7 +105,7 @@ const abandoned: unknown[] = [];
  * await io.close();
  * ```
  */
-export class IoUringBackend implements PlatformIO {
+export class IoUringBackend implements PlatformIO, ChainOwner {
   readonly backend: BackendName = 'io_uring';
   readonly resources: ResourceManager;
   private readonly ownsResources: boolean;
@@ -90,18 +115,26 @@ export class IoUringBackend implements PlatformIO {
   private readonly chunkFiles: number;
   private readonly chunkBytes: number;
   private readonly closeTimeoutMs: number;
+  private readonly smallBatchSync: number;
+  private readonly smallSyncMaxBytes: number;
   private readonly logger: IoLogger | undefined;
   private readonly freeSlots: number[] = [];
   private readonly slotCount: number;
-  private readonly scratch: Array<Buffer | undefined> = [];
-  private readonly scratchOf = (slot: number): Buffer => (this.scratch[slot] ??= Buffer.allocUnsafeSlow(this.tuning.sizeHint));
+  /** Per-slot scratch for first READs (and its address), allocated on first use and kept. */
+  private readonly scratchBufs: Array<Buffer | undefined> = [];
+  private readonly scratchAddrs: number[] = [];
+  /** NUL-terminated paths for OPENAT/STATX. */
+  private readonly paths = new SlabArena(64 * 1024);
+  /** Small read results are carved from shared slabs, as Node's Buffer pool does. */
+  readonly results = new SlabArena(128 * 1024);
+  readonly smallResult = 8 * 1024;
   /** Tasks waiting for their first chain (FIFO) and continuations (served first). */
   private queue: Array<FileTask<unknown>> = [];
   private qHead = 0;
   private readonly again: Array<FileTask<unknown>> = [];
-  /** Tasks with a chain in flight, for close(). */
-  private readonly active = new Set<FileTask<unknown>>();
-  private readonly plain = new Map<number, { fd: number; buf: Uint8Array; resolve: (n: number) => void }>();
+  /** Chains in flight. */
+  private active = 0;
+  private readonly plain = new Map<number, PlainRead>();
   private reserved: HandleGuard | undefined;
   private handleWait = false;
   private pumping = false;
@@ -121,6 +154,8 @@ export class IoUringBackend implements PlatformIO {
     this.chunkFiles = options.chunkFiles ?? 32;
     this.chunkBytes = options.chunkBytes ?? 1024 * 1024;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+    this.smallBatchSync = options.smallBatchSync ?? 4;
+    this.smallSyncMaxBytes = options.smallSyncMaxBytes ?? 64 * 1024;
     this.tuning = { sizeHint, inlineLimit: this.chunkBytes };
     const entries = options.entries ?? 256;
     this.ring = Ring.open({ entries, cqEntries: entries * 16 });
@@ -141,7 +176,7 @@ export class IoUringBackend implements PlatformIO {
 
   async read(path: string, offset: number, length: number): Promise<Uint8Array> {
     checkRange(offset, length, path);
-    const r = await this.run(new ReadRangeTask(checkPath(path, 'read'), offset, length, this.tuning));
+    const r = await this.run(new ReadRangeTask(checkPath(path, 'read'), offset, length, this.tuning, this, this.paths));
     if (!r.ok) throw r.error;
     return r.value;
   }
@@ -149,44 +184,109 @@ export class IoUringBackend implements PlatformIO {
   async write(path: string, data: Uint8Array, offset = 0): Promise<number> {
     checkData(data, path, 'write');
     checkRange(offset, 0, path);
-    const r = await this.run(new WriteTask(checkPath(path, 'write'), data, { truncate: false, offset, operation: 'write' }, this.tuning));
+    const r = await this.run(new WriteTask(checkPath(path, 'write'), data, { truncate: false, offset, operation: 'write' }, this.tuning, this, this.paths));
     if (!r.ok) throw r.error;
     return r.value;
   }
 
   async readAll(path: string): Promise<Uint8Array> {
-    const r = await this.run(new ReadAllTask(checkPath(path, 'readAll'), this.tuning, 'readAll'));
+    this.assertOpen('readAll');
+    const quick = this.smallBatchSync > 0 ? this.readSmallSync(checkPath(path, 'readAll'), 'readAll') : undefined;
+    if (quick) {
+      if (!quick.ok) throw quick.error;
+      return quick.value;
+    }
+    const r = await this.run(new ReadAllTask(checkPath(path, 'readAll'), this.tuning, this, this.paths, 'readAll'));
     if (!r.ok) throw r.error;
     return r.value;
   }
 
   async writeAll(path: string, data: Uint8Array, options: { sync?: boolean } = {}): Promise<void> {
     checkData(data, path, 'writeAll');
-    const r = await this.run(new WriteTask(checkPath(path, 'writeAll'), data, { truncate: true, sync: options.sync, operation: 'writeAll' }, this.tuning));
+    const r = await this.run(new WriteTask(checkPath(path, 'writeAll'), data, { truncate: true, sync: options.sync, operation: 'writeAll' }, this.tuning, this, this.paths));
     if (!r.ok) throw r.error;
   }
 
   async batchRead(paths: readonly string[]): Promise<ReadResult[]> {
     this.assertOpen('batchRead');
-    const pending = paths.map((p) => {
-      const bad = pathProblem(p, 'batchRead', 'io_uring');
-      if (bad) return Promise.resolve({ ok: false as const, error: bad });
-      return this.enqueue(new ReadAllTask(p, this.tuning)).then((r): ReadResult => (r.ok ? { ok: true, data: r.value } : r));
-    });
-    this.kick();
-    return Promise.all(pending);
+    const quick = paths.length <= this.smallBatchSync;
+    return this.runBatch<Uint8Array, ReadResult>(
+      paths.length,
+      (i) => {
+        const p = paths[i];
+        const bad = pathProblem(p, 'batchRead', 'io_uring');
+        if (bad) return bad;
+        return (quick && this.readSmallSync(p!, 'batchRead')) || new ReadAllTask(p!, this.tuning, this, this.paths);
+      },
+      (o) => (o.ok ? { ok: true, data: o.value } : o),
+    );
   }
 
   async batchWrite(ops: readonly WriteOp[]): Promise<WriteResult[]> {
     this.assertOpen('batchWrite');
-    const pending = ops.map((op) => {
-      const bad = pathProblem(op?.path, 'batchWrite', 'io_uring') ?? dataProblem(op?.data, op?.path, 'batchWrite', 'io_uring');
-      if (bad) return Promise.resolve({ ok: false as const, error: bad });
-      const t = new WriteTask(op.path, op.data, { truncate: true, sync: op.sync === true, operation: 'batchWrite' }, this.tuning);
-      return this.enqueue(t).then((r): WriteResult => (r.ok ? { ok: true, bytes: r.value } : r));
+    return this.runBatch<number, WriteResult>(
+      ops.length,
+      (i) => {
+        const op = ops[i];
+        const bad = pathProblem(op?.path, 'batchWrite', 'io_uring') ?? dataProblem(op?.data, op?.path, 'batchWrite', 'io_uring');
+        return bad ?? new WriteTask(op!.path, op!.data, { truncate: true, sync: op!.sync === true, operation: 'batchWrite' }, this.tuning, this, this.paths);
+      },
+      (o) => (o.ok ? { ok: true, bytes: o.value } : o),
+    );
+  }
+
+  /**
+   * A small regular file read with open/fstat/read/close on this thread, or
+   * undefined when the ring should do it (no free handle, not a regular file,
+   * larger than smallSyncMaxBytes). Like readFileSync, it reads the size fstat reported.
+   */
+  private readSmallSync(path: string, operation: string): Outcome<Uint8Array> | undefined {
+    const guard = this.resources.tryAcquire(1);
+    if (!guard) return undefined;
+    let fd = -1;
+    try {
+      fd = fs.openSync(path, 'r');
+      const st = fs.fstatSync(fd);
+      if (!st.isFile() || st.size > this.smallSyncMaxBytes) return undefined;
+      const buf = Buffer.allocUnsafe(st.size);
+      let got = 0;
+      while (got < st.size) {
+        const n = fs.readSync(fd, buf, got, st.size - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      return { ok: true, value: got === st.size ? buf : buf.subarray(0, got) };
+    } catch (e) {
+      return { ok: false, error: toForgeError(e, { file: path, operation, backend: 'io_uring' }) };
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+      guard.release();
+    }
+  }
+
+  /** One result per input, in order, without a promise per item: tasks settle into the array. */
+  private runBatch<R, T>(n: number, make: (i: number) => FileTask<R> | ForgeError | Outcome<R>, toResult: (o: Outcome<R>) => T): Promise<T[]> {
+    return new Promise<T[]>((resolve) => {
+      const results = new Array<T>(n);
+      let remaining = n;
+      const settle = (t: FileTask<R>, o: Outcome<R>): void => {
+        results[t.index] = toResult(o);
+        if (--remaining === 0) resolve(results);
+      };
+      for (let i = 0; i < n; i++) {
+        const t = make(i);
+        if (!(t instanceof FileTask)) {
+          results[i] = toResult(t instanceof ForgeError ? { ok: false, error: t } : t);
+          remaining--;
+          continue;
+        }
+        t.index = i;
+        t.onSettle = settle;
+        this.queue.push(t as FileTask<unknown>);
+      }
+      if (remaining === 0) resolve(results);
+      else this.kick();
     });
-    this.kick();
-    return Promise.all(pending);
   }
 
   watch(root: string, options?: WatchOptions): WatchHandle {
@@ -210,17 +310,20 @@ export class IoUringBackend implements PlatformIO {
   readFd(fd: number, buf: Buffer, options: { ref?: boolean } = {}): Promise<number> {
     if (this.closing || this.closed) return Promise.resolve(-ECANCELED);
     return new Promise<number>((resolve) => {
-      const id = this.loop.add((_step, res) => {
-        this.loop.remove(id);
-        this.plain.delete(id);
-        resolve(res);
-      }, options.ref ?? true);
-      this.plain.set(id, { fd, buf, resolve });
+      const r = new PlainRead(fd, buf, resolve, this);
+      r.id = this.loop.add(r, options.ref ?? true);
+      this.plain.set(r.id, r);
       this.ensureSq(1);
-      this.ring.prep(OP.READ, fd, addressOf(buf), buf.length, -1, 0, id, STEP_PLAIN);
-      this.loop.expect(id, 1);
+      this.ring.prep(OP.READ, fd, addressOf(buf), buf.length, -1, 0, r.id, STEP_PLAIN);
+      this.loop.expect(r.id, 1);
       this.flush();
     });
+  }
+
+  /** @internal A plain read's CQE arrived. */
+  plainDone(r: PlainRead): void {
+    this.loop.remove(r.id);
+    this.plain.delete(r.id);
   }
 
   /**
@@ -236,16 +339,49 @@ export class IoUringBackend implements PlatformIO {
   private cancelById(target: number): Promise<number> {
     if (this.closed) return Promise.resolve(-ECANCELED);
     return new Promise<number>((resolve) => {
-      const id = this.loop.add((_s, res) => {
-        this.loop.remove(id);
-        resolve(res);
-      }, false);
+      const req: CqeTarget & { id: number } = {
+        id: -1,
+        onCqe: (_s, res) => {
+          this.loop.remove(req.id);
+          resolve(res);
+        },
+      };
+      req.id = this.loop.add(req, false);
       this.ensureSq(1);
       // ASYNC_CANCEL matches the full 64-bit user_data: low = id, high = the plain-read step tag.
-      this.ring.prep(OP.ASYNC_CANCEL, -1, target + STEP_PLAIN * 0x100000000, 0, 0, 0, id, STEP_CANCEL);
-      this.loop.expect(id, 1);
+      this.ring.prep(OP.ASYNC_CANCEL, -1, target + STEP_PLAIN * 0x100000000, 0, 0, 0, req.id, STEP_CANCEL);
+      this.loop.expect(req.id, 1);
       this.flush();
     });
+  }
+
+  // ChainOwner ------------------------------------------------------------
+
+  /** @internal */
+  scratch(slot: number): Buffer {
+    let b = this.scratchBufs[slot];
+    if (b === undefined) {
+      b = this.scratchBufs[slot] = Buffer.allocUnsafeSlow(this.tuning.sizeHint);
+      this.scratchAddrs[slot] = addressOf(b);
+    }
+    return b;
+  }
+
+  /** @internal */
+  scratchAddr(slot: number): number {
+    if (this.scratchBufs[slot] === undefined) this.scratch(slot);
+    return this.scratchAddrs[slot]!;
+  }
+
+  /** @internal The chain in flight of `t` got its last CQE: its slot is empty again (CLOSE ran, or was cancelled with the OPENAT). */
+  chainComplete(t: FileTask<unknown>): void {
+    this.loop.remove(t.id);
+    if (t.slot >= 0) this.freeSlots.push(t.slot);
+    t.slot = -1;
+    t.guard?.release();
+    t.guard = undefined;
+    this.active--;
+    if (!t.advance()) this.again.push(t);
   }
 
   /** Ring, slot and queue counters. */
@@ -291,14 +427,16 @@ export class IoUringBackend implements PlatformIO {
     ]);
     clearTimeout(timer);
     if (timedOut) {
-      this.logger?.warn?.({ backend: 'io_uring', inFlight: this.active.size }, 'close: forcing the ring closed with work in flight');
-      abandoned.push([...this.active], [...this.plain.values()], this.scratch.slice());
+      this.logger?.warn?.({ backend: 'io_uring', inFlight: this.active }, 'close: forcing the ring closed with work in flight');
+      const inFlight = this.loop.targets();
+      abandoned.push(inFlight, this.scratchBufs.slice(), this.paths, this.results);
       const err = new ForgeError('timeout', `io_uring close: work still in flight after ${this.closeTimeoutMs} ms`, {
         context: { operation: 'close', backend: 'io_uring', durationMs: this.closeTimeoutMs },
       });
-      for (const t of this.active) t.fail(err);
+      for (const t of inFlight) if (t instanceof FileTask) t.fail(err);
       for (const t of this.pendingTasks()) t.fail(err);
       for (const p of this.plain.values()) p.resolve(-ECANCELED);
+      this.active = 0;
       this.plain.clear();
     }
     this.closed = true;
@@ -320,16 +458,12 @@ export class IoUringBackend implements PlatformIO {
     }
   }
 
-  private run<R>(task: FileTask<R>): Promise<{ ok: true; value: R } | { ok: false; error: ForgeError }> {
-    this.assertOpen(task['operation']);
-    const p = this.enqueue(task);
+  private run<R>(task: FileTask<R>): Promise<Outcome<R>> {
+    this.assertOpen(task.operation);
+    const p = task.promise();
+    this.queue.push(task as FileTask<unknown>);
     this.kick();
     return p;
-  }
-
-  private enqueue<R>(task: FileTask<R>): Promise<{ ok: true; value: R } | { ok: false; error: ForgeError }> {
-    this.queue.push(task as FileTask<unknown>);
-    return task.done;
   }
 
   private *pendingTasks(): Iterable<FileTask<unknown>> {
@@ -425,18 +559,12 @@ export class IoUringBackend implements PlatformIO {
   }
 
   private start(t: FileTask<unknown>, slot: number, guard: HandleGuard | undefined): void {
-    const id = this.loop.add((step, res) => {
-      if (!t.cqe(step, res, slot, this.scratchOf)) return;
-      // The chain's last CQE: its slot is empty again (CLOSE ran or was cancelled with the OPENAT).
-      this.loop.remove(id);
-      if (slot >= 0) this.freeSlots.push(slot);
-      guard?.release();
-      this.active.delete(t);
-      if (!t.advance()) this.again.push(t);
-    });
-    this.active.add(t);
-    t.prep(this.ring, slot, id, this.scratchOf);
-    this.loop.expect(id, t.sqeCount());
+    t.slot = slot;
+    t.guard = guard;
+    t.id = this.loop.add(t);
+    this.active++;
+    t.prep(this.ring);
+    this.loop.expect(t.id, t.sqeCount());
     this.counters.chainsSubmitted++;
   }
 
@@ -490,7 +618,7 @@ export class IoUringBackend implements PlatformIO {
   }
 
   private checkIdle(): void {
-    if (this.idleWaiter && this.loop.outstanding === 0 && this.nextTask() === undefined && this.active.size === 0) {
+    if (this.idleWaiter && this.loop.outstanding === 0 && this.nextTask() === undefined && this.active === 0) {
       const w = this.idleWaiter;
       this.idleWaiter = undefined;
       w();

@@ -46,30 +46,102 @@ export interface ChainTuning {
   inlineLimit: number;
 }
 
-/** The slot scratch the first READ of a file goes to (owned by the backend, reused per slot). */
-export type ScratchOf = (slot: number) => Buffer;
+/**
+ * A bump allocator over off-heap slabs the GC never moves: NUL-terminated
+ * paths for OPENAT/STATX, and small read results (like Node's Buffer pool, a
+ * result shares its slab's ArrayBuffer). A slab lives as long as anything
+ * carved from it.
+ */
+export class SlabArena {
+  /** The slab the last allocation came from (callers keep it referenced). */
+  current: Buffer;
+  private addr: number;
+  private used = 0;
+  constructor(private readonly slabSize: number) {
+    this.current = Buffer.allocUnsafeSlow(slabSize);
+    this.addr = addressOf(this.current);
+  }
+
+  private reserve(n: number): number {
+    if (this.used + n > this.slabSize) {
+      this.current = Buffer.allocUnsafeSlow(Math.max(this.slabSize, n));
+      this.addr = addressOf(this.current);
+      this.used = 0;
+    }
+    const off = this.used;
+    this.used = (off + n + 7) & ~7; // keep 8-byte alignment
+    return off;
+  }
+
+  /** Copies `s` + NUL into the arena; returns its address (the slab is `current`). */
+  putCString(s: string): number {
+    const n = Buffer.byteLength(s);
+    const off = this.reserve(n + 1);
+    this.current.write(s, off, 'utf8');
+    this.current[off + n] = 0;
+    return this.addr + off;
+  }
+
+  /** A copy of `src[0, n)` carved from the arena. */
+  copyOf(src: Buffer, n: number): Buffer {
+    const off = this.reserve(n);
+    const slab = this.current;
+    slab.set(src.subarray(0, n), off); // TypedArray#set: a plain memcpy, cheaper than Buffer#copy here
+    return slab.subarray(off, off + n);
+  }
+}
+
+/** What tasks need from the backend that schedules them. */
+export interface ChainOwner {
+  /** The slot's scratch buffer (reused per slot; stays referenced by the owner) and its address. */
+  scratch(slot: number): Buffer;
+  scratchAddr(slot: number): number;
+  /** Where small read results are copied to. */
+  readonly results: SlabArena;
+  /** Results up to this size go to `results`; larger ones get their own buffer. */
+  readonly smallResult: number;
+  /** Called when the chain in flight got its last CQE. */
+  chainComplete(task: FileTask<unknown>): void;
+}
+
+export type Outcome<R> = { ok: true; value: R } | { ok: false; error: ForgeError };
 
 /**
  * One file operation as a sequence of chains. The backend asks for the next
- * chain, preps it with a slot and an id, feeds it its CQEs, and asks again
- * until the task is finished.
+ * chain, preps it with a slot and an id, the task receives its CQEs (it is the
+ * completion loop's target for that id), and the backend asks again until the
+ * task is finished. No promise per task: `onSettle` receives the outcome.
  */
 export abstract class FileTask<R> {
   readonly path: string;
-  protected readonly pathBuf: Buffer;
-  protected readonly operation: string;
+  /** The slab holding the NUL-terminated path, referenced until the task ends. */
+  protected readonly pathSlab: Buffer;
+  protected readonly pathAddr: number;
+  readonly operation: string;
+  protected readonly owner: ChainOwner;
+  /** Scheduling state, owned by the backend. */
+  slot = -1;
+  id = -1;
+  guard: { release(): void } | undefined = undefined;
+  /** Position in its batch. */
+  index = 0;
+  onSettle: ((task: FileTask<R>, outcome: Outcome<R>) => void) | undefined = undefined;
   /** CQEs still expected for the chain in flight. */
   private awaiting = 0;
   protected result: R | undefined;
   protected error: ForgeError | undefined;
-  private settle!: (v: { ok: true; value: R } | { ok: false; error: ForgeError }) => void;
-  readonly done: Promise<{ ok: true; value: R } | { ok: false; error: ForgeError }>;
 
-  constructor(path: string, operation: string) {
+  constructor(path: string, operation: string, owner: ChainOwner, paths: SlabArena) {
     this.path = path;
     this.operation = operation;
-    this.pathBuf = Buffer.from(path + '\0', 'utf8');
-    this.done = new Promise((r) => (this.settle = r));
+    this.owner = owner;
+    this.pathAddr = paths.putCString(path);
+    this.pathSlab = paths.current;
+  }
+
+  /** A promise of the outcome (single operations; batches use onSettle directly). */
+  promise(): Promise<Outcome<R>> {
+    return new Promise((resolve) => (this.onSettle = (_t, o) => resolve(o)));
   }
 
   /** Whether the next chain installs a file in a direct-descriptor slot (and takes a handle). */
@@ -79,21 +151,21 @@ export abstract class FileTask<R> {
   /** Bytes the next chain copies inline (inside io_uring_enter, on this thread). */
   abstract inlineBytes(): number;
   /** Writes the next chain's SQEs. */
-  protected abstract prepChain(ring: Ring, slot: number, id: number, scratch: ScratchOf): void;
+  protected abstract prepChain(ring: Ring, slot: number, id: number): void;
   /** One CQE of the chain in flight. */
-  protected abstract onStep(step: number, res: number, slot: number, scratch: ScratchOf): void;
+  protected abstract onStep(step: number, res: number): void;
   /** Called when the chain's last CQE arrived: true when the task is finished. */
   protected abstract chainDone(): boolean;
 
-  prep(ring: Ring, slot: number, id: number, scratch: ScratchOf): void {
+  prep(ring: Ring): void {
     this.awaiting = this.sqeCount();
-    this.prepChain(ring, slot, id, scratch);
+    this.prepChain(ring, this.slot, this.id);
   }
 
-  /** Feeds one CQE; returns true when the chain in flight is complete. */
-  cqe(step: number, res: number, slot: number, scratch: ScratchOf): boolean {
-    this.onStep(step, res, slot, scratch);
-    return --this.awaiting === 0;
+  /** The completion loop's entry point for this task's id. */
+  onCqe(step: number, res: number): void {
+    this.onStep(step, res);
+    if (--this.awaiting === 0) this.owner.chainComplete(this as FileTask<unknown>);
   }
 
   /** After the chain completed: settles the task and returns true, or returns false for another chain. */
@@ -110,8 +182,8 @@ export abstract class FileTask<R> {
   }
 
   private finish(): void {
-    if (this.error !== undefined) this.settle({ ok: false, error: this.error });
-    else this.settle({ ok: true, value: this.result as R });
+    const o: Outcome<R> = this.error !== undefined ? { ok: false, error: this.error } : { ok: true, value: this.result as R };
+    this.onSettle?.(this, o);
   }
 
   /** Records a negative CQE result as this task's error (the first real one wins over ECANCELED). */
@@ -128,7 +200,7 @@ export abstract class FileTask<R> {
   protected prepOpen(ring: Ring, slot: number, id: number, flags: number): void {
     // For OPENAT, sqe->len carries the mode of a created file (0644, before the umask).
     const mode = flags & O_CREAT ? 0o644 : 0;
-    ring.prep(OP.OPENAT, AT_FDCWD, addressOf(this.pathBuf), mode, 0, flags, id, STEP.OPEN, SQE.IO_LINK, slot + 1);
+    ring.prep(OP.OPENAT, AT_FDCWD, this.pathAddr, mode, 0, flags, id, STEP.OPEN, SQE.IO_LINK, slot + 1);
   }
 
   protected prepClose(ring: Ring, slot: number, id: number): void {
@@ -147,8 +219,8 @@ export class ReadAllTask extends FileTask<Uint8Array> {
   private statBuf: Buffer | undefined;
   private readonly tuning: ChainTuning;
 
-  constructor(path: string, tuning: ChainTuning, operation = 'batchRead') {
-    super(path, operation);
+  constructor(path: string, tuning: ChainTuning, owner: ChainOwner, paths: SlabArena, operation = 'batchRead') {
+    super(path, operation, owner, paths);
     this.tuning = tuning;
   }
 
@@ -169,18 +241,17 @@ export class ReadAllTask extends FileTask<Uint8Array> {
     return this.buf ? this.buf.length - this.got : this.tuning.sizeHint;
   }
 
-  protected prepChain(ring: Ring, slot: number, id: number, scratch: ScratchOf): void {
+  protected prepChain(ring: Ring, slot: number, id: number): void {
     if (this.phase === 'stat') {
       this.statBuf ??= Buffer.allocUnsafeSlow(STATX_BUF_SIZE);
       // STATX: fd = dirfd, addr = path, len = mask, off (addr2) = struct statx *, op flags = AT_* flags
-      ring.prep(OP.STATX, AT_FDCWD, addressOf(this.pathBuf), STATX_TYPE | STATX_SIZE, addressOf(this.statBuf), 0, id, STEP.STATX);
+      ring.prep(OP.STATX, AT_FDCWD, this.pathAddr, STATX_TYPE | STATX_SIZE, addressOf(this.statBuf), 0, id, STEP.STATX);
       return;
     }
     this.prepOpen(ring, slot, id, O_RDONLY);
     if (this.phase === 'hint') {
-      const s = scratch(slot);
       this.requested = this.tuning.sizeHint;
-      ring.prep(OP.READ, slot, addressOf(s), this.requested, 0, 0, id, STEP.RW, SQE.FIXED_FILE | SQE.IO_HARDLINK);
+      ring.prep(OP.READ, slot, this.owner.scratchAddr(slot), this.requested, 0, 0, id, STEP.RW, SQE.FIXED_FILE | SQE.IO_HARDLINK);
     } else {
       const b = this.buf!;
       this.requested = b.length - this.got;
@@ -190,7 +261,7 @@ export class ReadAllTask extends FileTask<Uint8Array> {
     this.prepClose(ring, slot, id);
   }
 
-  protected onStep(step: number, res: number, slot: number, scratch: ScratchOf): void {
+  protected onStep(step: number, res: number): void {
     if (step === STEP.STATX) {
       if (res < 0) return this.recordErrno(res, 'statx');
       const sb = this.statBuf!;
@@ -203,12 +274,15 @@ export class ReadAllTask extends FileTask<Uint8Array> {
     if (res < 0) return this.recordErrno(res, 'read');
     this.lastRes = res;
     if (this.phase === 'hint') {
-      const s = scratch(slot);
+      const s = this.owner.scratch(this.slot);
       if (res < this.requested) {
         // Below the hint: the whole file (the kernel completes buffered regular-file reads up to EOF).
-        const out = Buffer.allocUnsafe(res);
-        s.copy(out, 0, 0, res);
-        this.result = out;
+        if (res <= this.owner.smallResult) this.result = this.owner.results.copyOf(s, res);
+        else {
+          const out = Buffer.allocUnsafeSlow(res);
+          s.copy(out, 0, 0, res);
+          this.result = out;
+        }
       } else {
         this.buf = Buffer.allocUnsafeSlow(res); // keep what we have; grown after STATX
         s.copy(this.buf, 0, 0, res);
@@ -261,8 +335,8 @@ export class ReadRangeTask extends FileTask<Uint8Array> {
   private readonly offset: number;
   private readonly tuning: ChainTuning;
 
-  constructor(path: string, offset: number, length: number, tuning: ChainTuning) {
-    super(path, 'read');
+  constructor(path: string, offset: number, length: number, tuning: ChainTuning, owner: ChainOwner, paths: SlabArena) {
+    super(path, 'read', owner, paths);
     this.offset = offset;
     this.buf = Buffer.allocUnsafeSlow(length);
     this.tuning = tuning;
@@ -321,8 +395,8 @@ export class WriteTask extends FileTask<number> {
   private readonly opts: WriteTaskOptions;
   private readonly tuning: ChainTuning;
 
-  constructor(path: string, data: Uint8Array, opts: WriteTaskOptions, tuning: ChainTuning) {
-    super(path, opts.operation);
+  constructor(path: string, data: Uint8Array, opts: WriteTaskOptions, tuning: ChainTuning, owner: ChainOwner, paths: SlabArena) {
+    super(path, opts.operation, owner, paths);
     this.data = data;
     this.opts = opts;
     this.tuning = tuning;

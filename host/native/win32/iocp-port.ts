@@ -2,16 +2,24 @@
  * One I/O completion port and its reaper.
  *
  * Operations register the address of their OVERLAPPED with {@link IocpPort.expect}
- * and get a promise for its completion packet. While anything is pending, one
- * `GetQueuedCompletionStatusEx` runs as a koffi async call (on koffi's worker
- * thread), so the event loop never blocks; it reaps up to `batch` packets per
- * call. When nothing is pending no call is in flight, so an idle port does not
- * keep the process alive. `close()` wakes the reaper with a posted packet.
+ * and get a promise for its completion packet; packets are reaped in batches
+ * with GetQueuedCompletionStatusEx, and the event loop never blocks:
+ *
+ * - while file I/O is pending, one GetQueuedCompletionStatusEx with a short
+ *   timeout (ASYNC_WAIT_MS) runs as a koffi async call on a libuv threadpool
+ *   thread and is re-issued until no file I/O is left;
+ * - while only long-lived requests are pending (ReadDirectoryChangesW of a
+ *   watch), a timer polls with a zero timeout every POLL_MS instead, so a
+ *   watch never holds one of libuv's (by default 4) threadpool threads, which
+ *   node:fs, crypto and zlib share.
+ *
+ * When nothing is pending nothing runs, so an idle port does not keep the
+ * process alive. `close()` wakes a waiting call with a posted packet.
  */
 import { ForgeError } from '../../node/errors.js';
 import type { Handle, Kernel32, Pointer } from './kernel32.js';
 import { allocNative, type NativeBlock } from './native-memory.js';
-import { INFINITE, INVALID_HANDLE_VALUE, OVERLAPPED_ENTRY } from './win32-layouts.js';
+import { INVALID_HANDLE_VALUE, OVERLAPPED_ENTRY } from './win32-layouts.js';
 import { win32Error } from './win32-errors.js';
 
 /** The result of one overlapped operation. */
@@ -27,15 +35,26 @@ export interface Completion {
 /** Completion key of the packet `close()` posts to wake the reaper. */
 const WAKE_KEY = 0xf0f0_dead_beefn;
 
+/** Timeout of one threadpool wait while file I/O is pending. */
+export const ASYNC_WAIT_MS = 50;
+/** Poll period while only watches are pending: the added latency of a change notification. */
+export const POLL_MS = 15;
+
 interface Pending {
   resolve(c: Completion): void;
+  longLived: boolean;
 }
 
 export class IocpPort {
   private readonly pending = new Map<Pointer, Pending>();
   private readonly entries: NativeBlock;
   private readonly removed: NativeBlock;
+  /** Separate buffers for the main-thread poll: it may run while the threadpool call is in flight. */
+  private readonly pollEntries: NativeBlock;
+  private readonly pollRemoved: NativeBlock;
   private inFlight: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private shortPending = 0;
   private closed = false;
   /** Packets reaped, and reaper calls made (for stats and tests). */
   reaped = 0;
@@ -48,6 +67,8 @@ export class IocpPort {
   ) {
     this.entries = allocNative(k, OVERLAPPED_ENTRY.size * batch);
     this.removed = allocNative(k, 4);
+    this.pollEntries = allocNative(k, OVERLAPPED_ENTRY.size * batch);
+    this.pollRemoved = allocNative(k, 4);
   }
 
   /** Creates a port; `batch` is how many packets one reaper call may take. */
@@ -71,33 +92,58 @@ export class IocpPort {
   /**
    * Waits for the packet of the operation whose OVERLAPPED is at `ov`. Call it
    * right after the operation was issued and reported success or
-   * ERROR_IO_PENDING (a synchronous failure queues no packet).
+   * ERROR_IO_PENDING (a synchronous failure queues no packet). `longLived`
+   * marks requests that may stay pending indefinitely (directory watches).
    */
-  expect(ov: Pointer): Promise<Completion> {
+  expect(ov: Pointer, longLived = false): Promise<Completion> {
     if (this.closed) {
       return Promise.reject(new ForgeError('unknown', 'IOCP port is closed', { context: { operation: 'expect', backend: 'iocp' } }));
     }
-    const p = new Promise<Completion>((resolve) => this.pending.set(ov, { resolve }));
+    const p = new Promise<Completion>((resolve) => this.pending.set(ov, { resolve, longLived }));
+    if (!longLived) this.shortPending++;
     this.pump();
     return p;
   }
 
   private pump(): void {
-    if (this.inFlight || this.closed || this.pending.size === 0) return;
+    if (this.closed) return;
+    if (this.shortPending > 0) {
+      if (!this.inFlight) this.waitOnThreadpool();
+    } else if (this.pending.size > 0 && !this.timer && !this.inFlight) {
+      this.timer = setTimeout(() => this.pollNow(), POLL_MS);
+    }
+  }
+
+  private waitOnThreadpool(): void {
     this.inFlight = new Promise<void>((done) => {
       this.reaperCalls++;
-      this.k.GetQueuedCompletionStatusExAsync(this.handle, this.entries.ptr, this.batch, this.removed.ptr, INFINITE, 0, (err, ok) => {
+      this.k.GetQueuedCompletionStatusExAsync(this.handle, this.entries.ptr, this.batch, this.removed.ptr, ASYNC_WAIT_MS, 0, (err, ok) => {
         this.inFlight = undefined;
+        // FALSE with WAIT_TIMEOUT when nothing arrived: nothing to dispatch.
         const n = !err && ok ? new DataView(this.removed.bytes.buffer, this.removed.bytes.byteOffset, 4).getUint32(0, true) : 0;
-        this.dispatch(n);
+        this.dispatch(this.entries, n);
         done();
         this.pump();
       });
     });
   }
 
-  private dispatch(n: number): void {
-    const v = new DataView(this.entries.bytes.buffer, this.entries.bytes.byteOffset, this.entries.size);
+  /** Zero-timeout reap on the main thread (never blocks). */
+  private pollNow(): void {
+    this.timer = undefined;
+    if (this.closed) return;
+    for (;;) {
+      this.reaperCalls++;
+      const ok = this.k.GetQueuedCompletionStatusEx(this.handle, this.pollEntries.ptr, this.batch, this.pollRemoved.ptr, 0, 0);
+      const n = ok ? new DataView(this.pollRemoved.bytes.buffer, this.pollRemoved.bytes.byteOffset, 4).getUint32(0, true) : 0;
+      this.dispatch(this.pollEntries, n);
+      if (n < this.batch) break;
+    }
+    this.pump();
+  }
+
+  private dispatch(entries: NativeBlock, n: number): void {
+    const v = new DataView(entries.bytes.buffer, entries.bytes.byteOffset, entries.size);
     for (let i = 0; i < n; i++) {
       const at = i * OVERLAPPED_ENTRY.size;
       const key = v.getBigUint64(at + OVERLAPPED_ENTRY.completionKey, true);
@@ -108,6 +154,7 @@ export class IocpPort {
       const p = this.pending.get(ov);
       if (!p) continue; // a packet for an op nobody waits on (cannot happen unless misused)
       this.pending.delete(ov);
+      if (!p.longLived) this.shortPending--;
       this.reaped++;
       // Success statuses (< 0x80000000) other than 0, e.g. STATUS_NOTIFY_ENUM_DIR, are
       // passed through: the watcher gives them meaning.
@@ -124,6 +171,8 @@ export class IocpPort {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.inFlight) {
       this.k.PostQueuedCompletionStatus(this.handle, 0, WAKE_KEY, null);
       await this.inFlight;
@@ -133,5 +182,7 @@ export class IocpPort {
     this.k.CloseHandle(this.handle);
     this.entries.free();
     this.removed.free();
+    this.pollEntries.free();
+    this.pollRemoved.free();
   }
 }

@@ -102,8 +102,14 @@ export class RdcwWatchSource implements WatchSource {
       this.guard.release();
       throw win32Error(this.k.GetLastError(), 'CreateFileW(directory)', this.rootAbs);
     }
+    try {
+      this.port.associate(h, this.key, this.rootAbs);
+    } catch (e) {
+      this.k.CloseHandle(h);
+      this.guard.release();
+      throw e;
+    }
     this.dir = h;
-    this.port.associate(h, this.key, this.rootAbs);
     this.buf = allocNative(this.k, this.bufferBytes);
     this.ov = allocNative(this.k, OVERLAPPED.size);
     // Armed before the scan, so nothing created during the scan is missed.
@@ -132,7 +138,7 @@ export class RdcwWatchSource implements WatchSource {
       const err = this.k.GetLastError();
       if (err !== ERROR_IO_PENDING) return Promise.resolve({ status: 0xffffffff, error: err, bytes: 0, key: this.key });
     }
-    return this.port.expect(ov.ptr);
+    return this.port.expect(ov.ptr, true);
   }
 
   private async run(sink: WatchSink): Promise<void> {

@@ -103,14 +103,22 @@ export const spec: CommandSpec = {
     const { ConfigError, formatConfigReport } = await import('../config/index.js');
     const { EXIT_CODES } = await import('../exit-codes.js');
     let config;
+    let sources;
     try {
-      config = (await resolveWatchConfig(ctx)).config;
+      ({ config, sources } = await resolveWatchConfig(ctx));
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       ctx.stderr.write(formatConfigReport(e) + '\n');
       return EXIT_CODES.CONFIG;
     }
     const { runDaemon } = await import('../daemon/daemon.js');
-    return runDaemon({ config, stdout: ctx.stdout, stderr: ctx.stderr, once: ctx.values['once'] === true, debug: ctx.debug });
+    return runDaemon({
+      config,
+      stdout: ctx.stdout,
+      stderr: ctx.stderr,
+      once: ctx.values['once'] === true,
+      debug: ctx.debug,
+      metricsAddressConfigured: sources.metricsAddress !== 'default',
+    });
   },
 };

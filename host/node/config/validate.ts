@@ -71,7 +71,7 @@ function show(v: unknown): string {
 }
 
 function typeName(v: unknown): string {
-  if (v === null) return 'null';
+  if (v === null) return 'a null value';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'number' && !Number.isInteger(v)) return 'a fractional number';
   return `a ${typeof v}`;

@@ -32,6 +32,8 @@ export interface DaemonOptions {
   /** Run the scan, print the summary and exit instead of watching (used by `--once`). */
   once?: boolean;
   debug?: boolean;
+  /** Whether metricsAddress was set explicitly (file, env or flag) rather than defaulted. */
+  metricsAddressConfigured?: boolean;
 }
 
 /** The line tests and scripts wait for. */
@@ -86,8 +88,16 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
     let server: MetricsServer | undefined;
     if (cfg.metricsEnabled) {
-      server = await startMetricsServer(metrics, { address: cfg.metricsAddress, allowRemote: cfg.metricsAllowRemote });
-      shutdown.register({ name: 'metrics-server', phase: 'intake', stop: () => server!.close() });
+      try {
+        server = await startMetricsServer(metrics, { address: cfg.metricsAddress, allowRemote: cfg.metricsAllowRemote });
+        shutdown.register({ name: 'metrics-server', phase: 'intake', stop: () => server!.close() });
+      } catch (e) {
+        // Only the default address yields (e.g. a second forge watch on this machine); a configured one is an error.
+        const inUse = e instanceof ForgeError && (e.context.code === 'EADDRINUSE' || (e.cause as { code?: string } | undefined)?.code === 'EADDRINUSE');
+        if (!inUse || opts.metricsAddressConfigured) throw e;
+        log.warn({ address: cfg.metricsAddress }, `metrics not served: ${cfg.metricsAddress} is in use (another forge watch?); set --metrics-address 127.0.0.1:0 or another port`);
+        opts.stderr.write(`forge: warning: metrics not served: ${cfg.metricsAddress} is in use; use --metrics-address <host:port> to choose another\n`);
+      }
     }
 
     const walk: WalkOptions = { ignore: cfg.ignore, storeDir };

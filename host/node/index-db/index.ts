@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 import { ForgeError } from '../errors.js';
 import { migrate } from './migrations.js';
 import { ConnectionPool, type PoolLogger, type SqliteDatabase } from './pool.js';
@@ -108,6 +109,16 @@ interface VersionRow {
   old_path: string | null;
 }
 
+// Prepared statements, cached per connection (preparing costs more than running most of these).
+const statements = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();
+function stmt(db: SqliteDatabase, sql: string): Database.Statement {
+  let m = statements.get(db);
+  if (m === undefined) statements.set(db, (m = new Map()));
+  let st = m.get(sql);
+  if (st === undefined) m.set(sql, (st = db.prepare(sql)));
+  return st;
+}
+
 const VERSION_COLUMNS = 'v.seq, f.path, v.time_ms, v.kind, v.hash, v.size, v.mode, v.mtime_ms, v.ino, v.old_path';
 
 function toRecord(r: VersionRow): VersionRecord {
@@ -179,7 +190,8 @@ export class Index {
   static async open(file: string, options: IndexOptions = {}): Promise<Index> {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const pool = new ConnectionPool(file, {
-      size: options.poolSize ?? 4,
+      // Every ':memory:' connection is a database of its own: one connection only.
+      size: file === ':memory:' ? 1 : (options.poolSize ?? 4),
       acquireTimeoutMs: options.acquireTimeoutMs ?? 10_000,
       setup: setupConnection,
       ...(options.logger ? { logger: options.logger } : {}),
@@ -208,8 +220,7 @@ export class Index {
   /** The newest version of `path`, or undefined. */
   async latest(path: string): Promise<VersionRecord | undefined> {
     return this.pool.with((db) => {
-      const r = db
-        .prepare(`SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.path = ?`)
+      const r = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.path = ?`)
         .get(path) as VersionRow | undefined;
       return r && toRecord(r);
     }, 'latest');
@@ -218,8 +229,7 @@ export class Index {
   /** Every version of `path`, oldest first. */
   async versions(path: string): Promise<VersionRecord[]> {
     return this.pool.with((db) => {
-      const rows = db
-        .prepare(`SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.file_id = f.id WHERE f.path = ? ORDER BY v.seq`)
+      const rows = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.file_id = f.id WHERE f.path = ? ORDER BY v.seq`)
         .all(path) as VersionRow[];
       return rows.map(toRecord);
     }, 'versions');
@@ -234,8 +244,7 @@ export class Index {
     const value = bySeq ? at : at.getTime();
     if (!Number.isFinite(value)) throw invalid('versionAt: seq or time must be finite', 'at');
     return this.pool.with((db) => {
-      const r = db
-        .prepare(
+      const r = stmt(db, 
           `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.file_id = f.id
            WHERE f.path = ? AND ${bySeq ? 'v.seq' : 'v.time_ms'} <= ? ORDER BY v.seq DESC LIMIT 1`,
         )
@@ -247,8 +256,7 @@ export class Index {
   /** Live files (newest version not 'removed') with their newest version, by path. */
   async files(): Promise<VersionRecord[]> {
     return this.pool.with((db) => {
-      const rows = db
-        .prepare(`SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.live = 1 ORDER BY f.path`)
+      const rows = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.live = 1 ORDER BY f.path`)
         .all() as VersionRow[];
       return rows.map(toRecord);
     }, 'files');
@@ -257,8 +265,7 @@ export class Index {
   /** The blob row of `hash`, if any version refers to it. */
   async blob(hash: string): Promise<BlobRecord | undefined> {
     return this.pool.with((db) => {
-      const r = db
-        .prepare('SELECT hash, size, stored_size AS storedSize, refs, manifest, chunks FROM blobs WHERE hash = ?')
+      const r = stmt(db, 'SELECT hash, size, stored_size AS storedSize, refs, manifest, chunks FROM blobs WHERE hash = ?')
         .get(hash) as BlobRecord | undefined;
       return r;
     }, 'blob');
@@ -280,8 +287,7 @@ export class Index {
       (db) =>
         db
           .transaction((): PruneResult => {
-            const doomed = db
-              .prepare(
+            const doomed = stmt(db, 
                 `SELECT seq, hash FROM (
                    SELECT v.seq, v.hash, v.time_ms,
                           ROW_NUMBER() OVER (PARTITION BY v.file_id ORDER BY v.seq DESC) AS rn
@@ -291,8 +297,8 @@ export class Index {
                    AND (@cutoff IS NULL OR time_ms < @cutoff)`,
               )
               .all({ keep: keep ?? null, cutoff: cutoff ?? null }) as Array<{ seq: number; hash: string | null }>;
-            const del = db.prepare('DELETE FROM versions WHERE seq = ?');
-            const unref = db.prepare('UPDATE blobs SET refs = refs - 1 WHERE hash = ?');
+            const del = stmt(db, 'DELETE FROM versions WHERE seq = ?');
+            const unref = stmt(db, 'UPDATE blobs SET refs = refs - 1 WHERE hash = ?');
             const touched = new Set<string>();
             for (const d of doomed) {
               del.run(d.seq);
@@ -302,8 +308,8 @@ export class Index {
               }
             }
             const released: string[] = [];
-            const check = db.prepare('SELECT refs FROM blobs WHERE hash = ?');
-            const drop = db.prepare('DELETE FROM blobs WHERE hash = ?');
+            const check = stmt(db, 'SELECT refs FROM blobs WHERE hash = ?');
+            const drop = stmt(db, 'DELETE FROM blobs WHERE hash = ?');
             for (const h of touched) {
               const r = check.get(h) as { refs: number } | undefined;
               if (r !== undefined && r.refs <= 0) {
@@ -322,7 +328,7 @@ export class Index {
   async referencedHashes(): Promise<Set<string>> {
     return this.pool.with((db) => {
       const out = new Set<string>();
-      for (const r of db.prepare('SELECT hash, manifest FROM blobs WHERE refs > 0').iterate() as Iterable<{
+      for (const r of stmt(db, 'SELECT hash, manifest FROM blobs WHERE refs > 0').iterate() as Iterable<{
         hash: string;
         manifest: string | null;
       }>) {
@@ -335,12 +341,12 @@ export class Index {
 
   async stats(): Promise<IndexStats> {
     return this.pool.with((db) => {
-      const files = (db.prepare('SELECT count(*) AS n FROM files WHERE live = 1').get() as { n: number }).n;
-      const v = db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM versions').get() as {
+      const files = (stmt(db, 'SELECT count(*) AS n FROM files WHERE live = 1').get() as { n: number }).n;
+      const v = stmt(db, 'SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM versions').get() as {
         n: number;
         bytes: number;
       };
-      const b = db.prepare('SELECT count(*) AS n, coalesce(sum(stored_size), 0) AS bytes FROM blobs WHERE refs > 0').get() as {
+      const b = stmt(db, 'SELECT count(*) AS n, coalesce(sum(stored_size), 0) AS bytes FROM blobs WHERE refs > 0').get() as {
         n: number;
         bytes: number;
       };
@@ -351,7 +357,7 @@ export class Index {
   /** A daemon state value (JSON-decoded), or undefined. */
   async getState<T = unknown>(key: string): Promise<T | undefined> {
     return this.pool.with((db) => {
-      const r = db.prepare('SELECT value FROM state WHERE key = ?').get(key) as { value: string } | undefined;
+      const r = stmt(db, 'SELECT value FROM state WHERE key = ?').get(key) as { value: string } | undefined;
       return r === undefined ? undefined : (JSON.parse(r.value) as T);
     }, 'getState');
   }
@@ -359,9 +365,9 @@ export class Index {
   /** Stores a JSON-serialisable daemon state value; `undefined` deletes the key. */
   async setState(key: string, value: unknown): Promise<void> {
     await this.pool.with((db) => {
-      if (value === undefined) db.prepare('DELETE FROM state WHERE key = ?').run(key);
+      if (value === undefined) stmt(db, 'DELETE FROM state WHERE key = ?').run(key);
       else
-        db.prepare('INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
+        stmt(db, 'INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
           key,
           JSON.stringify(value),
         );
@@ -377,7 +383,7 @@ export class Index {
 }
 
 function fileId(db: SqliteDatabase, path: string): number {
-  const r = db.prepare('INSERT INTO files(path) VALUES (?) ON CONFLICT(path) DO UPDATE SET path = path RETURNING id').get(path) as {
+  const r = stmt(db, 'INSERT INTO files(path) VALUES (?) ON CONFLICT(path) DO UPDATE SET path = path RETURNING id').get(path) as {
     id: number;
   };
   return r.id;
@@ -386,8 +392,7 @@ function fileId(db: SqliteDatabase, path: string): number {
 function insertRow(db: SqliteDatabase, v: AddVersionInput, path: string, kind: VersionKind, oldPath: string | null): number {
   const id = fileId(db, path);
   const removed = kind === 'removed';
-  const r = db
-    .prepare(
+  const r = stmt(db, 
       `INSERT INTO versions(file_id, time_ms, kind, hash, size, mode, mtime_ms, ino, old_path)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
     )
@@ -402,18 +407,18 @@ function insertRow(db: SqliteDatabase, v: AddVersionInput, path: string, kind: V
       removed || v.ino === undefined ? null : String(v.ino),
       oldPath,
     ) as { seq: number };
-  db.prepare('UPDATE files SET latest_seq = ?, live = ? WHERE id = ?').run(r.seq, removed ? 0 : 1, id);
+  stmt(db, 'UPDATE files SET latest_seq = ?, live = ? WHERE id = ?').run(r.seq, removed ? 0 : 1, id);
   return r.seq;
 }
 
 function insertVersion(db: SqliteDatabase, v: AddVersionInput): number {
   if (v.kind === 'renamed') {
-    const old = db.prepare('SELECT live FROM files WHERE path = ?').get(v.oldPath!) as { live: number } | undefined;
+    const old = stmt(db, 'SELECT live FROM files WHERE path = ?').get(v.oldPath!) as { live: number } | undefined;
     if (old !== undefined && old.live === 1) insertRow(db, { ...v, kind: 'removed' }, v.oldPath!, 'removed', null);
   }
   const seq = insertRow(db, v, v.path, v.kind, v.kind === 'renamed' ? v.oldPath! : null);
   if (v.kind !== 'removed') {
-    db.prepare(
+    stmt(db, 
       `INSERT INTO blobs(hash, size, stored_size, refs, manifest, chunks) VALUES (?, ?, ?, 1, ?, ?)
        ON CONFLICT(hash) DO UPDATE SET refs = refs + 1, manifest = coalesce(blobs.manifest, excluded.manifest)`,
     ).run(v.hash!, v.size!, v.storedSize ?? 0, v.manifest ?? null, v.chunks ?? 1);

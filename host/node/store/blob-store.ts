@@ -3,7 +3,7 @@
  * Layout and formats: see object-path.ts, chunking.ts and docs/readme/store.md.
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ForgeError, toForgeError } from '../errors.js';
 import type { PlatformIO } from '../platform-io.js';
 import { createPlatformIO } from '../select.js';
@@ -145,7 +145,8 @@ export class BlobStore {
   }
 
   /** Opens (creating if needed) the store in `dir`. */
-  static async open(dir: string, options: BlobStoreOptions = {}): Promise<BlobStore> {
+  static async open(directory: string, options: BlobStoreOptions = {}): Promise<BlobStore> {
+    const dir = resolve(directory); // object paths are built by concatenation from this
     if (options.oDirect) {
       throw new ForgeError('dependency', 'O_DIRECT object writes are not supported yet', {
         context: { operation: 'open store', field: 'oDirect' },
@@ -503,6 +504,8 @@ export class BlobStore {
 
   /** 'ok' only if the object decodes and hashes to its name. */
   private checkExisting(hash: string): ExistingState {
+    // The common case (new content) without constructing an ENOENT exception.
+    if (statSync(objectPath(this.root, hash), { throwIfNoEntry: false }) === undefined) return 'missing';
     try {
       return readObjectSync(this.readCtx, hash, true) === undefined ? 'missing' : 'ok';
     } catch (err) {

@@ -35,19 +35,20 @@ export function assertHash(hash: string, operation: string): void {
   }
 }
 
+// Plain concatenation (no path.join normalisation): these run on every put and get.
 /** `<root>/objects/<2 hex>/<62 hex>` */
 export function objectPath(root: string, hash: string): string {
-  return join(root, OBJECTS_DIR, hash.slice(0, 2), hash.slice(2));
+  return `${root}${sep}${OBJECTS_DIR}${sep}${hash.slice(0, 2)}${sep}${hash.slice(2)}`;
 }
 
 /** `<root>/objects/<2 hex>` */
 export function objectDir(root: string, hash: string): string {
-  return join(root, OBJECTS_DIR, hash.slice(0, 2));
+  return `${root}${sep}${OBJECTS_DIR}${sep}${hash.slice(0, 2)}`;
 }
 
 /** `<root>/manifests/<2 hex>/<62 hex>` */
 export function manifestRefPath(root: string, fileHash: string): string {
-  return join(root, MANIFESTS_DIR, fileHash.slice(0, 2), fileHash.slice(2));
+  return `${root}${sep}${MANIFESTS_DIR}${sep}${fileHash.slice(0, 2)}${sep}${fileHash.slice(2)}`;
 }
 
 export function tmpDir(root: string): string {

@@ -6,7 +6,7 @@
  * corrupt one is replaced. Writes of one hash are serialized (KeyedLocks).
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { ForgeError, toForgeError } from '../errors.js';
@@ -45,10 +45,13 @@ export interface ObjectWriterOptions {
 }
 
 let tmpCounter = 0;
+// Random once per thread: pid + thread + counter are unique among live writers, and the
+// random part keeps a reused pid (after a crash) from meeting its predecessor's leftovers.
+const tmpPrefix = `${process.pid}-${threadId}-${randomBytes(4).toString('hex')}`;
 
 /** A tmp file name no other writer (process, thread) can pick. */
 export function tmpName(root: string, hash: string): string {
-  return join(tmpDir(root), `${hash.slice(0, 12)}-${process.pid}-${threadId}-${++tmpCounter}-${randomBytes(4).toString('hex')}`);
+  return `${tmpDir(root)}${sep}${hash.slice(0, 12)}-${tmpPrefix}-${++tmpCounter}`;
 }
 
 /** fsync a directory so a rename into it is durable. */
