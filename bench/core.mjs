@@ -31,14 +31,22 @@ const cpuUs = () => { const u = process.cpuUsage(); return u.user + u.system; };
  */
 function timePerCall(fn, { runs = 5, warm = 3, minMs = 50 } = {}) {
   for (let i = 0; i < warm; i++) fn();
+  // Calls per clock reading: reading the CPU clock is a syscall, which would swamp small calls.
+  let k = 1;
+  for (;;) {
+    const t0 = cpuUs();
+    for (let i = 0; i < k; i++) fn();
+    if (cpuUs() - t0 >= 2000 || k >= 1 << 20) break;
+    k *= 2;
+  }
   const times = [];
   for (let r = 0; r < runs; r++) {
     let n = 0;
     const t0 = cpuUs();
     let dt;
     do {
-      fn();
-      n++;
+      for (let i = 0; i < k; i++) fn();
+      n += k;
       dt = (cpuUs() - t0) / 1e3;
     } while (dt < minMs);
     times.push(dt / n);
@@ -47,7 +55,7 @@ function timePerCall(fn, { runs = 5, warm = 3, minMs = 50 } = {}) {
   return times[times.length >> 1];
 }
 
-const { sha256, sha256Batch } = await importDist('core-checksum');
+const { sha256, sha256Batch, xxh32 } = await importDist('core-checksum');
 const jco = await import(pathToFileURL(join(root, 'gen', 'jco', 'forge-core.js')).href);
 const hw = await createSHA256();
 const hashWasm = (d) => { hw.init(); hw.update(d); return hw.digest('binary'); };
@@ -59,6 +67,17 @@ const impls = [
   ['hash-wasm', hashWasm],
   ['@chainsafe/as-sha256', (d) => asSha.digest(d)],
 ];
+
+// Call overhead first, before the large buffers exist: xxh32 of 32 B is almost all crossing.
+const tiny = randomBytes(7, 32);
+const overhead = [
+  ['sha256, 32 B', () => sha256(tiny), () => jco.checksum.sha256(tiny)],
+  ['xxh32, 32 B', () => xxh32(tiny, 0), () => jco.checksum.xxh32(tiny, 0)],
+].map(([label, direct, viaJco]) => ({
+  label,
+  directNs: timePerCall(direct, { runs: 5, minMs: 100 }) * 1e6,
+  jcoNs: timePerCall(viaJco, { runs: 5, minMs: 100 }) * 1e6,
+}));
 
 const big = randomBytes(1, (quick ? 16 : 64) << 20);
 const small = Array.from({ length: 1000 }, (_, i) => randomBytes(100 + i, 4096));
@@ -86,9 +105,6 @@ for (let r = 0; r < rounds; r++) {
 }
 const rows = impls.map(([name], i) => ({ name, mbps: big.length / 1e6 / (median(bigMs[i]) / 1e3), ops: 1e3 / median(smallMs[i]) }));
 const batchOps = 1e3 / median(batchMs);
-const tiny = randomBytes(7, 32);
-const directNs = timePerCall(() => sha256(tiny), { runs: 5, minMs: 100 }) * 1e6;
-const jcoNs = timePerCall(() => jco.checksum.sha256(tiny), { runs: 5, minMs: 100 }) * 1e6;
 
 const forge = rows[0];
 const fmt = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -101,7 +117,9 @@ for (const r of rows) {
 }
 const hwRow = rows.find((r) => r.name === 'hash-wasm');
 console.log(`| forge sha256Batch (1000 × 4 KiB per call) | | | ${fmt(batchOps)} | ${fmt(batchOps / hwRow.ops, 2)}x vs hash-wasm one at a time |`);
-console.log(`\nCall overhead, sha256 of 32 B: direct loader ${fmt(directNs)} ns/call, jco bindings ${fmt(jcoNs)} ns/call (${fmt(jcoNs / directNs, 1)}x)`);
+console.log('\n| small call | direct loader ns/call | jco bindings ns/call | jco / direct |');
+console.log('|---|---:|---:|---:|');
+for (const o of overhead) console.log(`| ${o.label} | ${fmt(o.directNs)} | ${fmt(o.jcoNs)} | ${fmt(o.jcoNs / o.directNs, 1)}x |`);
 console.log('\nGoals:');
 console.log(`- one-shot >= 1.1x hash-wasm on ${big.length >> 20} MiB: ${fmt(forge.mbps / hwRow.mbps, 2)}x`);
 console.log(`- batch over 4 KiB inputs >= 2.5x hash-wasm one at a time: ${fmt(batchOps / hwRow.ops, 2)}x`);

@@ -26,6 +26,15 @@ export interface FallbackWatchOptions {
   followSymlinks: boolean;
 }
 
+/**
+ * The fs.watch {@link WatchSource}; wrap it in a ManagedWatchHandle (watchTree does).
+ *
+ * @example
+ * ```ts
+ * const o = resolveWatchOptions(root, undefined);
+ * const h = new ManagedWatchHandle(new FsWatchSource(root, o), o);
+ * ```
+ */
 export class FsWatchSource implements WatchSource {
   private readonly root: string;
   private readonly ignored: IgnoreMatcher;

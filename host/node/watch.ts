@@ -28,7 +28,14 @@ function hasReadFd(io: PlatformIO | undefined): io is PlatformIO & FdReadSource 
   return io !== undefined && typeof (io as Partial<FdReadSource>).readFd === 'function';
 }
 
-/** The watcher `watchTree` would use for `io` (or for no io). */
+/**
+ * The watcher `watchTree` would use for `io` (or for no io).
+ *
+ * @example
+ * ```ts
+ * watcherKindFor(await createPlatformIO()); // 'inotify-io_uring' on Linux with io_uring
+ * ```
+ */
 export function watcherKindFor(io?: PlatformIO): WatcherKind {
   if (process.platform !== 'linux') return 'fs.watch';
   if (io) return io.backend === 'io_uring' && hasReadFd(io) ? 'inotify-io_uring' : 'fs.watch';
@@ -62,7 +69,14 @@ export function watchTree(root: string, options: WatchOptions | undefined, io?: 
   return watchTreeWith(watcherKindFor(io), root, options, io);
 }
 
-/** Like {@link watchTree} with an explicit watcher (tests run every case on every backend with it). */
+/**
+ * Like {@link watchTree} with an explicit watcher (tests run every case on every backend with it).
+ *
+ * @example
+ * ```ts
+ * const h = watchTreeWith('fs.watch', '/srv/project', { debounceMs: 50 });
+ * ```
+ */
 export function watchTreeWith(kind: WatcherKind, root: string, options: WatchOptions | undefined, io?: PlatformIO): ManagedWatchHandle {
   const o = resolveWatchOptions(root, options);
   if (!io) return new ManagedWatchHandle(sourceFor(kind, root, o, io), o);
@@ -78,6 +92,11 @@ export function watchTreeWith(kind: WatcherKind, root: string, options: WatchOpt
 /**
  * Closes every watch opened through `io`; PlatformIO backends call it from
  * their `close()` (before releasing the ring a watch reads through).
+ *
+ * @example
+ * ```ts
+ * async close() { await closeWatchesOf(this); this.ring.close(); }
+ * ```
  */
 export async function closeWatchesOf(io: PlatformIO): Promise<void> {
   const set = handlesByIo.get(io);

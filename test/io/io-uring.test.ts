@@ -209,6 +209,22 @@ describe('nothing left behind', () => {
     await expect(b.batchRead([p])).rejects.toMatchObject({ name: 'ForgeError' });
   });
 
+  test('close() gives up on work that never finishes (a FIFO nobody writes) after closeTimeoutMs', async () => {
+    const fifo = path.join(dir, 'never-written');
+    execFileSync('mkfifo', [fifo]);
+    const uringFds0 = ioUringFds();
+    const rm = new ResourceManager({ maxHandles: 4 });
+    const b = createIoUringBackend({ resources: rm, closeTimeoutMs: 200, smallBatchSync: 0 });
+    const stuck = b.batchRead([fifo]); // OPENAT(O_RDONLY) on a FIFO blocks in an io-wq worker
+    await new Promise((r) => setTimeout(r, 50));
+    await b.close();
+    const [r] = await stuck;
+    expect(r?.ok).toBe(false);
+    if (r && !r.ok) expect(r.error.category).toBe('timeout');
+    expect(rm.stats().inUse).toBe(0);
+    expect(ioUringFds()).toBe(uringFds0);
+  });
+
   test('process exit with a live ring and a pending read exits cleanly (no abort)', () => {
     const dist = path.resolve('dist/host/native/linux/io-uring-backend.js');
     ensureDist();

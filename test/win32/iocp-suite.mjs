@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { collectUntil } from '../degradation/fallback-checks.mjs';
+import { collectUntil, ioChecks, watchChecks } from '../degradation/fallback-checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.resolve(here, '../../dist');
@@ -127,7 +127,6 @@ export const cases = [
       const sel = path.join(dist, 'host/node/select.js');
       assert(fs.existsSync(sel), 'dist/host/node/select.js is built');
       const { createPlatformIO } = await import(pathToFileURL(sel).href);
-      const { ioChecks, watchChecks } = await import('../degradation/fallback-checks.mjs');
       const saved = process.env.FORGE_IO_BACKEND;
       process.env.FORGE_IO_BACKEND = 'fallback';
       let io;

@@ -33,6 +33,8 @@ export interface PositionalFile {
   writeAt(src: NativeMem, srcOffset: number, fileOffset: number, length: number): Promise<number>;
   /** Data and metadata on disk (FlushFileBuffers, fsync). */
   flush(): Promise<void>;
+  /** Cancels this file's pending I/O (CancelIoEx), if the platform can; the ops then reject. */
+  cancel?(): void;
   close(): void;
 }
 
@@ -57,6 +59,9 @@ export interface PositionalBackendOptions {
   /** Releases the driver's own resources (port, kqueue) after all I/O finished. */
   closeDriver(): Promise<void>;
 }
+
+/** How long close() lets in-flight operations finish before cancelling them. */
+export const CLOSE_GRACE_MS = 1000;
 
 /** Runs `fn` over `items` with at most `limit` running; results in input order. */
 export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
@@ -89,6 +94,7 @@ export class PositionalBackend implements PlatformIO {
   private readonly watches = new Set<WatchHandle>();
   private inFlightOps = 0;
   private idle: (() => void) | undefined;
+  private readonly openFiles = new Set<PositionalFile>();
 
   constructor(
     private readonly driver: PositionalDriver,
@@ -115,9 +121,11 @@ export class PositionalBackend implements PlatformIO {
     const t0 = Date.now();
     try {
       const f = this.driver.open(path.resolve(p), p, mode);
+      this.openFiles.add(f);
       try {
         return await fn(f);
       } finally {
+        this.openFiles.delete(f);
         f.close();
       }
     } catch (err) {
@@ -246,7 +254,17 @@ export class PositionalBackend implements PlatformIO {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.watches].map((w) => w.close()));
-    if (this.inFlightOps > 0) await new Promise<void>((r) => (this.idle = r));
+    if (this.inFlightOps > 0) {
+      const idle = new Promise<void>((r) => (this.idle = r));
+      // In-flight operations get CLOSE_GRACE_MS to finish; then their I/O is cancelled where the platform can.
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), CLOSE_GRACE_MS)));
+      if ((await Promise.race([idle, grace])) === 'late') {
+        for (const f of this.openFiles) f.cancel?.();
+        await idle;
+      }
+      clearTimeout(timer);
+    }
     await this.opts.closeDriver();
     if (this.opts.ownsResources) await this.opts.resources.shutdown(1000);
   }

@@ -29,7 +29,15 @@ export interface InotifyReader {
   close(): Promise<void>;
 }
 
-/** Reads through io_uring: one READ in flight at a time, re-armed after each completion. */
+/**
+ * Reads through io_uring: one READ in flight at a time, re-armed after each completion.
+ *
+ * @example
+ * ```ts
+ * const reader = new UringInotifyReader(ioUringBackend); // needs a blocking inotify fd
+ * reader.start(fd, buf, (n) => decodeInotifyEvents(buf, n), (e) => console.error(e));
+ * ```
+ */
 export class UringInotifyReader implements InotifyReader {
   readonly wantsBlockingFd = true;
   readonly name = 'io_uring';
@@ -63,7 +71,14 @@ export class UringInotifyReader implements InotifyReader {
   }
 }
 
-/** Reads with koffi.node.poll readiness on a non-blocking fd plus read(2). */
+/**
+ * Reads with koffi.node.poll readiness on a non-blocking fd plus read(2).
+ *
+ * @example
+ * ```ts
+ * new PollInotifyReader().start(fd, buf, (n) => decodeInotifyEvents(buf, n), (e) => console.error(e));
+ * ```
+ */
 export class PollInotifyReader implements InotifyReader {
   readonly wantsBlockingFd = false;
   readonly name = 'poll';

@@ -68,6 +68,15 @@ export function maxUserWatches(): number | undefined {
   }
 }
 
+/**
+ * The inotify {@link WatchSource}; wrap it in a ManagedWatchHandle (watchTree does).
+ *
+ * @example
+ * ```ts
+ * const o = resolveWatchOptions(root, { debounceMs: 50 });
+ * const h = new ManagedWatchHandle(new InotifyWatchSource(root, o, new UringInotifyReader(io)), o);
+ * ```
+ */
 export class InotifyWatchSource implements WatchSource {
   private readonly root: string;
   private readonly ignored: IgnoreMatcher;

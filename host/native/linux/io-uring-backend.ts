@@ -46,8 +46,13 @@ export interface IoUringBackendOptions {
   sizeHint?: number;
   /** Chains per io_uring_enter (default 32). */
   chunkFiles?: number;
-  /** Inline bytes per io_uring_enter (default 1 MiB); longer READ/WRITEs go to io-wq. */
+  /** Inline bytes per io_uring_enter (default 1 MiB). */
   chunkBytes?: number;
+  /**
+   * READ/WRITEs of more bytes than this (default 128 KiB, at most chunkBytes) are flagged
+   * IOSQE_ASYNC: a kernel io-wq thread copies them while this thread goes on.
+   */
+  asyncThreshold?: number;
   /** How long close() waits for work in flight before forcing (default 10 s). */
   closeTimeoutMs?: number;
   /**
@@ -156,7 +161,7 @@ export class IoUringBackend implements PlatformIO, ChainOwner {
     this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     this.smallBatchSync = options.smallBatchSync ?? 4;
     this.smallSyncMaxBytes = options.smallSyncMaxBytes ?? 64 * 1024;
-    this.tuning = { sizeHint, inlineLimit: this.chunkBytes };
+    this.tuning = { sizeHint, inlineLimit: Math.min(options.asyncThreshold ?? 128 * 1024, this.chunkBytes) };
     const entries = options.entries ?? 256;
     this.ring = Ring.open({ entries, cqEntries: entries * 16 });
     try {
@@ -433,7 +438,12 @@ export class IoUringBackend implements PlatformIO, ChainOwner {
       const err = new ForgeError('timeout', `io_uring close: work still in flight after ${this.closeTimeoutMs} ms`, {
         context: { operation: 'close', backend: 'io_uring', durationMs: this.closeTimeoutMs },
       });
-      for (const t of inFlight) if (t instanceof FileTask) t.fail(err);
+      for (const t of inFlight) {
+        if (!(t instanceof FileTask)) continue;
+        t.guard?.release(); // the budget may be shared: give its handles back
+        t.guard = undefined;
+        t.fail(err);
+      }
       for (const t of this.pendingTasks()) t.fail(err);
       for (const p of this.plain.values()) p.resolve(-ECANCELED);
       this.active = 0;

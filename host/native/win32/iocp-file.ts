@@ -117,6 +117,11 @@ export class OverlappedFile implements PositionalFile {
     });
   }
 
+  /** CancelIoEx on every pending operation of this handle; they complete with ERROR_OPERATION_ABORTED. */
+  cancel(): void {
+    if (!this.closed) this.k.CancelIoEx(this.handle, null);
+  }
+
   /** Closes the handle; only called when no I/O on it is pending. Safe to call twice. */
   close(): void {
     if (this.closed) return;
