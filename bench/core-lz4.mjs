@@ -13,11 +13,16 @@ import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
-/** JS/TS/JSON sources from node_modules, concatenated in sorted path order, until `size` bytes. */
+/**
+ * JS/TS/JSON sources from node_modules, concatenated in sorted path order, until `size` bytes
+ * (dot-directories skipped: tool caches there change between runs).
+ */
 export function sourceCorpus(size = 32 << 20) {
   const parts = [];
   let total = 0;
@@ -30,6 +35,7 @@ export function sourceCorpus(size = 32 << 20) {
     }
     for (const name of names) {
       if (total >= size) return;
+      if (name.startsWith('.')) continue; // caches (.vite, .cache) change between runs
       const p = join(dir, name);
       let st;
       try {
@@ -66,6 +72,11 @@ async function loadLz4Wasm() {
   return mod;
 }
 
+// A full GC before each measurement, so no implementation pays for the previous one's garbage
+// (CPU time counts V8's GC threads too).
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc');
+
 /**
  * Median MB/s of `fn` over `runs` runs (after two warm-ups), for `bytes` uncompressed bytes.
  * Time is this process's CPU time (user + system, process.cpuUsage), not wall-clock time: on a
@@ -75,6 +86,7 @@ async function loadLz4Wasm() {
 function measure(fn, bytes, runs) {
   fn();
   fn();
+  gc();
   const times = [];
   for (let i = 0; i < runs; i++) {
     const c0 = process.cpuUsage();

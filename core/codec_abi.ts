@@ -16,8 +16,9 @@ import { xxh32 } from "./xxh32";
 
 // lz4-block-compress: func(data: list<u8>) -> list<u8>
 export function codec__lz4_block_compress(ptr: usize, len: usize): usize {
-  const out = heap.alloc(lz4Bound(len) + 16);
-  const n = lz4CompressBlock(ptr, len, out);
+  const cap = lz4Bound(len) + 16;
+  const out = heap.alloc(cap);
+  const n = lz4CompressBlock(ptr, len, out, cap); // never 0: cap >= lz4Bound(len)
   freeArg(ptr, len);
   return retList(out, n);
 }

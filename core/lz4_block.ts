@@ -79,12 +79,15 @@ const PERIOD_DIST: usize = memory.data<u8>([0, 8, 8, 9, 8, 10, 12, 14]);
 }
 
 /**
- * Compresses `srcLen` bytes at `src` into `dst`, which must hold `lz4Bound(srcLen) + 8` bytes
- * (literal copies may overrun the output by up to 7 bytes). Returns the compressed size.
+ * Compresses `srcLen` bytes at `src` into [dst, dst+dstCap). Returns the compressed size, or 0
+ * when the block would not fit in `dstCap` bytes (then the caller stores it raw). Nothing is
+ * written at or past dst+dstCap: every sequence checks its worst case first, with room for the
+ * 8-byte literal copies' overrun. With dstCap >= lz4Bound(srcLen) it always succeeds.
  * Matches never reach before `src`, so every block is independent.
  */
-export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize): usize {
+export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize, dstCap: usize): usize {
   let op = dst;
+  const olimit = dst + dstCap;
   let anchor = src;
   const iend = src + srcLen;
   if (srcLen >= MFLIMIT + 1) {
@@ -127,8 +130,10 @@ export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize): usize {
         match--;
       }
 
-      // Literals of this sequence.
+      // Literals of this sequence (worst case: token, length bytes, literals, offset, and the
+      // 8 bytes a later sequence or the copy overrun may need).
       const litLen = ip - anchor;
+      if (op + litLen + litLen / 255 + 12 > olimit) return 0;
       let token = op++;
       if (litLen >= 15) {
         store<u8>(token, 15 << 4);
@@ -141,9 +146,10 @@ export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize): usize {
 
       // One or more matches starting at ip (the inner loop chains matches with no literals).
       while (true) {
+        const ml = matchLength(ip + MINMATCH, match + MINMATCH, matchlimit);
+        if (op + 2 + ml / 255 + 1 + 8 > olimit) return 0;
         store<u16>(op, <u16>(ip - match));
         op += 2;
-        const ml = matchLength(ip + MINMATCH, match + MINMATCH, matchlimit);
         ip += ml + MINMATCH;
         if (ml >= 15) {
           store<u8>(token, load<u8>(token) | 15);
@@ -177,6 +183,7 @@ export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize): usize {
 
   // Last literals.
   const lastRun = iend - anchor;
+  if (op + 1 + lastRun / 255 + 1 + lastRun > olimit) return 0;
   if (lastRun >= 15) {
     store<u8>(op++, 15 << 4);
     op = writeLength(op, lastRun - 15);

@@ -86,41 +86,22 @@ export function blocksBound(len: usize, blockSize: u32): usize {
   return len + nBlocks * 8;
 }
 
-/** Largest scratch buffer a block of `blockSize` bytes needs for compression. */
-function scratchSize(blockSize: usize): usize {
-  return lz4Bound(blockSize) + 16;
-}
-
-let scratch: usize = 0;
-let scratchCap: usize = 0;
-
-/** A reusable compression scratch buffer (kept between calls; one per module instance). */
-function getScratch(size: usize): usize {
-  if (size > scratchCap) {
-    if (scratch != 0) heap.free(scratch);
-    scratch = heap.alloc(size);
-    scratchCap = size;
-  }
-  return scratch;
-}
-
 /**
  * Encodes `len` bytes at `src` as independent blocks of `blockSize` (normalized) at `dst`
  * (room for blocksBound bytes). Returns the bytes written.
  */
 export function writeBlocks(dst: usize, src: usize, len: usize, blockSize: u32, blockChecksum: bool): usize {
   const bs = <usize>normalizeBlockSize(blockSize);
-  const tmp = getScratch(scratchSize(bs < len ? bs : len));
   let op = dst;
   let ip = src;
   const end = src + len;
   while (ip < end) {
     const n = end - ip < bs ? end - ip : bs;
-    const c = lz4CompressBlock(ip, n, tmp);
+    // Compressed straight into place, and only if strictly smaller than the raw block.
+    const c = n > 1 ? lz4CompressBlock(ip, n, op + 4, n - 1) : 0;
     let data: usize;
-    if (c < n) {
+    if (c != 0) {
       store<u32>(op, <u32>c);
-      memory.copy(op + 4, tmp, c);
       data = c;
     } else {
       store<u32>(op, <u32>n | 0x80000000); // stored raw: compression did not help

@@ -46,6 +46,12 @@ export interface AcquireOptions {
 /**
  * Handles held by one caller. Released exactly once: by `using`/`await using`,
  * or by `release()`; further calls do nothing.
+ *
+ * @example
+ * ```ts
+ * const guard = await rm.acquire(2);
+ * try { await copy(a, b); } finally { guard.release(); }
+ * ```
  */
 export class HandleGuard implements Disposable, AsyncDisposable {
   private released = false;

@@ -77,7 +77,15 @@ export type SelectedPlatformIO = PlatformIO & { readonly selection: SelectionRep
 
 let lastReport: SelectionReport | undefined;
 
-/** The report of the latest createPlatformIO() call (for `forge doctor`). */
+/**
+ * The selection report of `io`, or of the latest createPlatformIO() call (for `forge doctor`).
+ *
+ * @example
+ * ```ts
+ * const io = await createPlatformIO();
+ * for (const r of getSelectionReport(io)!.rejected) console.log(`${r.backend}: ${r.reason}`);
+ * ```
+ */
 export function getSelectionReport(io?: PlatformIO): SelectionReport | undefined {
   if (io && 'selection' in io) return (io as SelectedPlatformIO).selection;
   return lastReport;

@@ -135,6 +135,7 @@ describe('forge CLI end to end', () => {
     expect(Buffer.compare(cat.stdoutBytes, BIN_V2)).toBe(0);
     // The restore itself is recorded as a new version.
     await waitFor('restore recorded', () => (last(log(root, 'a.txt'))?.hash === sha(A_V1) ? true : undefined));
+    await waitFor('binary restore recorded', () => (last(log(root, 'bin/blob.dat'))?.hash === sha(BIN_V1) ? true : undefined));
 
     // 5: diff shows the change.
     const diff = forge(['diff', 'a.txt', String(a[0]!.seq), String(a[1]!.seq)], { cwd: root });

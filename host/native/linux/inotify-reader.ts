@@ -9,6 +9,8 @@ const EAGAIN = 11;
 const EINTR = 4;
 const ECANCELED = 125;
 const EBADF = 9;
+/** How long close() waits for the READ's cancellation to complete. */
+const CANCEL_WAIT_MS = 5000;
 
 /** What the io_uring backend offers for reading a plain fd (see io-uring-backend.ts). */
 export interface FdReadSource {
@@ -66,8 +68,19 @@ export class UringInotifyReader implements InotifyReader {
   async close(): Promise<void> {
     if (this.closed) return this.loop;
     this.closed = true;
-    if (this.fd >= 0 && this.io.cancelFd) await this.io.cancelFd(this.fd);
-    await this.loop;
+    // Bounded: a ring that stopped delivering completions must not hang close(). The pending
+    // READ keeps `buf` referenced inside the backend until its CQE, so giving up is memory-safe.
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<void>((r) => (timer = setTimeout(r, CANCEL_WAIT_MS)));
+    try {
+      const done = (async () => {
+        if (this.fd >= 0 && this.io.cancelFd) await this.io.cancelFd(this.fd);
+        await this.loop;
+      })();
+      await Promise.race([done, giveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

@@ -636,7 +636,17 @@ export class IoUringBackend implements PlatformIO, ChainOwner {
   }
 }
 
-/** Opens an io_uring backend; throws a ForgeError (with the errno) when the kernel refuses a ring. */
+/**
+ * Opens an io_uring backend; throws a ForgeError (with the errno) when the kernel refuses a ring.
+ * Most callers want createPlatformIO(), which falls back when io_uring is unavailable.
+ *
+ * @example
+ * ```ts
+ * const io = createIoUringBackend({ maxHandles: 128, sizeHint: 64 * 1024 });
+ * const data = await io.readAll('/etc/hostname');
+ * await io.close();
+ * ```
+ */
 export function createIoUringBackend(options: IoUringBackendOptions = {}): IoUringBackend {
   return new IoUringBackend(options);
 }

@@ -55,14 +55,6 @@ export function tmpDir(root: string): string {
   return join(root, OBJECTS_DIR, TMP_DIR);
 }
 
-/** The hash an `objects/<2>/<62>` (or `manifests/<2>/<62>`) path names, or undefined if it is not such a path. */
-export function hashFromPath(path: string): string | undefined {
-  const parts = path.split(sep);
-  if (parts.length < 2) return undefined;
-  const h = parts[parts.length - 2]! + parts[parts.length - 1]!;
-  return HASH_RE.test(h) ? h : undefined;
-}
-
 /** True for a two-hex fan-out directory name. */
 export function isFanoutDir(name: string): boolean {
   return /^[0-9a-f]{2}$/.test(name);

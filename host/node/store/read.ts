@@ -2,7 +2,7 @@
  * Reading objects: bytes from disk (mmap above a threshold on Linux, a plain
  * read otherwise), LZ4-decoded, SHA-256-checked against the object's name.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ForgeError, toForgeError } from '../errors.js';
 import type { FrameCodec } from './frame-codec.js';
 import type { Hasher } from './hasher.js';
@@ -62,17 +62,6 @@ export function decodeObject(ctx: ReadContext, hash: string, path: string, frame
     if (actual !== hash) throw integrityError(path, hash, actual);
   }
   return content;
-}
-
-/** The raw bytes (the frame) of object `hash`, or undefined if it does not exist. */
-export function readFrameSync(ctx: ReadContext, hash: string): Uint8Array | undefined {
-  const path = objectPath(ctx.root, hash);
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw toForgeError(err, { file: path, operation: 'get' });
-  }
 }
 
 /**
