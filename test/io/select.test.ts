@@ -1,5 +1,9 @@
 /** The backend selector on this machine: real probes, simulated io_uring_disabled, forced backends. */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { ensureDist, removeDir, tempDir } from './helpers.js';
 import { createPlatformIO, getSelectionReport, parseBackendName } from '../../host/node/select.js';
 import { ForgeError } from '../../host/node/errors.js';
 
@@ -103,5 +107,36 @@ describe('createPlatformIO', () => {
     expect(rm.limit).toBe(7);
     await io.close();
     expect(rm.isShutdown).toBe(true);
+  });
+
+  test('a really missing koffi package (the dynamic import fails) selects the fallback', () => {
+    // A copy of dist/ whose node_modules has every package but koffi.
+    ensureDist();
+    const root = tempDir('nokoffi');
+    try {
+      fs.cpSync('dist', path.join(root, 'dist'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ type: 'module' }));
+      fs.mkdirSync(path.join(root, 'node_modules'));
+      for (const name of fs.readdirSync('node_modules')) {
+        if (name === 'koffi' || name.startsWith('.')) continue;
+        fs.symlinkSync(path.resolve('node_modules', name), path.join(root, 'node_modules', name));
+      }
+      const script = `
+        const { createPlatformIO } = await import(${JSON.stringify(path.join(root, 'dist/host/node/select.js'))});
+        const io = await createPlatformIO();
+        const [r] = await io.batchRead([${JSON.stringify(path.join(root, 'package.json'))}]);
+        console.log(JSON.stringify({ backend: io.backend, ok: r.ok, rejected: io.selection.rejected.find((x) => x.backend === 'io_uring') }));
+        await io.close();
+      `;
+      const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000, cwd: root });
+      expect(res.status).toBe(0);
+      const out = JSON.parse(res.stdout.trim()) as { backend: string; ok: boolean; rejected: { code: string; reason: string } };
+      expect(out.backend).toBe('fallback');
+      expect(out.ok).toBe(true);
+      expect(out.rejected.code).toBe('koffi-missing');
+      expect(out.rejected.reason).toContain('koffi');
+    } finally {
+      removeDir(root);
+    }
   });
 });

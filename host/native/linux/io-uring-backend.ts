@@ -139,6 +139,8 @@ export class IoUringBackend implements PlatformIO, ChainOwner {
   private readonly again: Array<FileTask<unknown>> = [];
   /** Chains in flight. */
   private active = 0;
+  /** Rises with files that fill the size hint, falls faster with files that do not (see preferStat). */
+  private largeScore = 0;
   private readonly plain = new Map<number, PlainRead>();
   private reserved: HandleGuard | undefined;
   private handleWait = false;
@@ -378,6 +380,16 @@ export class IoUringBackend implements PlatformIO, ChainOwner {
     return this.scratchAddrs[slot]!;
   }
 
+  /** @internal */
+  get preferStat(): boolean {
+    return this.largeScore >= 4;
+  }
+
+  /** @internal A first READ filled the hint (a large file) or not: a cheap running score. */
+  noteHint(filled: boolean): void {
+    this.largeScore = filled ? Math.min(this.largeScore + 1, 8) : Math.max(this.largeScore - 2, 0);
+  }
+
   /** @internal The chain in flight of `t` got its last CQE: its slot is empty again (CLOSE ran, or was cancelled with the OPENAT). */
   chainComplete(t: FileTask<unknown>): void {
     this.loop.remove(t.id);
@@ -520,6 +532,7 @@ export class IoUringBackend implements PlatformIO, ChainOwner {
     try {
       let bytes = 0;
       for (let t = this.nextTask(); t !== undefined; t = this.nextTask()) {
+        t.plan();
         const n = t.sqeCount();
         const inline = t.inlineBytes();
         if (started > 0 && (started >= this.chunkFiles || bytes + inline > this.chunkBytes)) {

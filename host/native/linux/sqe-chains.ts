@@ -102,6 +102,10 @@ export interface ChainOwner {
   readonly smallResult: number;
   /** Called when the chain in flight got its last CQE. */
   chainComplete(task: FileTask<unknown>): void;
+  /** Whether recent files outgrew the size hint (then new reads start with STATX). */
+  readonly preferStat: boolean;
+  /** Reports whether a first READ filled the size hint. */
+  noteHint(filled: boolean): void;
 }
 
 export type Outcome<R> = { ok: true; value: R } | { ok: false; error: ForgeError };
@@ -144,6 +148,8 @@ export abstract class FileTask<R> {
     return new Promise((resolve) => (this.onSettle = (_t, o) => resolve(o)));
   }
 
+  /** Called by the scheduler right before it sizes and starts the next chain. */
+  plan(): void {}
   /** Whether the next chain installs a file in a direct-descriptor slot (and takes a handle). */
   abstract usesSlot(): boolean;
   /** SQEs (= CQEs) in the next chain. */
@@ -211,6 +217,8 @@ export abstract class FileTask<R> {
 /** Everything of one file: first READ into the slot scratch (size hint), then STATX and the rest if it filled the hint. */
 export class ReadAllTask extends FileTask<Uint8Array> {
   private phase: 'hint' | 'stat' | 'rest' = 'hint';
+  private started = false;
+  private skippedHint = false;
   private buf: Buffer | undefined;
   private got = 0;
   private requested = 0;
@@ -224,6 +232,14 @@ export class ReadAllTask extends FileTask<Uint8Array> {
     this.tuning = tuning;
   }
 
+  /** While recent files of this backend outgrew the hint, a new read skips the hint READ and starts with STATX. */
+  override plan(): void {
+    if (!this.started && this.phase === 'hint' && this.owner.preferStat) {
+      this.phase = 'stat';
+      this.skippedHint = true;
+    }
+    this.started = true;
+  }
   usesSlot(): boolean {
     return this.phase !== 'stat';
   }
@@ -267,6 +283,8 @@ export class ReadAllTask extends FileTask<Uint8Array> {
       const sb = this.statBuf!;
       if ((sb.readUInt16LE(28) & S_IFMT) === S_IFDIR) return this.recordErrno(-EISDIR, 'read');
       this.statSize = Number(sb.readBigUInt64LE(40));
+      // Keep the backend's guess honest: would this file have fit the hint?
+      if (this.skippedHint) this.owner.noteHint(this.statSize >= this.tuning.sizeHint);
       return;
     }
     if (step === STEP.OPEN) return this.recordErrno(res, 'open');
@@ -274,6 +292,7 @@ export class ReadAllTask extends FileTask<Uint8Array> {
     if (res < 0) return this.recordErrno(res, 'read');
     this.lastRes = res;
     if (this.phase === 'hint') {
+      this.owner.noteHint(res >= this.requested);
       const s = this.owner.scratch(this.slot);
       if (res < this.requested) {
         // Below the hint: the whole file (the kernel completes buffered regular-file reads up to EOF).
@@ -303,7 +322,7 @@ export class ReadAllTask extends FileTask<Uint8Array> {
         // One extra byte tells "exactly statSize" from "grew since STATX".
         const size = Math.max(this.statSize, this.got) + 1;
         const b = Buffer.allocUnsafeSlow(size);
-        this.buf!.copy(b, 0, 0, this.got);
+        this.buf?.copy(b, 0, 0, this.got); // nothing yet when the hint READ was skipped
         this.buf = b;
         this.phase = 'rest';
         return false;

@@ -91,7 +91,7 @@ export function renderCommandHelp(spec: CommandSpec): string {
     '',
     spec.summary,
     '',
-    ...spec.description.split('\n').map((para) => wrap(para, 100, 0)),
+    spec.description.split('\n').map((para) => wrap(para, 100, 0)).join('\n\n'),
     '',
     'Options:',
     renderOptions(spec.options),

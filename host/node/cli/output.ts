@@ -4,7 +4,6 @@
  */
 import { ForgeError, toForgeError } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import type { CommandIO } from './command.js';
 
 /** A bad command line: unknown option, missing argument, bad value. Exits 64. */
 export class UsageError extends Error {

@@ -99,6 +99,7 @@ async function repair(
 ): Promise<string[]> {
   const done: string[] = [];
   const lostFound = path.join(storeDir, 'lost+found');
+  const fixed = new Set<string>(); // a corrupt object is also reported missing: repair it once
   for (const p of problems) {
     if (p.kind === 'stray' || p.kind === 'tmp') {
       fs.mkdirSync(lostFound, { recursive: true });
@@ -107,7 +108,7 @@ async function repair(
       done.push(`moved ${p.path} to ${dest}`);
       continue;
     }
-    if (!p.hash) continue;
+    if (!p.hash || fixed.has(p.hash)) continue;
     for (const u of users.get(p.hash) ?? []) {
       const abs = path.join(root, ...u.path.split('/'));
       let data: Buffer;
@@ -121,6 +122,7 @@ async function repair(
       if (p.kind === 'corrupt') fs.rmSync(p.path, { force: true });
       await store.putMany([data]);
       done.push(`${p.hash} re-stored from ${u.path}`);
+      fixed.add(p.hash);
       break;
     }
   }
