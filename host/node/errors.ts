@@ -310,13 +310,22 @@ export function toForgeError(err: unknown, context: Partial<ErrorContext> = {}, 
     if (code === undefined && errno !== undefined) code = LINUX_ERRNO[errno];
   }
   const category = categorize(err);
-  const base = message ?? (err instanceof Error ? err.message : code !== undefined ? code : String(err));
+  const base = message ?? (err instanceof Error ? err.message : code !== undefined ? code : safeString(err));
   const where = context.file !== undefined ? ` (${context.operation ?? 'operation'} on ${context.file})` : '';
   return new ForgeError(category, `${base}${where}`, {
     cause: err,
     context: { ...context, ...(code !== undefined ? { code } : {}), ...(errno !== undefined ? { errno } : {}) },
     suggestions: suggestionsForCode(code, context.file),
   });
+}
+
+/** String(x), except for values that refuse conversion (e.g. objects without a prototype). */
+function safeString(x: unknown): string {
+  try {
+    return String(x);
+  } catch {
+    return Object.prototype.toString.call(x);
+  }
 }
 
 /** Specific advice for common codes; falls back to the category defaults. */

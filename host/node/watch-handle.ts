@@ -20,8 +20,12 @@ export type CoalescerFactory = (windowMs: number) => CoalescerLike;
 
 /** Where a backend sends what it observes. */
 export interface WatchSink {
-  /** Raw changes, in the order observed; they go through the coalescer. */
-  push(changes: Change[]): void;
+  /**
+   * Raw changes, in the order observed; they go through the coalescer.
+   * `observedAtMs`: when they were already queued in the OS (default: now), so
+   * events read late because a backlog was being read count in the right window.
+   */
+  push(changes: Change[], observedAtMs?: number): void;
   /** The watched root is gone: pending changes are delivered, then the iterator ends. */
   end(): void;
   /** A fatal error: the watch closes and the iterator throws it after the queued batches. */
@@ -38,6 +42,8 @@ export interface WatchSource {
    */
   start(sink: WatchSink): Promise<ForgeError | undefined>;
   stats(): WatchStats;
+  /** Whether events are queued in the OS and not read yet: a window is not drained while they are. */
+  backlog?(): boolean;
   /** Unregisters every watch and releases every fd. Called once. */
   close(): Promise<void>;
 }
@@ -89,6 +95,9 @@ export function resolveWatchOptions(root: string, options: WatchOptions | undefi
   };
 }
 
+/** At most this many 1 ms postponements of one drain while a backlog is read. */
+const MAX_POSTPONE = 25;
+
 type Waiter = { resolve: (r: IteratorResult<Change[]>) => void; reject: (e: unknown) => void };
 
 /**
@@ -109,6 +118,8 @@ export class ManagedWatchHandle implements WatchHandle {
   private readonly queue: Change[][] = [];
   private readonly waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Drains put off in a row because the OS still had events queued. */
+  private postponed = 0;
   /** Times of pushes whose windows may still be open, oldest first. */
   private readonly pushTimes: number[] = [];
   private ended = false;
@@ -128,7 +139,7 @@ export class ManagedWatchHandle implements WatchHandle {
     this.coalescer = coalescerFactory(options.debounceMs);
     this.signal = options.signal;
     const sink: WatchSink = {
-      push: (c) => this.pushRaw(c),
+      push: (c, at) => this.pushRaw(c, at),
       end: () => void this.close(),
       fail: (e) => {
         if (this.failure === undefined) this.failure = toForgeError(e, { operation: 'watch' });
@@ -238,9 +249,9 @@ export class ManagedWatchHandle implements WatchHandle {
     else this.queue.push(batch);
   }
 
-  private pushRaw(changes: Change[]): void {
+  private pushRaw(changes: Change[], observedAtMs?: number): void {
     if (this.closing || changes.length === 0) return;
-    const now = Date.now();
+    const now = Math.min(Date.now(), observedAtMs ?? Infinity);
     this.coalescer.push(changes, now);
     if (this.windowMs === 0) {
       this.drainNow(now);
@@ -262,14 +273,28 @@ export class ManagedWatchHandle implements WatchHandle {
    */
   private arm(due: number): void {
     this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.closing) return;
-      const now = Date.now();
-      this.drainNow(now);
-      let i = 0;
-      while (i < this.pushTimes.length && this.pushTimes[i]! + this.windowMs <= now) i++;
-      this.pushTimes.splice(0, i);
-      if (this.pushTimes.length > 0) this.arm(this.pushTimes[0]! + this.windowMs);
+      // Drain in the check phase, after this turn's poll phase: a read that already completed
+      // (its events observed before the deadline) is pushed before the window is drained.
+      setImmediate(() => this.onTimer());
     }, Math.max(0, due - Date.now()));
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    if (this.closing) return;
+    // Events already queued in the OS belong to windows that may close now: read them first
+    // (bounded, so a continuous stream cannot hold a window open indefinitely).
+    if (this.postponed < MAX_POSTPONE && this.source.backlog?.()) {
+      this.postponed++;
+      this.arm(Date.now() + 1);
+      return;
+    }
+    this.postponed = 0;
+    const now = Date.now();
+    this.drainNow(now);
+    let i = 0;
+    while (i < this.pushTimes.length && this.pushTimes[i]! + this.windowMs <= now) i++;
+    this.pushTimes.splice(0, i);
+    if (this.pushTimes.length > 0) this.arm(this.pushTimes[0]! + this.windowMs);
   }
 }

@@ -194,6 +194,19 @@ describe('forge CLI end to end', () => {
     expect(bad.stdout).toMatch(/CORRUPT/);
     expect(bad.stdout).toContain(`e.txt@${victim.seq}`);
 
+    // --repair re-stores content the working tree still has (hash-checked); the rest stays reported.
+    const intact = last(log(root, 'pkg3/file3.txt'))!;
+    const intactFile = path.join(root, '.forge', 'objects', intact.hash!.slice(0, 2), intact.hash!.slice(2));
+    fs.writeFileSync(intactFile, Buffer.from('not an lz4 frame'));
+    const repaired = forge(['verify', '--repair'], { cwd: root });
+    expect(repaired.stdout).toContain(`repaired: ${intact.hash} re-stored from pkg3/file3.txt`);
+    expect(repaired.stdout).toContain(victim.hash!); // its content exists nowhere else
+    expect(repaired.code).toBe(1);
+    const back = forge(['cat', `pkg3/file3.txt@${intact.seq}`], { cwd: root });
+    expect(back.stderr).toBe('');
+    expect(back.code).toBe(0);
+    expect(back.stdout).toBe('package 3 file 3\n');
+
     // The version can no longer be read: a clear error, not wrong bytes.
     const cat = forge(['cat', `e.txt@${victim.seq}`], { cwd: root });
     expect(cat.code).toBe(1);

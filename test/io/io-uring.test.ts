@@ -42,6 +42,28 @@ describe('io_uring reads', () => {
     });
   });
 
+  test('after files that outgrow the hint, reads start with STATX, and stay right for every kind of path', async () => {
+    const b = createIoUringBackend({ sizeHint: 1024, smallBatchSync: 0 });
+    try {
+      const big = Array.from({ length: 12 }, (_, i) => path.join(dir, `big-${i}`));
+      big.forEach((p, i) => fs.writeFileSync(p, Buffer.alloc(3000 + i, i)));
+      expect((await b.batchRead(big)).every((r) => r.ok && r.data.length >= 3000)).toBe(true);
+      expect(b.preferStat).toBe(true);
+      const empty = path.join(dir, 'empty-after-big');
+      fs.writeFileSync(empty, '');
+      const small = path.join(dir, 'small-after-big');
+      fs.writeFileSync(small, 'tiny');
+      const r = await b.batchRead([empty, small, big[3]!, path.join(dir, 'missing-after-big'), dir]);
+      expect(r.map((x) => (x.ok ? x.data.length : x.error.context.code))).toEqual([0, 4, 3003, 'ENOENT', 'EISDIR']);
+      // small files bring the guess back down
+      const smalls = Array.from({ length: 8 }, () => small);
+      await b.batchRead(smalls);
+      expect(b.preferStat).toBe(false);
+    } finally {
+      await b.close();
+    }
+  });
+
   test('a 1 GiB sparse file reads whole (its second READ runs on io-wq)', async () => {
     const p = path.join(dir, 'one-gib');
     execFileSync('truncate', ['-s', '1G', p]);

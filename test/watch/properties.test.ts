@@ -123,7 +123,7 @@ describe.each(PROPERTY_BACKENDS)('watcher properties on %s', (kind) => {
           await c.waitFor((all) => all.some((ch) => ch.path === rel), 5000, `${rel} changed`);
           await sleep(60); // past the window: a second change would have been delivered by now
           const mine = c.changes.filter((ch) => ch.path === rel);
-          expect(mine).toEqual([{ path: rel, kind: exists ? 'modified' : 'created' }]);
+          expect(mine, JSON.stringify(c.batches)).toEqual([{ path: rel, kind: exists ? 'modified' : 'created' }]);
         }),
         { numRuns: 100 },
       );

@@ -48,6 +48,9 @@ const ENOSPC = 28;
 const ENOENT = 2;
 const ENOTDIR = 20;
 
+/** A backlog read longer than this after it was first seen is stamped with its own read time. */
+const MAX_CARRY_MS = 1000;
+
 /** How long an unpaired IN_MOVED_FROM at the end of a full read waits for its IN_MOVED_TO. */
 const PAIR_WAIT_MS = 20;
 
@@ -98,6 +101,8 @@ export class InotifyWatchSource implements WatchSource {
   private problems: string[] = [];
   private limitError: ForgeError | undefined;
   private moveTimer: NodeJS.Timeout | undefined;
+  /** When the backlog now being read was already queued (see onData). */
+  private carryAt: number | undefined;
 
   constructor(
     root: string,
@@ -257,8 +262,17 @@ export class InotifyWatchSource implements WatchSource {
     );
   }
 
+  /** Whether the kernel has events queued that were not read yet. */
+  backlog(): boolean {
+    return this.fd >= 0 && !this.closed && (this.carryAt !== undefined || this.b.pending(this.fd) > 0);
+  }
+
   private onData(n: number): void {
     if (this.closed) return;
+    // Events still queued after the previous read were there when it was processed: same moment.
+    const now = Date.now();
+    const at = this.carryAt !== undefined && now - this.carryAt < MAX_CARRY_MS ? this.carryAt : now;
+    this.carryAt = undefined;
     const events = decodeInotifyEvents(this.buf, n);
     this.eventsSeen += events.length;
     const out: Change[] = [];
@@ -285,7 +299,8 @@ export class InotifyWatchSource implements WatchSource {
       for (const rel of [...this.snapshot.keys()]) out.push({ path: rel, kind: 'removed' });
       this.snapshot.clear();
     }
-    if (out.length > 0) this.sink?.push(out);
+    this.carryAt = this.fd >= 0 && this.b.pending(this.fd) > 0 ? at : undefined;
+    if (out.length > 0) this.sink?.push(out, at);
     if (this.rootGone) this.sink?.end();
   }
 

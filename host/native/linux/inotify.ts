@@ -95,6 +95,8 @@ export interface InotifyBindings {
   close(fd: number): number;
   /** read(2), for the poll-driven reader used when no io_uring ring is available. */
   read(fd: number, buf: Buffer, length: number): number;
+  /** Bytes of events queued and not yet read (ioctl FIONREAD), or -errno. */
+  pending(fd: number): number;
 }
 
 let bindings: InotifyBindings | undefined;
@@ -124,6 +126,9 @@ export function inotifyBindings(): InotifyBindings {
   const rmWatch = libc.func('int inotify_rm_watch(int fd, int wd)');
   const closeFd = libc.func('int close(int fd)');
   const readFd = libc.func('long read(int fd, void *buf, size_t n)');
+  const ioctl = libc.func('int ioctl(int fd, unsigned long request, void *arg)');
+  const FIONREAD = 0x541b;
+  const count = Buffer.alloc(4);
   const withErrno = (r: number): number => (r < 0 ? -koffi.errno() : r);
   bindings = {
     init1: (flags) => withErrno(init1(flags) as number),
@@ -131,6 +136,10 @@ export function inotifyBindings(): InotifyBindings {
     rmWatch: (fd, wd) => withErrno(rmWatch(fd, wd) as number),
     close: (fd) => withErrno(closeFd(fd) as number),
     read: (fd, buf, length) => withErrno(Number(readFd(fd, buf, length))),
+    pending: (fd) => {
+      const r = withErrno(ioctl(fd, FIONREAD, count) as number);
+      return r < 0 ? r : count.readInt32LE(0);
+    },
   };
   return bindings;
 }

@@ -46,6 +46,8 @@ export interface RecorderOptions {
   /** Bytes per read/store batch (default 32 MiB). */
   batchBytes?: number;
   walk: WalkOptions;
+  /** Batches in flight at once (default 2). */
+  concurrency?: number;
   /** Checked between batches: a shutdown stops a long scan early (the next start catches up). */
   shouldStop?: () => boolean;
 }
@@ -97,6 +99,7 @@ export class HistoryRecorder {
   private readonly largeFileBytes: number;
   private readonly batchFiles: number;
   private readonly batchBytes: number;
+  private readonly concurrency: number;
 
   constructor(
     private readonly root: string,
@@ -109,6 +112,7 @@ export class HistoryRecorder {
     this.largeFileBytes = options.largeFileBytes ?? 8 * 1024 * 1024;
     this.batchFiles = options.batchFiles ?? 256;
     this.batchBytes = options.batchBytes ?? 32 * 1024 * 1024;
+    this.concurrency = Math.max(1, options.concurrency ?? 2);
   }
 
   /**
@@ -122,11 +126,22 @@ export class HistoryRecorder {
     const large: Pending[] = [];
     for (const p of pending) (p.facts.size >= this.largeFileBytes ? large : small).push(p);
     const byPath = new Map(small.map((p) => [p.facts.path, p]));
+    // Batches overlap (reading one while another is compressed, written and fsynced): the scan
+    // mostly waits on the disk, so two in flight keep it busy. Paths are distinct across batches.
+    const inflight = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
     for (const group of batches(small.map((p) => p.facts), this.batchFiles, this.batchBytes)) {
-      if (this.options.shouldStop?.()) return tally;
-      await this.storeBatch(group.map((f) => byPath.get(f.path)!), tally);
-      onBatch?.(group.length, group.reduce((s, f) => s + f.size, 0));
+      if (failure || this.options.shouldStop?.()) break;
+      const job: Promise<void> = this.storeBatch(group.map((f) => byPath.get(f.path)!), tally)
+        .then(() => onBatch?.(group.length, group.reduce((s, f) => s + f.size, 0)))
+        .catch((error: unknown) => void (failure ??= { error }))
+        .finally(() => inflight.delete(job));
+      inflight.add(job);
+      if (inflight.size >= this.concurrency) await Promise.race(inflight);
     }
+    await Promise.all(inflight);
+    if (failure) throw failure.error;
+    if (this.options.shouldStop?.()) return tally;
     for (const p of large) {
       if (this.options.shouldStop?.()) return tally;
       await this.storeLarge(p, tally);
