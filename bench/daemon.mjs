@@ -167,7 +167,7 @@ console.log(`tree: ${files} files, ${(bytes / 2 ** 20).toFixed(1)} MiB (copy of 
 const gitDefault = gitAdd(tree, []);
 const gitFsync = gitAdd(tree, ['-c', 'core.fsync=loose-object,index', '-c', 'core.fsyncMethod=batch']);
 const forge = forgeScan(tree);
-console.log(`forge: ${forge.summary}`);
+console.log(forge.summary);
 console.log('');
 console.log('| initial scan (>= 20,000 files)                          | time     | git / forge |');
 console.log('|---------------------------------------------------------|----------|-------------|');
