@@ -1,6 +1,6 @@
 /**
  * The event coalescer from the WebAssembly core through the direct loader: merges file-system
- * changes per path within a time window (rules in core/coalescer.ts and docs/readme/core-codec.md;
+ * changes per path within a time window (rules in core/coalescer.ts and README.md;
  * at most one change per path per window, design Property 6). `bindings()` is interface
  * forge:core/events exactly as the WIT declares it; `Coalescer` is the public class.
  */

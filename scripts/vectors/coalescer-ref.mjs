@@ -1,6 +1,6 @@
 // Independent plain-JS reference model of the event coalescer (NOT the core under test): the
 // expected outputs of test/vectors/coalescer.json and the model-based property test come from
-// here. It implements the rules documented in docs/readme/core-codec.md ("Coalescer") directly
+// here. It implements the rules documented in README.md ("Coalescer (interface `events`)") directly
 // on a Map of per-path records.
 //
 // A record: { path, first, seq, existedBefore: true|false|'unknown', existsNow, from?, overflow? }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_CODES, exitCodeName } from '../../host/node/exit-codes.js';
 import { ROOT } from './dist.js';
@@ -12,9 +12,7 @@ describe('exit codes', () => {
   });
 
   it('are documented in the README section, each with its meaning', () => {
-    // The section lives in docs/readme/hardening.md until the lead merges it into README.md.
-    const section = join(ROOT, 'docs/readme/hardening.md');
-    const doc = readFileSync(existsSync(section) ? section : join(ROOT, 'README.md'), 'utf8');
+    const doc = readFileSync(join(ROOT, 'README.md'), 'utf8');
     for (const code of Object.values(EXIT_CODES)) expect(doc).toMatch(new RegExp(`^\\| ${code} \\| \\S`, 'm'));
   });
 });

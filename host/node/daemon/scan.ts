@@ -29,7 +29,7 @@ export interface WalkOptions {
 export interface WalkResult {
   files: FileFacts[];
   directories: number;
-  /** Symlinks, sockets, FIFOs and devices: not recorded (see docs/readme/cli.md). */
+  /** Symlinks, sockets, FIFOs and devices: not recorded (see README.md, "The `forge` command"). */
   skipped: number;
   /** Entries that could not be read (EACCES, …), with the reason. */
   problems: string[];

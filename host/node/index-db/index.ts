@@ -146,7 +146,7 @@ function setupConnection(db: SqliteDatabase): void {
 function invalid(message: string, field: string): ForgeError {
   return new ForgeError('validation', message, {
     context: { operation: 'index', field },
-    suggestions: ['See docs/readme/store.md for the Index API.'],
+    suggestions: ['See the "Index" section of README.md for the Index API.'],
   });
 }
 

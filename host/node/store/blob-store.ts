@@ -1,6 +1,6 @@
 /**
  * BlobStore: a content-addressed, verified, crash-safe store of byte strings.
- * Layout and formats: see object-path.ts, chunking.ts and docs/readme/store.md.
+ * Layout and formats: see object-path.ts, chunking.ts and README.md ("Blob store and index").
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
