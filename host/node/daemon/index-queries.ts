@@ -2,38 +2,13 @@
  * Queries the daemon needs that the Index does not offer, written on top of
  * its connection pool (read-only SQL against the documented schema).
  */
-import type { Index, VersionRecord, VersionKind } from '../index-db/index.js';
+import { toRecord, VERSION_COLUMNS, type Index, type VersionRecord, type VersionRow } from '../index-db/index.js';
 
-interface Row {
-  seq: number;
-  path: string;
-  time_ms: number;
-  kind: VersionKind;
-  hash: string | null;
-  size: number | null;
-  mode: number | null;
-  mtime_ms: number | null;
-  ino: string | null;
-  old_path: string | null;
+interface Row extends VersionRow {
   live: number;
 }
 
-function toRecord(r: Row): VersionRecord {
-  return {
-    seq: r.seq,
-    path: r.path,
-    timeMs: r.time_ms,
-    kind: r.kind,
-    hash: r.hash,
-    size: r.size,
-    mode: r.mode,
-    mtimeMs: r.mtime_ms,
-    ino: r.ino,
-    oldPath: r.old_path,
-  };
-}
-
-const COLUMNS = 'v.seq, f.path, v.time_ms, v.kind, v.hash, v.size, v.mode, v.mtime_ms, v.ino, v.old_path, f.live';
+const COLUMNS = `${VERSION_COLUMNS}, f.live`;
 const CHUNK = 500; // stays well under SQLite's bound-parameter limit
 
 /** The newest version of each of `paths` that has one (removed ones included), by path. */

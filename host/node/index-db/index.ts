@@ -96,7 +96,8 @@ export interface IndexOptions {
   logger?: PoolLogger;
 }
 
-interface VersionRow {
+/** A row of the versions query (snake_case columns), shared with queries built on the Index. */
+export interface VersionRow {
   seq: number;
   path: string;
   time_ms: number;
@@ -119,9 +120,10 @@ function stmt(db: SqliteDatabase, sql: string): Database.Statement {
   return st;
 }
 
-const VERSION_COLUMNS = 'v.seq, f.path, v.time_ms, v.kind, v.hash, v.size, v.mode, v.mtime_ms, v.ino, v.old_path';
+export const VERSION_COLUMNS = 'v.seq, f.path, v.time_ms, v.kind, v.hash, v.size, v.mode, v.mtime_ms, v.ino, v.old_path';
 
-function toRecord(r: VersionRow): VersionRecord {
+/** Maps a {@link VersionRow} to the public record. */
+export function toRecord(r: VersionRow): VersionRecord {
   return {
     seq: r.seq,
     path: r.path,

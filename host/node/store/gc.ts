@@ -8,12 +8,12 @@
  *   finds an object intact refreshes its mtime, as git does);
  * - `keep` is expanded through manifests, so chunks of kept files stay.
  */
-import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ForgeError } from '../errors.js';
 import { decodeManifest } from './chunking.js';
 import type { KeyedLocks } from './keyed-locks.js';
-import { MANIFESTS_DIR, OBJECTS_DIR, isFanoutDir, isHash, isObjectFileName, manifestRefPath, tmpDir } from './object-path.js';
+import { listStoreDir, MANIFESTS_DIR, OBJECTS_DIR, isFanoutDir, isHash, isObjectFileName, manifestRefPath, tmpDir } from './object-path.js';
 import { readObjectSync, type ReadContext } from './read.js';
 import { fsyncDir } from './write.js';
 
@@ -48,14 +48,6 @@ export interface GcContext {
   touched: ReadonlySet<string>;
 }
 
-function list(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-}
 
 /** The set of object hashes (and ref names) reachable from `keep`. */
 function reachable(ctx: GcContext, keep: Iterable<string>): Set<string> {
@@ -129,17 +121,17 @@ export async function collectGarbage(ctx: GcContext, options: GcOptions): Promis
 
   // Refs first, so no ref ever names a removed manifest.
   const manifests = join(root, MANIFESTS_DIR);
-  for (const d of list(manifests)) {
+  for (const d of listStoreDir(manifests)) {
     if (!isFanoutDir(d)) continue;
-    for (const f of list(join(manifests, d))) if (isObjectFileName(f)) await tryRemove(d + f, join(manifests, d, f), true);
+    for (const f of listStoreDir(join(manifests, d))) if (isObjectFileName(f)) await tryRemove(d + f, join(manifests, d, f), true);
   }
   const objects = join(root, OBJECTS_DIR);
-  for (const d of list(objects)) {
+  for (const d of listStoreDir(objects)) {
     if (!isFanoutDir(d)) continue;
-    for (const f of list(join(objects, d))) if (isObjectFileName(f)) await tryRemove(d + f, join(objects, d, f), false);
+    for (const f of listStoreDir(join(objects, d))) if (isObjectFileName(f)) await tryRemove(d + f, join(objects, d, f), false);
   }
   const tmp = tmpDir(root);
-  for (const t of list(tmp)) {
+  for (const t of listStoreDir(tmp)) {
     const p = join(tmp, t);
     try {
       if (start - statSync(p).mtimeMs >= tmpMaxAge) {

@@ -8,6 +8,7 @@
  * <root>/manifests/<2 hex>/<62 hex> chunked file: names the manifest object of the file with that SHA-256
  * ```
  */
+import { readdirSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { ForgeError } from '../errors.js';
 
@@ -63,4 +64,14 @@ export function isFanoutDir(name: string): boolean {
 /** True for a 62-hex object file name. */
 export function isObjectFileName(name: string): boolean {
   return /^[0-9a-f]{62}$/.test(name);
+}
+
+/** The entries of a store directory; none when it does not exist (yet). */
+export function listStoreDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
 }

@@ -3,12 +3,13 @@
  * object, and reports every corrupt, missing or stray entry and every tmp
  * leftover. It never changes the store.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ForgeError } from '../errors.js';
 import { decodeManifest } from './chunking.js';
 import type { Hasher } from './hasher.js';
 import {
+  listStoreDir,
   MANIFESTS_DIR,
   OBJECTS_DIR,
   TMP_DIR,
@@ -63,42 +64,34 @@ interface Entry {
   hash?: string;
 }
 
-function list(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-}
 
 function collect(root: string): Entry[] {
   const entries: Entry[] = [];
   const objects = join(root, OBJECTS_DIR);
-  for (const name of list(objects).sort()) {
+  for (const name of listStoreDir(objects).sort()) {
     const p = join(objects, name);
     if (name === TMP_DIR) {
-      for (const t of list(p)) entries.push({ kind: 'tmp', path: join(p, t) });
+      for (const t of listStoreDir(p)) entries.push({ kind: 'tmp', path: join(p, t) });
       continue;
     }
     if (!isFanoutDir(name) || !statSync(p).isDirectory()) {
       entries.push({ kind: 'stray', path: p });
       continue;
     }
-    for (const f of list(p).sort()) {
+    for (const f of listStoreDir(p).sort()) {
       const fp = join(p, f);
       if (isObjectFileName(f)) entries.push({ kind: 'object', path: fp, hash: name + f });
       else entries.push({ kind: 'stray', path: fp });
     }
   }
   const manifests = join(root, MANIFESTS_DIR);
-  for (const name of list(manifests).sort()) {
+  for (const name of listStoreDir(manifests).sort()) {
     const p = join(manifests, name);
     if (!isFanoutDir(name)) {
       entries.push({ kind: 'stray', path: p });
       continue;
     }
-    for (const f of list(p).sort()) {
+    for (const f of listStoreDir(p).sort()) {
       const fp = join(p, f);
       if (isObjectFileName(f)) entries.push({ kind: 'manifest', path: fp, hash: name + f });
       else entries.push({ kind: 'stray', path: fp });
