@@ -11,43 +11,20 @@
  * (exit function recorded instead of process.exit) PLUS a sample of 8 scenarios
  * in child processes with real signals, real crashes and real exit codes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../host/node/logging.js';
 import { Shutdown, type ShutdownPhase } from '../../host/node/shutdown.js';
 import { EXIT_CODES } from '../../host/node/exit-codes.js';
-import { ensureDist, FIXTURES } from './dist.js';
+import { FIXTURES } from './dist.js';
+import { readLog, useChildSandbox } from './child-sandbox.js';
 
-let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'forge-shutdown-'));
-  ensureDist();
-});
-// A failed assertion must not leave a child behind.
-const children = new Set<ChildProcess>();
-afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-let runId = 0;
-const newDir = async (): Promise<string> => {
-  const d = join(tmp, `run-${++runId}`);
-  await fsp.mkdir(d, { recursive: true });
-  return d;
-};
-
-function readLog(file: string): Array<Record<string, unknown>> {
-  const text = readFileSync(file, 'utf8');
-  expect(text.endsWith('\n')).toBe(true);
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+const { children, newDir } = useChildSandbox('forge-shutdown-');
 
 // ------------------------------------------------------------------ Property 21
 

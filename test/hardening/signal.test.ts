@@ -5,42 +5,18 @@
  * promised must exist and verify, the state must be saved, and the last log line must say
  * that shutdown completed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decompressFrameSync } from 'lz4-napi';
-import { ensureDist, FIXTURES } from './dist.js';
+import { FIXTURES } from './dist.js';
+import { readLog, useChildSandbox } from './child-sandbox.js';
 
-let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'forge-signal-'));
-  ensureDist();
-});
-// A failed assertion must not leave a daemon writing forever.
-const children = new Set<ChildProcess>();
-afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-let runId = 0;
-const newDir = async (): Promise<string> => {
-  const d = join(tmp, `run-${++runId}`);
-  await fsp.mkdir(d, { recursive: true });
-  return d;
-};
-
-function readLog(file: string): Array<Record<string, unknown>> {
-  const text = readFileSync(file, 'utf8');
-  expect(text.endsWith('\n')).toBe(true);
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+const { children, newDir } = useChildSandbox('forge-signal-');
 
 interface SignalRunStats {
   promised: number;
