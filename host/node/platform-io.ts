@@ -23,6 +23,13 @@ export function backendNameOf(kind: WitBackendKind): BackendName {
 /** One write of a batch: the whole file `path` becomes `data`; `sync` fsyncs it before completing. */
 export interface WriteOp extends Omit<WitWriteOp, 'sync'> {
   sync?: boolean;
+  /**
+   * Bypass the page cache (O_DIRECT) for the block-aligned head of the data: a hint, host-side only
+   * (not in the WIT record). Only the io_uring backend acts on it; where the filesystem refuses
+   * O_DIRECT (tmpfs) it writes buffered instead, quietly, and counts that in `stats().directFallbacks`.
+   * Other backends write buffered.
+   */
+  direct?: boolean;
 }
 
 /** One slot of a batch read: the bytes, or the error for that path alone. */

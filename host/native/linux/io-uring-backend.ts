@@ -31,6 +31,7 @@ import { OP, Ring, addressOf } from './ring.js';
 import type { CqeTarget } from './completion-loop.js';
 import { FileTask, ReadAllTask, ReadRangeTask, SlabArena, WriteTask, type ChainOwner, type ChainTuning, type Outcome } from './sqe-chains.js';
 import { nofileLimit } from './syscalls.js';
+import { DirectWriteTask, type DirectWriteOwner } from './direct-write-task.js';
 
 export interface IoUringBackendOptions {
   /** Shared handle budget; one is created (maxHandles) when absent. */
@@ -75,6 +76,10 @@ export interface IoUringStats {
   /** Times work waited for a slot, CQ room or a handle. */
   waits: number;
   plainReads: number;
+  /** Writes asked for `direct` whose aligned head went to disk with O_DIRECT. */
+  directWrites: number;
+  /** Writes asked for `direct` that the filesystem refused (EINVAL: tmpfs) and that were written buffered instead. */
+  directFallbacks: number;
 }
 
 const STEP_PLAIN = 5;
@@ -110,7 +115,7 @@ const abandoned: unknown[] = [];
  * await io.close();
  * ```
  */
-export class IoUringBackend implements PlatformIO, ChainOwner {
+export class IoUringBackend implements PlatformIO, DirectWriteOwner {
   readonly backend: BackendName = 'io_uring';
   readonly resources: ResourceManager;
   private readonly ownsResources: boolean;
@@ -151,7 +156,7 @@ export class IoUringBackend implements PlatformIO, ChainOwner {
   private closing: Promise<void> | undefined;
   private closed = false;
   private idleWaiter: (() => void) | undefined;
-  private readonly counters = { chainsSubmitted: 0, enters: 0, waits: 0 };
+  private readonly counters = { chainsSubmitted: 0, enters: 0, waits: 0, directWrites: 0, directFallbacks: 0 };
 
   constructor(options: IoUringBackendOptions = {}) {
     this.ownsResources = options.resources === undefined;
@@ -236,7 +241,11 @@ export class IoUringBackend implements PlatformIO, ChainOwner {
       (i) => {
         const op = ops[i];
         const bad = pathProblem(op?.path, 'batchWrite', 'io_uring') ?? dataProblem(op?.data, op?.path, 'batchWrite', 'io_uring');
-        return bad ?? new WriteTask(op!.path, op!.data, { truncate: true, sync: op!.sync === true, operation: 'batchWrite' }, this.tuning, this, this.paths);
+        if (bad) return bad;
+        const sync = op!.sync === true;
+        return op!.direct === true
+          ? new DirectWriteTask(op!.path, op!.data, { sync, operation: 'batchWrite' }, this.tuning, this, this.paths)
+          : new WriteTask(op!.path, op!.data, { truncate: true, sync, operation: 'batchWrite' }, this.tuning, this, this.paths);
       },
       (o) => (o.ok ? { ok: true, bytes: o.value } : o),
     );
@@ -385,6 +394,12 @@ export class IoUringBackend implements PlatformIO, ChainOwner {
     return this.largeScore >= 4;
   }
 
+  /** @internal A direct write went to disk with O_DIRECT, or fell back to buffered. */
+  noteDirect(used: boolean): void {
+    if (used) this.counters.directWrites++;
+    else this.counters.directFallbacks++;
+  }
+
   /** @internal A first READ filled the hint (a large file) or not: a cheap running score. */
   noteHint(filled: boolean): void {
     this.largeScore = filled ? Math.min(this.largeScore + 1, 8) : Math.max(this.largeScore - 2, 0);
@@ -411,6 +426,8 @@ export class IoUringBackend implements PlatformIO, ChainOwner {
       enters: this.counters.enters,
       waits: this.counters.waits,
       plainReads: this.plain.size,
+      directWrites: this.counters.directWrites,
+      directFallbacks: this.counters.directFallbacks,
     };
   }
 

@@ -1,0 +1,178 @@
+/**
+ * A whole-file write that bypasses the page cache (O_DIRECT), as SQE chains:
+ *
+ *   direct: OPENAT(O_DIRECT|O_CREAT|O_TRUNC) -LINK-> WRITE(aligned head) -HARDLINK-> [FSYNC ->] CLOSE
+ *   tail  : OPENAT(buffered)                 -LINK-> WRITE(the rest)     -HARDLINK-> [FSYNC ->] CLOSE
+ *
+ * O_DIRECT wants the buffer address, the file offset and the length aligned to
+ * the device's logical block size. The head (the largest multiple of
+ * DIRECT_ALIGN) is copied once into an aligned buffer and written directly; the
+ * tail of under one block goes through the page cache in a second chain, so the
+ * file never needs padding and truncating. The two parts never share a block.
+ *
+ * Where the filesystem refuses O_DIRECT (tmpfs: OPENAT fails with EINVAL; some
+ * devices: the WRITE does), the task quietly starts again from byte 0 as an
+ * ordinary buffered write and tells its owner, which counts it.
+ */
+import fs from 'node:fs';
+import { addressOf, OP, SQE, type Ring } from './ring.js';
+import { FileTask, O_CREAT, O_TRUNC, O_WRONLY, STEP, type ChainOwner, type ChainTuning, type SlabArena } from './sqe-chains.js';
+
+/** Alignment of buffer, offset and length for O_DIRECT: 4096 covers 512-byte and 4 KiB logical blocks. */
+export const DIRECT_ALIGN = 4096;
+// From Node's own table: the value differs between architectures (x86-64 0o40000, arm64 0o200000).
+const O_DIRECT: number = fs.constants.O_DIRECT ?? 0;
+const EINVAL = 22;
+const EIO = 5;
+const MAX_STALLS = 3;
+
+/** What a direct write tells its owner, for counters. */
+export interface DirectWriteOwner extends ChainOwner {
+  /** The head went to disk with O_DIRECT (true) or the filesystem refused it and the write fell back (false). */
+  noteDirect(used: boolean): void;
+}
+
+/** Whether this platform build has O_DIRECT at all. */
+export const directSupported = O_DIRECT !== 0;
+
+export interface DirectWriteOptions {
+  /** fsync before the last CLOSE (the data is on the device already; the size and extents are not). */
+  sync: boolean;
+  operation: string;
+}
+
+/** Writes `data` as the whole new content of `path`, the aligned head with O_DIRECT. */
+export class DirectWriteTask extends FileTask<number> {
+  private readonly data: Uint8Array;
+  private readonly head: number;
+  private aligned: Buffer | undefined;
+  private alignedAddr = 0;
+  private phase: 'direct' | 'buffered';
+  private written = 0;
+  private created = false;
+  private refused = false;
+  private lastRes = 0;
+  private stalls = 0;
+
+  constructor(
+    path: string,
+    data: Uint8Array,
+    private readonly opts: DirectWriteOptions,
+    private readonly tuning: ChainTuning,
+    private readonly directOwner: DirectWriteOwner,
+    paths: SlabArena,
+  ) {
+    super(path, opts.operation, directOwner, paths);
+    this.data = data;
+    this.head = data.length - (data.length % DIRECT_ALIGN);
+    this.phase = directSupported && this.head > 0 ? 'direct' : 'buffered';
+  }
+
+  usesSlot(): boolean {
+    return true;
+  }
+  sqeCount(): number {
+    return this.syncsThisChain() ? 4 : 3;
+  }
+  inlineBytes(): number {
+    // A direct WRITE hands the pages to the device without copying them on this thread.
+    if (this.phase === 'direct') return 0;
+    const n = this.data.length - this.written;
+    return n > this.tuning.inlineLimit ? 0 : n;
+  }
+
+  /** The last chain carries the FSYNC: the direct one only when there is no tail. */
+  private syncsThisChain(): boolean {
+    return this.opts.sync && (this.phase === 'buffered' || this.head === this.data.length);
+  }
+
+  protected prepChain(ring: Ring, slot: number, id: number): void {
+    const fresh = this.created ? 0 : O_CREAT | O_TRUNC;
+    if (this.phase === 'direct') {
+      this.ensureAligned();
+      this.prepOpen(ring, slot, id, O_WRONLY | O_DIRECT | fresh);
+      const n = this.head - this.written;
+      ring.prep(OP.WRITE, slot, this.alignedAddr + this.written, n, this.written, 0, id, STEP.RW, SQE.FIXED_FILE | SQE.IO_HARDLINK);
+    } else {
+      this.prepOpen(ring, slot, id, O_WRONLY | fresh);
+      const n = this.data.length - this.written;
+      const addr = n > 0 ? addressOf(this.data) + this.written : 0;
+      const async = n > this.tuning.inlineLimit ? SQE.ASYNC : 0;
+      ring.prep(OP.WRITE, slot, addr, n, this.written, 0, id, STEP.RW, SQE.FIXED_FILE | SQE.IO_HARDLINK | async);
+    }
+    if (this.syncsThisChain()) ring.prep(OP.FSYNC, slot, 0, 0, 0, 0, id, STEP.FSYNC, SQE.FIXED_FILE | SQE.IO_HARDLINK);
+    this.prepClose(ring, slot, id);
+  }
+
+  /** One copy of the head into memory aligned for the device (kept referenced until the task ends). */
+  private ensureAligned(): void {
+    if (this.aligned !== undefined) return;
+    const raw = Buffer.allocUnsafeSlow(this.head + DIRECT_ALIGN);
+    const skew = (DIRECT_ALIGN - (addressOf(raw) % DIRECT_ALIGN)) % DIRECT_ALIGN;
+    this.aligned = raw.subarray(skew, skew + this.head);
+    this.aligned.set(this.data.subarray(0, this.head));
+    this.alignedAddr = addressOf(raw) + skew;
+  }
+
+  protected onStep(step: number, res: number): void {
+    if (this.phase === 'direct' && this.isRefusal(step, res)) {
+      this.refused = true;
+      return;
+    }
+    if (this.refused) return; // the rest of a refused chain: ECANCELED, or the CLOSE of what was opened
+    switch (step) {
+      case STEP.OPEN:
+        if (res >= 0) this.created = true;
+        return this.recordErrno(res, this.phase === 'direct' ? 'open (O_DIRECT)' : 'open');
+      case STEP.RW:
+        if (res < 0) return this.recordErrno(res, 'write');
+        this.lastRes = res;
+        this.written += res;
+        return;
+      case STEP.FSYNC:
+        return this.recordErrno(res, 'fsync');
+      case STEP.CLOSE:
+        return this.recordErrno(res, 'close');
+    }
+  }
+
+  /** EINVAL from OPENAT or WRITE in the direct phase: the filesystem or device will not do O_DIRECT here. */
+  private isRefusal(step: number, res: number): boolean {
+    return res === -EINVAL && (step === STEP.OPEN || step === STEP.RW) && this.error === undefined;
+  }
+
+  protected chainDone(): boolean {
+    if (this.refused) {
+      // Start over buffered from byte 0, truncating whatever the direct attempt left.
+      this.directOwner.noteDirect(false);
+      this.refused = false;
+      this.phase = 'buffered';
+      this.written = 0;
+      this.created = false;
+      this.aligned = undefined;
+      return false;
+    }
+    if (this.phase === 'direct') {
+      if (this.lastRes === 0 && ++this.stalls >= MAX_STALLS) return this.stalled();
+      if (this.written < this.head && this.written % DIRECT_ALIGN === 0) return false; // short but aligned: go on directly
+      this.directOwner.noteDirect(true);
+      this.aligned = undefined;
+      this.phase = 'buffered';
+      if (this.written >= this.data.length) return this.done();
+      return false;
+    }
+    if (this.written >= this.data.length) return this.done();
+    if (this.lastRes === 0 && ++this.stalls >= MAX_STALLS) return this.stalled();
+    return false;
+  }
+
+  private done(): boolean {
+    this.result = this.written;
+    return true;
+  }
+
+  private stalled(): boolean {
+    this.recordErrno(-EIO, 'write (no progress)');
+    return true;
+  }
+}
