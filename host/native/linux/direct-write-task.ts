@@ -16,15 +16,13 @@
  */
 import fs from 'node:fs';
 import { addressOf, OP, SQE, type Ring } from './ring.js';
-import { FileTask, O_CREAT, O_TRUNC, O_WRONLY, STEP, type ChainOwner, type ChainTuning, type SlabArena } from './sqe-chains.js';
+import { O_CREAT, O_TRUNC, O_WRONLY, STEP, WriteTaskBase, type ChainOwner, type ChainTuning, type SlabArena } from './sqe-chains.js';
 
 /** Alignment of buffer, offset and length for O_DIRECT: 4096 covers 512-byte and 4 KiB logical blocks. */
 export const DIRECT_ALIGN = 4096;
 // From Node's own table: the value differs between architectures (x86-64 0o40000, arm64 0o200000).
 const O_DIRECT: number = fs.constants.O_DIRECT ?? 0;
 const EINVAL = 22;
-const EIO = 5;
-const MAX_STALLS = 3;
 
 /** What a direct write tells its owner, for counters. */
 export interface DirectWriteOwner extends ChainOwner {
@@ -42,17 +40,14 @@ export interface DirectWriteOptions {
 }
 
 /** Writes `data` as the whole new content of `path`, the aligned head with O_DIRECT. */
-export class DirectWriteTask extends FileTask<number> {
-  private readonly data: Uint8Array;
+export class DirectWriteTask extends WriteTaskBase {
   private readonly head: number;
-  private aligned: Buffer | undefined;
   private alignedAddr = 0;
+  /** The aligned copy of the head, referenced until the kernel is done with it. */
+  private aligned: Buffer | undefined;
   private phase: 'direct' | 'buffered';
-  private written = 0;
   private created = false;
   private refused = false;
-  private lastRes = 0;
-  private stalls = 0;
 
   constructor(
     path: string,
@@ -62,15 +57,11 @@ export class DirectWriteTask extends FileTask<number> {
     private readonly directOwner: DirectWriteOwner,
     paths: SlabArena,
   ) {
-    super(path, opts.operation, directOwner, paths);
-    this.data = data;
+    super(path, data, opts.operation, directOwner, paths);
     this.head = data.length - (data.length % DIRECT_ALIGN);
     this.phase = directSupported && this.head > 0 ? 'direct' : 'buffered';
   }
 
-  usesSlot(): boolean {
-    return true;
-  }
   sqeCount(): number {
     return this.syncsThisChain() ? 4 : 3;
   }
@@ -104,7 +95,7 @@ export class DirectWriteTask extends FileTask<number> {
     this.prepClose(ring, slot, id);
   }
 
-  /** One copy of the head into memory aligned for the device (kept referenced until the task ends). */
+  /** One copy of the head into memory aligned for the device. */
   private ensureAligned(): void {
     if (this.aligned !== undefined) return;
     const raw = Buffer.allocUnsafeSlow(this.head + DIRECT_ALIGN);
@@ -114,26 +105,14 @@ export class DirectWriteTask extends FileTask<number> {
     this.alignedAddr = addressOf(raw) + skew;
   }
 
-  protected onStep(step: number, res: number): void {
+  protected override onStep(step: number, res: number): void {
     if (this.phase === 'direct' && this.isRefusal(step, res)) {
       this.refused = true;
       return;
     }
     if (this.refused) return; // the rest of a refused chain: ECANCELED, or the CLOSE of what was opened
-    switch (step) {
-      case STEP.OPEN:
-        if (res >= 0) this.created = true;
-        return this.recordErrno(res, this.phase === 'direct' ? 'open (O_DIRECT)' : 'open');
-      case STEP.RW:
-        if (res < 0) return this.recordErrno(res, 'write');
-        this.lastRes = res;
-        this.written += res;
-        return;
-      case STEP.FSYNC:
-        return this.recordErrno(res, 'fsync');
-      case STEP.CLOSE:
-        return this.recordErrno(res, 'close');
-    }
+    if (step === STEP.OPEN && res >= 0) this.created = true;
+    super.onStep(step, res);
   }
 
   /** EINVAL from OPENAT or WRITE in the direct phase: the filesystem or device will not do O_DIRECT here. */
@@ -153,26 +132,11 @@ export class DirectWriteTask extends FileTask<number> {
       return false;
     }
     if (this.phase === 'direct') {
-      if (this.lastRes === 0 && ++this.stalls >= MAX_STALLS) return this.stalled();
-      if (this.written < this.head && this.written % DIRECT_ALIGN === 0) return false; // short but aligned: go on directly
+      if (this.written < this.head && this.written % DIRECT_ALIGN === 0) return this.finishedOrStalled(); // short but aligned: go on directly
       this.directOwner.noteDirect(true);
       this.aligned = undefined;
       this.phase = 'buffered';
-      if (this.written >= this.data.length) return this.done();
-      return false;
     }
-    if (this.written >= this.data.length) return this.done();
-    if (this.lastRes === 0 && ++this.stalls >= MAX_STALLS) return this.stalled();
-    return false;
-  }
-
-  private done(): boolean {
-    this.result = this.written;
-    return true;
-  }
-
-  private stalled(): boolean {
-    this.recordErrno(-EIO, 'write (no progress)');
-    return true;
+    return this.finishedOrStalled();
   }
 }

@@ -404,24 +404,63 @@ export interface WriteTaskOptions {
   operation: string;
 }
 
-/** Writes `data` (whole file or at an offset). A short write continues from where it stopped. */
-export class WriteTask extends FileTask<number> {
-  private readonly data: Uint8Array;
-  private written = 0;
-  private first = true;
+/**
+ * What every write task shares: its CQE bookkeeping (bytes written, the last result)
+ * and the rule that a chain making no progress MAX_STALLS times is an EIO.
+ */
+export abstract class WriteTaskBase extends FileTask<number> {
+  protected readonly data: Uint8Array;
+  protected written = 0;
+  protected lastRes = 0;
   private stalls = 0;
-  private lastRes = 0;
+
+  constructor(path: string, data: Uint8Array, operation: string, owner: ChainOwner, paths: SlabArena) {
+    super(path, operation, owner, paths);
+    this.data = data;
+  }
+  usesSlot(): boolean {
+    return true;
+  }
+  protected onStep(step: number, res: number): void {
+    switch (step) {
+      case STEP.OPEN:
+        return this.recordErrno(res, 'open');
+      case STEP.RW:
+        if (res < 0) return this.recordErrno(res, 'write');
+        this.lastRes = res;
+        this.written += res;
+        return;
+      case STEP.FSYNC:
+        return this.recordErrno(res, 'fsync');
+      case STEP.CLOSE:
+        // close can report a deferred write error (e.g. on network filesystems): not ignorable for writes.
+        return this.recordErrno(res, 'close');
+    }
+  }
+  /** Finished when everything is written; fails after repeated zero-progress chains. */
+  protected finishedOrStalled(): boolean {
+    if (this.written >= this.data.length) {
+      this.result = this.written;
+      return true;
+    }
+    if (this.lastRes === 0 && ++this.stalls >= MAX_STALLS) {
+      this.recordErrno(-EIO, 'write (no progress)');
+      return true;
+    }
+    return false;
+  }
+}
+
+/** Writes `data` (whole file or at an offset). A short write continues from where it stopped. */
+export class WriteTask extends WriteTaskBase {
+  private first = true;
   private readonly opts: WriteTaskOptions;
   private readonly tuning: ChainTuning;
 
   constructor(path: string, data: Uint8Array, opts: WriteTaskOptions, tuning: ChainTuning, owner: ChainOwner, paths: SlabArena) {
-    super(path, opts.operation, owner, paths);
-    this.data = data;
+    super(path, data, opts.operation, owner, paths);
     this.opts = opts;
     this.tuning = tuning;
-  }
-  usesSlot(): boolean {
-    return true;
   }
   sqeCount(): number {
     return this.opts.sync ? 4 : 3;
@@ -442,31 +481,7 @@ export class WriteTask extends FileTask<number> {
     this.prepClose(ring, slot, id);
     this.first = false;
   }
-  protected onStep(step: number, res: number): void {
-    switch (step) {
-      case STEP.OPEN:
-        return this.recordErrno(res, 'open');
-      case STEP.RW:
-        if (res < 0) return this.recordErrno(res, 'write');
-        this.lastRes = res;
-        this.written += res;
-        return;
-      case STEP.FSYNC:
-        return this.recordErrno(res, 'fsync');
-      case STEP.CLOSE:
-        // close can report a deferred write error (e.g. on network filesystems): not ignorable for writes.
-        return this.recordErrno(res, 'close');
-    }
-  }
   protected chainDone(): boolean {
-    if (this.written >= this.data.length) {
-      this.result = this.written;
-      return true;
-    }
-    if (this.lastRes === 0 && ++this.stalls >= MAX_STALLS) {
-      this.recordErrno(-EIO, 'write (no progress)');
-      return true;
-    }
-    return false;
+    return this.finishedOrStalled();
   }
 }
