@@ -207,10 +207,35 @@ export function lz4DecompressBlock(src: usize, srcLen: usize, dst: usize, dstCap
   let op = dst;
   const oend = dst + dstCap;
   if (srcLen == 0) return LZ4_ERR_CORRUPT;
+  // The token of the next sequence: loaded together with the previous offset on the shortcut.
+  let token = <usize>load<u8>(ip++);
 
   while (true) {
-    if (ip >= iend) return LZ4_ERR_CORRUPT; // a block ends with literals, never after a match
-    const token = <usize>load<u8>(ip++);
+    // Shortcut for the common sequence: at most 14 literals, a match of at most 18 bytes at an
+    // offset of at least 8, with room to copy 16 + 24 bytes whole. 32 input bytes left means
+    // this is not the last sequence (that one ends the block after its literals) and its offset
+    // and the next token are readable; 40 output bytes left means nothing can overflow.
+    if (token < 0xf0 && (token & 15) != 15 && iend - ip >= 32 && oend - op >= 40) {
+      const lit = token >> 4;
+      store<u64>(op, load<u64>(ip));
+      store<u64>(op, load<u64>(ip, 8), 8);
+      // Offset and next token in one load: the chain from one token to the next is one load.
+      const w = load<u32>(ip + lit);
+      const off = <usize>(w & 0xffff);
+      const o = op + lit;
+      if (off >= 8 && off <= o - lowLimit) {
+        // Forward 8-byte steps: with off >= 8 each load reads only bytes already final.
+        const m = o - off;
+        store<u64>(o, load<u64>(m));
+        store<u64>(o, load<u64>(m, 8), 8);
+        store<u64>(o, load<u64>(m, 16), 16);
+        op = o + (token & 15) + MINMATCH;
+        ip += lit + 3;
+        token = <usize>((w >> 16) & 0xff);
+        continue;
+      }
+      // A short or invalid offset: the general path below decodes this sequence.
+    }
 
     // Literal length.
     let litLen = token >> 4;
@@ -284,5 +309,7 @@ export function lz4DecompressBlock(src: usize, srcLen: usize, dst: usize, dstCap
       while (op < mend) store<u8>(op++, load<u8>(m++));
     }
     op = mend;
+    if (ip >= iend) return LZ4_ERR_CORRUPT; // a block ends with literals, never after a match
+    token = <usize>load<u8>(ip++);
   }
 }

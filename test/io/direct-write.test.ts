@@ -6,7 +6,6 @@
  *   back to buffered quietly and is counted;
  * - any size and sync setting round-trips byte for byte (property, 100 runs).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,65 +15,9 @@ import { createIoUringBackend, type IoUringBackend } from '../../host/native/lin
 import { DIRECT_ALIGN } from '../../host/native/linux/direct-write-task.js';
 import { createFallbackBackend } from '../../host/node/fallback-backend.js';
 import { removeDir } from './helpers.js';
+import { acceptsDirect, diskDir, fsType, mountRamfs, noise as pattern, residentPages } from './direct-helpers.js';
 
-function fsType(dir: string): string {
-  return execFileSync('stat', ['-f', '-c', '%T', dir]).toString().trim();
-}
-
-/** A directory on a filesystem that keeps a page cache of its own (not tmpfs/ramfs), so fincore means something. */
-function diskDir(): string {
-  const base = ['tmpfs', 'ramfs'].includes(fsType(os.tmpdir())) ? path.resolve('.forge-test-tmp') : os.tmpdir();
-  fs.mkdirSync(base, { recursive: true });
-  return fs.mkdtempSync(path.join(base, 'forge-direct-'));
-}
-
-/** Whether open(O_DIRECT) works in `dir` (overlay and network filesystems may refuse it). */
-function acceptsDirect(dir: string): boolean {
-  const p = path.join(dir, '.probe');
-  try {
-    fs.closeSync(fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_DIRECT));
-    return true;
-  } catch {
-    return false;
-  } finally {
-    fs.rmSync(p, { force: true });
-  }
-}
-
-/** Pages of `file` in the page cache, as util-linux's fincore counts them; undefined without fincore. */
-function residentPages(file: string): number | undefined {
-  try {
-    return Number(execFileSync('fincore', ['--noheadings', '--output', 'PAGES', file]).toString().trim());
-  } catch {
-    return undefined;
-  }
-}
-
-/** Mounts a ramfs (which has no O_DIRECT) on a fresh directory; undefined when this user may not mount. */
-function mountRamfs(): string | undefined {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forge-ramfs-'));
-  try {
-    execFileSync('mount', ['-t', 'ramfs', 'forge-ramfs', dir], { stdio: 'ignore' });
-    return dir;
-  } catch {
-    fs.rmdirSync(dir);
-    return undefined;
-  }
-}
-
-function pattern(n: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  let x = seed | 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
-
-const disk = diskDir();
+const disk = diskDir('direct');
 const diskDirect = acceptsDirect(disk);
 const ramfs = mountRamfs();
 let io: IoUringBackend;
@@ -85,10 +28,7 @@ beforeAll(() => {
 afterAll(async () => {
   await io.close();
   removeDir(disk);
-  if (ramfs !== undefined) {
-    execFileSync('umount', [ramfs]);
-    fs.rmdirSync(ramfs);
-  }
+  ramfs?.unmount();
 });
 
 describe('O_DIRECT batch writes (io_uring)', () => {
@@ -129,7 +69,7 @@ describe('O_DIRECT batch writes (io_uring)', () => {
 
   test.skipIf(ramfs === undefined)('where the filesystem refuses O_DIRECT (ramfs) it writes buffered, counted, with exact contents', async () => {
     const sizes = [DIRECT_ALIGN, (1 << 20) + 3, 10];
-    const ops = sizes.map((n, i) => ({ path: path.join(ramfs!, `r${i}`), data: pattern(n, 11 + i), sync: true, direct: true }));
+    const ops = sizes.map((n, i) => ({ path: path.join(ramfs!.dir, `r${i}`), data: pattern(n, 11 + i), sync: true, direct: true }));
     const before = io.stats();
     const results = await io.batchWrite(ops);
     results.forEach((r, i) => expect(r).toEqual({ ok: true, bytes: sizes[i] }));

@@ -80,10 +80,10 @@ describe.each(HASHERS)('BlobStore with hasher %s', (hasher) => {
 });
 
 describe('BlobStore options', () => {
-  it('rejects oDirect (not supported) and bad chunk thresholds with ForgeErrors', async () => {
+  it('rejects bad chunk and O_DIRECT thresholds with ForgeErrors', async () => {
     const t = tempDir();
     try {
-      await expect(BlobStore.open(t.dir, { oDirect: true })).rejects.toMatchObject({ category: 'dependency' });
+      await expect(BlobStore.open(t.dir, { oDirect: true, oDirectThreshold: 1.5 })).rejects.toMatchObject({ category: 'configuration' });
       await expect(BlobStore.open(t.dir, { chunkThreshold: 10 })).rejects.toMatchObject({ category: 'configuration' });
       await expect(BlobStore.open(t.dir, { cdc: { min: 100, avg: 50, max: 10 } })).rejects.toMatchObject({ category: 'configuration' });
     } finally {

@@ -2,7 +2,7 @@
  * BlobStore: a content-addressed, verified, crash-safe store of byte strings.
  * Layout and formats: see object-path.ts, chunking.ts and README.md ("Blob store and index").
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ForgeError, toForgeError } from '../errors.js';
 import type { PlatformIO } from '../platform-io.js';
@@ -25,9 +25,10 @@ import {
   objectPath,
   tmpDir,
 } from './object-path.js';
-import { decodeObject, notFoundError, readObjectSync, type ReadContext } from './read.js';
+import { decodeObject, notFoundError, readObject, readObjectSync, type ReadContext } from './read.js';
 import { verifyStore, type VerifyOptions, type VerifyReport } from './verify.js';
-import { fsyncDir, ObjectWriter, tmpName, writeFileDurably, type ExistingState, type PendingObject, type WriteOutcome } from './write.js';
+import { fsyncDirAsync, ObjectWriter, tmpName, writeFileDurablyAsync, type ExistingState, type PendingObject, type WriteOutcome } from './write.js';
+import { WriteCompressor } from './write-compress.js';
 
 export interface BlobStoreOptions {
   /** SHA-256 implementation: 'node-crypto' (default, fastest here) or 'core' (the WebAssembly reference). */
@@ -48,8 +49,16 @@ export interface BlobStoreOptions {
   mmapThreshold?: number;
   /** Largest content one object may decode to (default 1 GiB). */
   maxObjectSize?: number;
-  /** O_DIRECT writes of large objects: not supported yet (throws). */
+  /**
+   * Write objects whose content is at least `oDirectThreshold` bytes with O_DIRECT (default false):
+   * large writes then bypass the page cache instead of evicting what is hot there. Needs the
+   * io_uring backend; where the filesystem refuses O_DIRECT the write goes through the page cache,
+   * quietly (counted in `store.oDirect.fallbacks`). With another backend the option is inactive and
+   * `store.oDirect.reason` says why.
+   */
   oDirect?: boolean;
+  /** Content size from which `oDirect` applies (default 1 MiB; at least 4096). */
+  oDirectThreshold?: number;
   /**
    * Batch I/O for putMany/getMany/putFile. Default: `createPlatformIO({ resources })`
    * (io_uring where available), owned and closed by the store. `false`: node:fs only.
@@ -94,6 +103,33 @@ export interface BlobStat {
 }
 
 const enc = new TextEncoder();
+const DEFAULT_DIRECT_THRESHOLD = 1 << 20;
+
+/** What `oDirect` does for a store. */
+export interface DirectIoState {
+  /** Large objects really go to the backend with the O_DIRECT hint. */
+  active: boolean;
+  /** Content size from which it applies. */
+  threshold: number;
+  /** Why it is inactive although asked for. */
+  reason?: string;
+}
+
+function directState(options: BlobStoreOptions, io: PlatformIO | undefined): DirectIoState {
+  const threshold = options.oDirectThreshold ?? DEFAULT_DIRECT_THRESHOLD;
+  if (options.oDirect !== true) return { active: false, threshold };
+  if (io?.backend !== 'io_uring') {
+    const what = io === undefined ? 'node:fs only (io: false)' : `the ${io.backend} backend`;
+    return { active: false, threshold, reason: `O_DIRECT writes need the io_uring backend; this store's batch I/O is ${what}, so objects are written through the page cache` };
+  }
+  return { active: true, threshold };
+}
+
+/** The io_uring backend's O_DIRECT counters (other backends have none). */
+function directCounters(io: PlatformIO | undefined): { directWrites?: number; directFallbacks?: number } | undefined {
+  const withStats = io as (PlatformIO & { stats?: () => { directWrites?: number; directFallbacks?: number } }) | undefined;
+  return typeof withStats?.stats === 'function' ? withStats.stats() : undefined;
+}
 
 function storeError(message: string, field: string, suggestion: string): ForgeError {
   return new ForgeError('configuration', message, { context: { operation: 'open store', field }, suggestions: [suggestion] });
@@ -114,12 +150,17 @@ function storeError(message: string, field: string, suggestion: string): ForgeEr
 export class BlobStore {
   private readonly locks = new KeyedLocks();
   private readonly writer: ObjectWriter;
+  private readonly compressor: WriteCompressor;
   private readonly readCtx: ReadContext;
   private readonly cdc: CdcParams;
   private readonly io: PlatformIO | undefined;
-  private gcTouched: Set<string> | undefined;
+  private readonly direct: DirectIoState;
+  /** One set per gc called and not finished: the hashes puts touched since that call. */
+  private readonly gcTouched = new Set<Set<string>>();
   private gcRunning: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Gets between their start and their object read (see get). */
+  private getsInFlight = 0;
 
   private constructor(
     readonly root: string,
@@ -133,25 +174,31 @@ export class BlobStore {
     this.io = io;
     this.cdc = checkCdcParams({ ...DEFAULT_CDC, ...options.cdc });
     this.readCtx = { root, codec, hasher, mmapThreshold: options.mmapThreshold };
+    this.compressor = new WriteCompressor(core, {
+      frame: codec.frame,
+      parallelThreshold: codec.parallelThreshold,
+      workers: codec.workers,
+      parallel: codec.parallel,
+    });
+    this.direct = directState(options, io);
     this.writer = new ObjectWriter({
       root,
       locks: this.locks,
       sync: options.sync,
       ...(io ? { io } : {}),
+      ...(this.direct.active ? { directMinSize: this.direct.threshold } : {}),
       checkExisting: (hash) => this.checkExisting(hash),
-      compress: (contents) => this.codec.compressMany(contents),
-      touched: (hash) => this.gcTouched?.add(hash),
+      compress: (content, batched) => this.compressor.compress(content, batched),
+      touched: (hash) => this.touch(hash),
     });
   }
 
   /** Opens (creating if needed) the store in `dir`. */
   static async open(directory: string, options: BlobStoreOptions = {}): Promise<BlobStore> {
     const dir = resolve(directory); // object paths are built by concatenation from this
-    if (options.oDirect) {
-      throw new ForgeError('dependency', 'O_DIRECT object writes are not supported yet', {
-        context: { operation: 'open store', field: 'oDirect' },
-        suggestions: ['Leave oDirect unset: objects are written through the page cache and fsynced.'],
-      });
+    const directThreshold = options.oDirectThreshold ?? DEFAULT_DIRECT_THRESHOLD;
+    if (!Number.isSafeInteger(directThreshold) || directThreshold < 4096) {
+      throw storeError(`oDirectThreshold must be an integer >= 4096, got ${String(directThreshold)}`, 'oDirectThreshold', 'Use e.g. 1048576 (1 MiB, the default).');
     }
     const chunkThreshold = options.chunkThreshold ?? 1 << 20;
     if (!Number.isSafeInteger(chunkThreshold) || chunkThreshold < 1024) {
@@ -210,8 +257,9 @@ export class BlobStore {
 
   /**
    * Stores many contents or files: files are read with one batchRead, small
-   * objects written with one batchWrite. One result per item, in order; a
-   * failed item does not fail the others.
+   * objects written in one commit (one batchWrite and one fsync pass when
+   * syncing). One result per item, in order; a failed item does not fail the
+   * others.
    */
   async putMany(items: readonly PutManyItem[]): Promise<PutManyResult[]> {
     this.open('putMany');
@@ -235,34 +283,44 @@ export class BlobStore {
         else results[slot] = { ok: false, error: r.error };
       });
     }
-    const small: Array<{ slot: number; obj: PendingObject }> = [];
+    // Each small item goes to the writer as soon as it is hashed, so workers compress earlier
+    // items while this thread hashes later ones; the writes of the turn share one commit. A
+    // hash repeated in the batch shares the first one's write, and its bytes count once.
+    const small: Array<{ slot: number; obj: PendingObject; outcome: Promise<WriteOutcome>; repeat: boolean }> = [];
+    const chunked: number[] = [];
+    const batched = items.length > 1;
+    const byHash = new Map<string, Promise<WriteOutcome>>();
     for (let i = 0; i < items.length; i++) {
       const c = contents[i];
       if (c === undefined) continue;
       if (c.length > this.options.chunkThreshold) {
-        try {
-          results[i] = { ok: true, ...(await this.putChunked(c)) };
-        } catch (err) {
-          results[i] = { ok: false, error: toForgeError(err, { operation: 'putMany' }) };
-        }
-      } else {
-        small.push({ slot: i, obj: { hash: this.hasher.hex(c), content: c } });
+        chunked.push(i);
+        continue;
+      }
+      const hash = this.hasher.hex(c);
+      const first = byHash.get(hash);
+      if (first !== undefined) {
+        small.push({ slot: i, obj: { hash, content: c }, outcome: first, repeat: true });
+        continue;
+      }
+      const obj = this.pendingObject(c, batched, hash);
+      const outcome = this.writer.write(obj, batched);
+      byHash.set(hash, outcome);
+      small.push({ slot: i, obj, outcome, repeat: false });
+    }
+    for (const i of chunked) {
+      try {
+        results[i] = { ok: true, ...(await this.putChunked(contents[i]!)) };
+      } catch (err) {
+        results[i] = { ok: false, error: toForgeError(err, { operation: 'putMany' }) };
       }
     }
-    if (small.length > 0) {
-      const outcomes = await this.writer.writeBatch(small.map((s) => s.obj));
-      const counted = new Set<string>();
-      for (const { slot, obj } of small) {
-        const o = outcomes.get(obj.hash)!;
-        if (!o.ok) results[slot] = { ok: false, error: o.error };
-        else {
-          // A duplicate within the batch adds its bytes once.
-          const storedBytes = counted.has(obj.hash) ? 0 : o.storedBytes;
-          counted.add(obj.hash);
-          results[slot] = { ok: true, hash: obj.hash, size: obj.content.length, chunks: 1, storedBytes };
-        }
-      }
-    }
+    const outcomes = await Promise.all(small.map((s) => s.outcome));
+    small.forEach(({ slot, obj, repeat }, k) => {
+      const o = outcomes[k]!;
+      if (!o.ok) results[slot] = { ok: false, error: o.error };
+      else results[slot] = { ok: true, hash: obj.hash, size: obj.content.length, chunks: 1, storedBytes: repeat ? 0 : o.storedBytes };
+    });
     return results;
   }
 
@@ -271,8 +329,17 @@ export class BlobStore {
     this.open('get');
     assertHash(hash, 'get');
     const verify = options.verify ?? true;
-    const content = await this.withHandle(() => readObjectSync(this.readCtx, hash, verify));
-    if (content !== undefined) return content;
+    this.getsInFlight++;
+    try {
+      // One microtask, so that gets started in the same tick count each other: a burst of them
+      // hands large objects to the decode workers, a lone get decodes inline.
+      await undefined;
+      const concurrent = this.getsInFlight > 1;
+      const content = await this.withHandle(() => readObject(this.readCtx, hash, verify, concurrent));
+      if (content !== undefined) return content;
+    } finally {
+      this.getsInFlight--;
+    }
     const manifestHash = this.manifestOf(hash);
     if (manifestHash === undefined) throw notFoundError(this.root, hash);
     return this.reassemble(hash, manifestHash, verify);
@@ -347,15 +414,13 @@ export class BlobStore {
   /** Removes objects `keep` does not reach, without racing puts (see gc.ts). One gc at a time. */
   async gc(options: GcOptions): Promise<GcReport> {
     this.open('gc');
-    const run = this.gcRunning.then(async () => {
-      const touched = new Set<string>();
-      this.gcTouched = touched;
-      try {
-        return await collectGarbage({ read: this.readCtx, locks: this.locks, sync: this.options.sync, touched }, options);
-      } finally {
-        this.gcTouched = undefined;
-      }
-    });
+    // Recording starts at the call, not when the gc gets its turn: a put that completes in
+    // between (puts need not wait for anything) must still count as racing this gc.
+    const touched = new Set<string>();
+    this.gcTouched.add(touched);
+    const run = this.gcRunning
+      .then(() => collectGarbage({ read: this.readCtx, locks: this.locks, sync: this.options.sync, touched }, options))
+      .finally(() => this.gcTouched.delete(touched));
     this.gcRunning = run.catch(() => undefined);
     return run;
   }
@@ -366,12 +431,23 @@ export class BlobStore {
     this.closed = true;
     await this.gcRunning;
     await this.codec.close();
+    await this.compressor.close();
     if (this.ownsIo) await this.io?.close();
   }
 
   /** The I/O backend batch operations use ('none' when node:fs only). */
   get backend(): string {
     return this.io?.backend ?? 'none';
+  }
+
+  /**
+   * Whether large objects are written with O_DIRECT (option `oDirect`), from what content size,
+   * and how often the backend wrote directly or fell back to buffered (counters of the backend,
+   * shared by everything that uses it).
+   */
+  get oDirect(): DirectIoState & { writes: number; fallbacks: number } {
+    const stats = this.direct.active ? directCounters(this.io) : undefined;
+    return { ...this.direct, writes: stats?.directWrites ?? 0, fallbacks: stats?.directFallbacks ?? 0 };
   }
 
   /** Whether large content is compressed on worker threads, and if not why. */
@@ -384,6 +460,20 @@ export class BlobStore {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /** `content` hashed, its compression started first when it goes to the workers (they compress while this thread hashes). */
+  private pendingObject(content: Uint8Array, batched: boolean, knownHash?: string): PendingObject {
+    const frame = this.compressor.early(content, batched);
+    // Marked handled: if the object turns out to exist (or the put fails first) nobody awaits it.
+    frame?.catch(() => undefined);
+    const hash = knownHash ?? this.hasher.hex(content);
+    return frame === undefined ? { hash, content } : { hash, content, frame };
+  }
+
+  /** Records a hash a put wrote or found intact, for every gc in progress. */
+  private touch(hash: string): void {
+    for (const t of this.gcTouched) t.add(hash);
+  }
 
   private open(operation: string): void {
     if (this.closed) {
@@ -402,8 +492,17 @@ export class BlobStore {
       });
     }
     if (data.length > this.options.chunkThreshold) return this.putChunked(data);
-    const hash = this.hasher.hex(data);
-    const outcome = (await this.withHandle(() => this.writer.writeBatch([{ hash, content: data }]))).get(hash)!;
+    const obj = this.pendingObject(data, false);
+    const hash = obj.hash;
+    const r = this.options.resources;
+    // One handle of the shared budget while the file is open (taken without waiting when free).
+    const guard = r === undefined ? undefined : (r.tryAcquire(1) ?? (await r.acquire(1)));
+    let outcome: WriteOutcome;
+    try {
+      outcome = await this.writer.write(obj);
+    } finally {
+      guard?.release();
+    }
     if (!outcome.ok) throw outcome.error;
     return { hash, size: data.length, chunks: 1, storedBytes: outcome.storedBytes };
   }
@@ -412,7 +511,7 @@ export class BlobStore {
   private async putChunked(data: Uint8Array): Promise<PutResult> {
     const hash = this.hasher.hex(data);
     const parts = splitAt(data, this.core.cdcCutPoints(data, this.cdc));
-    const chunks = parts.map((p) => ({ hash: this.hasher.hex(p), content: p }));
+    const chunks = parts.map((p) => ({ ...this.pendingObject(p, parts.length > 1), partOf: data.length }));
     const outcomes = await this.writer.writeBatch(chunks);
     let storedBytes = sumStored(outcomes);
     const manifest: Manifest = { size: data.length, sha256: hash, chunks: chunks.map((c) => ({ hash: c.hash, size: c.content.length })) };
@@ -429,7 +528,7 @@ export class BlobStore {
     const text = `${manifestHash}\n`;
     const release = await this.locks.lock(`ref:${hash}`);
     try {
-      this.gcTouched?.add(hash);
+      this.touch(hash);
       let current: string | undefined;
       try {
         current = readFileSync(path, 'utf8');
@@ -440,9 +539,9 @@ export class BlobStore {
       const dir = join(path, '..');
       mkdirSync(dir, { recursive: true });
       const tmp = tmpName(this.root, hash);
-      writeFileDurably(tmp, enc.encode(text), this.options.sync);
+      await writeFileDurablyAsync(tmp, enc.encode(text), this.options.sync);
       renameSync(tmp, path);
-      if (this.options.sync) fsyncDir(dir);
+      if (this.options.sync) await fsyncDirAsync(dir);
     } catch (err) {
       throw toForgeError(err, { file: path, operation: 'put' });
     } finally {
@@ -563,7 +662,7 @@ function readHead(path: string): { bytes: Uint8Array; fileSize: number } | undef
   try {
     const buf = new Uint8Array(32);
     const n = readSync(fd, buf, 0, 32, 0);
-    const { size } = statSync(path);
+    const { size } = fstatSync(fd);
     return { bytes: buf.subarray(0, n), fileSize: size };
   } finally {
     closeSync(fd);

@@ -9,6 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ForgeError } from '../errors.js';
+import { coreModule } from '../core.js';
 import type { FrameOptions } from './core-bindings.js';
 
 /** What a worker does with one piece of content. */
@@ -25,6 +26,13 @@ export type CompressResponse =
   | { id: number; ok: true; buffer: ArrayBuffer; offset: number; length: number }
   | { id: number; ok: false; message: string; category: string };
 
+/** A worker's `workerData`: it stores 1 into `ready` (an Int32Array's one element) once its core is loaded. */
+export interface CompressWorkerData {
+  ready: SharedArrayBuffer;
+  /** This thread's compiled core, so the worker need not compile its own. */
+  module?: WebAssembly.Module;
+}
+
 interface Pending {
   resolve: (out: Uint8Array) => void;
   reject: (err: unknown) => void;
@@ -33,6 +41,26 @@ interface Pending {
 interface Slot {
   worker: Worker;
   busy: number;
+  /** Set by the worker itself (Atomics), so it is seen even while this thread never yields to its event loop. */
+  ready: Int32Array;
+}
+
+/** Inputs are staged in shared buffers of these sizes (powers of two from 64 KiB). */
+const STAGE_MIN = 1 << 16;
+/** Idle staging buffers kept for reuse, in bytes at most. */
+const STAGE_KEEP = 16 << 20;
+
+/** This thread's compiled core module for the workers, if it compiles here (else each worker reports the problem itself). */
+function sharedModule(): { module?: WebAssembly.Module } {
+  try {
+    return { module: coreModule() };
+  } catch {
+    return {};
+  }
+}
+
+function isReady(s: Slot): boolean {
+  return Atomics.load(s.ready, 0) === 1;
 }
 
 /** Finds compress-worker.js next to this module, or in dist/ when running from the TypeScript sources. */
@@ -65,6 +93,9 @@ export class CompressPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /** Idle staging buffers by size; reused so that handing data to a worker writes warm memory. */
+  private readonly stages = new Map<number, SharedArrayBuffer[]>();
+  private stagedBytes = 0;
   readonly script: string;
 
   constructor(
@@ -81,6 +112,18 @@ export class CompressPool {
     this.script = s;
   }
 
+  /** Workers that have loaded their core (a job sent to one starts at once). */
+  get ready(): number {
+    let n = 0;
+    for (const s of this.slots) if (isReady(s)) n++;
+    return n;
+  }
+
+  /** Starts every worker now (they load in the background); `ready` counts them as they come up. */
+  start(): void {
+    while (!this.closed && this.slots.length < this.size) this.spawn();
+  }
+
   /** Compresses `data` on the least busy worker. `data` is copied to the worker. */
   run(kind: CompressJobKind, data: Uint8Array, options: FrameOptions): Promise<Uint8Array> {
     if (this.closed) {
@@ -88,25 +131,29 @@ export class CompressPool {
     }
     const slot = this.pick();
     const id = this.nextId++;
+    // The caller's buffer can be neither shared nor transferred (that would detach it): the
+    // worker gets a copy, in a shared buffer from a free list, so the copy writes memory that is
+    // already mapped (a fresh buffer per job costs page faults: 2-4x the copy itself).
+    const stage = this.stage(data.length);
+    const input = new Uint8Array(stage, 0, data.length);
+    input.set(data);
     return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(id, {
         resolve: (out) => {
           this.done(slot);
+          this.unstage(stage);
           resolve(out);
         },
         reject: (err) => {
           this.done(slot);
+          this.unstage(stage);
           reject(err);
         },
       });
       slot.busy++;
       if (slot.busy === 1) slot.worker.ref();
-      // postMessage would clone a view's whole backing buffer, and transferring the caller's
-      // buffer would detach it: send an exact copy, transferred. (Not `data.slice()`: on a
-      // Buffer that is a view, and transferring it would empty the caller's data.)
-      const own = new Uint8Array(data);
-      const msg: CompressRequest = { id, kind, data: own, options };
-      slot.worker.postMessage(msg, [own.buffer as ArrayBuffer]);
+      const msg: CompressRequest = { id, kind, data: input, options };
+      slot.worker.postMessage(msg);
     });
   }
 
@@ -119,18 +166,50 @@ export class CompressPool {
     this.pending.clear();
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     this.slots.length = 0;
+    this.stages.clear();
+    this.stagedBytes = 0;
+  }
+
+  /** A staging buffer of at least `n` bytes (a power of two). */
+  private stage(n: number): SharedArrayBuffer {
+    let size = STAGE_MIN;
+    while (size < n) size *= 2;
+    const free = this.stages.get(size);
+    const sab = free?.pop();
+    if (sab !== undefined) {
+      this.stagedBytes -= size;
+      return sab;
+    }
+    return new SharedArrayBuffer(size);
+  }
+
+  private unstage(sab: SharedArrayBuffer): void {
+    if (this.closed || this.stagedBytes + sab.byteLength > STAGE_KEEP) return; // let it be collected
+    let free = this.stages.get(sab.byteLength);
+    if (free === undefined) this.stages.set(sab.byteLength, (free = []));
+    free.push(sab);
+    this.stagedBytes += sab.byteLength;
   }
 
   private pick(): Slot {
+    // Least busy, a worker that is up before one still loading.
     let best: Slot | undefined;
-    for (const s of this.slots) if (best === undefined || s.busy < best.busy) best = s;
+    for (const s of this.slots) {
+      if (best === undefined) best = s;
+      else {
+        const r = isReady(s);
+        const rb = isReady(best);
+        if ((r && !rb) || (r === rb && s.busy < best.busy)) best = s;
+      }
+    }
     if (best !== undefined && (best.busy === 0 || this.slots.length >= this.size)) return best;
     return this.spawn();
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.script);
-    const slot: Slot = { worker, busy: 0 };
+    const data: CompressWorkerData = { ready: new SharedArrayBuffer(4), ...sharedModule() };
+    const worker = new Worker(this.script, { workerData: data });
+    const slot: Slot = { worker, busy: 0, ready: new Int32Array(data.ready) };
     worker.unref(); // an idle pool never keeps the process alive
     worker.on('message', (m: CompressResponse) => {
       const p = this.pending.get(m.id);

@@ -2,21 +2,24 @@
  * Worker thread body of {@link CompressPool}: one core instance of its own,
  * compressing whatever the pool sends. Runs as compiled JS from dist/.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { categorize } from '../errors.js';
-import { freshCoreBindings } from './core-bindings.js';
-import type { CompressRequest, CompressResponse } from './compress-pool.js';
+import { loadCore } from '../core.js';
+import { lz4Compress, lz4FrameBlocks } from '../core-codec.js';
+import type { CompressRequest, CompressResponse, CompressWorkerData } from './compress-pool.js';
 
 const port = parentPort;
 if (port === null) throw new Error('compress-worker.js must run in a worker thread');
 
-const core = freshCoreBindings();
+const init = workerData as CompressWorkerData | undefined;
+// The pool's compiled module when it sent one, so this worker does not compile the core again.
+const core = loadCore(init?.module);
 
 port.on('message', (m: CompressRequest) => {
   let reply: CompressResponse;
   let transfer: ArrayBuffer[] = [];
   try {
-    let out = m.kind === 'blocks' ? core.lz4FrameBlocks(m.data, m.options) : core.lz4Compress(m.data, m.options);
+    let out = m.kind === 'blocks' ? lz4FrameBlocks(m.data, m.options, core) : lz4Compress(m.data, m.options, core);
     // Transfer only a buffer the result owns alone (never a pooled Buffer's backing store).
     if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = new Uint8Array(out); // a copy, also for Buffers
     const buffer = out.buffer as ArrayBuffer;
@@ -27,3 +30,7 @@ port.on('message', (m: CompressRequest) => {
   }
   port.postMessage(reply, transfer);
 });
+// The core is loaded (above, synchronously): jobs sent from now on start at once. A flag in
+// shared memory, not a message: the pool reads it even while its thread never yields.
+const ready = init?.ready;
+if (ready instanceof SharedArrayBuffer) Atomics.store(new Int32Array(ready), 0, 1);

@@ -4,8 +4,9 @@
  * core's host API is absorbed in one place.
  */
 import { defaultCore, loadCore, type CoreInstance } from '../core.js';
+import { ForgeError } from '../errors.js';
 import { sha256, xxh32, Sha256Stream } from '../core-checksum.js';
-import { lz4Compress, lz4Decompress, lz4FrameBlocks, lz4FrameHeader, lz4FrameTrailer, type Lz4BlockSize } from '../core-codec.js';
+import { CODEC_ERRORS, lz4Compress, lz4Decompress, lz4FrameBlocks, lz4FrameHeader, lz4FrameTrailer, type Lz4BlockSize } from '../core-codec.js';
 import { cdcCutPoints } from '../core-chunker.js';
 import type { HashStream } from './hasher.js';
 import { toHex } from './hex.js';
@@ -33,10 +34,64 @@ export interface CoreBindings {
   lz4Compress(data: Uint8Array, options: FrameOptions): Uint8Array;
   /** Throws ForgeError('validation') on a bad frame or one decoding past `maxSize`. */
   lz4Decompress(frame: Uint8Array, maxSize: number): Uint8Array;
+  /**
+   * {@link lz4Decompress} of a frame that `fill(dst)` writes straight into core memory (it returns
+   * how many of the `length` bytes it wrote): no buffer for the frame, no copy in. Every frame
+   * checksum is checked. `inspect(content)` (optional) sees the content while it is still in core
+   * memory, e.g. to hash it in place; neither callback may call into the core. Returns a copy that
+   * owns its ArrayBuffer (transferable).
+   */
+  lz4DecompressFrom(
+    length: number,
+    fill: (dst: Uint8Array) => number,
+    maxSize: number,
+    inspect?: (content: Uint8Array) => void,
+  ): Uint8Array;
   lz4FrameHeader(contentSize: number, options: FrameOptions): Uint8Array;
   lz4FrameBlocks(data: Uint8Array, options: FrameOptions): Uint8Array;
   lz4FrameTrailer(contentChecksum: number, options: FrameOptions): Uint8Array;
   cdcCutPoints(data: Uint8Array, params: CdcParams): number[];
+}
+
+/** Largest output one core call can produce: its linear memory is 32-bit. */
+const CORE_MAX_OUTPUT = 0x7fff0000;
+
+/** The raw frame-decode export of one instance (cached there). */
+function frameDecoder(c: CoreInstance): { decode: (ptr: number, len: number, max: bigint) => number; post: (ret: number) => void } {
+  return c.cached(frameDecoder, (i) => {
+    const f = i.export('codec', 'lz4-frame-decompress');
+    return { decode: (ptr: number, len: number, max: bigint) => f(ptr, len, max) as number, post: i.post('codec', 'lz4-frame-decompress') };
+  });
+}
+
+function decompressFrom(
+  c: CoreInstance,
+  length: number,
+  fill: (dst: Uint8Array) => number,
+  maxSize: number,
+  inspect: ((content: Uint8Array) => void) | undefined,
+): Uint8Array {
+  // The frame goes into the scratch region, which the core never frees: the call below reads it
+  // in place, as it would an argument lowered by core.args().
+  const ptr = c.args(length).raw(length);
+  const got = fill(c.u8().subarray(ptr, ptr + length));
+  const { decode, post } = frameDecoder(c);
+  const ret = decode(ptr, got, BigInt(Math.min(maxSize, CORE_MAX_OUTPUT)));
+  try {
+    const dv = c.dv();
+    if (dv.getUint8(ret) !== 0) {
+      const kind = CODEC_ERRORS[dv.getUint8(ret + 4)] ?? 'corrupt';
+      throw new ForgeError('validation', `lz4Decompress: invalid LZ4 input (${kind})`, {
+        context: { operation: 'lz4Decompress', codecError: kind, maxSize, inputSize: got },
+      });
+    }
+    const at = dv.getUint32(ret + 4, true);
+    const view = c.u8().subarray(at, at + dv.getUint32(ret + 8, true));
+    inspect?.(view);
+    return view.slice();
+  } finally {
+    post(ret);
+  }
 }
 
 function make(core: () => CoreInstance): CoreBindings {
@@ -56,6 +111,7 @@ function make(core: () => CoreInstance): CoreBindings {
     xxh32: (data, seed) => xxh32(data, seed, core()),
     lz4Compress: (data, options) => lz4Compress(data, options, core()),
     lz4Decompress: (frame, maxSize) => lz4Decompress(frame, { maxSize }, core()),
+    lz4DecompressFrom: (length, fill, maxSize, inspect) => decompressFrom(core(), length, fill, maxSize, inspect),
     lz4FrameHeader: (size, options) => lz4FrameHeader(size, options, core()),
     lz4FrameBlocks: (data, options) => lz4FrameBlocks(data, options, core()),
     lz4FrameTrailer: (sum, options) => lz4FrameTrailer(sum, options, core()),

@@ -15,7 +15,7 @@ import { decodeManifest } from './chunking.js';
 import type { KeyedLocks } from './keyed-locks.js';
 import { listStoreDir, MANIFESTS_DIR, OBJECTS_DIR, isFanoutDir, isHash, isObjectFileName, manifestRefPath, tmpDir } from './object-path.js';
 import { readObjectSync, type ReadContext } from './read.js';
-import { fsyncDir } from './write.js';
+import { fsyncDirAsync } from './write.js';
 
 export interface GcOptions {
   /** Hashes to keep: whole-content hashes (chunked ones keep their manifest and chunks) or object hashes. */
@@ -142,6 +142,7 @@ export async function collectGarbage(ctx: GcContext, options: GcOptions): Promis
       // a writer finished (renamed) it meanwhile
     }
   }
-  if (ctx.sync && !options.dryRun) for (const d of dirty) fsyncDir(d);
+  // Off the event loop, in parallel: a directory fsync can wait for the journal.
+  if (ctx.sync && !options.dryRun) await Promise.all([...dirty].map((d) => fsyncDirAsync(d)));
   return report;
 }

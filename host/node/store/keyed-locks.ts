@@ -14,6 +14,23 @@ export class KeyedLocks {
     const tail = prev === undefined ? mine : prev.then(() => mine);
     this.tails.set(key, tail);
     if (prev !== undefined) await prev;
+    return this.releaser(key, tail, release);
+  }
+
+  /**
+   * Takes `key` at once if nobody holds or waits for it (the common case: no promise to await);
+   * undefined if it is taken.
+   */
+  tryLock(key: string): (() => void) | undefined {
+    if (this.tails.has(key)) return undefined;
+    let release!: () => void;
+    const tail = new Promise<void>((r) => (release = r));
+    this.tails.set(key, tail);
+    return this.releaser(key, tail, release);
+  }
+
+  /** A release for `key` that runs once and forgets the key when nobody queued behind it. */
+  private releaser(key: string, tail: Promise<void>, release: () => void): () => void {
     let done = false;
     return () => {
       if (done) return;

@@ -1,6 +1,11 @@
 /**
- * Reading objects: bytes from disk (mmap above a threshold on Linux, a plain
- * read otherwise), LZ4-decoded, SHA-256-checked against the object's name.
+ * Reading objects: bytes from disk, LZ4-decoded (every frame checksum checked),
+ * SHA-256-checked against the object's name.
+ *
+ * No copy that is not needed: the file is read straight into core memory (mmap
+ * above a threshold on Linux, a plain read otherwise), decoded there, hashed in
+ * place, and copied out once. When several gets are waiting, large objects are
+ * decoded and hashed on worker threads (decode-pool.ts).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ForgeError, toForgeError } from '../errors.js';
@@ -48,20 +53,10 @@ export function notFoundError(root: string, hash: string, operation = 'get'): Fo
 
 /** Decodes one frame and, if `verify`, checks its SHA-256 against `hash`. */
 export function decodeObject(ctx: ReadContext, hash: string, path: string, frame: Uint8Array, verify: boolean): Uint8Array {
-  let content: Uint8Array;
-  try {
-    content = ctx.codec.decompress(frame);
-  } catch (err) {
-    if (err instanceof ForgeError && err.category === 'validation') {
-      throw integrityError(path, hash, 'undecodable', `not a valid LZ4 frame: ${err.message}`);
-    }
-    throw toForgeError(err, { file: path, operation: 'get' });
-  }
-  if (verify) {
-    const actual = ctx.hasher.hex(content);
-    if (actual !== hash) throw integrityError(path, hash, actual);
-  }
-  return content;
+  return decodeChecked(ctx, hash, path, frame.length, verify, (dst) => {
+    dst.set(frame);
+    return frame.length;
+  });
 }
 
 /**
@@ -71,20 +66,10 @@ export function decodeObject(ctx: ReadContext, hash: string, path: string, frame
  */
 export function readObjectSync(ctx: ReadContext, hash: string, verify: boolean): Uint8Array | undefined {
   const path = objectPath(ctx.root, hash);
-  let fd: number;
+  const fd = openObject(path);
+  if (fd === undefined) return undefined;
   try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw toForgeError(err, { file: path, operation: 'get' });
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size >= ctx.mmapThreshold) {
-      const r = withMappedFd(fd, size, (bytes) => decodeObject(ctx, hash, path, bytes, verify));
-      if (r.mapped) return r.value;
-    }
-    return decodeObject(ctx, hash, path, readWhole(fd, size), verify);
+    return readSmall(ctx, hash, path, fd, verify) ?? readOpen(ctx, hash, path, fd, fstatSync(fd).size, verify);
   } catch (err) {
     if (err instanceof ForgeError) throw err;
     throw toForgeError(err, { file: path, operation: 'get' });
@@ -93,14 +78,122 @@ export function readObjectSync(ctx: ReadContext, hash: string, verify: boolean):
   }
 }
 
-/** Reads `size` bytes from the start of `fd` (objects never change size once named). */
-export function readWhole(fd: number, size: number): Uint8Array {
-  const buf = Buffer.allocUnsafe(size);
+/** Files shorter than this are read whole by {@link readSmall}. */
+const PEEK_BYTES = 16 * 1024;
+/** Reused by readSmall: every use is synchronous, so one buffer per thread suffices. */
+const peek = Buffer.allocUnsafeSlow(PEEK_BYTES);
+
+/**
+ * Most objects are small: one read into a reused buffer gets a whole file
+ * without an fstat (a short read of a regular file is its end). Returns the
+ * decoded object, or undefined if the file is larger than the buffer.
+ */
+function readSmall(ctx: ReadContext, hash: string, path: string, fd: number, verify: boolean): Uint8Array | undefined {
+  const n = readFully(fd, peek);
+  if (n === PEEK_BYTES) return undefined;
+  return decodeChecked(ctx, hash, path, n, verify, (dst) => {
+    dst.set(peek.subarray(0, n));
+    return n;
+  });
+}
+
+/** Objects whose file is smaller than this are decoded inline even by concurrent gets (a worker round trip costs more). */
+export const OFFLOAD_MIN_BYTES = 64 * 1024;
+
+/**
+ * {@link readObjectSync}, except that when `concurrent` (other gets are waiting)
+ * a large verified object may be decoded and hashed on a decode worker (see
+ * FrameCodec.decodeWorkers), so that concurrent gets use more than one core.
+ */
+export async function readObject(ctx: ReadContext, hash: string, verify: boolean, concurrent: boolean): Promise<Uint8Array | undefined> {
+  if (!concurrent || !verify || ctx.hasher.name !== 'node-crypto') return readObjectSync(ctx, hash, verify);
+  const path = objectPath(ctx.root, hash);
+  const fd = openObject(path);
+  if (fd === undefined) return undefined;
+  try {
+    const small = readSmall(ctx, hash, path, fd, verify);
+    if (small !== undefined) return small;
+    const size = fstatSync(fd).size;
+    const pool = size >= OFFLOAD_MIN_BYTES ? ctx.codec.decodeWorkers(size) : undefined;
+    let job = pool?.tryRun(fd, size, ctx.codec.maxObjectSize);
+    if (pool !== undefined && job === undefined) {
+      // Every worker is busy (or starting). Gets decoding inline would chain through microtasks
+      // and never let the workers' replies in: yield to the event loop once, then try again.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      job = pool.tryRun(fd, size, ctx.codec.maxObjectSize);
+    }
+    const done = job && (await job);
+    if (done?.kind === 'content') {
+      if (done.actual !== hash) throw integrityError(path, hash, done.actual);
+      return done.content;
+    }
+    // No worker had room, or the frame did not decode there: here, where errors are reported
+    // the one usual way.
+    return readOpen(ctx, hash, path, fd, size, verify);
+  } catch (err) {
+    if (err instanceof ForgeError) throw err;
+    throw toForgeError(err, { file: path, operation: 'get' });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Opens an object file; undefined if it does not exist. */
+function openObject(path: string): number | undefined {
+  try {
+    return openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw toForgeError(err, { file: path, operation: 'get' });
+  }
+}
+
+/** Reads and decodes the object open as `fd` (`size` bytes). */
+function readOpen(ctx: ReadContext, hash: string, path: string, fd: number, size: number, verify: boolean): Uint8Array {
+  return decodeChecked(ctx, hash, path, size, verify, (dst) => {
+    if (size >= ctx.mmapThreshold) {
+      const r = withMappedFd(fd, size, (bytes) => {
+        dst.set(bytes);
+        return bytes.length;
+      });
+      if (r.mapped) return r.value;
+    }
+    return readFully(fd, dst);
+  });
+}
+
+/**
+ * Decodes the `size`-byte frame that `fill` puts into core memory and, if
+ * `verify`, checks the content's SHA-256 against `hash`: a bad frame or a
+ * mismatch is the integrity error.
+ */
+function decodeChecked(ctx: ReadContext, hash: string, path: string, size: number, verify: boolean, fill: (dst: Uint8Array) => number): Uint8Array {
+  // node:crypto hashes the content in core memory, before it is copied out; the core's own
+  // SHA-256 cannot run while that memory is in use, so it hashes the copy.
+  const stream = verify && ctx.hasher.name === 'node-crypto' ? ctx.hasher.stream() : undefined;
+  let content: Uint8Array;
+  try {
+    content = ctx.codec.decompressFrom(size, fill, stream && ((view) => stream.update(view)));
+  } catch (err) {
+    if (err instanceof ForgeError && err.category === 'validation') {
+      throw integrityError(path, hash, 'undecodable', `not a valid LZ4 frame: ${err.message}`);
+    }
+    throw toForgeError(err, { file: path, operation: 'get' });
+  }
+  if (verify) {
+    const actual = stream ? stream.hex() : ctx.hasher.hex(content);
+    if (actual !== hash) throw integrityError(path, hash, actual);
+  }
+  return content;
+}
+
+/** Fills `dst` from the start of `fd`; returns the bytes read (fewer only if the file is shorter). */
+export function readFully(fd: number, dst: Uint8Array): number {
   let at = 0;
-  while (at < size) {
-    const n = readSync(fd, buf, at, size - at, at);
+  while (at < dst.length) {
+    const n = readSync(fd, dst, at, dst.length - at, at);
     if (n === 0) break;
     at += n;
   }
-  return at === size ? buf : buf.subarray(0, at);
+  return at;
 }

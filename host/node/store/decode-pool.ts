@@ -1,0 +1,149 @@
+/**
+ * Worker threads that decode and hash objects for concurrent verified gets.
+ * A lone get decodes on the calling thread (a round trip to a worker would only
+ * add latency); when several gets are waiting, large objects go to the workers
+ * so decoding and hashing use every core. The main thread opens the file and
+ * passes the fd (fds are per process), so errors such as ENOENT stay on the
+ * main thread's ordinary path.
+ */
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { workerScriptPath } from './compress-pool.js';
+
+export interface DecodeRequest {
+  id: number;
+  fd: number;
+  /** Bytes of the object file. */
+  size: number;
+  maxSize: number;
+}
+
+export type DecodeResponse =
+  | { id: number; kind: 'ready' }
+  | { id: number; kind: 'content'; buffer: ArrayBuffer; length: number; actual: string }
+  /** Not decoded there: the caller reads the object itself (`error` says why, if a failure). */
+  | { id: number; kind: 'fallback'; error?: string };
+
+/** What a worker made of one object: its content and SHA-256, or nothing (the caller reads it itself). */
+export type DecodeOutcome = { kind: 'content'; content: Uint8Array; actual: string } | { kind: 'fallback' };
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  busy: number;
+  jobs: Map<number, (o: DecodeOutcome) => void>;
+}
+
+/**
+ * Jobs queued per worker before callers decode inline instead. Deep on purpose: a main thread
+ * that decodes too delays the workers' replies and takes a core from them (measured: 2 workers
+ * fed by an idle main thread beat 2 workers plus inline decoding), so inline is the overflow.
+ */
+const DEPTH = 8;
+
+/** decode-worker.js beside the compiled compress worker (same dist/ directory), if built. */
+export function decodeWorkerPath(): string | undefined {
+  const compress = workerScriptPath();
+  if (compress === undefined) return undefined;
+  const p = join(dirname(compress), 'decode-worker.js');
+  return existsSync(p) ? p : undefined;
+}
+
+/**
+ * Decode workers, started on first use.
+ *
+ * @example
+ * ```ts
+ * const pool = new DecodePool(2, scriptPath);
+ * const outcome = pool.tryRun(fd, size, 1 << 30); // undefined: every worker busy, decode inline
+ * await pool.close();
+ * ```
+ */
+export class DecodePool {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  private closed = false;
+  private failed = false;
+
+  constructor(
+    readonly size: number,
+    readonly script: string,
+  ) {}
+
+  /**
+   * Decodes the object open as `fd` (`size` bytes) on a worker with room for it, or returns
+   * undefined when there is none (workers still starting, or all busy): then the caller decodes
+   * inline. `fd` must stay open until the promise settles.
+   */
+  tryRun(fd: number, size: number, maxSize: number): Promise<DecodeOutcome> | undefined {
+    if (this.closed) return undefined;
+    const slot = this.pick();
+    if (slot === undefined) return undefined;
+    const id = this.nextId++;
+    return new Promise<DecodeOutcome>((resolve) => {
+      slot.jobs.set(id, resolve);
+      if (slot.busy++ === 0) slot.worker.ref();
+      slot.worker.postMessage({ id, fd, size, maxSize } satisfies DecodeRequest);
+    });
+  }
+
+  /** Workers that have loaded their core and take jobs. */
+  get readyWorkers(): number {
+    return this.slots.filter((s) => s.ready).length;
+  }
+
+  /** Stops every worker; jobs still pending fall back to the caller. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const slots = this.slots.splice(0);
+    for (const s of slots) this.drop(s);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private pick(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.slots) if (s.ready && s.busy < DEPTH && (best === undefined || s.busy < best.busy)) best = s;
+    if (best !== undefined && best.busy === 0) return best;
+    // Start another worker while under the limit; it takes jobs once it has loaded its core.
+    // After a worker failed, none is started again: reads stay inline rather than respawn in a loop.
+    if (this.slots.length < this.size && !this.failed) this.spawn();
+    return best;
+  }
+
+  private spawn(): void {
+    const worker = new Worker(this.script);
+    const slot: Slot = { worker, ready: false, busy: 0, jobs: new Map() };
+    worker.unref(); // an idle pool never keeps the process alive
+    worker.on('message', (m: DecodeResponse) => {
+      if (m.kind === 'ready') {
+        slot.ready = true;
+        return;
+      }
+      const resolve = slot.jobs.get(m.id);
+      if (resolve === undefined) return;
+      slot.jobs.delete(m.id);
+      if (--slot.busy === 0) slot.worker.unref();
+      if (m.kind === 'content') resolve({ kind: 'content', content: new Uint8Array(m.buffer, 0, m.length), actual: m.actual });
+      else resolve({ kind: 'fallback' });
+    });
+    // A worker that fails or exits is dropped; its jobs fall back to the callers (no hang, and
+    // the caller's inline read reports any real error).
+    const lost = (): void => {
+      if (!this.closed) this.failed = true;
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      this.drop(slot);
+    };
+    worker.on('error', lost);
+    worker.on('exit', lost);
+    this.slots.push(slot);
+  }
+
+  private drop(slot: Slot): void {
+    for (const resolve of slot.jobs.values()) resolve({ kind: 'fallback' });
+    slot.jobs.clear();
+    slot.busy = 0;
+  }
+}
