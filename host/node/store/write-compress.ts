@@ -17,7 +17,7 @@
  */
 import type { CoreBindings, FrameOptions } from './core-bindings.js';
 import { CompressPool } from './compress-pool.js';
-import type { Frame } from './write.js';
+import type { Frame } from './tmp-files.js';
 
 /** What the compressor takes from the store's FrameCodec. */
 export interface WriteCompressorOptions {

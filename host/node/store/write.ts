@@ -16,42 +16,16 @@
  * disk, and the steps run on this thread: the fastest way to fill a tmpfs or
  * the page cache.
  */
-import { close, closeSync, fsync, fsyncSync, mkdirSync, open, openSync, renameSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
-import { chmod, mkdir, open as openFile, readdir, rename, unlink } from 'node:fs/promises';
+import { closeSync, mkdirSync, renameSync, utimesSync } from 'node:fs';
+import { chmod, mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { threadId } from 'node:worker_threads';
-import { randomBytes } from 'node:crypto';
 import { ForgeError, toForgeError } from '../errors.js';
 import type { PlatformIO } from '../platform-io.js';
 import type { KeyedLocks } from './keyed-locks.js';
 import { isFanoutDir, objectDir, objectPath, tmpDir, OBJECTS_DIR } from './object-path.js';
+import { createFile, createFileDurably, fsyncDirAsync, frameLength, joinFrame, tmpNameIn, tryUnlink, type Frame } from './tmp-files.js';
 
-/**
- * An object's bytes on disk: one LZ4 frame, whole or as consecutive parts (a frame joined from
- * block ranges is written with writev rather than copied into one buffer first).
- */
-export type Frame = Uint8Array | Uint8Array[];
-
-/** Bytes in a frame. */
-export function frameLength(frame: Frame): number {
-  if (frame instanceof Uint8Array) return frame.length;
-  let n = 0;
-  for (const p of frame) n += p.length;
-  return n;
-}
-
-/** A frame as one buffer (copies only when it is in parts). */
-export function joinFrame(frame: Frame): Uint8Array {
-  if (frame instanceof Uint8Array) return frame;
-  if (frame.length === 1) return frame[0]!;
-  const out = new Uint8Array(frameLength(frame));
-  let at = 0;
-  for (const p of frame) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { fsyncDirAsync, joinFrame, tmpName, writeFileDurablyAsync, type Frame } from './tmp-files.js';
 
 /** Content about to be stored under `hash`. */
 export interface PendingObject {
@@ -97,98 +71,6 @@ export interface ObjectWriterOptions {
   compress(content: Uint8Array, batched: boolean): Frame | Promise<Frame>;
   /** Called for every hash written or found intact (gc uses it). */
   touched(hash: string): void;
-}
-
-let tmpCounter = 0;
-// Random once per thread: pid + thread + counter are unique among live writers, and the
-// random part keeps a reused pid (after a crash) from meeting its predecessor's leftovers.
-const tmpPrefix = `${process.pid}-${threadId}-${randomBytes(4).toString('hex')}`;
-
-/** A tmp file name no other writer (process, thread) can pick. */
-export function tmpName(root: string, hash: string): string {
-  return `${tmpDir(root)}${sep}${hash.slice(0, 12)}-${tmpPrefix}-${++tmpCounter}`;
-}
-
-function dirSyncError(err: unknown): boolean {
-  // Some filesystems refuse fsync on directories (EINVAL): nothing more can be done there.
-  const code = (err as NodeJS.ErrnoException).code;
-  return code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EBADF';
-}
-
-/** fsync a file descriptor on the libuv threadpool. */
-function fsyncFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-/** fsync a directory so a rename into it is durable, on the libuv threadpool: the event loop keeps running meanwhile. */
-export function fsyncDirAsync(dir: string): Promise<void> {
-  return new Promise<number>((resolve, reject) => open(dir, 'r', (err, fd) => (err ? reject(err) : resolve(fd))))
-    .then((fd) =>
-      fsyncFd(fd).finally(
-        () => new Promise<void>((resolve) => close(fd, () => resolve())),
-      ),
-    )
-    .catch((err: unknown) => {
-      if (dirSyncError(err)) throw toForgeError(err, { file: dir, operation: 'fsync dir' });
-    });
-}
-
-/** Creates the file `path` (read-only, must not exist) holding `data`; returns its open fd. */
-function createFile(path: string, data: Frame): number {
-  const fd = openSync(path, 'wx', 0o444);
-  try {
-    if (data instanceof Uint8Array) {
-      let at = 0;
-      while (at < data.length) at += writeSync(fd, data, at, data.length - at);
-    } else {
-      writeAllParts(fd, data);
-    }
-  } catch (err) {
-    closeSync(fd);
-    throw err;
-  }
-  return fd;
-}
-
-/** writev until every part is written (a short write resumes inside the part it stopped in). */
-function writeAllParts(fd: number, parts: Uint8Array[]): void {
-  let rest = parts.filter((p) => p.length > 0);
-  while (rest.length > 0) {
-    let n = writevSync(fd, rest);
-    let k = 0;
-    while (k < rest.length && n >= rest[k]!.length) n -= rest[k++]!.length;
-    rest = rest.slice(k);
-    if (n > 0) rest[0] = rest[0]!.subarray(n);
-  }
-}
-
-/** {@link createFile} + fsync + close, all on the libuv threadpool. The file is removed on failure. */
-async function createFileDurably(path: string, data: Frame): Promise<void> {
-  const fh = await openFile(path, 'wx', 0o444);
-  try {
-    // One buffer (writeFile loops over short writes); joining parts costs little next to the fsync.
-    await fh.writeFile(joinFrame(data));
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
-    throw err;
-  }
-  await fh.close();
-}
-
-/** Writes `data` to a new file at `path`, fsyncing it if asked; when syncing, all of it runs on the libuv threadpool. */
-export async function writeFileDurablyAsync(path: string, data: Uint8Array, sync: boolean): Promise<void> {
-  if (sync) return createFileDurably(path, data);
-  closeSync(createFile(path, data));
-}
-
-function tryUnlink(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
-  }
 }
 
 /** One object waiting in the commit queue: its frame is made, its hash locked. */
@@ -313,7 +195,7 @@ export class ObjectWriter {
 
   /** Writes, renames and (when syncing) fsyncs one batch; settles every commit. Never throws. */
   private commitBatch(batch: Commit[]): Promise<void> | undefined {
-    const tmps = batch.map((c) => `${this.tmpBase}${c.hash.slice(0, 12)}-${tmpPrefix}-${++tmpCounter}`);
+    const tmps = batch.map((c) => tmpNameIn(this.tmpBase, c.hash));
     const errors = new Array<ForgeError | undefined>(batch.length);
     let written: boolean[] | Promise<boolean[]>;
     try {

@@ -1,0 +1,137 @@
+/**
+ * The file-level steps of writing an object, without any policy: unique tmp
+ * names, creating a read-only file from a frame (whole or in parts, via writev),
+ * the same durably on the libuv threadpool, and directory fsyncs off the event
+ * loop. write.ts decides when each runs (group commit).
+ */
+import { close, closeSync, fsync, open, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { open as openFile, unlink } from 'node:fs/promises';
+import { sep } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { randomBytes } from 'node:crypto';
+import { toForgeError } from '../errors.js';
+import { tmpDir } from './object-path.js';
+
+/**
+ * An object's bytes on disk: one LZ4 frame, whole or as consecutive parts (a frame joined from
+ * block ranges is written with writev rather than copied into one buffer first).
+ */
+export type Frame = Uint8Array | Uint8Array[];
+
+/** Bytes in a frame. */
+export function frameLength(frame: Frame): number {
+  if (frame instanceof Uint8Array) return frame.length;
+  let n = 0;
+  for (const p of frame) n += p.length;
+  return n;
+}
+
+/** A frame as one buffer (copies only when it is in parts). */
+export function joinFrame(frame: Frame): Uint8Array {
+  if (frame instanceof Uint8Array) return frame;
+  if (frame.length === 1) return frame[0]!;
+  const out = new Uint8Array(frameLength(frame));
+  let at = 0;
+  for (const p of frame) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+let tmpCounter = 0;
+// Random once per thread: pid + thread + counter are unique among live writers, and the
+// random part keeps a reused pid (after a crash) from meeting its predecessor's leftovers.
+const tmpPrefix = `${process.pid}-${threadId}-${randomBytes(4).toString('hex')}`;
+
+/** A tmp file name no other writer (process, thread) can pick. */
+export function tmpName(root: string, hash: string): string {
+  return tmpNameIn(`${tmpDir(root)}${sep}`, hash);
+}
+
+/** {@link tmpName} under `base` (`<root>/objects/tmp/`, built once by the caller). */
+export function tmpNameIn(base: string, hash: string): string {
+  return `${base}${hash.slice(0, 12)}-${tmpPrefix}-${++tmpCounter}`;
+}
+
+function dirSyncError(err: unknown): boolean {
+  // Some filesystems refuse fsync on directories (EINVAL): nothing more can be done there.
+  const code = (err as NodeJS.ErrnoException).code;
+  return code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EBADF';
+}
+
+/** fsync a file descriptor on the libuv threadpool. */
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** fsync a directory so a rename into it is durable, on the libuv threadpool: the event loop keeps running meanwhile. */
+export function fsyncDirAsync(dir: string): Promise<void> {
+  return new Promise<number>((resolve, reject) => open(dir, 'r', (err, fd) => (err ? reject(err) : resolve(fd))))
+    .then((fd) =>
+      fsyncFd(fd).finally(
+        () => new Promise<void>((resolve) => close(fd, () => resolve())),
+      ),
+    )
+    .catch((err: unknown) => {
+      if (dirSyncError(err)) throw toForgeError(err, { file: dir, operation: 'fsync dir' });
+    });
+}
+
+/** Creates the file `path` (read-only, must not exist) holding `data`; returns its open fd. */
+export function createFile(path: string, data: Frame): number {
+  const fd = openSync(path, 'wx', 0o444);
+  try {
+    if (data instanceof Uint8Array) {
+      let at = 0;
+      while (at < data.length) at += writeSync(fd, data, at, data.length - at);
+    } else {
+      writeAllParts(fd, data);
+    }
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
+/** writev until every part is written (a short write resumes inside the part it stopped in). */
+function writeAllParts(fd: number, parts: Uint8Array[]): void {
+  let rest = parts.filter((p) => p.length > 0);
+  while (rest.length > 0) {
+    let n = writevSync(fd, rest);
+    let k = 0;
+    while (k < rest.length && n >= rest[k]!.length) n -= rest[k++]!.length;
+    rest = rest.slice(k);
+    if (n > 0) rest[0] = rest[0]!.subarray(n);
+  }
+}
+
+/** {@link createFile} + fsync + close, all on the libuv threadpool. The file is removed on failure. */
+export async function createFileDurably(path: string, data: Frame): Promise<void> {
+  const fh = await openFile(path, 'wx', 0o444);
+  try {
+    // One buffer (writeFile loops over short writes); joining parts costs little next to the fsync.
+    await fh.writeFile(joinFrame(data));
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+}
+
+/** Writes `data` to a new file at `path`, fsyncing it if asked; when syncing, all of it runs on the libuv threadpool. */
+export async function writeFileDurablyAsync(path: string, data: Uint8Array, sync: boolean): Promise<void> {
+  if (sync) return createFileDurably(path, data);
+  closeSync(createFile(path, data));
+}
+
+export function tryUnlink(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
