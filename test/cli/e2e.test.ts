@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, Daemon, forge, log, sqliteAbortsOnThisNode, waitFor, type LogEntry } from './helpers.js';
+import { assertBuilt, Daemon, forge, log, waitFor, type LogEntry } from './helpers.js';
 
 const sha = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
 
@@ -69,7 +69,7 @@ function last(entries: LogEntry[]): LogEntry | undefined {
 
 
 describe('forge CLI end to end', () => {
-  it.skipIf(sqliteAbortsOnThisNode)('1-6: watch, record edits/creates/renames/deletes/atomic saves, log, restore, diff, SIGTERM exit 0', async () => {
+  it('1-6: watch, record edits/creates/renames/deletes/atomic saves, log, restore, diff, SIGTERM exit 0', async () => {
     daemon = startDaemon();
     await daemon.ready();
     expect(daemon.stdout).toMatch(/initial scan: 2008 files/);
@@ -154,7 +154,7 @@ describe('forge CLI end to end', () => {
     expect(daemon.stderr).toContain('shutdown completed');
   });
 
-  it.skipIf(sqliteAbortsOnThisNode)('7-8: changes made while the daemon is down are recorded on restart', async () => {
+  it('7-8: changes made while the daemon is down are recorded on restart', async () => {
     const eBefore = log(root, 'e.txt');
     const gBefore = log(root, 'g.txt');
     // 7: while down: modify, create, delete, and touch without changing content.
@@ -178,7 +178,7 @@ describe('forge CLI end to end', () => {
     expect(await daemon.stop('SIGINT')).toBe(0);
   });
 
-  it.skipIf(sqliteAbortsOnThisNode)('9-10: verify passes, then names a corrupted object and fails', async () => {
+  it('9-10: verify passes, then names a corrupted object and fails', async () => {
     const ok = forge(['verify'], { cwd: root });
     expect(ok.stdout).toContain('all intact');
     expect(ok.code).toBe(0);
@@ -217,7 +217,7 @@ describe('forge CLI end to end', () => {
   });
 
   // Needs the store the daemon steps create (a one-shot scan also ends in the same abort on Node >= 24).
-  it.skipIf(sqliteAbortsOnThisNode)('refuses restore paths that escape the tree: .., absolute elsewhere, symlinks out', () => {
+  it('refuses restore paths that escape the tree: .., absolute elsewhere, symlinks out', () => {
     let r = forge(['restore', '../outside'], { cwd: root });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/outside the watched tree/);

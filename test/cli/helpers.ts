@@ -112,10 +112,3 @@ export function log(cwd: string, p: string): LogEntry[] {
   return JSON.parse(r.stdout) as LogEntry[];
 }
 
-/**
- * better-sqlite3 12 aborts a process that used it on Node >= 24 ("Assertion failed: (env) != nullptr"
- * in Statement::~Statement at environment teardown; upstream WiseLibs/better-sqlite3#1515). Version 13
- * fixes it but crashes on Node 20, which Forge supports, so tests that run the daemon to its exit are
- * skipped there.
- */
-export const sqliteAbortsOnThisNode = Number(process.versions.node.split('.')[0]) >= 24;

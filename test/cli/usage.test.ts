@@ -12,7 +12,7 @@ import { toTreePath, locate } from '../../host/node/cli/paths.js';
 import { parseTime } from '../../host/node/cli/open.js';
 import { Progress } from '../../host/node/cli/progress.js';
 import { planReconcile } from '../../host/node/daemon/reconcile.js';
-import { assertBuilt, forge, sqliteAbortsOnThisNode } from './helpers.js';
+import { assertBuilt, forge } from './helpers.js';
 
 let tmp: string;
 beforeAll(() => {
@@ -63,7 +63,7 @@ describe('forge help and usage errors', () => {
     expect(d.stderr).toMatch(/\n\s+at /); // --debug shows the stack
   });
 
-  it.skipIf(sqliteAbortsOnThisNode)('watch --once scans, stats and gc work, and the store is found from a subdirectory', () => {
+  it('watch --once scans, stats and gc work, and the store is found from a subdirectory', () => {
     const root = path.join(tmp, 'tree');
     fs.mkdirSync(path.join(root, 'sub'), { recursive: true });
     fs.writeFileSync(path.join(root, 'sub', 'x.txt'), 'one\n');

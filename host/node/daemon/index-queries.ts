@@ -3,6 +3,7 @@
  * its connection pool (read-only SQL against the documented schema).
  */
 import { toRecord, VERSION_COLUMNS, type Index, type VersionRecord, type VersionRow } from '../index-db/index.js';
+import { rowsOf, stmt } from '../index-db/statements.js';
 
 interface Row extends VersionRow {
   live: number;
@@ -18,9 +19,8 @@ export async function latestMany(index: Index, paths: readonly string[]): Promis
   await index.connections.with((db) => {
     for (let i = 0; i < paths.length; i += CHUNK) {
       const part = paths.slice(i, i + CHUNK);
-      const rows = db
-        .prepare(`SELECT ${COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.path IN (${part.map(() => '?').join(',')})`)
-        .all(...part) as Row[];
+      // One cached statement per distinct part length: at most CHUNK of them.
+      const rows = stmt(db, `SELECT ${COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.path IN (${part.map(() => '?').join(',')})`).all(...part) as Row[];
       for (const r of rows) out.set(r.path, toRecord(r));
     }
   }, 'latestMany');
@@ -34,7 +34,7 @@ export async function livePathsUnder(index: Index, dir: string): Promise<string[
   const hi = `${dir}0`; // '0' is the character after '/'
   return index.connections.with(
     (db) =>
-      (db.prepare('SELECT path FROM files WHERE live = 1 AND path >= ? AND path < ? ORDER BY path').all(lo, hi) as Array<{ path: string }>).map(
+      (stmt(db, 'SELECT path FROM files WHERE live = 1 AND path >= ? AND path < ? ORDER BY path').all(lo, hi) as Array<{ path: string }>).map(
         (r) => r.path,
       ),
     'livePathsUnder',
@@ -44,7 +44,7 @@ export async function livePathsUnder(index: Index, dir: string): Promise<string[
 /** Every recorded path (live or not), for `forge doctor`/`verify` summaries. */
 export async function countPaths(index: Index): Promise<{ live: number; all: number }> {
   return index.connections.with((db) => {
-    const r = db.prepare('SELECT count(*) AS all_n, coalesce(sum(live), 0) AS live_n FROM files').get() as { all_n: number; live_n: number };
+    const r = stmt(db, 'SELECT count(*) AS all_n, coalesce(sum(live), 0) AS live_n FROM files').get() as { all_n: number; live_n: number };
     return { live: r.live_n, all: r.all_n };
   }, 'countPaths');
 }
@@ -53,9 +53,9 @@ export async function countPaths(index: Index): Promise<{ live: number; all: num
 export async function versionHashes(index: Index): Promise<Map<string, Array<{ path: string; seq: number }>>> {
   return index.connections.with((db) => {
     const out = new Map<string, Array<{ path: string; seq: number }>>();
-    for (const r of db
-      .prepare('SELECT v.hash, v.seq, f.path FROM versions v JOIN files f ON f.id = v.file_id WHERE v.hash IS NOT NULL')
-      .iterate() as Iterable<{ hash: string; seq: number; path: string }>) {
+    for (const r of rowsOf<{ hash: string; seq: number; path: string }>(
+      stmt(db, 'SELECT v.hash, v.seq, f.path FROM versions v JOIN files f ON f.id = v.file_id WHERE v.hash IS NOT NULL'),
+    )) {
       let list = out.get(r.hash);
       if (!list) out.set(r.hash, (list = []));
       list.push({ path: r.path, seq: r.seq });
@@ -67,7 +67,7 @@ export async function versionHashes(index: Index): Promise<Map<string, Array<{ p
 /** The version with global sequence number `seq`, whatever its path. */
 export async function versionBySeq(index: Index, seq: number): Promise<VersionRecord | undefined> {
   return index.connections.with((db) => {
-    const r = db.prepare(`SELECT ${COLUMNS} FROM versions v JOIN files f ON f.id = v.file_id WHERE v.seq = ?`).get(seq) as Row | undefined;
+    const r = stmt(db, `SELECT ${COLUMNS} FROM versions v JOIN files f ON f.id = v.file_id WHERE v.seq = ?`).get(seq) as Row | undefined;
     return r && toRecord(r);
   }, 'versionBySeq');
 }
@@ -75,7 +75,7 @@ export async function versionBySeq(index: Index, seq: number): Promise<VersionRe
 /** Distinct content referenced by some version: count and total uncompressed size. */
 export async function uniqueContent(index: Index): Promise<{ blobs: number; bytes: number }> {
   return index.connections.with((db) => {
-    const r = db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM blobs WHERE refs > 0').get() as { n: number; bytes: number };
+    const r = stmt(db, 'SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM blobs WHERE refs > 0').get() as { n: number; bytes: number };
     return { blobs: r.n, bytes: r.bytes };
   }, 'uniqueContent');
 }

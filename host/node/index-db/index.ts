@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ForgeError } from '../errors.js';
 import { migrate } from './migrations.js';
+import { rowsOf, stmt } from './statements.js';
 import { ConnectionPool, type PoolLogger, type SqliteDatabase } from './pool.js';
 
 export type VersionKind = 'created' | 'modified' | 'removed' | 'renamed';
@@ -110,16 +111,6 @@ export interface VersionRow {
   old_path: string | null;
 }
 
-// Prepared statements, cached per connection (preparing costs more than running most of these).
-const statements = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();
-function stmt(db: SqliteDatabase, sql: string): Database.Statement {
-  let m = statements.get(db);
-  if (m === undefined) statements.set(db, (m = new Map()));
-  let st = m.get(sql);
-  if (st === undefined) m.set(sql, (st = db.prepare(sql)));
-  return st;
-}
-
 export const VERSION_COLUMNS = 'v.seq, f.path, v.time_ms, v.kind, v.hash, v.size, v.mode, v.mtime_ms, v.ino, v.old_path';
 
 /** Maps a {@link VersionRow} to the public record. */
@@ -139,10 +130,11 @@ export function toRecord(r: VersionRow): VersionRecord {
 }
 
 function setupConnection(db: SqliteDatabase): void {
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL'); // WAL + NORMAL: committed data survives a process crash
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  // exec, not pragma(): no Statement object to be collected (statements.ts).
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = NORMAL'); // WAL + NORMAL: committed data survives a process crash
+  db.exec('PRAGMA foreign_keys = ON');
+  db.exec('PRAGMA busy_timeout = 5000');
 }
 
 function invalid(message: string, field: string): ForgeError {
@@ -330,10 +322,7 @@ export class Index {
   async referencedHashes(): Promise<Set<string>> {
     return this.pool.with((db) => {
       const out = new Set<string>();
-      for (const r of stmt(db, 'SELECT hash, manifest FROM blobs WHERE refs > 0').iterate() as Iterable<{
-        hash: string;
-        manifest: string | null;
-      }>) {
+      for (const r of rowsOf<{ hash: string; manifest: string | null }>(stmt(db, 'SELECT hash, manifest FROM blobs WHERE refs > 0'))) {
         out.add(r.hash);
         if (r.manifest !== null) out.add(r.manifest);
       }

@@ -5,6 +5,7 @@
  */
 import { ForgeError } from '../errors.js';
 import type { SqliteDatabase } from './pool.js';
+import { stmt } from './statements.js';
 
 export interface Migration {
   version: number;
@@ -76,7 +77,7 @@ export function migrate(db: SqliteDatabase, file: string): number[] {
     db.transaction(() => {
       if (userVersion(db) >= m.version) return;
       db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
+      db.exec(`PRAGMA user_version = ${m.version}`);
       applied.push(m.version);
     }).immediate();
   }
@@ -84,5 +85,5 @@ export function migrate(db: SqliteDatabase, file: string): number[] {
 }
 
 function userVersion(db: SqliteDatabase): number {
-  return db.pragma('user_version', { simple: true }) as number;
+  return (stmt(db, 'PRAGMA user_version').get() as { user_version: number }).user_version;
 }

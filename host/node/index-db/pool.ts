@@ -7,6 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { ForgeError, timeoutError, toForgeError } from '../errors.js';
+import { retainConnection } from './statements.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -177,6 +178,7 @@ export class ConnectionPool {
       db.close();
       throw toForgeError(err, { file: this.file, operation: 'open index' });
     }
+    retainConnection(db);
     this.all.add(db);
     return db;
   }
