@@ -75,6 +75,8 @@ export type {
 export { ConnectionPool } from './index-db/pool.js';
 export type { PoolOptions, Lease } from './index-db/pool.js';
 export { SCHEMA_VERSION } from './index-db/migrations.js';
+/** Cached prepared statements for borrowed index connections (safe on Node >= 24 with better-sqlite3 12). */
+export { stmt as preparedStatement, retainSqliteObjects } from './index-db/statements.js';
 
 // hardening (retry, config, logging, metrics, shutdown)
 export { withRetry, backoffDelays, MAX_ATTEMPTS } from './retry.js';
