@@ -1,14 +1,13 @@
 /**
- * Object bytes <-> content: one standard LZ4 frame (independent blocks,
- * content size, content checksum). Small content is compressed inline; content
- * over `parallelThreshold` is split into block-aligned ranges compressed on the
- * worker pool, and the parts are joined as header ++ blocks... ++ trailer —
- * byte-for-byte one frame, as `lz4 -d` expects.
+ * Object frames: their options (one standard LZ4 frame with independent
+ * blocks, content size and content checksum; the compression settings that
+ * write-compress.ts applies), decoding, and the decode worker pool for
+ * concurrent verified reads.
  */
 import { availableParallelism } from 'node:os';
 import { ForgeError } from '../errors.js';
 import type { CoreBindings, FrameOptions } from './core-bindings.js';
-import { CompressPool, workerScriptPath } from './compress-pool.js';
+import { workerScriptPath } from './compress-pool.js';
 import { DecodePool, decodeWorkerPath } from './decode-pool.js';
 
 export const DEFAULT_FRAME_OPTIONS: FrameOptions = {
@@ -69,14 +68,13 @@ export function parseFrameHeader(bytes: Uint8Array): FrameHeaderInfo | undefined
 }
 
 /**
- * Encodes and decodes object frames.
+ * Frame settings and decoding of objects.
  *
  * @example
  * ```ts
- * const codec = new FrameCodec(await coreBindings());
- * const frame = await codec.compress(data);
- * codec.decompress(frame); // equals data
- * await codec.close();
+ * const codec = new FrameCodec(coreBindings());
+ * const content = codec.decompress(frame); // throws ForgeError('validation') on a bad frame
+ * await codec.close(); // stops decode workers, if any started
  * ```
  */
 export class FrameCodec {
@@ -84,7 +82,6 @@ export class FrameCodec {
   readonly parallelThreshold: number;
   readonly workers: number;
   readonly maxObjectSize: number;
-  private pool: CompressPool | undefined;
   private decodePool: DecodePool | undefined;
   /** Frame bytes concurrent verified reads decoded inline before the decode workers started. */
   private concurrentDecodeBytes = 0;
@@ -120,46 +117,6 @@ export class FrameCodec {
     return this.workers > 0 && this.inlineReason === undefined;
   }
 
-  /** One LZ4 frame of `data`. */
-  async compress(data: Uint8Array): Promise<Uint8Array> {
-    if (data.length <= this.parallelThreshold || !this.parallel) return this.core.lz4Compress(data, this.frame);
-    const pool = (this.pool ??= new CompressPool(this.workers));
-    const bs = this.frame.blockSize;
-    // About two ranges per worker, each a whole number of blocks.
-    const blocks = Math.ceil(data.length / bs);
-    const perRange = Math.max(1, Math.ceil(blocks / (this.workers * 2)));
-    const parts: Promise<Uint8Array>[] = [];
-    for (let off = 0; off < data.length; off += perRange * bs) {
-      parts.push(pool.run('blocks', data.subarray(off, Math.min(data.length, off + perRange * bs)), this.frame));
-    }
-    // The content checksum covers everything; compute it here while the workers compress.
-    const checksum = this.core.xxh32(data, 0);
-    const header = this.core.lz4FrameHeader(data.length, this.frame);
-    const bodies = await Promise.all(parts);
-    const trailer = this.core.lz4FrameTrailer(checksum, this.frame);
-    let total = header.length + trailer.length;
-    for (const b of bodies) total += b.length;
-    const out = new Uint8Array(total);
-    out.set(header, 0);
-    let at = header.length;
-    for (const b of bodies) {
-      out.set(b, at);
-      at += b.length;
-    }
-    out.set(trailer, at);
-    return out;
-  }
-
-  /** One whole frame per input, spread over the workers when there are several large ones. */
-  async compressMany(inputs: readonly Uint8Array[]): Promise<Uint8Array[]> {
-    if (!this.parallel || inputs.length < 2) return Promise.all(inputs.map((d) => this.compress(d)));
-    const pool = (this.pool ??= new CompressPool(this.workers));
-    // Small inputs inline (posting costs more than compressing them); the rest on workers.
-    return Promise.all(
-      inputs.map((d) => (d.length < 16_384 ? this.core.lz4Compress(d, this.frame) : pool.run('frame', d, this.frame))),
-    );
-  }
-
   /** The content of a frame; throws ForgeError('validation') on a bad frame. */
   decompress(frame: Uint8Array): Uint8Array {
     return this.core.lz4Decompress(frame, this.maxObjectSize);
@@ -191,10 +148,8 @@ export class FrameCodec {
   }
 
   async close(): Promise<void> {
-    const p = this.pool;
-    this.pool = undefined;
     const d = this.decodePool;
     this.decodePool = undefined;
-    await Promise.all([p?.close(), d?.close()]);
+    await d?.close();
   }
 }

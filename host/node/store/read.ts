@@ -69,7 +69,8 @@ export function readObjectSync(ctx: ReadContext, hash: string, verify: boolean):
   const fd = openObject(path);
   if (fd === undefined) return undefined;
   try {
-    return readSmall(ctx, hash, path, fd, verify) ?? readOpen(ctx, hash, path, fd, fstatSync(fd).size, verify);
+    // A file the peek filled is read on from there, not again from the start.
+    return readSmall(ctx, hash, path, fd, verify) ?? readOpen(ctx, hash, path, fd, fstatSync(fd).size, verify, peek);
   } catch (err) {
     if (err instanceof ForgeError) throw err;
     throw toForgeError(err, { file: path, operation: 'get' });
@@ -148,8 +149,8 @@ function openObject(path: string): number | undefined {
   }
 }
 
-/** Reads and decodes the object open as `fd` (`size` bytes). */
-function readOpen(ctx: ReadContext, hash: string, path: string, fd: number, size: number, verify: boolean): Uint8Array {
+/** Reads and decodes the object open as `fd` (`size` bytes), whose first bytes may already be in `head`. */
+function readOpen(ctx: ReadContext, hash: string, path: string, fd: number, size: number, verify: boolean, head?: Uint8Array): Uint8Array {
   return decodeChecked(ctx, hash, path, size, verify, (dst) => {
     if (size >= ctx.mmapThreshold) {
       const r = withMappedFd(fd, size, (bytes) => {
@@ -158,7 +159,9 @@ function readOpen(ctx: ReadContext, hash: string, path: string, fd: number, size
       });
       if (r.mapped) return r.value;
     }
-    return readFully(fd, dst);
+    if (head === undefined || head.length > dst.length) return readFully(fd, dst);
+    dst.set(head);
+    return head.length + readFully(fd, dst.subarray(head.length), head.length);
   });
 }
 
@@ -187,11 +190,11 @@ function decodeChecked(ctx: ReadContext, hash: string, path: string, size: numbe
   return content;
 }
 
-/** Fills `dst` from the start of `fd`; returns the bytes read (fewer only if the file is shorter). */
-export function readFully(fd: number, dst: Uint8Array): number {
+/** Fills `dst` from `fd` at `position` (default: the start); returns the bytes read (fewer only at the end of the file). */
+export function readFully(fd: number, dst: Uint8Array, position = 0): number {
   let at = 0;
   while (at < dst.length) {
-    const n = readSync(fd, dst, at, dst.length - at, at);
+    const n = readSync(fd, dst, at, dst.length - at, position + at);
     if (n === 0) break;
     at += n;
   }
