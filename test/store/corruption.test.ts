@@ -5,7 +5,7 @@ import { ForgeError } from '../../host/node/errors.js';
 import { objectPath } from '../../host/node/store/object-path.js';
 import { lz4Compress } from '../../host/node/core-codec.js';
 import { decodeManifest } from '../../host/node/store/chunking.js';
-import { HASHERS, sha256Hex, tempDir } from './helpers.js';
+import { HASHERS, sha256Hex, tempDir, withStore } from './helpers.js';
 
 function flipByte(path: string, at?: number): void {
   chmodSync(path, 0o644);
@@ -27,12 +27,10 @@ async function getError(store: BlobStore, hash: string): Promise<ForgeError> {
 
 describe.each(HASHERS)('corruption (hasher %s)', (hasher) => {
   it('a flipped byte makes get fail descriptively, verify report it, and put repair it', async () => {
-    const t = tempDir();
-    const store = await BlobStore.open(t.dir, { hasher, sync: false, workers: 0 });
-    try {
+    await withStore({ hasher, sync: false, workers: 0 }, async (store, dir) => {
       const data = new TextEncoder().encode('the quick brown fox jumps over the lazy dog\n'.repeat(200));
       const hash = await store.put(data);
-      const path = objectPath(t.dir, hash);
+      const path = objectPath(dir, hash);
       for (let i = 0; i < 16; i++) {
         const before = readFileSync(path);
         flipByte(path, 7 + ((i * 131) % (before.length - 7))); // anywhere after the magic and flags
@@ -49,20 +47,15 @@ describe.each(HASHERS)('corruption (hasher %s)', (hasher) => {
         expect(Buffer.from(await store.get(hash)).equals(Buffer.from(data))).toBe(true);
         expect((await store.verify()).ok).toBe(true);
       }
-    } finally {
-      await store.close();
-      t.cleanup();
-    }
+    });
   });
 
   it('an intact frame of other content under a name reports both hashes', async () => {
-    const t = tempDir();
-    const store = await BlobStore.open(t.dir, { hasher, sync: false, workers: 0 });
-    try {
+    await withStore({ hasher, sync: false, workers: 0 }, async (store, dir) => {
       const data = new TextEncoder().encode('original');
       const other = new TextEncoder().encode('impostor');
       const hash = await store.put(data);
-      const path = objectPath(t.dir, hash);
+      const path = objectPath(dir, hash);
       chmodSync(path, 0o644);
       writeFileSync(path, lz4Compress(other));
       const err = await getError(store, hash);
@@ -77,46 +70,36 @@ describe.each(HASHERS)('corruption (hasher %s)', (hasher) => {
       expect(report.corrupt).toBe(1);
       await store.put(data);
       expect(new TextDecoder().decode(await store.get(hash))).toBe('original');
-    } finally {
-      await store.close();
-      t.cleanup();
-    }
+    });
   });
 
   it('a corrupt chunk breaks get of the chunked file, verify names it, putFile repairs it', async () => {
-    const t = tempDir();
-    const store = await BlobStore.open(t.dir, { hasher, sync: false, workers: 0, chunkThreshold: 4096, cdc: { min: 256, avg: 1024, max: 4096 } });
-    try {
+    await withStore({ hasher, sync: false, workers: 0, chunkThreshold: 4096, cdc: { min: 256, avg: 1024, max: 4096 } }, async (store, dir) => {
       const data = new Uint8Array(40_000).map(() => (Math.random() * 256) | 0);
-      const file = `${t.dir}/input.bin`;
+      const file = `${dir}/input.bin`;
       writeFileSync(file, data);
       const put = await store.putFile(file);
       expect(put.chunks).toBeGreaterThan(3);
       const manifest = decodeManifest(await store.get(put.manifest!));
       const victim = manifest.chunks[2]!.hash;
-      flipByte(objectPath(t.dir, victim));
+      flipByte(objectPath(dir, victim));
       const err = await getError(store, put.hash);
       expect(err.category).toBe('validation');
-      expect(err.message).toContain(objectPath(t.dir, victim));
+      expect(err.message).toContain(objectPath(dir, victim));
       const report = await store.verify();
       expect(report.problems.some((p) => p.kind === 'corrupt' && p.hash === victim)).toBe(true);
       expect(report.problems.some((p) => p.kind === 'missing' && p.detail.includes(put.hash))).toBe(true);
       await store.putFile(file);
       expect(sha256Hex(await store.get(put.hash))).toBe(put.hash);
       expect((await store.verify()).ok).toBe(true);
-    } finally {
-      await store.close();
-      t.cleanup();
-    }
+    });
   });
 
   it('verify reports stray files, tmp leftovers and hashes expected but missing', async () => {
-    const t = tempDir();
-    const store = await BlobStore.open(t.dir, { hasher, sync: false, workers: 0 });
-    try {
+    await withStore({ hasher, sync: false, workers: 0 }, async (store, dir) => {
       await store.put(new TextEncoder().encode('x'));
-      writeFileSync(`${t.dir}/objects/ab/not-an-object`.replace('/ab/', '/'), 'junk');
-      writeFileSync(`${t.dir}/objects/tmp/leftover`, 'partial');
+      writeFileSync(`${dir}/objects/ab/not-an-object`.replace('/ab/', '/'), 'junk');
+      writeFileSync(`${dir}/objects/tmp/leftover`, 'partial');
       const ghost = 'cd'.repeat(32);
       const seen: string[] = [];
       const report = await store.verify({ expected: [ghost], onProgress: (p) => p.problem && seen.push(p.problem.kind) });
@@ -125,9 +108,6 @@ describe.each(HASHERS)('corruption (hasher %s)', (hasher) => {
       expect(report.missing).toBe(1);
       expect(report.problems.find((p) => p.kind === 'missing')?.hash).toBe(ghost);
       expect(seen.sort()).toEqual(['stray', 'tmp']);
-    } finally {
-      await store.close();
-      t.cleanup();
-    }
+    });
   });
 });

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { HasherName } from '../../host/node/store/hasher.js';
+import { BlobStore, type BlobStoreOptions } from '../../host/node/store/blob-store.js';
 
 export const HASHERS: HasherName[] = ['node-crypto', 'core'];
 
@@ -23,4 +24,16 @@ export function requireDist(file: string): string {
   const p = join(DIST, file);
   if (!existsSync(p)) throw new Error(`${p} is missing: build with \`npx tsc -p tsconfig.json\` first`);
   return p;
+}
+
+/** Runs `fn` with a store opened in a fresh temp dir, then closes the store and removes the dir. */
+export async function withStore(options: BlobStoreOptions, fn: (store: BlobStore, dir: string) => Promise<void>): Promise<void> {
+  const t = tempDir();
+  const store = await BlobStore.open(t.dir, options);
+  try {
+    await fn(store, t.dir);
+  } finally {
+    await store.close();
+    t.cleanup();
+  }
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobStore } from '../../host/node/store/blob-store.js';
-import { HASHERS, tempDir } from './helpers.js';
+import { HASHERS, tempDir, withStore } from './helpers.js';
 
 /** Every object file under objects/<2>/<62>, with the name it claims. */
 function objects(root: string): Array<{ path: string; name: string }> {
@@ -26,16 +26,14 @@ function lz4Sha256sums(paths: string[]): string[] {
 
 describe.each(HASHERS)('interop with the lz4 CLI (hasher %s)', (hasher) => {
   it('lz4 -d | sha256sum of every object equals its name, for random contents', async () => {
-    const t = tempDir();
-    const store = await BlobStore.open(t.dir, {
+    await withStore({
       hasher,
       sync: false,
       workers: 2,
       parallelCompressThreshold: 8192, // content above this is framed from parallel block ranges
       chunkThreshold: 200_000,
       cdc: { min: 16384, avg: 65536, max: 131072 },
-    });
-    try {
+    }, async (store, dir) => {
       const content = fc.oneof(
         { arbitrary: fc.uint8Array({ maxLength: 2048 }), weight: 5 },
         // compressible, larger than the parallel threshold: several 64 KiB blocks from workers
@@ -57,13 +55,10 @@ describe.each(HASHERS)('interop with the lz4 CLI (hasher %s)', (hasher) => {
         }),
         { numRuns: 100 },
       );
-      const all = objects(t.dir);
+      const all = objects(dir);
       expect(all.length).toBeGreaterThan(50);
       const sums = lz4Sha256sums(all.map((o) => o.path));
       expect(sums).toEqual(all.map((o) => o.name));
-    } finally {
-      await store.close();
-      t.cleanup();
-    }
+    });
   });
 });

@@ -9,7 +9,7 @@ import { DECODE_POOL_AFTER_BYTES, FrameCodec } from '../../host/node/store/frame
 import { createHasher } from '../../host/node/store/hasher.js';
 import { OFFLOAD_MIN_BYTES, readObject, type ReadContext } from '../../host/node/store/read.js';
 import { DecodePool, decodeWorkerPath } from '../../host/node/store/decode-pool.js';
-import { HASHERS, sha256Hex, tempDir } from './helpers.js';
+import { HASHERS, sha256Hex, tempDir, withStore } from './helpers.js';
 
 const BLOCK = 65536;
 
@@ -81,12 +81,10 @@ describe.each(HASHERS)('verified read path (hasher %s)', (hasher) => {
   });
 
   it('a damaged multi-block frame (any byte, truncation, trailing bytes) fails get descriptively, never returns bytes', async () => {
-    const t = tempDir();
-    const store = await BlobStore.open(t.dir, { hasher, sync: false, workers: 0 });
-    try {
+    await withStore({ hasher, sync: false, workers: 0 }, async (store, dir) => {
       const data = content(3 * BLOCK + 1234, false, 7);
       const hash = await store.put(data);
-      const path = objectPath(t.dir, hash);
+      const path = objectPath(dir, hash);
       chmodSync(path, 0o644);
       const frame = readFileSync(path);
       const damaged: Buffer[] = [];
@@ -106,10 +104,7 @@ describe.each(HASHERS)('verified read path (hasher %s)', (hasher) => {
       }
       writeFileSync(path, frame);
       expect(Buffer.from(await store.get(hash)).equals(Buffer.from(data))).toBe(true);
-    } finally {
-      await store.close();
-      t.cleanup();
-    }
+    });
   });
 });
 

@@ -5,7 +5,7 @@ import { BlobStore } from '../../host/node/store/blob-store.js';
 import { ForgeError } from '../../host/node/errors.js';
 import { objectPath } from '../../host/node/store/object-path.js';
 import { mmapAvailable } from '../../host/node/store/mmap.js';
-import { HASHERS, sha256Hex, tempDir } from './helpers.js';
+import { HASHERS, sha256Hex, tempDir, withStore } from './helpers.js';
 
 describe.each(HASHERS)('BlobStore with hasher %s', (hasher) => {
   let t: ReturnType<typeof tempDir>;
@@ -102,9 +102,7 @@ describe('BlobStore options', () => {
   });
 
   it('large content goes through the worker pool and still round-trips (mmap read path too)', async () => {
-    const t = tempDir();
-    const store = await BlobStore.open(t.dir, { sync: false, workers: 2, chunkThreshold: 64 << 20, mmapThreshold: 4096 });
-    try {
+    await withStore({ sync: false, workers: 2, chunkThreshold: 64 << 20, mmapThreshold: 4096 }, async (store) => {
       expect(store.compression.parallel).toBe(true);
       // Objects >= mmapThreshold are really mapped on Linux (no silent fallback).
       expect(mmapAvailable()).toBe(process.platform === 'linux');
@@ -125,9 +123,6 @@ describe('BlobStore options', () => {
         expect(res[k]).toMatchObject({ ok: true, hash: sha256Hex(many[k]!) });
         expect(sha256Hex(await store.get(sha256Hex(many[k]!)))).toBe(sha256Hex(many[k]!));
       }
-    } finally {
-      await store.close();
-      t.cleanup();
-    }
+    });
   });
 });

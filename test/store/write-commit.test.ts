@@ -8,7 +8,7 @@ import { ForgeError } from '../../host/node/errors.js';
 import { createFallbackBackend } from '../../host/node/fallback-backend.js';
 import type { PlatformIO, WriteOp, WriteResult } from '../../host/node/platform-io.js';
 import { objectPath } from '../../host/node/store/object-path.js';
-import { sha256Hex, tempDir } from './helpers.js';
+import { sha256Hex, tempDir, withStore } from './helpers.js';
 
 /** A real (node:fs) backend whose batchWrite calls are recorded, and can fail chosen paths. */
 function recordingIo(failIf: (op: WriteOp) => boolean = () => false): { io: PlatformIO; batches: WriteOp[][] } {
@@ -118,9 +118,7 @@ describe('group commit', () => {
   });
 
   it('Property: concurrent puts and putMany calls of random contents (with repeats) all store what they say, once each', async () => {
-    const t = tempDir();
-    const store = await BlobStore.open(t.dir, { sync: false, workers: 0, chunkThreshold: 4096, cdc: { min: 256, avg: 1024, max: 2048 } });
-    try {
+    await withStore({ sync: false, workers: 0, chunkThreshold: 4096, cdc: { min: 256, avg: 1024, max: 2048 } }, async (store, dir) => {
       const pool = fc.array(fc.uint8Array({ minLength: 0, maxLength: 6000 }), { minLength: 1, maxLength: 6 });
       await fc.assert(
         fc.asyncProperty(pool, fc.array(fc.tuple(fc.nat(), fc.boolean()), { minLength: 1, maxLength: 12 }), async (blobs, picks) => {
@@ -136,21 +134,16 @@ describe('group commit', () => {
             expect(hash).toBe(sha256Hex(data));
             expect(Buffer.from(await store.get(hash)).equals(Buffer.from(data))).toBe(true);
           }
-          expect(tmpEntries(t.dir)).toEqual([]);
+          expect(tmpEntries(dir)).toEqual([]);
         }),
         { numRuns: 100 },
       );
       expect((await store.verify()).ok).toBe(true);
-    } finally {
-      await store.close();
-      t.cleanup();
-    }
+    });
   });
 
   it('putMany counts the bytes of a repeated item once', async () => {
-    const t = tempDir();
-    const store = await BlobStore.open(t.dir, { sync: false, workers: 0 });
-    try {
+    await withStore({ sync: false, workers: 0 }, async (store, dir) => {
       const a = randomBytes(3000);
       const b = randomBytes(2000);
       const results = await store.putMany([a, b, a, a]);
@@ -158,11 +151,8 @@ describe('group commit', () => {
       expect(stored[0]).toBeGreaterThan(0);
       expect(stored[1]).toBeGreaterThan(0);
       expect(stored.slice(2)).toEqual([0, 0]);
-      expect(stored[0]).toBe(statSync(objectPath(t.dir, sha256Hex(a))).size);
-    } finally {
-      await store.close();
-      t.cleanup();
-    }
+      expect(stored[0]).toBe(statSync(objectPath(dir, sha256Hex(a))).size);
+    });
   });
 });
 
@@ -171,9 +161,7 @@ describe('event loop during synced puts', () => {
     ['node:fs (fsync on the threadpool)', false as const],
     ['the default backend (io_uring where available)', undefined],
   ])('a setImmediate queued after a synced put starts runs before the put resolves: %s', async (_label, io) => {
-    const t = tempDir();
-    const store = await BlobStore.open(t.dir, { sync: true, workers: 0, ...(io === false ? { io } : {}) });
-    try {
+    await withStore({ sync: true, workers: 0, ...(io === false ? { io } : {}) }, async (store) => {
       // Warm up (fan-out directories, backend), so the ordering below concerns one plain put.
       await store.put(randomBytes(10));
       for (const size of [100, 5000, 300_000]) {
@@ -190,10 +178,7 @@ describe('event loop during synced puts', () => {
       setImmediate(() => order.push('immediate'));
       await many.then(() => order.push('putMany'));
       expect(order).toEqual(['immediate', 'putMany']);
-    } finally {
-      await store.close();
-      t.cleanup();
-    }
+    });
   });
 });
 
