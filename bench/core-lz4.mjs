@@ -117,7 +117,7 @@ const fmt = (x, d = 0) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(
 export async function runLz4Bench({ corpusSize = 32 << 20, randomSize = 16 << 20, runs = 5, log = console.log } = {}) {
   let codec;
   try {
-    codec = await import(pathToFileURL(join(root, 'dist', 'host', 'node', 'core-codec.js')).href);
+    codec = await import(pathToFileURL(join(root, 'dist', 'host', 'node', 'core', 'codec.js')).href);
   } catch (e) {
     throw new Error(`bench/core-lz4: build the host first (npm run build:ts): ${e.message}`);
   }

@@ -55,7 +55,7 @@ function timePerCall(fn, { runs = 5, warm = 3, minMs = 50 } = {}) {
   return times[times.length >> 1];
 }
 
-const { sha256, sha256Batch, xxh32 } = await importDist('core-checksum');
+const { sha256, sha256Batch, xxh32 } = await importDist('core/checksum');
 const jco = await import(pathToFileURL(join(root, 'gen', 'jco', 'forge-core.js')).href);
 const hw = await createSHA256();
 const hashWasm = (d) => { hw.init(); hw.update(d); return hw.digest('binary'); };

@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const dist = path.join(here, '..', 'dist', 'host', 'node', 'select.js');
+const dist = path.join(here, '..', 'dist', 'host', 'node', 'io', 'select.js');
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
 const WARM = 2;
 const KiB = 1024;

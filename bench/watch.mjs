@@ -62,12 +62,12 @@ const pct = (a, p) => a[Math.min(a.length - 1, Math.floor(a.length * p))];
 async function startWatcher(name, root, onPath) {
   if (name === 'forge') {
     const dist = (...p) => pathToFileURL(path.join(here, '..', 'dist', 'host', ...p)).href;
-    const { watch } = await import(dist('node', 'watch.js'));
+    const { watch } = await import(dist('node', 'io', 'watch.js'));
     // Module loading, as for the peers' native addons: koffi + libc, the io_uring module and the
     // WebAssembly core (compiled and instantiated once per process).
     await import(dist('native', 'linux', 'io-uring-backend.js'));
     (await import(dist('native', 'linux', 'inotify.js'))).inotifyBindings();
-    new (await import(dist('node', 'core-events.js'))).Coalescer(0).close();
+    new (await import(dist('node', 'core', 'events.js'))).Coalescer(0).close();
     return {
       start: async () => {
         const h = watch(root, { debounceMs: 0 });

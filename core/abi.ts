@@ -31,7 +31,7 @@ export function cabi_realloc(oldPtr: usize, oldSize: usize, align: usize, newSiz
 }
 
 // ------------------------------------------------------------ scratch region
-// One persistent buffer the direct loader (host/node/core.ts) writes arguments into, so a
+// One persistent buffer the direct loader (host/node/core/loader.ts) writes arguments into, so a
 // small call costs no allocation. Canonical callers (jco) never see it. It is not a WIT
 // function, so it keeps a name without `__` and the transform leaves it alone.
 

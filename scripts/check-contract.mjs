@@ -1,7 +1,7 @@
 // Contract check (`npm run check:contract`, the first step of `npm test`). Fails when these drift
 // apart: wit/forge.wit, the generated types (gen/types), the component
 // (build/forge-core.component.wasm) and its jco bindings (gen/jco), the core module
-// (build/forge-core.wasm) and the direct loader (host/node/core-<iface>.ts).
+// (build/forge-core.wasm) and the direct loader (host/node/core/<iface>.ts).
 //
 //  1. types:     `jco types` of wit/ into a temp dir equals gen/types/{core,host} byte for byte.
 //  2. component: a component made NOW from wit/ + build/forge-core.wasm (embed + new, which
@@ -10,7 +10,7 @@
 //  3. bindings:  gen/jco holds the same core module as build/forge-core.wasm.
 //  4. module:    every core export is a WIT function of world core, its post-return, or one of
 //                memory/cabi_realloc/forge_scratch: nothing extra.
-//  5. loader:    host/node/core-<iface>.ts exists for every interface, and `bindings(core)` has
+//  5. loader:    host/node/core/<iface>.ts exists for every interface, and `bindings(core)` has
 //                exactly one function per WIT function (camelCase, as jco names them); building
 //                it looks up every export it calls, so a wrong name fails here too.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
@@ -167,24 +167,24 @@ async function checkLoader(sigs) {
 }
 
 async function checkBindings(byIface, loader) {
-  const { loadCore } = await loader.importModule('core');
+  const { loadCore } = await loader.importModule('core/loader');
   const core = loadCore();
   for (const [iface, fns] of byIface) {
-    if (!existsSync(at('host', 'node', `core-${iface}.ts`))) { fail('loader', `host/node/core-${iface}.ts is missing: no direct binding for interface ${iface}`); continue; }
-    const mod = await loader.importModule(`core-${iface}`);
-    if (typeof mod.bindings !== 'function') { fail('loader', `host/node/core-${iface}.ts does not export bindings(core)`); continue; }
+    if (!existsSync(at('host', 'node', 'core', `${iface}.ts`))) { fail('loader', `host/node/core/${iface}.ts is missing: no direct binding for interface ${iface}`); continue; }
+    const mod = await loader.importModule(`core/${iface}`);
+    if (typeof mod.bindings !== 'function') { fail('loader', `host/node/core/${iface}.ts does not export bindings(core)`); continue; }
     let bound;
     try {
       bound = mod.bindings(core);
     } catch (e) {
-      fail('loader', `bindings() of host/node/core-${iface}.ts failed: ${e.message}`);
+      fail('loader', `bindings() of host/node/core/${iface}.ts failed: ${e.message}`);
       continue;
     }
     const want = fns.map(camel).sort();
     const have = Object.keys(bound).sort();
-    for (const k of want.filter((k) => !have.includes(k))) fail('loader', `host/node/core-${iface}.ts binds no ${k} (WIT ${iface}#${fns.find((f) => camel(f) === k)})`);
-    for (const k of have.filter((k) => !want.includes(k))) fail('loader', `host/node/core-${iface}.ts binds ${k}, which is not a function of interface ${iface} in wit/forge.wit`);
-    for (const k of have) if (typeof bound[k] !== 'function') fail('loader', `host/node/core-${iface}.ts: ${k} is not a function`);
+    for (const k of want.filter((k) => !have.includes(k))) fail('loader', `host/node/core/${iface}.ts binds no ${k} (WIT ${iface}#${fns.find((f) => camel(f) === k)})`);
+    for (const k of have.filter((k) => !want.includes(k))) fail('loader', `host/node/core/${iface}.ts binds ${k}, which is not a function of interface ${iface} in wit/forge.wit`);
+    for (const k of have) if (typeof bound[k] !== 'function') fail('loader', `host/node/core/${iface}.ts: ${k} is not a function`);
   }
 }
 

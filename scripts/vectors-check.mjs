@@ -1,5 +1,5 @@
 // Verifies test/vectors/*.json through every implementation of the same core module:
-//   direct   the direct loader (host/node/core-*.ts, transpiled on the fly)
+//   direct   the direct loader (host/node/core/*.ts, transpiled on the fly)
 //   jco      the jco-transpiled component bindings (gen/jco/)
 //   native   build/forge-core.wasm translated by wabt's wasm2c, compiled by gcc, driven through
 //            test/vectors/native/harness.c
@@ -59,10 +59,10 @@ async function runAll(runner, run) {
 
 async function directApis() {
   const loader = transpileLoader();
-  const { loadCore } = await loader.importModule('core');
+  const { loadCore } = await loader.importModule('core/loader');
   const core = loadCore();
   const apis = {};
-  for (const iface of ['checksum', 'codec', 'chunker', 'events']) apis[iface] = (await loader.importModule(`core-${iface}`)).bindings(core);
+  for (const iface of ['checksum', 'codec', 'chunker', 'events']) apis[iface] = (await loader.importModule(`core/${iface}`)).bindings(core);
   loader.cleanup();
   return apis;
 }

@@ -6,8 +6,8 @@
  */
 
 // errors
-export { ForgeError, categorize, toForgeError, timeoutError, ERROR_CATEGORIES } from './errors.js';
-export type { ErrorCategory, ErrorContext, ForgeErrorOptions, CodeInput } from './errors.js';
+export { ForgeError, categorize, toForgeError, timeoutError, ERROR_CATEGORIES } from './base/errors.js';
+export type { ErrorCategory, ErrorContext, ForgeErrorOptions, CodeInput } from './base/errors.js';
 
 // platform I/O interface
 export type {
@@ -21,36 +21,36 @@ export type {
   WatchOptions,
   WatchHandle,
   WatchStats,
-} from './platform-io.js';
+} from './base/platform-io.js';
 
 // core (sha256, xxh32, lz4, fastcdc, coalescer)
-export { sha256, sha256Batch, xxh32, Sha256Stream } from './core-checksum.js';
-export { CoreInstance, loadCore, loadCoreAsync, defaultCore, coreModule } from './core.js';
+export { sha256, sha256Batch, xxh32, Sha256Stream } from './core/checksum.js';
+export { CoreInstance, loadCore, loadCoreAsync, defaultCore, coreModule } from './core/loader.js';
 export {
   lz4Compress, lz4Decompress, lz4CompressBlock, lz4DecompressBlock,
   lz4FrameHeader, lz4FrameBlocks, lz4FrameTrailer,
   LZ4_BLOCK_SIZES, DEFAULT_LZ4_BLOCK_SIZE, DEFAULT_LZ4_MAX_SIZE,
-} from './core-codec.js';
-export type { Lz4FrameOptions, Lz4DecompressOptions, Lz4BlockSize, CodecError } from './core-codec.js';
-export { cdcCutPoints, DEFAULT_CDC } from './core-chunker.js';
-export type { CdcOptions } from './core-chunker.js';
-export { Coalescer } from './core-events.js';
+} from './core/codec.js';
+export type { Lz4FrameOptions, Lz4DecompressOptions, Lz4BlockSize, CodecError } from './core/codec.js';
+export { cdcCutPoints, DEFAULT_CDC } from './core/chunker.js';
+export type { CdcOptions } from './core/chunker.js';
+export { Coalescer } from './core/events.js';
 
 // platform I/O (createPlatformIO, ResourceManager)
-export { createPlatformIO, getSelectionReport, parseBackendName, MIN_IO_URING_KERNEL } from './select.js';
-export type { CreatePlatformIOOptions, SelectedPlatformIO, SelectionReport, BackendRejection, ProbeOverrides } from './select.js';
-export { ResourceManager, HandleGuard } from './resources.js';
-export type { ResourceManagerOptions, ResourceStats, AcquireOptions, IoLogger } from './resources.js';
-export { FallbackBackend, createFallbackBackend } from './fallback-backend.js';
-export type { FallbackBackendOptions } from './fallback-backend.js';
+export { createPlatformIO, getSelectionReport, parseBackendName, MIN_IO_URING_KERNEL } from './io/select.js';
+export type { CreatePlatformIOOptions, SelectedPlatformIO, SelectionReport, BackendRejection, ProbeOverrides } from './io/select.js';
+export { ResourceManager, HandleGuard } from './base/resources.js';
+export type { ResourceManagerOptions, ResourceStats, AcquireOptions, IoLogger } from './base/resources.js';
+export { FallbackBackend, createFallbackBackend } from './io/fallback-backend.js';
+export type { FallbackBackendOptions } from './io/fallback-backend.js';
 // io_uring names are types only here: the module loads koffi, so it is imported lazily by the selector.
 export type { IoUringBackend, IoUringBackendOptions, IoUringStats } from '../native/linux/io-uring-backend.js';
 
 // watcher
-export { watch, watchTree, closeWatchesOf, watcherKindFor } from './watch.js';
-export type { WatcherKind } from './watch.js';
-export { compileIgnore, DEFAULT_IGNORES } from './watch-ignore.js';
-export type { IgnoreMatcher } from './watch-ignore.js';
+export { watch, watchTree, closeWatchesOf, watcherKindFor } from './io/watch.js';
+export type { WatcherKind } from './io/watch.js';
+export { compileIgnore, DEFAULT_IGNORES } from './watch/ignore.js';
+export type { IgnoreMatcher } from './watch/ignore.js';
 
 // blob store and index
 export { BlobStore } from './store/blob-store.js';
@@ -79,8 +79,8 @@ export { SCHEMA_VERSION } from './index-db/migrations.js';
 export { stmt as preparedStatement, retainSqliteObjects } from './index-db/statements.js';
 
 // hardening (retry, config, logging, metrics, shutdown)
-export { withRetry, backoffDelays, MAX_ATTEMPTS } from './retry.js';
-export type { RetryPolicy, RetryLogger } from './retry.js';
+export { withRetry, backoffDelays, MAX_ATTEMPTS } from './base/retry.js';
+export type { RetryPolicy, RetryLogger } from './base/retry.js';
 export {
   loadConfig,
   loadConfigOrExit,
@@ -98,17 +98,17 @@ export {
   flagName,
   validRange,
   DEFAULT_CONFIG_FILE,
-} from './config/index.js';
-export type { ForgeConfig, ForgeConfigInput, ConfigField, ConfigIssue, LoadConfigOptions, LoadedConfig, ValidationResult } from './config/index.js';
-export { createLogger, ForgeLogger, errorRecord, LOG_LEVELS, LOG_LEVEL_VALUES, DEFAULT_SLOW_OPERATION_MS } from './logging.js';
-export type { LogLevel, LoggerOptions, LogSink, OperationRecorder, TimedContext } from './logging.js';
-export { RotatingFileSink, DEFAULT_ROTATE_BYTES, DEFAULT_LOG_MAX_FILES } from './rotating-file.js';
-export type { RotatingFileOptions } from './rotating-file.js';
-export { Metrics, DEFAULT_LATENCY_BUCKETS } from './metrics.js';
-export type { MetricsOptions } from './metrics.js';
-export { startMetricsServer, parseHostPort, isLoopbackHost, DEFAULT_METRICS_ADDRESS } from './metrics-server.js';
-export type { MetricsServer, MetricsServerOptions } from './metrics-server.js';
-export { Shutdown, SHUTDOWN_PHASES, DEFAULT_SHUTDOWN_TIMEOUT_MS } from './shutdown.js';
-export type { ShutdownComponent, ShutdownLogger, ShutdownOptions, ShutdownPhase, ShutdownReport, PhaseReport } from './shutdown.js';
-export { EXIT_CODES, exitCodeName } from './exit-codes.js';
-export type { ExitCode, ExitCodeName } from './exit-codes.js';
+} from './runtime/config/index.js';
+export type { ForgeConfig, ForgeConfigInput, ConfigField, ConfigIssue, LoadConfigOptions, LoadedConfig, ValidationResult } from './runtime/config/index.js';
+export { createLogger, ForgeLogger, errorRecord, LOG_LEVELS, LOG_LEVEL_VALUES, DEFAULT_SLOW_OPERATION_MS } from './runtime/logging.js';
+export type { LogLevel, LoggerOptions, LogSink, OperationRecorder, TimedContext } from './runtime/logging.js';
+export { RotatingFileSink, DEFAULT_ROTATE_BYTES, DEFAULT_LOG_MAX_FILES } from './runtime/rotating-file.js';
+export type { RotatingFileOptions } from './runtime/rotating-file.js';
+export { Metrics, DEFAULT_LATENCY_BUCKETS } from './runtime/metrics.js';
+export type { MetricsOptions } from './runtime/metrics.js';
+export { startMetricsServer, parseHostPort, isLoopbackHost, DEFAULT_METRICS_ADDRESS } from './runtime/metrics-server.js';
+export type { MetricsServer, MetricsServerOptions } from './runtime/metrics-server.js';
+export { Shutdown, SHUTDOWN_PHASES, DEFAULT_SHUTDOWN_TIMEOUT_MS } from './runtime/shutdown.js';
+export type { ShutdownComponent, ShutdownLogger, ShutdownOptions, ShutdownPhase, ShutdownReport, PhaseReport } from './runtime/shutdown.js';
+export { EXIT_CODES, exitCodeName } from './base/exit-codes.js';
+export type { ExitCode, ExitCodeName } from './base/exit-codes.js';

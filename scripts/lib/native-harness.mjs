@@ -83,7 +83,7 @@ const hex = (b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('h
 
 /**
  * The native core, driven over the harness protocol. Every method is async (one round trip).
- * The Canonical-ABI helpers mirror what host/node/core.ts does, written again from the spec so
+ * The Canonical-ABI helpers mirror what host/node/core/loader.ts does, written again from the spec so
  * the native run does not share the loader's code.
  */
 export class NativeCore {

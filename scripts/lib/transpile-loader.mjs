@@ -1,5 +1,5 @@
-// Loads the direct loader (host/node/core*.ts) from plain Node scripts: transpiles those files
-// and errors.ts (no type check; tsc does that) into a temp dir and imports them. Scripts use
+// Loads the direct loader (host/node/core/*.ts) from plain Node scripts: transpiles those files
+// and base/errors.ts (no type check; tsc does that) into a temp dir and imports them. Scripts use
 // this instead of dist/ so they never run a stale build of the loader.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,25 +11,28 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
  * Transpiles the loader into a fresh temp dir; returns `{ dir, importModule(name), cleanup() }`
- * where `importModule('core-checksum')` imports host/node/core-checksum.ts's transpiled copy.
+ * where `importModule('core/checksum')` imports host/node/core/checksum.ts's transpiled copy.
  */
 export function transpileLoader() {
   const dir = mkdtempSync(join(tmpdir(), 'forge-loader-'));
-  const src = join(root, 'host', 'node');
-  const out = join(dir, 'host', 'node');
-  mkdirSync(out, { recursive: true });
-  for (const f of readdirSync(src).filter((f) => /^(core.*|errors)\.ts$/.test(f) && !f.endsWith('.d.ts'))) {
-    const js = ts.transpileModule(readFileSync(join(src, f), 'utf8'), {
+  const files = [
+    ...readdirSync(join(root, 'host', 'node', 'core')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => join('core', f)),
+    join('base', 'errors.ts'),
+  ];
+  for (const f of files) {
+    const js = ts.transpileModule(readFileSync(join(root, 'host', 'node', f), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
       fileName: f,
     }).outputText;
-    writeFileSync(join(out, f.replace(/\.ts$/, '.js')), js);
+    const dest = join(dir, 'host', 'node', f.replace(/\.ts$/, '.js'));
+    mkdirSync(dirname(dest), { recursive: true });
+    writeFileSync(dest, js);
   }
   // The copy cannot find build/ by walking up from the temp dir.
   process.env.FORGE_CORE_WASM ??= join(root, 'build', 'forge-core.wasm');
   return {
     dir,
-    importModule: (name) => import(pathToFileURL(join(out, `${name}.js`)).href),
+    importModule: (name) => import(pathToFileURL(join(dir, 'host', 'node', `${name}.js`)).href),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

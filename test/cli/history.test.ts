@@ -10,11 +10,11 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Index } from '../../host/node/index-db/index.js';
 import { BlobStore } from '../../host/node/store/blob-store.js';
-import { HistoryRecorder } from '../../host/node/daemon/history.js';
-import { daemonIgnore, walkTree } from '../../host/node/daemon/scan.js';
-import { reconcile } from '../../host/node/daemon/reconcile.js';
-import type { Change, ReadResult } from '../../host/node/platform-io.js';
-import { toForgeError } from '../../host/node/errors.js';
+import { HistoryRecorder } from '../../host/node/history/record.js';
+import { daemonIgnore, walkTree } from '../../host/node/history/tree-scan.js';
+import { reconcile } from '../../host/node/history/reconcile.js';
+import type { Change, ReadResult } from '../../host/node/base/platform-io.js';
+import { toForgeError } from '../../host/node/base/errors.js';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 const quiet = { debug: () => undefined, warn: () => undefined };

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { diffLines, isBinary, unifiedDiff } from '../../host/node/unified-diff.js';
+import { diffLines, isBinary, unifiedDiff } from '../../host/node/cli/unified-diff.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forge-udiff-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

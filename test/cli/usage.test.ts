@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toTreePath, locate } from '../../host/node/cli/paths.js';
 import { parseTime } from '../../host/node/cli/open.js';
-import { Progress } from '../../host/node/cli/progress.js';
-import { planReconcile } from '../../host/node/daemon/reconcile.js';
+import { Progress } from '../../host/node/term/progress.js';
+import { planReconcile } from '../../host/node/history/reconcile.js';
 import { assertBuilt, forge } from './helpers.js';
 
 let tmp: string;

@@ -1,7 +1,7 @@
 // Shared harness for "the direct loader and the jco bindings agree" property tests.
 //
 // Both sides expose each interface of world core with the SAME shape (the type `jco types`
-// generates from wit/forge.wit): the loader through `bindings(core)` of host/node/core-<iface>.ts,
+// generates from wit/forge.wit): the loader through `bindings(core)` of host/node/core/<iface>.ts,
 // jco through gen/jco/forge-core.js. A case runs the same function of both APIs on generated
 // input and the results must be deep-equal (a thrown error counts as a result: its payload, or
 // its message when it has none).
@@ -10,7 +10,7 @@
 // test/contract/agree-<iface>.test.ts file; `coverage.test.ts` lists WIT functions without one.
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { loadCore } from '../../host/node/core.js';
+import { loadCore } from '../../host/node/core/loader.js';
 import * as jcoCore from '../../gen/jco/forge-core.js';
 
 /** The four interface APIs of world core, as the generated types describe them. */
@@ -24,10 +24,10 @@ export const covered = new Set<string>();
 export async function directApis(): Promise<CoreApis> {
   const core = loadCore();
   const [checksum, codec, chunker, events] = await Promise.all([
-    import('../../host/node/core-checksum.js'),
-    import('../../host/node/core-codec.js'),
-    import('../../host/node/core-chunker.js'),
-    import('../../host/node/core-events.js'),
+    import('../../host/node/core/checksum.js'),
+    import('../../host/node/core/codec.js'),
+    import('../../host/node/core/chunker.js'),
+    import('../../host/node/core/events.js'),
   ]);
   return {
     checksum: checksum.bindings(core),

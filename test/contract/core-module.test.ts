@@ -1,7 +1,7 @@
 // The core module itself: zero imports, and the contract check passes on the built tree.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { coreWasmPath, exportName } from '../../host/node/core.js';
+import { coreWasmPath, exportName } from '../../host/node/core/loader.js';
 
 describe('build/forge-core.wasm', () => {
   const module = new WebAssembly.Module(readFileSync(coreWasmPath()));

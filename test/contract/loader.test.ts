@@ -1,9 +1,9 @@
 // The direct loader's mechanics: memory growth, traps, callee-owned arguments, instances.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { defaultCore, exportName, loadCore, postExportName } from '../../host/node/core.js';
-import { bindings, sha256 } from '../../host/node/core-checksum.js';
-import { ForgeError } from '../../host/node/errors.js';
+import { defaultCore, exportName, loadCore, postExportName } from '../../host/node/core/loader.js';
+import { bindings, sha256 } from '../../host/node/core/checksum.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 import { randomBytes } from '../vectors/prng.mjs';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -4,9 +4,9 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Sha256Stream, sha256, sha256Batch } from '../../host/node/core-checksum.js';
-import { loadCore } from '../../host/node/core.js';
-import { ForgeError } from '../../host/node/errors.js';
+import { Sha256Stream, sha256, sha256Batch } from '../../host/node/core/checksum.js';
+import { loadCore } from '../../host/node/core/loader.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 import { randomBytes } from '../vectors/prng.mjs';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

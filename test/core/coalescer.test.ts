@@ -3,10 +3,10 @@
 // (scripts/vectors/coalescer-ref.mjs).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Change } from '../../host/node/platform-io.js';
-import { loadCore } from '../../host/node/core.js';
-import { Coalescer } from '../../host/node/core-events.js';
-import { ForgeError } from '../../host/node/errors.js';
+import type { Change } from '../../host/node/base/platform-io.js';
+import { loadCore } from '../../host/node/core/loader.js';
+import { Coalescer } from '../../host/node/core/events.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 // @ts-expect-error: plain-JS reference model (scripts/), no type declarations
 import { CoalescerModel } from '../../scripts/vectors/coalescer-ref.mjs';
 

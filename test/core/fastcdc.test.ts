@@ -2,8 +2,8 @@
 // and locality of edits (one inserted byte leaves later chunks unchanged).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cdcCutPoints } from '../../host/node/core-chunker.js';
-import { ForgeError } from '../../host/node/errors.js';
+import { cdcCutPoints } from '../../host/node/core/chunker.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 import { randomBytes } from '../vectors/prng.mjs';
 // @ts-expect-error: plain-JS reference implementation (scripts/), no type declarations
 import { fastcdcRef } from '../../scripts/vectors/fastcdc-ref.mjs';

@@ -4,8 +4,8 @@
 // and offsets reaching before the output (corrupt).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { lz4DecompressBlock } from '../../host/node/core-codec.js';
-import { ForgeError } from '../../host/node/errors.js';
+import { lz4DecompressBlock } from '../../host/node/core/codec.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 
 interface Seq {
   literals: number[];

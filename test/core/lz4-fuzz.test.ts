@@ -5,11 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadCore } from '../../host/node/core.js';
+import { loadCore } from '../../host/node/core/loader.js';
 import {
   CODEC_ERRORS, lz4Compress, lz4CompressBlock, lz4Decompress, lz4DecompressBlock,
-} from '../../host/node/core-codec.js';
-import { ForgeError } from '../../host/node/errors.js';
+} from '../../host/node/core/codec.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 
 function textLike(n: number, seed: number): Uint8Array {
   const words = ['alpha ', 'beta ', 'gamma', '\n', '{}', '()', ' => ', 'const ', 'x'];

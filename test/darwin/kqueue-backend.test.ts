@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKqueueBackend } from '../../host/native/darwin/kqueue-backend.js';
 import { kqueueLibSpec } from '../../host/native/darwin/kqueue-lib.js';
-import type { Change, PlatformIO, WatchHandle } from '../../host/node/platform-io.js';
-import { ResourceManager } from '../../host/node/resources.js';
+import type { Change, PlatformIO, WatchHandle } from '../../host/node/base/platform-io.js';
+import { ResourceManager } from '../../host/node/base/resources.js';
 import { collectUntil as collectAny } from '../degradation/fallback-checks.mjs';
 
 const collectUntil = collectAny as (w: WatchHandle, done: (s: Change[]) => boolean, ms?: number) => Promise<Change[]>;

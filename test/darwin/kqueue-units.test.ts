@@ -9,9 +9,9 @@ import * as K from '../../host/native/darwin/kqueue-layouts.js';
 import { DARWIN_OPEN_FLAGS, LINUX_OPEN_FLAGS, kqueueLibSpec } from '../../host/native/darwin/kqueue-lib.js';
 import { pairRenames } from '../../host/native/darwin/kqueue-rename.js';
 import { errnoError, errnoName } from '../../host/native/darwin/posix-errors.js';
-import { childrenOf, diffListings } from '../../host/native/darwin/snapshot-diff.js';
-import type { Change } from '../../host/node/platform-io.js';
-import type { SnapshotEntry } from '../../host/node/watch-scan.js';
+import { childrenOf, diffListings } from '../../host/native/shared/snapshot-diff.js';
+import type { Change } from '../../host/node/base/platform-io.js';
+import type { SnapshotEntry } from '../../host/node/watch/scan.js';
 
 describe('struct kevent / timespec (LP64: macOS x86_64 and arm64, libkqueue)', () => {
   it('kevent is 32 bytes: ident 0, filter 8 (int16), flags 10, fflags 12, data 16, udata 24', () => {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPlatformIO, type CreatePlatformIOOptions } from '../../host/node/select.js';
+import { createPlatformIO, type CreatePlatformIOOptions } from '../../host/node/io/select.js';
 import { BlobStore } from '../../host/node/store/blob-store.js';
 // Plain ESM shared with the child process below.
 import { ioChecks, storeChecks, watchChecks } from './fallback-checks.mjs';
@@ -48,7 +48,7 @@ describe.runIf(process.platform === 'linux')('Property 2: fallback guarantee (io
   }
 
   it('koffi unavailable (child process where `koffi` cannot be resolved): fallback, and the same properties pass', () => {
-    const dist = path.resolve(here, '../../dist/host/node/select.js');
+    const dist = path.resolve(here, '../../dist/host/node/io/select.js');
     expect(fs.existsSync(dist), 'dist/ must be built (npx tsc -p tsconfig.json)').toBe(true);
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.FORGE_IO_BACKEND;

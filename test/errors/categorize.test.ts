@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ERROR_CATEGORIES, ForgeError, LINUX_ERRNO, WIN32_ERRORS, categorize, toForgeError, type ErrorCategory } from '../../host/node/errors.js';
+import { ERROR_CATEGORIES, ForgeError, LINUX_ERRNO, WIN32_ERRORS, categorize, toForgeError, type ErrorCategory } from '../../host/node/base/errors.js';
 
 const RUNS = { numRuns: 200 };
 const knownErrnos = Object.keys(LINUX_ERRNO).map(Number);

@@ -4,10 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONFIG_FIELDS, RANGES, configJsonSchema, validRange } from '../../host/node/config/schema.js';
-import { validateConfig, ConfigError } from '../../host/node/config/validate.js';
-import { loadConfig, loadConfigOrExit } from '../../host/node/config/load.js';
-import { EXIT_CODES } from '../../host/node/exit-codes.js';
+import { CONFIG_FIELDS, RANGES, configJsonSchema, validRange } from '../../host/node/runtime/config/schema.js';
+import { validateConfig, ConfigError } from '../../host/node/runtime/config/validate.js';
+import { loadConfig, loadConfigOrExit } from '../../host/node/runtime/config/load.js';
+import { EXIT_CODES } from '../../host/node/base/exit-codes.js';
 import { ensureDist, FIXTURES, ROOT } from './dist.js';
 
 let tmp: string;

@@ -11,8 +11,9 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'hardening');
 
 const SOURCES = [
-  'errors.ts', 'exit-codes.ts', 'retry.ts', 'logging.ts', 'rotating-file.ts', 'metrics.ts', 'metrics-server.ts',
-  'shutdown.ts', 'config/schema.ts', 'config/validate.ts', 'config/load.ts', 'config/index.ts',
+  'base/errors.ts', 'base/exit-codes.ts', 'base/retry.ts', 'runtime/logging.ts', 'runtime/rotating-file.ts', 'runtime/metrics.ts',
+  'runtime/metrics-server.ts', 'runtime/shutdown.ts', 'runtime/config/schema.ts', 'runtime/config/validate.ts',
+  'runtime/config/load.ts', 'runtime/config/index.ts',
 ];
 
 const LOCK = '/tmp/forge-tsc.lock';

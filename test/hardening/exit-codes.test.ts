@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXIT_CODES, exitCodeName } from '../../host/node/exit-codes.js';
+import { EXIT_CODES, exitCodeName } from '../../host/node/base/exit-codes.js';
 import { ROOT } from './dist.js';
 
 describe('exit codes', () => {

@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDist, FIXTURES } from './dist.js';
-import { ERROR_CATEGORIES, ForgeError, type ErrorCategory } from '../../host/node/errors.js';
-import { createLogger, LOG_LEVELS, LOG_LEVEL_VALUES, type LogLevel } from '../../host/node/logging.js';
-import { Metrics } from '../../host/node/metrics.js';
+import { ERROR_CATEGORIES, ForgeError, type ErrorCategory } from '../../host/node/base/errors.js';
+import { createLogger, LOG_LEVELS, LOG_LEVEL_VALUES, type LogLevel } from '../../host/node/runtime/logging.js';
+import { Metrics } from '../../host/node/runtime/metrics.js';
 
 /** A sink that keeps the raw lines the logger wrote. */
 function memorySink(): { lines: string[]; write(l: string): void } {

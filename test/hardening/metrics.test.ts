@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ERROR_CATEGORIES, type ErrorCategory } from '../../host/node/errors.js';
-import { Metrics } from '../../host/node/metrics.js';
-import { parseHostPort, startMetricsServer, type MetricsServer } from '../../host/node/metrics-server.js';
+import { ERROR_CATEGORIES, type ErrorCategory } from '../../host/node/base/errors.js';
+import { Metrics } from '../../host/node/runtime/metrics.js';
+import { parseHostPort, startMetricsServer, type MetricsServer } from '../../host/node/runtime/metrics-server.js';
 
 type Sample = { name: string; labels: Record<string, string>; value: number };
 

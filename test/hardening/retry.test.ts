@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ForgeError, timeoutError } from '../../host/node/errors.js';
-import { backoffDelays, MAX_ATTEMPTS, withRetry, type RetryPolicy } from '../../host/node/retry.js';
+import { ForgeError, timeoutError } from '../../host/node/base/errors.js';
+import { backoffDelays, MAX_ATTEMPTS, withRetry, type RetryPolicy } from '../../host/node/base/retry.js';
 
 const policyArb = fc.record({
   maxAttempts: fc.integer({ min: 1, max: MAX_ATTEMPTS }),

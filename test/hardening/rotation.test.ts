@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RotatingFileSink } from '../../host/node/rotating-file.js';
-import { createLogger } from '../../host/node/logging.js';
+import { RotatingFileSink } from '../../host/node/runtime/rotating-file.js';
+import { createLogger } from '../../host/node/runtime/logging.js';
 
 const dirs: string[] = [];
 function tempDir(): string {

@@ -18,9 +18,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '../../host/node/logging.js';
-import { Shutdown, type ShutdownPhase } from '../../host/node/shutdown.js';
-import { EXIT_CODES } from '../../host/node/exit-codes.js';
+import { createLogger } from '../../host/node/runtime/logging.js';
+import { Shutdown, type ShutdownPhase } from '../../host/node/runtime/shutdown.js';
+import { EXIT_CODES } from '../../host/node/base/exit-codes.js';
 import { FIXTURES } from './dist.js';
 import { readLog, useChildSandbox } from './child-sandbox.js';
 

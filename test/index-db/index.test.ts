@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import Database from 'better-sqlite3';
 import { Index } from '../../host/node/index-db/index.js';
 import { SCHEMA_VERSION } from '../../host/node/index-db/migrations.js';
-import { ForgeError } from '../../host/node/errors.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 import { tempDir } from '../store/helpers.js';
 
 const h = (c: string): string => c.repeat(64).slice(0, 64);

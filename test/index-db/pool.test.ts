@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { ConnectionPool } from '../../host/node/index-db/pool.js';
-import { ForgeError } from '../../host/node/errors.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 import { tempDir } from '../store/helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

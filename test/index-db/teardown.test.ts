@@ -14,7 +14,7 @@ import { requireDist, tempDir } from '../store/helpers.js';
 describe('Index teardown on Node >= 24', () => {
   it.skipIf(!retainSqliteObjects)('no connection of a closed Index is ever collected, and the process exits 0', () => {
     const indexJs = requireDist('index-db/index.js');
-    const queriesJs = requireDist('daemon/index-queries.js');
+    const queriesJs = requireDist('index-db/queries.js');
     const t = tempDir('forge-teardown-');
     try {
       const script = `

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createIoUringBackend, type IoUringBackend } from '../../host/native/linux/io-uring-backend.js';
 import { DIRECT_ALIGN } from '../../host/native/linux/direct-write-task.js';
-import { createFallbackBackend } from '../../host/node/fallback-backend.js';
+import { createFallbackBackend } from '../../host/node/io/fallback-backend.js';
 import { removeDir } from './helpers.js';
 import { acceptsDirect, diskDir, fsType, mountRamfs, noise as pattern, residentPages } from './direct-helpers.js';
 

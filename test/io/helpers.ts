@@ -3,10 +3,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createFallbackBackend } from '../../host/node/fallback-backend.js';
+import { createFallbackBackend } from '../../host/node/io/fallback-backend.js';
 import { createIoUringBackend, type IoUringBackendOptions } from '../../host/native/linux/io-uring-backend.js';
-import type { PlatformIO } from '../../host/node/platform-io.js';
-import { ResourceManager } from '../../host/node/resources.js';
+import type { PlatformIO } from '../../host/node/base/platform-io.js';
+import { ResourceManager } from '../../host/node/base/resources.js';
 
 export function tempDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `forge-io-${tag}-`));

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createIoUringBackend, type IoUringBackend } from '../../host/native/linux/io-uring-backend.js';
-import { ResourceManager } from '../../host/node/resources.js';
+import { ResourceManager } from '../../host/node/base/resources.js';
 import { ensureDist, ioUringFds, ioUringMappings, openFdCount, removeDir, tempDir } from './helpers.js';
 
 let dir: string;

@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createPlatformIO, MIN_IO_URING_KERNEL, type ProbeOverrides } from '../../host/node/select.js';
-import { ResourceManager } from '../../host/node/resources.js';
-import type { PlatformIO, ReadResult } from '../../host/node/platform-io.js';
+import { createPlatformIO, MIN_IO_URING_KERNEL, type ProbeOverrides } from '../../host/node/io/select.js';
+import { ResourceManager } from '../../host/node/base/resources.js';
+import type { PlatformIO, ReadResult } from '../../host/node/base/platform-io.js';
 import { BACKENDS, removeDir, tempDir } from './helpers.js';
 
 const RUNS = { numRuns: 100 };

@@ -1,6 +1,6 @@
 /** ResourceManager: budget, FIFO order, guards released by `using`, shutdown, stats and queue reporting. */
 import { describe, expect, test } from 'vitest';
-import { ResourceManager } from '../../host/node/resources.js';
+import { ResourceManager } from '../../host/node/base/resources.js';
 
 describe('ResourceManager', () => {
   test('grants up to the limit, then queues FIFO', async () => {

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ensureDist, removeDir, tempDir } from './helpers.js';
-import { createPlatformIO, getSelectionReport, parseBackendName } from '../../host/node/select.js';
-import { ForgeError } from '../../host/node/errors.js';
+import { createPlatformIO, getSelectionReport, parseBackendName } from '../../host/node/io/select.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 
 const saved = { ...process.env };
 afterEach(() => {
@@ -122,7 +122,7 @@ describe('createPlatformIO', () => {
         fs.symlinkSync(path.resolve('node_modules', name), path.join(root, 'node_modules', name));
       }
       const script = `
-        const { createPlatformIO } = await import(${JSON.stringify(path.join(root, 'dist/host/node/select.js'))});
+        const { createPlatformIO } = await import(${JSON.stringify(path.join(root, 'dist/host/node/io/select.js'))});
         const io = await createPlatformIO();
         const [r] = await io.batchRead([${JSON.stringify(path.join(root, 'package.json'))}]);
         console.log(JSON.stringify({ backend: io.backend, ok: r.ok, rejected: io.selection.rejected.find((x) => x.backend === 'io_uring') }));

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ResourceManager } from '../../host/node/resources.js';
+import { ResourceManager } from '../../host/node/base/resources.js';
 import { BACKENDS, openFdCount, removeDir, tempDir } from './helpers.js';
 
 let dir: string;

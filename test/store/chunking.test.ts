@@ -2,9 +2,9 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { decodeManifest, encodeManifest, splitAt } from '../../host/node/store/chunking.js';
 import { parseFrameHeader } from '../../host/node/store/frame-codec.js';
-import { lz4Compress } from '../../host/node/core-codec.js';
+import { lz4Compress } from '../../host/node/core/codec.js';
 import { KeyedLocks } from '../../host/node/store/keyed-locks.js';
-import { ForgeError } from '../../host/node/errors.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 
 const hex64 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'));
 

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { BlobStore, type BlobStoreOptions } from '../../host/node/store/blob-store.js';
 import { objectPath } from '../../host/node/store/object-path.js';
-import { lz4Compress } from '../../host/node/core-codec.js';
+import { lz4Compress } from '../../host/node/core/codec.js';
 import { HASHERS, requireDist, sha256Hex, tempDir } from './helpers.js';
 
 type Op = 'put' | 'get' | 'has' | 'stat';

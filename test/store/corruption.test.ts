@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { BlobStore } from '../../host/node/store/blob-store.js';
-import { ForgeError } from '../../host/node/errors.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 import { objectPath } from '../../host/node/store/object-path.js';
-import { lz4Compress } from '../../host/node/core-codec.js';
+import { lz4Compress } from '../../host/node/core/codec.js';
 import { decodeManifest } from '../../host/node/store/chunking.js';
 import { HASHERS, sha256Hex, tempDir, withStore } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { chmodSync, closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { BlobStore } from '../../host/node/store/blob-store.js';
-import { ForgeError } from '../../host/node/errors.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 import { objectPath } from '../../host/node/store/object-path.js';
 import { coreBindings } from '../../host/node/store/core-bindings.js';
 import { DECODE_POOL_AFTER_BYTES, FrameCodec } from '../../host/node/store/frame-codec.js';

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
 import { existsSync, writeFileSync } from 'node:fs';
 import { BlobStore } from '../../host/node/store/blob-store.js';
-import { ForgeError } from '../../host/node/errors.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 import { objectPath } from '../../host/node/store/object-path.js';
 import { mmapAvailable } from '../../host/node/store/mmap.js';
 import { HASHERS, sha256Hex, tempDir, withStore } from './helpers.js';

@@ -4,9 +4,9 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BlobStore } from '../../host/node/store/blob-store.js';
-import { ForgeError } from '../../host/node/errors.js';
-import { createFallbackBackend } from '../../host/node/fallback-backend.js';
-import type { PlatformIO, WriteOp, WriteResult } from '../../host/node/platform-io.js';
+import { ForgeError } from '../../host/node/base/errors.js';
+import { createFallbackBackend } from '../../host/node/io/fallback-backend.js';
+import type { PlatformIO, WriteOp, WriteResult } from '../../host/node/base/platform-io.js';
 import { objectPath } from '../../host/node/store/object-path.js';
 import { sha256Hex, tempDir, withStore } from './helpers.js';
 

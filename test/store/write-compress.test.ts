@@ -6,7 +6,7 @@ import { WriteCompressor } from '../../host/node/store/write-compress.js';
 import { coreBindings } from '../../host/node/store/core-bindings.js';
 import { DEFAULT_FRAME_OPTIONS } from '../../host/node/store/frame-codec.js';
 import { joinFrame, type Frame } from '../../host/node/store/write.js';
-import { lz4Compress, lz4Decompress } from '../../host/node/core-codec.js';
+import { lz4Compress, lz4Decompress } from '../../host/node/core/codec.js';
 import { requireDist } from './helpers.js';
 
 const frame = DEFAULT_FRAME_OPTIONS;

@@ -1,11 +1,11 @@
 // The published vectors (test/vectors/*.json) through the direct loader, inside the test run.
 // `npm run vectors:check` additionally runs them through jco and the wasm2c build.
 import { describe, expect, it } from 'vitest';
-import { loadCore } from '../../host/node/core.js';
-import { bindings as checksum } from '../../host/node/core-checksum.js';
-import { bindings as codec } from '../../host/node/core-codec.js';
-import { bindings as chunker } from '../../host/node/core-chunker.js';
-import { bindings as events } from '../../host/node/core-events.js';
+import { loadCore } from '../../host/node/core/loader.js';
+import { bindings as checksum } from '../../host/node/core/checksum.js';
+import { bindings as codec } from '../../host/node/core/codec.js';
+import { bindings as chunker } from '../../host/node/core/chunker.js';
+import { bindings as events } from '../../host/node/core/events.js';
 // @ts-expect-error plain ESM helper without type declarations
 import { loadAreas, readVectors } from '../../scripts/lib/vectors.mjs';
 

@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ForgeError } from '../../host/node/errors.js';
-import { watch } from '../../host/node/watch.js';
+import { ForgeError } from '../../host/node/base/errors.js';
+import { watch } from '../../host/node/io/watch.js';
 import type { InotifyWatchSource } from '../../host/native/linux/inotify-watcher.js';
 import {
   BACKENDS,

@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createIoUringBackend, type IoUringBackend } from '../../host/native/linux/io-uring-backend.js';
-import type { Change, WatchHandle, WatchOptions } from '../../host/node/platform-io.js';
-import { watchTreeWith, type WatcherKind } from '../../host/node/watch.js';
-import type { ManagedWatchHandle } from '../../host/node/watch-handle.js';
+import type { Change, WatchHandle, WatchOptions } from '../../host/node/base/platform-io.js';
+import { watchTreeWith, type WatcherKind } from '../../host/node/io/watch.js';
+import type { ManagedWatchHandle } from '../../host/node/watch/handle.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

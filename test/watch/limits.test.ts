@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ForgeError } from '../../host/node/errors.js';
+import { ForgeError } from '../../host/node/base/errors.js';
 import {
   BACKENDS,
   Collector,

@@ -11,9 +11,9 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIoUringBackend } from '../../host/native/linux/io-uring-backend.js';
-import type { WatcherKind } from '../../host/node/watch.js';
-import { watchTreeWith } from '../../host/node/watch.js';
-import type { ManagedWatchHandle } from '../../host/node/watch-handle.js';
+import type { WatcherKind } from '../../host/node/io/watch.js';
+import { watchTreeWith } from '../../host/node/io/watch.js';
+import type { ManagedWatchHandle } from '../../host/node/watch/handle.js';
 import {
   Collector,
   awaitNormalInotifyLimits,

@@ -15,9 +15,9 @@ import {
   decodeInotifyEvents,
   inotifyBindings,
 } from '../../host/native/linux/inotify.js';
-import { ForgeError } from '../../host/node/errors.js';
-import { resolveWatchOptions } from '../../host/node/watch-handle.js';
-import { compileIgnore } from '../../host/node/watch-ignore.js';
+import { ForgeError } from '../../host/node/base/errors.js';
+import { resolveWatchOptions } from '../../host/node/watch/handle.js';
+import { compileIgnore } from '../../host/node/watch/ignore.js';
 import { rmrf, tmpRoot } from './helpers.js';
 
 /** One struct inotify_event laid out by hand: wd, mask, cookie, len, then the NUL-padded name. */

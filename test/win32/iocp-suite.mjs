@@ -51,7 +51,7 @@ export const cases = [
         await io.close();
       }
       // The selector (IO's) picks IOCP when present; probed only if it is built.
-      const sel = path.join(dist, 'host/node/select.js');
+      const sel = path.join(dist, 'host/node/io/select.js');
       if (fs.existsSync(sel)) {
         const { createPlatformIO } = await import(pathToFileURL(sel).href);
         const chosen = await createPlatformIO();
@@ -124,8 +124,8 @@ export const cases = [
   {
     name: 'Property 2: with FORGE_IO_BACKEND=fallback on Windows, the fallback is chosen and I/O and watching still work (>= 100 runs)',
     async fn() {
-      const sel = path.join(dist, 'host/node/select.js');
-      assert(fs.existsSync(sel), 'dist/host/node/select.js is built');
+      const sel = path.join(dist, 'host/node/io/select.js');
+      assert(fs.existsSync(sel), 'dist/host/node/io/select.js is built');
       const { createPlatformIO } = await import(pathToFileURL(sel).href);
       const saved = process.env.FORGE_IO_BACKEND;
       process.env.FORGE_IO_BACKEND = 'fallback';

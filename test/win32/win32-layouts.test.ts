@@ -17,7 +17,7 @@ import {
   encodeNotifyRecords,
   splitOffset,
 } from '../../host/native/win32/win32-layouts.js';
-import { compileIgnore } from '../../host/node/watch-ignore.js';
+import { compileIgnore } from '../../host/node/watch/ignore.js';
 
 describe('Win32 struct layouts (x64)', () => {
   // minwinbase.h / winnt.h, x64: sizeof(OVERLAPPED) == 32, sizeof(OVERLAPPED_ENTRY) == 32,

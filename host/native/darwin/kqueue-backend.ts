@@ -5,16 +5,16 @@
  * (kqueue-watcher.ts). Libraries and open flags come from kqueue-lib.ts, so
  * the same code runs against libkqueue on Linux (FORGE_KQUEUE_LIB) for testing.
  *
- * Loaded by the selector (host/node/select.ts) with a dynamic import on darwin only.
+ * Loaded by the selector (host/node/io/select.ts) with a dynamic import on darwin only.
  */
 import * as fs from 'node:fs';
-import { ForgeError } from '../../node/errors.js';
-import type { PlatformIO } from '../../node/platform-io.js';
-import { ResourceManager, type IoLogger } from '../../node/resources.js';
-import { ManagedWatchHandle, resolveWatchOptions } from '../../node/watch-handle.js';
+import { ForgeError } from '../../node/base/errors.js';
+import type { PlatformIO } from '../../node/base/platform-io.js';
+import { ResourceManager, type IoLogger } from '../../node/base/resources.js';
+import { ManagedWatchHandle, resolveWatchOptions } from '../../node/watch/handle.js';
 import { kqueueLibSpec, loadKqueueLib, type KqueueLib, type KqueueLibSpec } from './kqueue-lib.js';
 import { KqueueWatchSource } from './kqueue-watcher.js';
-import { PositionalBackend, checkMaxInFlight, type NativeMem, type OpenMode, type PositionalDriver, type PositionalFile } from './positional-backend.js';
+import { PositionalBackend, checkMaxInFlight, type NativeMem, type OpenMode, type PositionalDriver, type PositionalFile } from '../shared/positional-backend.js';
 import { errnoError } from './posix-errors.js';
 
 export interface KqueueBackendOptions {

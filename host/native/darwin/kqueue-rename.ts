@@ -4,8 +4,8 @@
  * across a rename, so a removed and a created path with the same inode (and
  * kind) are joined into one `renamed` change.
  */
-import type { Change } from '../../node/platform-io.js';
-import type { SnapshotEntry } from '../../node/watch-scan.js';
+import type { Change } from '../../node/base/platform-io.js';
+import type { SnapshotEntry } from '../../node/watch/scan.js';
 
 /**
  * Joins removed/created pairs with the same inode into `renamed`.

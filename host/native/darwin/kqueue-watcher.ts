@@ -21,17 +21,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ForgeError } from '../../node/errors.js';
-import type { Change, WatchStats } from '../../node/platform-io.js';
-import type { HandleGuard, ResourceManager } from '../../node/resources.js';
-import type { ResolvedWatchOptions, WatchSink, WatchSource } from '../../node/watch-handle.js';
-import { compileIgnore, type IgnoreMatcher } from '../../node/watch-ignore.js';
-import { entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch-scan.js';
+import { ForgeError } from '../../node/base/errors.js';
+import type { Change, WatchStats } from '../../node/base/platform-io.js';
+import type { HandleGuard, ResourceManager } from '../../node/base/resources.js';
+import type { ResolvedWatchOptions, WatchSink, WatchSource } from '../../node/watch/handle.js';
+import { compileIgnore, type IgnoreMatcher } from '../../node/watch/ignore.js';
+import { entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch/scan.js';
 import { EVFILT_VNODE, EV_ADD, EV_CLEAR, EV_ERROR, KEVENT, TIMESPEC, VNODE_FFLAGS, decodeKevent, encodeKevent, vnodeAction } from './kqueue-layouts.js';
 import type { KqueueLib } from './kqueue-lib.js';
 import { pairRenames } from './kqueue-rename.js';
 import { errnoError } from './posix-errors.js';
-import { childrenOf, diffListings } from './snapshot-diff.js';
+import { childrenOf, diffListings } from '../shared/snapshot-diff.js';
 
 interface Watched {
   rel: string;

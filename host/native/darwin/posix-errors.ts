@@ -1,9 +1,9 @@
 /**
  * errno values from libc calls → ForgeError. Numbers 1–34 are the same on
  * macOS and Linux; above that they differ, so macOS's are mapped here and
- * Linux's come from LINUX_ERRNO (host/node/errors.ts).
+ * Linux's come from LINUX_ERRNO (host/node/base/errors.ts).
  */
-import { LINUX_ERRNO, toForgeError, type ForgeError } from '../../node/errors.js';
+import { LINUX_ERRNO, toForgeError, type ForgeError } from '../../node/base/errors.js';
 
 /** <sys/errno.h> on macOS, for the numbers that differ from Linux. */
 export const DARWIN_ERRNO: Readonly<Record<number, string>> = {

@@ -12,11 +12,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ForgeError } from '../../node/errors.js';
-import type { Change, WatchStats } from '../../node/platform-io.js';
-import type { WatchSink, WatchSource } from '../../node/watch-handle.js';
-import { compileIgnore, type IgnoreMatcher } from '../../node/watch-ignore.js';
-import { changedSince, entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch-scan.js';
+import { ForgeError } from '../../node/base/errors.js';
+import type { Change, WatchStats } from '../../node/base/platform-io.js';
+import type { WatchSink, WatchSource } from '../../node/watch/handle.js';
+import { compileIgnore, type IgnoreMatcher } from '../../node/watch/ignore.js';
+import { changedSince, entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch/scan.js';
 import {
   errnoName,
   decodeInotifyEvents,

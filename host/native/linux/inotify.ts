@@ -6,7 +6,7 @@
  * koffi's binary (or not on Linux) costs nothing until a watch is started.
  */
 import { createRequire } from 'node:module';
-import { ForgeError, LINUX_ERRNO } from '../../node/errors.js';
+import { ForgeError, LINUX_ERRNO } from '../../node/base/errors.js';
 
 // Event bits (linux/inotify.h).
 export const IN_ACCESS = 0x1;

@@ -13,7 +13,7 @@
  * - CQEs announced never exceed the CQ size.
  */
 import fs from 'node:fs';
-import { ForgeError, toForgeError } from '../../node/errors.js';
+import { ForgeError, toForgeError } from '../../node/base/errors.js';
 import type {
   BackendName,
   PlatformIO,
@@ -22,10 +22,10 @@ import type {
   WatchOptions,
   WriteOp,
   WriteResult,
-} from '../../node/platform-io.js';
-import { dataProblem, pathProblem, rangeProblem } from '../../node/fallback-backend.js';
-import { ResourceManager, type HandleGuard, type IoLogger } from '../../node/resources.js';
-import { closeWatchesOf, watchTree } from '../../node/watch.js';
+} from '../../node/base/platform-io.js';
+import { dataProblem, pathProblem, rangeProblem } from '../../node/io/fallback-backend.js';
+import { ResourceManager, type HandleGuard, type IoLogger } from '../../node/base/resources.js';
+import { closeWatchesOf, watchTree } from '../../node/io/watch.js';
 import { CompletionLoop } from './completion-loop.js';
 import { OP, Ring, addressOf } from './ring.js';
 import type { CqeTarget } from './completion-loop.js';

@@ -8,7 +8,7 @@
  * an SQE 64, a CQE 16). Head/tail words shared with the kernel are read and
  * written with Atomics (acquire/release), everything else with plain views.
  */
-import { ForgeError, toForgeError } from '../../node/errors.js';
+import { ForgeError, toForgeError } from '../../node/base/errors.js';
 import {
   addressOf,
   closeFd,

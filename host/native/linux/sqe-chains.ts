@@ -14,7 +14,7 @@
  * A task keeps its path bytes and data buffers referenced until its last CQE:
  * the kernel may read or write them from an io-wq thread until then.
  */
-import { LINUX_ERRNO, toForgeError, type ForgeError } from '../../node/errors.js';
+import { LINUX_ERRNO, toForgeError, type ForgeError } from '../../node/base/errors.js';
 import { addressOf, OP, SQE, type Ring } from './ring.js';
 
 const AT_FDCWD = -100;

@@ -10,14 +10,14 @@
  * port (rdcw-watcher.ts). Batching, validation and per-slot errors are shared
  * with the kqueue backend (../darwin/positional-backend.ts).
  *
- * Loaded by the selector (host/node/select.ts) with a dynamic import on win32 only.
+ * Loaded by the selector (host/node/io/select.ts) with a dynamic import on win32 only.
  */
 import * as path from 'node:path';
-import { ForgeError } from '../../node/errors.js';
-import type { PlatformIO } from '../../node/platform-io.js';
-import { ResourceManager, type IoLogger } from '../../node/resources.js';
-import { ManagedWatchHandle, resolveWatchOptions } from '../../node/watch-handle.js';
-import { PositionalBackend, checkMaxInFlight, type PositionalDriver } from '../darwin/positional-backend.js';
+import { ForgeError } from '../../node/base/errors.js';
+import type { PlatformIO } from '../../node/base/platform-io.js';
+import { ResourceManager, type IoLogger } from '../../node/base/resources.js';
+import { ManagedWatchHandle, resolveWatchOptions } from '../../node/watch/handle.js';
+import { PositionalBackend, checkMaxInFlight, type PositionalDriver } from '../shared/positional-backend.js';
 import { loadKernel32, type Kernel32 } from './kernel32.js';
 import { IocpPort } from './iocp-port.js';
 import { OverlappedFile, MAX_TRANSFER } from './iocp-file.js';

@@ -2,10 +2,10 @@
  * A file opened with FILE_FLAG_OVERLAPPED and associated with the port:
  * ReadFile/WriteFile at explicit offsets, each completing through the port.
  */
-import { ForgeError } from '../../node/errors.js';
+import { ForgeError } from '../../node/base/errors.js';
 import type { Handle, Kernel32 } from './kernel32.js';
 import type { IocpPort } from './iocp-port.js';
-import type { PositionalFile } from '../darwin/positional-backend.js';
+import type { PositionalFile } from '../shared/positional-backend.js';
 import { allocNative, type NativeBlock } from './native-memory.js';
 import { win32Error } from './win32-errors.js';
 import {
@@ -24,7 +24,7 @@ import {
   splitOffset,
 } from './win32-layouts.js';
 
-import type { OpenMode } from '../darwin/positional-backend.js';
+import type { OpenMode } from '../shared/positional-backend.js';
 
 /** Completion key of file I/O packets (the watcher uses its own keys). */
 export const FILE_KEY = 1n;

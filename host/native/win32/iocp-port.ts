@@ -16,7 +16,7 @@
  * When nothing is pending nothing runs, so an idle port does not keep the
  * process alive. `close()` wakes a waiting call with a posted packet.
  */
-import { ForgeError } from '../../node/errors.js';
+import { ForgeError } from '../../node/base/errors.js';
 import type { Handle, Kernel32, Pointer } from './kernel32.js';
 import { allocNative, type NativeBlock } from './native-memory.js';
 import { INVALID_HANDLE_VALUE, OVERLAPPED_ENTRY } from './win32-layouts.js';

@@ -8,7 +8,7 @@
  * through `koffi.view`.
  */
 import koffi from 'koffi';
-import { ForgeError } from '../../node/errors.js';
+import { ForgeError } from '../../node/base/errors.js';
 import type { Kernel32, Pointer } from './kernel32.js';
 
 /** A fixed-address block of native memory and a byte view of it. */

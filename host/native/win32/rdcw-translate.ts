@@ -7,8 +7,8 @@
  * an old one (moved in) is `created`. Names become '/'-separated root-relative
  * paths; ignored paths are dropped here, before they cost anything else.
  */
-import type { Change } from '../../node/platform-io.js';
-import type { IgnoreMatcher } from '../../node/watch-ignore.js';
+import type { Change } from '../../node/base/platform-io.js';
+import type { IgnoreMatcher } from '../../node/watch/ignore.js';
 import {
   FILE_ACTION_ADDED,
   FILE_ACTION_MODIFIED,

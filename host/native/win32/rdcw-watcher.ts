@@ -14,13 +14,13 @@
  *   ERROR_OPERATION_ABORTED packet before the handle and buffer are freed.
  */
 import * as path from 'node:path';
-import { ForgeError } from '../../node/errors.js';
-import type { Change, WatchStats } from '../../node/platform-io.js';
-import type { HandleGuard, ResourceManager } from '../../node/resources.js';
-import type { ResolvedWatchOptions, WatchSink, WatchSource } from '../../node/watch-handle.js';
-import { compileIgnore, type IgnoreMatcher } from '../../node/watch-ignore.js';
-import { entriesUnder, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch-scan.js';
-import { diffListings } from '../darwin/snapshot-diff.js';
+import { ForgeError } from '../../node/base/errors.js';
+import type { Change, WatchStats } from '../../node/base/platform-io.js';
+import type { HandleGuard, ResourceManager } from '../../node/base/resources.js';
+import type { ResolvedWatchOptions, WatchSink, WatchSource } from '../../node/watch/handle.js';
+import { compileIgnore, type IgnoreMatcher } from '../../node/watch/ignore.js';
+import { entriesUnder, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch/scan.js';
+import { diffListings } from '../shared/snapshot-diff.js';
 import type { Completion, IocpPort } from './iocp-port.js';
 import type { Handle, Kernel32 } from './kernel32.js';
 import { allocNative, type NativeBlock } from './native-memory.js';

@@ -1,9 +1,9 @@
 /**
  * Win32 error codes → ForgeError. The category comes from `categorize`
- * (host/node/errors.ts, WIN32_ERRORS); this module only adds the Win32 name to
+ * (host/node/base/errors.ts, WIN32_ERRORS); this module only adds the Win32 name to
  * the message so a Windows user recognises it.
  */
-import { toForgeError, type ForgeError } from '../../node/errors.js';
+import { toForgeError, type ForgeError } from '../../node/base/errors.js';
 
 /** Names of the codes the backend meets most (winerror.h). */
 const WIN32_NAMES: Readonly<Record<number, string>> = {

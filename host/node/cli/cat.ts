@@ -1,5 +1,5 @@
 /** `forge cat <hash | path@N>`: writes stored content to stdout. */
-import { ForgeError } from '../errors.js';
+import { ForgeError } from '../base/errors.js';
 import type { CommandSpec } from './command.js';
 import { openContent, openIndex, parseSeq, versionOfPath } from './open.js';
 import { toTreePath } from './paths.js';
@@ -37,7 +37,7 @@ export const spec: CommandSpec = {
         }
         hash = v.hash;
       } else {
-        const { UsageError } = await import('./output.js');
+        const { UsageError } = await import('../term/output.js');
         throw new UsageError(`expected a hash (>= 6 hex digits) or path@N, got ${JSON.stringify(arg)}`, 'cat');
       }
       const content = await openContent(opened);

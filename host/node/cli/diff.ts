@@ -1,11 +1,11 @@
 /** `forge diff <path> [A] [B]`: a unified diff between two versions (or the file on disk). */
 import * as fs from 'node:fs';
 import path from 'node:path';
-import { ForgeError } from '../errors.js';
+import { ForgeError } from '../base/errors.js';
 import type { VersionRecord } from '../index-db/index.js';
-import { unifiedDiff } from '../unified-diff.js';
+import { unifiedDiff } from './unified-diff.js';
 import type { CommandSpec } from './command.js';
-import { UsageError } from './output.js';
+import { UsageError } from '../term/output.js';
 import { noHistory, openContent, openIndex, parseSeq, versionOfPath, type ContentReader } from './open.js';
 import { toTreePath } from './paths.js';
 

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CommandContext, CommandSpec } from './command.js';
-import { formatBytes } from './output.js';
+import { formatBytes } from '../term/output.js';
 import { STORE_DIR_NAME } from './paths.js';
 
 type Status = 'ok' | 'warn' | 'fail' | 'info';
@@ -63,7 +63,7 @@ async function runChecks(ctx: CommandContext): Promise<Check[]> {
 
   // Configuration (the one `forge watch` would use here).
   const { resolveWatchConfig } = await import('./watch.js');
-  const { ConfigError } = await import('../config/index.js');
+  const { ConfigError } = await import('../runtime/config/index.js');
   let root = path.resolve(ctx.cwd, typeof ctx.values['root'] === 'string' ? ctx.values['root'] : ctx.positionals[0] ?? '.');
   let storeDir = typeof ctx.values['store'] === 'string' ? path.resolve(ctx.cwd, ctx.values['store']) : path.join(root, STORE_DIR_NAME);
   let ignore: string[] = [];
@@ -89,7 +89,7 @@ async function runChecks(ctx: CommandContext): Promise<Check[]> {
 
   // I/O backend selection.
   try {
-    const { openPlatformIO } = await import('../daemon/platform.js');
+    const { openPlatformIO } = await import('../io/open-platform.js');
     const choice = await openPlatformIO({ ...(backendWanted ? { backend: backendWanted } : {}) });
     await choice.io.close();
     const rejected = choice.rejected.map((r) => `${r.backend}: ${r.reason}`).join('; ');
@@ -114,7 +114,7 @@ async function runChecks(ctx: CommandContext): Promise<Check[]> {
   // inotify limits against the tree.
   let dirs: number | undefined;
   if (fs.existsSync(root)) {
-    const { countDirectories } = await import('../daemon/scan.js');
+    const { countDirectories } = await import('../history/tree-scan.js');
     dirs = countDirectories(root, { ignore, storeDir });
   }
   if (process.platform === 'linux') {
@@ -196,7 +196,7 @@ async function storeChecks(storeDir: string, root: string): Promise<Check[]> {
   } catch {
     /* statfs unsupported */
   }
-  const { runningDaemon } = await import('../daemon/lock.js');
+  const { runningDaemon } = await import('../history/store-lock.js');
   const pid = runningDaemon(storeDir);
   out.push({ name: 'daemon', status: 'info', detail: pid ? `forge watch is running (pid ${pid})` : 'no forge watch is running on this store' });
   let index;
@@ -207,7 +207,7 @@ async function storeChecks(storeDir: string, root: string): Promise<Check[]> {
     const s = await index.stats();
     const refs = [...(await index.referencedHashes())];
     // A quick sample, not a full verify: up to 32 referenced contents, read and hash-checked.
-    const { openContentStore } = await import('../daemon/content-store.js');
+    const { openContentStore } = await import('../history/content-store.js');
     const store = await openContentStore(storeDir);
     const sample = refs.sort(() => Math.random() - 0.5).slice(0, 32);
     const bad: string[] = [];

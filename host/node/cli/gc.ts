@@ -1,8 +1,8 @@
 /** `forge gc [--keep N | --keep-days D]`: prune old versions by policy, then remove unreferenced objects. */
-import { ForgeError } from '../errors.js';
+import { ForgeError } from '../base/errors.js';
 import type { CommandSpec } from './command.js';
 import { openContent, openIndex } from './open.js';
-import { formatBytes, UsageError } from './output.js';
+import { formatBytes, UsageError } from '../term/output.js';
 
 export const spec: CommandSpec = {
   name: 'gc',

@@ -1,6 +1,6 @@
 /** `forge log <path>`: the recorded versions of one file, newest first. */
 import type { CommandSpec } from './command.js';
-import { formatBytes, renderTable } from './output.js';
+import { formatBytes, renderTable } from '../term/output.js';
 import { noHistory, openIndex, shortHash } from './open.js';
 import { toTreePath } from './paths.js';
 
@@ -28,7 +28,7 @@ export const spec: CommandSpec = {
       if (typeof limit === 'string') {
         const n = Number(limit);
         if (!Number.isInteger(n) || n < 1) {
-          const { UsageError } = await import('./output.js');
+          const { UsageError } = await import('../term/output.js');
           throw new UsageError(`--limit must be an integer >= 1, got ${JSON.stringify(limit)}`, 'log');
         }
         shown = versions.slice(-n);

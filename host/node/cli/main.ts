@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { EXIT_CODES } from '../exit-codes.js';
+import { EXIT_CODES } from '../base/exit-codes.js';
 import { GLOBAL_OPTIONS, renderCommandHelp, renderOptions, type CommandIO, type CommandSpec, type OptionSpec } from './command.js';
-import { reportError, UsageError } from './output.js';
+import { reportError, UsageError } from '../term/output.js';
 
 interface CommandEntry {
   summary: string;

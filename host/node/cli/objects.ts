@@ -1,7 +1,7 @@
 /** Resolving a short hash, as `git` does: a unique prefix of a stored object or recorded content. */
 import * as fs from 'node:fs';
 import path from 'node:path';
-import { ForgeError } from '../errors.js';
+import { ForgeError } from '../base/errors.js';
 import type { Index } from '../index-db/index.js';
 import { MANIFESTS_DIR, OBJECTS_DIR } from '../store/object-path.js';
 import { stmt } from '../index-db/statements.js';

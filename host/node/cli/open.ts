@@ -3,13 +3,13 @@
  * the blob store when content is needed), and resolve version selectors.
  */
 import path from 'node:path';
-import { ForgeError } from '../errors.js';
+import { ForgeError } from '../base/errors.js';
 import type { Index, VersionRecord } from '../index-db/index.js';
-import { versionBySeq } from '../daemon/index-queries.js';
-import type { ContentStore } from '../daemon/content-store.js';
+import { versionBySeq } from '../index-db/queries.js';
+import type { ContentStore } from '../history/content-store.js';
 import type { CommandContext } from './command.js';
 import { locate, requireStore, type Location } from './paths.js';
-import { UsageError } from './output.js';
+import { UsageError } from '../term/output.js';
 
 /** The index database inside a store directory. */
 export function indexFileOf(storeDir: string): string {
@@ -93,6 +93,6 @@ export type ContentReader = Pick<ContentStore, 'get' | 'close'>;
 
 /** Opens the blob store of `loc` (reads verify every object's SHA-256). */
 export async function openContent(loc: Location): Promise<ContentStore> {
-  const { openContentStore } = await import('../daemon/content-store.js');
+  const { openContentStore } = await import('../history/content-store.js');
   return openContentStore(loc.storeDir);
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ForgeError } from '../errors.js';
+import { ForgeError } from '../base/errors.js';
 import type { CommandContext } from './command.js';
 
 /** The name of the store directory inside a watched tree. */

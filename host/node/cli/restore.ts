@@ -6,10 +6,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import path from 'node:path';
-import { ForgeError } from '../errors.js';
+import { ForgeError } from '../base/errors.js';
 import type { VersionRecord } from '../index-db/index.js';
 import type { CommandSpec } from './command.js';
-import { formatBytes, UsageError } from './output.js';
+import { formatBytes, UsageError } from '../term/output.js';
 import { noHistory, openContent, openIndex, parseSeq, parseTime, shortHash, versionOfPath } from './open.js';
 import { assertWritableInsideTree, toTreePath } from './paths.js';
 

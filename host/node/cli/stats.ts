@@ -1,8 +1,8 @@
 /** `forge stats [--json]`: what the history holds and what it costs on disk. */
-import { uniqueContent } from '../daemon/index-queries.js';
+import { uniqueContent } from '../index-db/queries.js';
 import type { CommandSpec } from './command.js';
 import { openIndex } from './open.js';
-import { formatBytes, renderTable } from './output.js';
+import { formatBytes, renderTable } from '../term/output.js';
 import { storeUsage } from './store-usage.js';
 
 export const spec: CommandSpec = {
@@ -32,7 +32,7 @@ export const spec: CommandSpec = {
     const usage = storeUsage(storeDir);
     let backend = 'unknown';
     try {
-      const { openPlatformIO } = await import('../daemon/platform.js');
+      const { openPlatformIO } = await import('../io/open-platform.js');
       const p = await openPlatformIO({});
       backend = p.io.backend;
       await p.io.close();

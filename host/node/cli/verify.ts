@@ -7,11 +7,11 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { VerifyProblem } from '../store/verify.js';
-import { versionHashes } from '../daemon/index-queries.js';
+import { versionHashes } from '../index-db/queries.js';
 import type { CommandSpec } from './command.js';
 import { openContent, openIndex } from './open.js';
-import { Progress } from './progress.js';
-import { formatBytes } from './output.js';
+import { Progress } from '../term/progress.js';
+import { formatBytes } from '../term/output.js';
 
 export const spec: CommandSpec = {
   name: 'verify',

@@ -48,12 +48,12 @@ function configFlags(ctx: CommandContext, root: string | undefined, storeDir: st
  * root defaults to the current directory and the store to <root>/.forge.
  * Throws ConfigError listing every problem.
  */
-export async function resolveWatchConfig(ctx: CommandContext): Promise<import('../config/index.js').LoadedConfig> {
-  const { loadConfig, mergeConfigSources, DEFAULT_CONFIG_FILE } = await import('../config/index.js');
+export async function resolveWatchConfig(ctx: CommandContext): Promise<import('../runtime/config/index.js').LoadedConfig> {
+  const { loadConfig, mergeConfigSources, DEFAULT_CONFIG_FILE } = await import('../runtime/config/index.js');
   const dirArg = ctx.positionals[0];
   const rootFlag = typeof ctx.values['root'] === 'string' ? ctx.values['root'] : undefined;
   if (dirArg !== undefined && rootFlag !== undefined && path.resolve(ctx.cwd, dirArg) !== path.resolve(ctx.cwd, rootFlag)) {
-    const { UsageError } = await import('./output.js');
+    const { UsageError } = await import('../term/output.js');
     throw new UsageError('give the directory either as [dir] or as --root, not both', 'watch');
   }
   const rootGiven = dirArg ?? rootFlag;
@@ -100,8 +100,8 @@ export const spec: CommandSpec = {
     'FORGE_DEBOUNCE_MS=50 forge watch src',
   ],
   async run(ctx) {
-    const { ConfigError, formatConfigReport } = await import('../config/index.js');
-    const { EXIT_CODES } = await import('../exit-codes.js');
+    const { ConfigError, formatConfigReport } = await import('../runtime/config/index.js');
+    const { EXIT_CODES } = await import('../base/exit-codes.js');
     let config;
     let sources;
     try {

@@ -8,22 +8,22 @@
  * 5. the "ready" line on stdout; then each coalesced batch of changes is recorded.
  */
 import path from 'node:path';
-import type { ForgeConfig } from '../config/schema.js';
-import { ForgeError } from '../errors.js';
+import type { ForgeConfig } from '../runtime/config/schema.js';
+import { ForgeError } from '../base/errors.js';
 import { Index } from '../index-db/index.js';
-import { createLogger, type ForgeLogger } from '../logging.js';
-import { Metrics } from '../metrics.js';
-import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
-import { Shutdown } from '../shutdown.js';
-import { Progress } from '../cli/progress.js';
-import { formatBytes, formatDuration, reportError } from '../cli/output.js';
+import { createLogger, type ForgeLogger } from '../runtime/logging.js';
+import { Metrics } from '../runtime/metrics.js';
+import { startMetricsServer, type MetricsServer } from '../runtime/metrics-server.js';
+import { Shutdown } from '../runtime/shutdown.js';
+import { Progress } from '../term/progress.js';
+import { formatBytes, formatDuration, reportError } from '../term/output.js';
 import { indexFileOf } from '../cli/open.js';
-import { openContentStore } from './content-store.js';
-import { HistoryRecorder } from './history.js';
-import { openPlatformIO } from './platform.js';
-import { lockStore } from './lock.js';
-import { reconcile, type ReconcileResult } from './reconcile.js';
-import { daemonIgnore, type WalkOptions } from './scan.js';
+import { openContentStore } from '../history/content-store.js';
+import { HistoryRecorder } from '../history/record.js';
+import { openPlatformIO } from '../io/open-platform.js';
+import { lockStore } from '../history/store-lock.js';
+import { reconcile, type ReconcileResult } from '../history/reconcile.js';
+import { daemonIgnore, type WalkOptions } from '../history/tree-scan.js';
 
 export interface DaemonOptions {
   config: ForgeConfig;

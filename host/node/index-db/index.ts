@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import { ForgeError } from '../errors.js';
+import { ForgeError } from '../base/errors.js';
 import { migrate } from './migrations.js';
 import { rowsOf, stmt } from './statements.js';
 import { ConnectionPool, type PoolLogger, type SqliteDatabase } from './pool.js';

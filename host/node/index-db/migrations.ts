@@ -3,7 +3,7 @@
  * migration runs once, in order, inside a transaction; a database newer than
  * this code is refused rather than misread.
  */
-import { ForgeError } from '../errors.js';
+import { ForgeError } from '../base/errors.js';
 import type { SqliteDatabase } from './pool.js';
 import { stmt } from './statements.js';
 

@@ -6,7 +6,7 @@
  * ForgeError instead of hanging.
  */
 import Database from 'better-sqlite3';
-import { ForgeError, timeoutError, toForgeError } from '../errors.js';
+import { ForgeError, timeoutError, toForgeError } from '../base/errors.js';
 import { retainConnection } from './statements.js';
 
 export type SqliteDatabase = Database.Database;

@@ -4,10 +4,10 @@
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ForgeError, toForgeError } from '../errors.js';
-import type { PlatformIO } from '../platform-io.js';
-import { createPlatformIO } from '../select.js';
-import type { ResourceManager } from '../resources.js';
+import { ForgeError, toForgeError } from '../base/errors.js';
+import type { PlatformIO } from '../base/platform-io.js';
+import { createPlatformIO } from '../io/select.js';
+import type { ResourceManager } from '../base/resources.js';
 import { checkCdcParams, decodeManifest, DEFAULT_CDC, encodeManifest, splitAt, type Manifest } from './chunking.js';
 import { coreBindings, type CdcParams, type CoreBindings, type FrameOptions } from './core-bindings.js';
 import { FrameCodec, parseFrameHeader } from './frame-codec.js';

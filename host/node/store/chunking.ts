@@ -15,7 +15,7 @@
  * So `cat` of the chunks in order reproduces the content, and its SHA-256 is
  * both the `sha256` line and the ref's name.
  */
-import { ForgeError } from '../errors.js';
+import { ForgeError } from '../base/errors.js';
 import type { CdcParams } from './core-bindings.js';
 
 export const MANIFEST_MAGIC = 'forge-manifest 1';

@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ForgeError } from '../errors.js';
-import { coreModule } from '../core.js';
+import { ForgeError } from '../base/errors.js';
+import { coreModule } from '../core/loader.js';
 import type { FrameOptions } from './core-bindings.js';
 
 /** What a worker does with one piece of content. */

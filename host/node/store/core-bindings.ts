@@ -3,11 +3,11 @@
  * Every other store file calls the core through here, so a change in the
  * core's host API is absorbed in one place.
  */
-import { defaultCore, loadCore, type CoreInstance } from '../core.js';
-import { ForgeError } from '../errors.js';
-import { sha256, xxh32, Sha256Stream } from '../core-checksum.js';
-import { CODEC_ERRORS, lz4Compress, lz4Decompress, lz4FrameBlocks, lz4FrameHeader, lz4FrameTrailer, type Lz4BlockSize } from '../core-codec.js';
-import { cdcCutPoints } from '../core-chunker.js';
+import { defaultCore, loadCore, type CoreInstance } from '../core/loader.js';
+import { ForgeError } from '../base/errors.js';
+import { sha256, xxh32, Sha256Stream } from '../core/checksum.js';
+import { CODEC_ERRORS, lz4Compress, lz4Decompress, lz4FrameBlocks, lz4FrameHeader, lz4FrameTrailer, type Lz4BlockSize } from '../core/codec.js';
+import { cdcCutPoints } from '../core/chunker.js';
 import type { HashStream } from './hasher.js';
 import { toHex } from './hex.js';
 

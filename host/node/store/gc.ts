@@ -10,7 +10,7 @@
  */
 import { readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { ForgeError } from '../errors.js';
+import { ForgeError } from '../base/errors.js';
 import { decodeManifest } from './chunking.js';
 import type { KeyedLocks } from './keyed-locks.js';
 import { listStoreDir, MANIFESTS_DIR, OBJECTS_DIR, isFanoutDir, isHash, isObjectFileName, manifestRefPath, tmpDir } from './object-path.js';

@@ -4,7 +4,7 @@
  * default; the core's WebAssembly SHA-256 (the portable reference) on request.
  */
 import { createHash } from 'node:crypto';
-import { ForgeError } from '../errors.js';
+import { ForgeError } from '../base/errors.js';
 import { coreBindings } from './core-bindings.js';
 import { toHex } from './hex.js';
 

@@ -10,7 +10,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { ForgeError } from '../errors.js';
+import { ForgeError } from '../base/errors.js';
 
 export const OBJECTS_DIR = 'objects';
 export const TMP_DIR = 'tmp';

@@ -8,7 +8,7 @@
  * decoded and hashed on worker threads (decode-pool.ts).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { ForgeError, toForgeError } from '../errors.js';
+import { ForgeError, toForgeError } from '../base/errors.js';
 import type { FrameCodec } from './frame-codec.js';
 import type { Hasher } from './hasher.js';
 import { withMappedFd } from './mmap.js';

@@ -9,7 +9,7 @@ import { open as openFile, unlink } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
-import { toForgeError } from '../errors.js';
+import { toForgeError } from '../base/errors.js';
 import { tmpDir } from './object-path.js';
 
 /**

@@ -19,8 +19,8 @@
 import { closeSync, mkdirSync, renameSync, utimesSync } from 'node:fs';
 import { chmod, mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { ForgeError, toForgeError } from '../errors.js';
-import type { PlatformIO } from '../platform-io.js';
+import { ForgeError, toForgeError } from '../base/errors.js';
+import type { PlatformIO } from '../base/platform-io.js';
 import type { KeyedLocks } from './keyed-locks.js';
 import { isFanoutDir, objectDir, objectPath, tmpDir, OBJECTS_DIR } from './object-path.js';
 import { createFile, createFileDurably, fsyncDirAsync, frameLength, joinFrame, tmpNameIn, tryUnlink, type Frame } from './tmp-files.js';

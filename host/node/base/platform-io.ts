@@ -1,0 +1,114 @@
+/**
+ * The one interface every I/O backend implements (io_uring, IOCP, kqueue, node:fs fallback).
+ *
+ * The records come from the WIT contract (`wit/forge.wit`, interface `platform-io`),
+ * through the types `jco types` generates; this file adds what JavaScript needs
+ * around them: Promises for asynchronous results and an AsyncIterable for watching.
+ */
+import type { ForgeError } from './errors.js';
+import type {
+  BackendKind as WitBackendKind,
+  WriteOp as WitWriteOp,
+} from '../../../gen/types/host/interfaces/forge-core-platform-io.js';
+import type { Change as WitChange, ChangeKind as WitChangeKind } from '../../../gen/types/core/interfaces/forge-core-events.js';
+
+/** Backend names as the host reports them (`io-uring` in WIT is `io_uring` here). */
+export type BackendName = 'io_uring' | 'iocp' | 'kqueue' | 'fallback';
+
+/** Converts the WIT enum spelling to the host's. */
+export function backendNameOf(kind: WitBackendKind): BackendName {
+  return kind === 'io-uring' ? 'io_uring' : kind;
+}
+
+/** One write of a batch: the whole file `path` becomes `data`; `sync` fsyncs it before completing. */
+export interface WriteOp extends Omit<WitWriteOp, 'sync'> {
+  sync?: boolean;
+  /**
+   * Bypass the page cache (O_DIRECT) for the block-aligned head of the data: a hint, host-side only
+   * (not in the WIT record). Only the io_uring backend acts on it; where the filesystem refuses
+   * O_DIRECT (tmpfs) it writes buffered instead, quietly, and counts that in `stats().directFallbacks`.
+   * Other backends write buffered.
+   */
+  direct?: boolean;
+}
+
+/** One slot of a batch read: the bytes, or the error for that path alone. */
+export type ReadResult = { ok: true; data: Uint8Array } | { ok: false; error: ForgeError };
+
+/** One slot of a batch write: bytes written, or the error for that op alone. */
+export type WriteResult = { ok: true; bytes: number } | { ok: false; error: ForgeError };
+
+export type ChangeKind = WitChangeKind;
+
+/** A change under a watched root; `path` is relative to the root and `/`-separated. */
+export type Change = WitChange;
+
+export interface WatchOptions {
+  /** Coalescing window in ms (default 100). 0 delivers each event batch as it is read. */
+  debounceMs?: number;
+  /** Names or globs (matched against the relative path and its basename) to skip before adding watches. */
+  ignore?: Array<string | RegExp>;
+  /** Follow symbolic links to directories (default false). Loops are detected. */
+  followSymlinks?: boolean;
+  /** Aborting closes the watch. */
+  signal?: AbortSignal;
+}
+
+export interface WatchStats {
+  directoriesWatched: number;
+  filesWatched: number;
+  eventsSeen: number;
+  overflows: number;
+  /** True when not every directory could be watched (e.g. inotify watch limit). */
+  partial: boolean;
+  /** Why the watch is partial or degraded, if it is. */
+  degradedReason?: string;
+}
+
+/**
+ * A running watch: iterate it for batches of coalesced changes.
+ *
+ * @example
+ * ```ts
+ * const w = io.watch('/srv/project', { debounceMs: 50 });
+ * for await (const batch of w) for (const c of batch) console.log(c.kind, c.path);
+ * ```
+ */
+export interface WatchHandle extends AsyncIterable<Change[]> {
+  /** Resolves once the initial scan is done and every watch is registered. */
+  readonly ready: Promise<void>;
+  stats(): WatchStats;
+  /** Unregisters every watch and closes every fd; the iterator then ends. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Batch file I/O and watching over the platform's native interface.
+ *
+ * @example
+ * ```ts
+ * const io = await createPlatformIO();
+ * const results = await io.batchRead(['a.txt', 'b.txt']);
+ * for (const r of results) if (r.ok) console.log(r.data.length); else console.error(r.error.message);
+ * await io.close();
+ * ```
+ */
+export interface PlatformIO {
+  readonly backend: BackendName;
+  /** Reads up to `length` bytes at `offset`. */
+  read(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /** Writes `data` at `offset` (creating the file if needed); resolves to bytes written. */
+  write(path: string, data: Uint8Array, offset?: number): Promise<number>;
+  /** The whole file. */
+  readAll(path: string): Promise<Uint8Array>;
+  /** Replaces the whole file with `data`. */
+  writeAll(path: string, data: Uint8Array, options?: { sync?: boolean }): Promise<void>;
+  /** One result per path, in order; a failed path does not fail the batch. */
+  batchRead(paths: readonly string[]): Promise<ReadResult[]>;
+  /** One result per op, in order; a failed op does not fail the batch. */
+  batchWrite(ops: readonly WriteOp[]): Promise<WriteResult[]>;
+  /** Watches a tree; see {@link WatchHandle}. */
+  watch(root: string, options?: WatchOptions): WatchHandle;
+  /** Releases the ring, fds and watches. Safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,155 @@
+/**
+ * The initial scan: walks the tree (respecting ignores, never entering the
+ * store), and hands the files to the recorder in batches sized by count and
+ * bytes, so memory stays bounded however large the tree is.
+ */
+import * as fs from 'node:fs';
+import path from 'node:path';
+import { compileIgnore, type IgnoreMatcher } from '../watch/ignore.js';
+
+/** One regular file of the tree, as lstat saw it. */
+export interface FileFacts {
+  /** Root-relative, `/`-separated. */
+  path: string;
+  abs: string;
+  size: number;
+  mode: number;
+  mtimeMs: number;
+  /** Inode number, decimal (may exceed 2^53). */
+  ino: string;
+}
+
+export interface WalkOptions {
+  /** Extra ignore patterns (the watcher's defaults — node_modules, .git, .forge — always apply unless negated). */
+  ignore?: ReadonlyArray<string | RegExp>;
+  /** The store directory, skipped wherever it is inside the tree. */
+  storeDir?: string;
+}
+
+export interface WalkResult {
+  files: FileFacts[];
+  directories: number;
+  /** Symlinks, sockets, FIFOs and devices: not recorded (see README.md, "The `forge` command"). */
+  skipped: number;
+  /** Entries that could not be read (EACCES, …), with the reason. */
+  problems: string[];
+  totalBytes: number;
+}
+
+/** The ignore matcher the daemon uses everywhere: patterns plus the store directory. */
+export function daemonIgnore(root: string, options: WalkOptions): IgnoreMatcher {
+  const base = compileIgnore(options.ignore ? [...options.ignore] : undefined);
+  if (options.storeDir === undefined) return base;
+  const rel = path.relative(root, options.storeDir).split(path.sep).join('/');
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return base;
+  return (p: string) => p === rel || p.startsWith(rel + '/') || base(p);
+}
+
+/** Facts of one file from its lstat. */
+export function factsOf(treePath: string, abs: string, st: fs.BigIntStats): FileFacts {
+  return {
+    path: treePath,
+    abs,
+    size: Number(st.size),
+    mode: Number(st.mode),
+    // Nanosecond precision where available, so a rewrite within the same millisecond still differs.
+    mtimeMs: typeof st.mtimeNs === 'bigint' ? Number(st.mtimeNs) / 1e6 : Number(st.mtimeMs),
+    ino: String(st.ino),
+  };
+}
+
+/**
+ * Lists every regular file under `root` that is not ignored, depth first.
+ * `startRel` walks only that subtree (paths stay root-relative).
+ * Symbolic links are not followed (a link out of the tree must not pull
+ * foreign files into its history).
+ *
+ * @example
+ * ```ts
+ * const { files, directories } = walkTree('/srv/project', { storeDir: '/srv/project/.forge' });
+ * ```
+ */
+export function walkTree(root: string, options: WalkOptions = {}, startRel = ''): WalkResult {
+  const ignored = daemonIgnore(root, options);
+  const out: WalkResult = { files: [], directories: 0, skipped: 0, problems: [], totalBytes: 0 };
+  const stack: string[] = [startRel];
+  while (stack.length > 0) {
+    const rel = stack.pop()!;
+    const absDir = rel === '' ? root : path.join(root, rel);
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(absDir, { withFileTypes: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') out.problems.push(`${rel || '.'}: ${code ?? String(e)}`);
+      continue;
+    }
+    out.directories++;
+    for (const d of entries) {
+      const childRel = rel === '' ? d.name : `${rel}/${d.name}`;
+      if (ignored(childRel)) continue;
+      if (d.isDirectory()) {
+        stack.push(childRel);
+        continue;
+      }
+      if (!d.isFile()) {
+        out.skipped++;
+        continue;
+      }
+      const abs = path.join(absDir, d.name);
+      try {
+        const st = fs.lstatSync(abs, { bigint: true });
+        if (!st.isFile()) {
+          out.skipped++;
+          continue;
+        }
+        const f = factsOf(childRel, abs, st);
+        out.files.push(f);
+        out.totalBytes += f.size;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT') out.problems.push(`${childRel}: ${code ?? String(e)}`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Counts the directories a watcher would watch (for `forge doctor`), stopping at `limit`. */
+export function countDirectories(root: string, options: WalkOptions = {}, limit = 10_000_000): number {
+  const ignored = daemonIgnore(root, options);
+  let n = 0;
+  const stack: string[] = [''];
+  while (stack.length > 0 && n < limit) {
+    const rel = stack.pop()!;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(rel === '' ? root : path.join(root, rel), { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    n++;
+    for (const d of entries) {
+      if (!d.isDirectory()) continue;
+      const childRel = rel === '' ? d.name : `${rel}/${d.name}`;
+      if (!ignored(childRel)) stack.push(childRel);
+    }
+  }
+  return n;
+}
+
+/** Splits files into batches of at most `maxFiles` files and about `maxBytes` bytes. */
+export function* batches(files: readonly FileFacts[], maxFiles: number, maxBytes: number): Generator<FileFacts[]> {
+  let cur: FileFacts[] = [];
+  let bytes = 0;
+  for (const f of files) {
+    if (cur.length > 0 && (cur.length >= maxFiles || bytes + f.size > maxBytes)) {
+      yield cur;
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(f);
+    bytes += f.size;
+  }
+  if (cur.length > 0) yield cur;
+}

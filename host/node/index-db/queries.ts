@@ -1,0 +1,81 @@
+/**
+ * Queries the daemon needs that the Index does not offer, written on top of
+ * its connection pool (read-only SQL against the documented schema).
+ */
+import { toRecord, VERSION_COLUMNS, type Index, type VersionRecord, type VersionRow } from './index.js';
+import { rowsOf, stmt } from './statements.js';
+
+interface Row extends VersionRow {
+  live: number;
+}
+
+const COLUMNS = `${VERSION_COLUMNS}, f.live`;
+const CHUNK = 500; // stays well under SQLite's bound-parameter limit
+
+/** The newest version of each of `paths` that has one (removed ones included), by path. */
+export async function latestMany(index: Index, paths: readonly string[]): Promise<Map<string, VersionRecord>> {
+  const out = new Map<string, VersionRecord>();
+  if (paths.length === 0) return out;
+  await index.connections.with((db) => {
+    for (let i = 0; i < paths.length; i += CHUNK) {
+      const part = paths.slice(i, i + CHUNK);
+      // One cached statement per distinct part length: at most CHUNK of them.
+      const rows = stmt(db, `SELECT ${COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.path IN (${part.map(() => '?').join(',')})`).all(...part) as Row[];
+      for (const r of rows) out.set(r.path, toRecord(r));
+    }
+  }, 'latestMany');
+  return out;
+}
+
+/** Live paths at or below directory `dir` (`/`-separated, no trailing slash). */
+export async function livePathsUnder(index: Index, dir: string): Promise<string[]> {
+  // Range scan on the UNIQUE(path) index: every path starting with `dir/`.
+  const lo = `${dir}/`;
+  const hi = `${dir}0`; // '0' is the character after '/'
+  return index.connections.with(
+    (db) =>
+      (stmt(db, 'SELECT path FROM files WHERE live = 1 AND path >= ? AND path < ? ORDER BY path').all(lo, hi) as Array<{ path: string }>).map(
+        (r) => r.path,
+      ),
+    'livePathsUnder',
+  );
+}
+
+/** Every recorded path (live or not), for `forge doctor`/`verify` summaries. */
+export async function countPaths(index: Index): Promise<{ live: number; all: number }> {
+  return index.connections.with((db) => {
+    const r = stmt(db, 'SELECT count(*) AS all_n, coalesce(sum(live), 0) AS live_n FROM files').get() as { all_n: number; live_n: number };
+    return { live: r.live_n, all: r.all_n };
+  }, 'countPaths');
+}
+
+/** Every distinct content hash of every version, with the paths/seqs that use it (for verify). */
+export async function versionHashes(index: Index): Promise<Map<string, Array<{ path: string; seq: number }>>> {
+  return index.connections.with((db) => {
+    const out = new Map<string, Array<{ path: string; seq: number }>>();
+    for (const r of rowsOf<{ hash: string; seq: number; path: string }>(
+      stmt(db, 'SELECT v.hash, v.seq, f.path FROM versions v JOIN files f ON f.id = v.file_id WHERE v.hash IS NOT NULL'),
+    )) {
+      let list = out.get(r.hash);
+      if (!list) out.set(r.hash, (list = []));
+      list.push({ path: r.path, seq: r.seq });
+    }
+    return out;
+  }, 'versionHashes');
+}
+
+/** The version with global sequence number `seq`, whatever its path. */
+export async function versionBySeq(index: Index, seq: number): Promise<VersionRecord | undefined> {
+  return index.connections.with((db) => {
+    const r = stmt(db, `SELECT ${COLUMNS} FROM versions v JOIN files f ON f.id = v.file_id WHERE v.seq = ?`).get(seq) as Row | undefined;
+    return r && toRecord(r);
+  }, 'versionBySeq');
+}
+
+/** Distinct content referenced by some version: count and total uncompressed size. */
+export async function uniqueContent(index: Index): Promise<{ blobs: number; bytes: number }> {
+  return index.connections.with((db) => {
+    const r = stmt(db, 'SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM blobs WHERE refs > 0').get() as { n: number; bytes: number };
+    return { blobs: r.n, bytes: r.bytes };
+  }, 'uniqueContent');
+}

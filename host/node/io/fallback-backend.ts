@@ -1,0 +1,227 @@
+/**
+ * PlatformIO over `node:fs/promises`: the backend that works everywhere, and
+ * the reference the native backends are checked against (Property 3).
+ *
+ * Every open takes one handle from the ResourceManager first, so a batch of
+ * 10,000 paths holds at most `maxHandles` files open and the rest wait FIFO.
+ */
+import { constants as fsc } from 'node:fs';
+import fsp from 'node:fs/promises';
+import { ForgeError, toForgeError } from '../base/errors.js';
+import type { BackendName, PlatformIO, ReadResult, WatchHandle, WatchOptions, WriteOp, WriteResult } from '../base/platform-io.js';
+import { ResourceManager, type IoLogger } from '../base/resources.js';
+import { closeWatchesOf, watchTree } from './watch.js';
+
+export interface FallbackBackendOptions {
+  /** Shared handle budget; one is created (maxHandles) when absent. */
+  resources?: ResourceManager;
+  /** Budget for a backend-owned ResourceManager (default 1024). */
+  maxHandles?: number;
+  logger?: IoLogger;
+}
+
+/**
+ * The portable backend.
+ *
+ * @example
+ * ```ts
+ * const io = createFallbackBackend({ maxHandles: 64 });
+ * await io.writeAll('out.txt', Buffer.from('hi'), { sync: true });
+ * console.log((await io.readAll('out.txt')).length); // 2
+ * await io.close();
+ * ```
+ */
+export class FallbackBackend implements PlatformIO {
+  readonly backend: BackendName = 'fallback';
+  readonly resources: ResourceManager;
+  private readonly ownsResources: boolean;
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: FallbackBackendOptions = {}) {
+    this.ownsResources = options.resources === undefined;
+    this.resources = options.resources ?? new ResourceManager({ maxHandles: options.maxHandles, logger: options.logger });
+  }
+
+  async read(path: string, offset: number, length: number): Promise<Uint8Array> {
+    checkRange(offset, length, path);
+    return this.withHandle('read', path, async () => {
+      const fh = await fsp.open(path, 'r');
+      try {
+        const buf = Buffer.allocUnsafe(length);
+        let got = 0;
+        while (got < length) {
+          const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        return got * 2 < length ? Buffer.from(buf.subarray(0, got)) : buf.subarray(0, got);
+      } finally {
+        await fh.close();
+      }
+    });
+  }
+
+  async write(path: string, data: Uint8Array, offset = 0): Promise<number> {
+    checkData(data, path, 'write');
+    checkRange(offset, 0, path);
+    return this.withHandle('write', path, async () => {
+      const fh = await fsp.open(path, fsc.O_WRONLY | fsc.O_CREAT, 0o644);
+      try {
+        let done = 0;
+        while (done < data.length) {
+          const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done);
+          done += bytesWritten;
+        }
+        return done;
+      } finally {
+        await fh.close();
+      }
+    });
+  }
+
+  async readAll(path: string): Promise<Uint8Array> {
+    return this.withHandle('readAll', path, () => fsp.readFile(path));
+  }
+
+  async writeAll(path: string, data: Uint8Array, options: { sync?: boolean } = {}): Promise<void> {
+    checkData(data, path, 'writeAll');
+    await this.withHandle('writeAll', path, () => writeWhole(path, data, options.sync === true));
+  }
+
+  async batchRead(paths: readonly string[]): Promise<ReadResult[]> {
+    this.assertOpen('batchRead');
+    return Promise.all(
+      paths.map(async (p): Promise<ReadResult> => {
+        try {
+          checkPath(p, 'batchRead');
+          return { ok: true, data: await this.withHandle('batchRead', p, () => fsp.readFile(p)) };
+        } catch (e) {
+          return { ok: false, error: wrap(e, p, 'batchRead') };
+        }
+      }),
+    );
+  }
+
+  async batchWrite(ops: readonly WriteOp[]): Promise<WriteResult[]> {
+    this.assertOpen('batchWrite');
+    return Promise.all(
+      ops.map(async (op): Promise<WriteResult> => {
+        try {
+          checkPath(op?.path, 'batchWrite');
+          checkData(op.data, op.path, 'batchWrite');
+          await this.withHandle('batchWrite', op.path, () => writeWhole(op.path, op.data, op.sync === true));
+          return { ok: true, bytes: op.data.length };
+        } catch (e) {
+          return { ok: false, error: wrap(e, op?.path, 'batchWrite') };
+        }
+      }),
+    );
+  }
+
+  watch(root: string, options?: WatchOptions): WatchHandle {
+    return watchTree(root, options, this);
+  }
+
+  /** Closes its watches, waits for operations in flight, then releases the handle budget if this backend owns it. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await closeWatchesOf(this);
+      if (this.inFlight > 0) await new Promise<void>((r) => (this.idle = r));
+      if (this.ownsResources) await this.resources.shutdown(0);
+    })();
+    return this.closing;
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.closing) {
+      throw new ForgeError('unknown', `${operation}: the fallback backend is closed`, {
+        context: { operation, backend: 'fallback' },
+        suggestions: ['Create a new PlatformIO with createPlatformIO() after close().'],
+      });
+    }
+  }
+
+  /** One handle for the duration of `fn`; errors become ForgeErrors with file, operation and backend. */
+  private async withHandle<T>(operation: string, path: string, fn: () => Promise<T>): Promise<T> {
+    this.assertOpen(operation);
+    checkPath(path, operation);
+    this.inFlight++;
+    try {
+      const guard = await this.resources.acquire(1);
+      try {
+        return await fn();
+      } finally {
+        guard.release();
+      }
+    } catch (e) {
+      throw wrap(e, path, operation);
+    } finally {
+      if (--this.inFlight === 0 && this.idle) this.idle();
+    }
+  }
+}
+
+/** Creates the node:fs/promises backend. */
+export function createFallbackBackend(options: FallbackBackendOptions = {}): FallbackBackend {
+  return new FallbackBackend(options);
+}
+
+async function writeWhole(path: string, data: Uint8Array, sync: boolean): Promise<void> {
+  if (!sync) return fsp.writeFile(path, data);
+  const fh = await fsp.open(path, 'w', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function wrap(e: unknown, path: unknown, operation: string): ForgeError {
+  return toForgeError(e, { file: typeof path === 'string' ? path : String(path), operation, backend: 'fallback' });
+}
+
+// Input checks shared by every backend (the same ForgeError whatever the backend).
+
+/** A validation ForgeError if `path` is not a non-empty string without NUL bytes. */
+export function pathProblem(path: unknown, operation: string, backend: BackendName): ForgeError | undefined {
+  if (typeof path === 'string' && path.length > 0 && !path.includes('\0')) return undefined;
+  return new ForgeError('validation', `${operation}: path must be a non-empty string without NUL bytes`, {
+    context: { operation, backend, file: String(path) },
+    suggestions: ['Pass file paths as non-empty strings.'],
+  });
+}
+
+/** A validation ForgeError if `data` is not a Uint8Array. */
+export function dataProblem(data: unknown, path: unknown, operation: string, backend: BackendName): ForgeError | undefined {
+  if (data instanceof Uint8Array) return undefined;
+  return new ForgeError('validation', `${operation}: data must be a Uint8Array (or Buffer)`, {
+    context: { operation, backend, file: String(path) },
+    suggestions: ['Encode strings first, e.g. Buffer.from(text).'],
+  });
+}
+
+/** A validation ForgeError if offset/length are not non-negative safe integers. */
+export function rangeProblem(offset: number, length: number, path: string, backend: BackendName): ForgeError | undefined {
+  if (Number.isSafeInteger(offset) && offset >= 0 && Number.isSafeInteger(length) && length >= 0) return undefined;
+  return new ForgeError('validation', `offset and length must be non-negative integers (got ${offset}, ${length})`, {
+    context: { operation: 'read', backend, file: path },
+  });
+}
+
+function checkPath(path: unknown, operation: string): asserts path is string {
+  const e = pathProblem(path, operation, 'fallback');
+  if (e) throw e;
+}
+
+function checkData(data: unknown, path: unknown, operation: string): asserts data is Uint8Array {
+  const e = dataProblem(data, path, operation, 'fallback');
+  if (e) throw e;
+}
+
+function checkRange(offset: number, length: number, path: string): void {
+  const e = rangeProblem(offset, length, path, 'fallback');
+  if (e) throw e;
+}

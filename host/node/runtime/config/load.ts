@@ -1,0 +1,186 @@
+/**
+ * Loading the configuration: `forge.config.json` (in `cwd`, or the file given
+ * with `--config`), overlaid by `FORGE_*` environment variables, overlaid by CLI
+ * flags; then validated (see validate.ts) before anything starts.
+ *
+ * Precedence: flag > env > file > default. Relative paths in the file are
+ * resolved against the file's directory; relative paths from env/flags against `cwd`.
+ * Environment values are strings: integers and booleans (`true/false/1/0/yes/no`)
+ * are converted, lists are comma-separated or a JSON array. A value that does not
+ * convert is kept as given, so the report names it. `FORGE_*` variables that are
+ * not config fields (e.g. `FORGE_DEBUG`) are ignored; flags are looked up by field
+ * name (`storeDir` or `store-dir`) and other flag keys are ignored (they belong to the CLI).
+ *
+ * CLI wiring:
+ * ```ts
+ * const { config } = loadConfigOrExit({ configPath: flags.config, flags });   // exit 78 + report on stderr
+ * ```
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { toForgeError } from '../../base/errors.js';
+import { EXIT_CODES } from '../../base/exit-codes.js';
+import { CONFIG_FIELDS, FIELD_KIND, PATH_FIELDS, envName, flagName, type ConfigField, type ForgeConfig } from './schema.js';
+import { ConfigError, formatConfigIssues, validateConfig, type ConfigIssue, type ValidateOptions } from './validate.js';
+
+export const DEFAULT_CONFIG_FILE = 'forge.config.json';
+
+export interface LoadConfigOptions {
+  /** `--config` path. When given, the file must exist. */
+  configPath?: string;
+  /** Where `forge.config.json` is looked for and relative env/flag paths resolve. Default `process.cwd()`. */
+  cwd?: string;
+  /** Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Parsed CLI flags (camelCase or kebab-case keys); `undefined` values are skipped. */
+  flags?: Record<string, unknown>;
+  /** Required fields (per command). Default `storeDir`, `watchRoot`. */
+  required?: ValidateOptions['required'];
+  /** Check paths on disk. Default true. */
+  checkPaths?: boolean;
+}
+
+export interface LoadedConfig {
+  config: ForgeConfig;
+  /** The config file read, if any. */
+  file: string | undefined;
+  /** Where each field's value came from: `default`, the file path, `env FORGE_X` or `flag --x`. */
+  sources: Record<ConfigField, string>;
+}
+
+function convert(field: ConfigField, raw: string): unknown {
+  const v = raw.trim();
+  switch (FIELD_KIND[field]) {
+    case 'int':
+      return /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : raw;
+    case 'bool':
+      if (/^(true|1|yes|on)$/i.test(v)) return true;
+      if (/^(false|0|no|off)$/i.test(v)) return false;
+      return raw;
+    case 'list':
+      if (v.startsWith('[')) {
+        try {
+          return JSON.parse(v) as unknown;
+        } catch {
+          return raw;
+        }
+      }
+      return v === '' ? [] : v.split(',').map((s) => s.trim());
+    default:
+      return raw;
+  }
+}
+
+function resolvePath(field: ConfigField, value: unknown, base: string): unknown {
+  return PATH_FIELDS.includes(field) && typeof value === 'string' && value !== '' && !isAbsolute(value)
+    ? resolve(base, value)
+    : value;
+}
+
+/** Reads and merges file, env and flags without validating. Throws ConfigError if the file is unreadable. */
+export function mergeConfigSources(opts: LoadConfigOptions = {}): {
+  merged: Record<string, unknown>;
+  file: string | undefined;
+  sources: Record<string, string>;
+} {
+  const cwd = opts.cwd ?? process.cwd();
+  const env = opts.env ?? process.env;
+  const merged: Record<string, unknown> = {};
+  const sources: Record<string, string> = {};
+  let file: string | undefined;
+  if (opts.configPath !== undefined) file = resolve(cwd, opts.configPath);
+  else if (existsSync(join(cwd, DEFAULT_CONFIG_FILE))) file = join(cwd, DEFAULT_CONFIG_FILE);
+
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      const fe = toForgeError(e, { file, operation: 'read config' });
+      throw new ConfigError([{ field: '--config', problem: `${file} cannot be read: ${fe.context.code ?? fe.message}`, valid: 'a readable JSON file' }], file);
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text) as unknown;
+    } catch (e) {
+      throw new ConfigError([{ field: '(file)', problem: `${file} is not valid JSON: ${(e as Error).message}`, valid: 'a JSON object (see schema/forge.config.schema.json)' }], file);
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new ConfigError([{ field: '(file)', problem: `${file} holds ${Array.isArray(doc) ? 'a list' : typeof doc}, not an object`, valid: 'a JSON object' }], file);
+    }
+    for (const [k, v] of Object.entries(doc)) {
+      merged[k] = resolvePath(k as ConfigField, v, dirname(file));
+      sources[k] = file;
+    }
+  }
+  for (const f of CONFIG_FIELDS) {
+    const name = envName(f);
+    const raw = env[name];
+    if (raw === undefined) continue;
+    merged[f] = resolvePath(f, convert(f, raw), cwd);
+    sources[f] = `env ${name}`;
+  }
+  const flags = opts.flags ?? {};
+  for (const f of CONFIG_FIELDS) {
+    const key = f in flags ? f : flagName(f) in flags ? flagName(f) : undefined;
+    if (key === undefined || flags[key] === undefined) continue;
+    const raw = flags[key];
+    const v = typeof raw === 'string' ? convert(f, raw) : raw;
+    merged[f] = resolvePath(f, v, cwd);
+    sources[f] = `flag --${flagName(f)}`;
+  }
+  return { merged, file, sources };
+}
+
+/**
+ * Loads, merges and validates the configuration. Throws {@link ConfigError}
+ * listing every problem.
+ *
+ * @example
+ * ```ts
+ * const { config } = loadConfig({ configPath: 'forge.config.json', flags: { logLevel: 'debug' } });
+ * ```
+ */
+export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
+  const { merged, file, sources } = mergeConfigSources(opts);
+  const r = validateConfig(merged, { required: opts.required, checkPaths: opts.checkPaths, sources });
+  if (!r.ok) throw new ConfigError(r.issues, file);
+  const all = {} as Record<ConfigField, string>;
+  for (const f of CONFIG_FIELDS) all[f] = sources[f] ?? 'default';
+  return { config: r.config, file, sources: all };
+}
+
+/** The report printed on a config failure: a headline, one line per issue, what to do. */
+export function formatConfigReport(err: ConfigError): string {
+  const n = err.issues.length;
+  const where = typeof err.context.file === 'string' ? ` (${err.context.file})` : '';
+  return [
+    `forge: invalid configuration${where}: ${n} problem${n === 1 ? '' : 's'}; nothing was started.`,
+    formatConfigIssues(err.issues),
+    ...err.suggestions().map((s) => `hint: ${s}`),
+  ].join('\n');
+}
+
+/**
+ * {@link loadConfig}, but on a ConfigError prints the report to stderr and
+ * exits 78 (EX_CONFIG) before anything starts. Other errors propagate.
+ *
+ * @example
+ * ```ts
+ * const { config } = loadConfigOrExit({ configPath: args.config, flags: { logLevel: args.logLevel } });
+ * ```
+ */
+export function loadConfigOrExit(
+  opts: LoadConfigOptions = {},
+  io: { stderr?: (text: string) => void; exit?: (code: number) => never } = {},
+): LoadedConfig {
+  try {
+    return loadConfig(opts);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    (io.stderr ?? ((t: string) => process.stderr.write(t)))(formatConfigReport(e) + '\n');
+    return (io.exit ?? ((c: number) => process.exit(c)))(EXIT_CODES.CONFIG);
+  }
+}
+
+export type { ConfigIssue };

@@ -1,0 +1,258 @@
+/**
+ * Validation of a merged configuration: the zod schema (types, ranges, enums,
+ * host:port), required fields, then filesystem checks (paths exist and are
+ * accessible). Every problem is collected — never only the first — each with
+ * its field, the problem and the valid range.
+ *
+ * @example
+ * ```ts
+ * const r = validateConfig({ storeDir: '/data/forge', watchRoot: '/src', debounceMs: -1 });
+ * if (!r.ok) console.error(formatConfigIssues(r.issues));
+ * ```
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ForgeError } from '../../base/errors.js';
+import { parseHostPort, isLoopbackHost } from '../metrics-server.js';
+import { CONFIG_FIELDS, ForgeConfigSchema, validRange, type ConfigField, type ForgeConfig } from './schema.js';
+
+export interface ConfigIssue {
+  /** The field (`storeDir`), or `(root)` for the whole document. */
+  field: string;
+  /** What is wrong, with the offending value. */
+  problem: string;
+  /** What would be accepted: the valid range, set or form. */
+  valid: string;
+  /** Where the value came from, when known. */
+  source?: string;
+}
+
+export type ValidationResult = { ok: true; config: ForgeConfig } | { ok: false; issues: ConfigIssue[] };
+
+export interface ValidateOptions {
+  /** Fields that must be present. Default `storeDir`, `watchRoot`. */
+  required?: readonly ConfigField[];
+  /** Check that paths exist/are accessible. Default true. */
+  checkPaths?: boolean;
+  /** Source of each field (file path, env var, flag) for the report. */
+  sources?: Partial<Record<string, string>>;
+}
+
+/** The error thrown for an invalid configuration: category `configuration`, exit 78. */
+export class ConfigError extends ForgeError {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[], file?: string) {
+    super('configuration', `invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${formatConfigIssues(issues)}`, {
+      context: { operation: 'loadConfig', code: 'ERR_FORGE_CONFIG', ...(file ? { file } : {}), issues },
+      suggestions: [
+        'Fix every listed field in forge.config.json, the FORGE_* variables or the flags, then start again.',
+        'Editors can check the file against schema/forge.config.schema.json (set "$schema").',
+      ],
+    });
+    this.issues = issues;
+  }
+}
+
+/** One line per issue: `  - field: problem (valid: …) [from source]`. */
+export function formatConfigIssues(issues: readonly ConfigIssue[]): string {
+  return issues
+    .map((i) => `  - ${i.field}: ${i.problem} (valid: ${i.valid})${i.source ? ` [from ${i.source}]` : ''}`)
+    .join('\n');
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === undefined) return 'nothing';
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'a null value';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'number' && !Number.isInteger(v)) return 'a fractional number';
+  return `a ${typeof v}`;
+}
+
+interface ZodIssueLike {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  input?: unknown;
+  keys?: string[];
+  expected?: string;
+}
+
+function problemOf(issue: ZodIssueLike, value: unknown): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return value === undefined ? 'is missing' : `${show(value)} is ${typeName(value)}, expected ${issue.expected}`;
+    case 'too_small':
+    case 'too_big':
+      return typeof value === 'string' ? `${show(value)} is empty` : `${show(value)} is out of range`;
+    case 'invalid_value':
+      return `${show(value)} is not an allowed value`;
+    case 'invalid_format':
+    case 'custom':
+      return `${show(value)} is not well-formed`;
+    default:
+      return `${show(value)}: ${issue.message}`;
+  }
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/**
+ * Runs all checks and returns every issue (one per field at most), or the config with defaults.
+ *
+ * @example
+ * ```ts
+ * const r = validateConfig({ storeDir: '.forge', watchRoot: '.', debounceMs: 100 });
+ * if (r.ok) start(r.config); else for (const i of r.issues) console.error(`${i.field}: ${i.problem} (valid: ${i.valid})`);
+ * ```
+ */
+export function validateConfig(input: unknown, opts: ValidateOptions = {}): ValidationResult {
+  const required = opts.required ?? ['storeDir', 'watchRoot'];
+  const src = (f: string): { source?: string } => (opts.sources?.[f] ? { source: opts.sources[f] } : {});
+  const byField = new Map<string, ConfigIssue>();
+  const add = (field: string, problem: string): void => {
+    const prev = byField.get(field);
+    if (prev) {
+      if (!prev.problem.includes(problem)) prev.problem += `; ${problem}`;
+    } else byField.set(field, { field, problem, valid: validRange(field), ...src(field) });
+  };
+  if (!isObject(input)) {
+    return {
+      ok: false,
+      issues: [{ field: '(root)', problem: `the configuration is ${typeName(input)}, not an object`, valid: 'a JSON object' }],
+    };
+  }
+  // Requirement is per command (e.g. `forge cat` needs no watchRoot), so the schema
+  // is applied with storeDir/watchRoot optional and requirement checked here.
+  const schema = ForgeConfigSchema.partial({ storeDir: true, watchRoot: true });
+  const parsed = schema.safeParse(input, { reportInput: true });
+  if (!parsed.success) {
+    for (const raw of parsed.error.issues as unknown as ZodIssueLike[]) {
+      if (raw.code === 'unrecognized_keys') {
+        for (const k of raw.keys ?? []) byField.set(k, { field: k, problem: 'is not a known field', valid: validRange(k), ...src(k) });
+        continue;
+      }
+      const field = String(raw.path[0] ?? '(root)');
+      add(field, problemOf(raw, input[field]));
+    }
+  }
+  for (const f of required) if (input[f] === undefined) add(f, 'is required but missing');
+
+  const data = parsed.success ? parsed.data : undefined;
+  // Cross-field and filesystem checks for fields that passed the schema.
+  const okValue = (f: ConfigField): unknown => (byField.has(f) ? undefined : input[f]);
+  const addr = okValue('metricsAddress');
+  if (typeof addr === 'string') {
+    const hp = parseHostPort(addr);
+    const allow = input.metricsAllowRemote === true;
+    if (hp && !isLoopbackHost(hp.host) && !allow) add('metricsAddress', `${show(addr)} is not a loopback address and metricsAllowRemote is false`);
+  }
+  if (opts.checkPaths ?? true) {
+    const watchRoot = okValue('watchRoot');
+    if (typeof watchRoot === 'string') {
+      const p = checkDir(watchRoot, constants.R_OK | constants.X_OK, false);
+      if (p) add('watchRoot', `${show(watchRoot)} ${p}`);
+    }
+    const storeDir = okValue('storeDir');
+    if (typeof storeDir === 'string') {
+      const p = checkDir(storeDir, constants.R_OK | constants.W_OK | constants.X_OK, true);
+      if (p) add('storeDir', `${show(storeDir)} ${p}`);
+    }
+    const logFile = okValue('logFile');
+    if (typeof logFile === 'string') {
+      const p = checkLogFile(logFile);
+      if (p) add('logFile', `${show(logFile)} ${p}`);
+    }
+  }
+  if (byField.size > 0 || !data) {
+    const order = (f: string): number => {
+      const i = CONFIG_FIELDS.indexOf(f as ConfigField);
+      return i < 0 ? CONFIG_FIELDS.length : i;
+    };
+    return { ok: false, issues: [...byField.values()].sort((a, b) => order(a.field) - order(b.field)) };
+  }
+  const { $schema: _ignored, ...config } = data;
+  return { ok: true, config: config as ForgeConfig };
+}
+
+/** Throws {@link ConfigError} with every issue, or returns the config. */
+export function assertValidConfig(input: unknown, opts: ValidateOptions = {}): ForgeConfig {
+  const r = validateConfig(input, opts);
+  if (!r.ok) throw new ConfigError(r.issues);
+  return r.config;
+}
+
+function errCode(e: unknown): string {
+  return (e as { code?: string }).code ?? 'error';
+}
+
+/** Returns a problem text, or undefined if the directory is usable. */
+function checkDir(path: string, mode: number, mayCreate: boolean): string | undefined {
+  const abs = resolve(path);
+  try {
+    const st = statSync(abs);
+    if (!st.isDirectory()) return 'is not a directory';
+    accessSync(abs, mode);
+    return undefined;
+  } catch (e) {
+    const code = errCode(e);
+    if (code === 'EACCES' || code === 'EPERM') return `is not accessible (${code}): need ${modeText(mode)}`;
+    if (code !== 'ENOENT') return `cannot be checked (${code})`;
+    if (!mayCreate) return 'does not exist';
+  }
+  // Missing but creatable: the nearest existing ancestor must be a writable directory.
+  let dir = dirname(abs);
+  for (;;) {
+    try {
+      const st = statSync(dir);
+      if (!st.isDirectory()) return `does not exist and cannot be created (${dir} is not a directory)`;
+      accessSync(dir, constants.W_OK | constants.X_OK);
+      return undefined;
+    } catch (e) {
+      const code = errCode(e);
+      if (code !== 'ENOENT') return `does not exist and cannot be created in ${dir} (${code})`;
+      const up = dirname(dir);
+      if (up === dir) return 'does not exist and no parent exists';
+      dir = up;
+    }
+  }
+}
+
+function checkLogFile(path: string): string | undefined {
+  const abs = resolve(path);
+  try {
+    const st = statSync(abs);
+    if (st.isDirectory()) return 'is a directory, not a file';
+    accessSync(abs, constants.W_OK);
+  } catch (e) {
+    const code = errCode(e);
+    if (code !== 'ENOENT') return `is not writable (${code})`;
+  }
+  const dir = dirname(abs);
+  try {
+    if (!statSync(dir).isDirectory()) return `cannot be created: ${dir} is not a directory`;
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return undefined;
+  } catch (e) {
+    const code = errCode(e);
+    return code === 'ENOENT' ? `cannot be created: directory ${dir} does not exist` : `cannot be created in ${dir} (${code})`;
+  }
+}
+
+function modeText(mode: number): string {
+  const parts: string[] = [];
+  if (mode & constants.R_OK) parts.push('read');
+  if (mode & constants.W_OK) parts.push('write');
+  if (mode & constants.X_OK) parts.push('search');
+  return parts.join('+') + ' permission';
+}
