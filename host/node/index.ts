@@ -79,7 +79,7 @@ export { SCHEMA_VERSION } from './index-db/migrations.js';
 export { stmt as preparedStatement, retainSqliteObjects } from './index-db/statements.js';
 
 // hardening (retry, config, logging, metrics, shutdown)
-export { withRetry, backoffDelays, MAX_ATTEMPTS } from './base/retry.js';
+export { withRetry, backoffDelays, setRetryDefaults, retryDefaults, MAX_ATTEMPTS } from './base/retry.js';
 export type { RetryPolicy, RetryLogger } from './base/retry.js';
 export {
   loadConfig,

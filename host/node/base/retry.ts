@@ -56,6 +56,46 @@ export interface RetryPolicy {
   onRetry?: (info: { attempt: number; delayMs: number; error: ForgeError }) => void;
 }
 
+/** A retry the process-wide observer hears of: the operation, the attempt that failed, its error and the wait. */
+export interface RetryEvent {
+  operation: string;
+  attempt: number;
+  delayMs: number;
+  error: ForgeError;
+}
+
+/**
+ * Process-wide defaults for every `withRetry` call that does not set them itself: the daemon sets
+ * them once from its config (`retry.*`), and its logger and metrics hear of every retry through them.
+ */
+export interface RetryDefaults {
+  maxAttempts?: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  logger?: RetryLogger;
+  /** Hears of every retry of every call (after the call's own `onRetry`). */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+let defaults: RetryDefaults = {};
+
+/** Sets the process-wide retry defaults (replacing earlier ones); returns the previous ones. */
+export function setRetryDefaults(next: RetryDefaults): RetryDefaults {
+  const prev = defaults;
+  resolve({
+    ...(next.maxAttempts !== undefined ? { maxAttempts: next.maxAttempts } : {}),
+    ...(next.initialDelayMs !== undefined ? { initialDelayMs: next.initialDelayMs } : {}),
+    ...(next.maxDelayMs !== undefined ? { maxDelayMs: next.maxDelayMs } : {}),
+  });
+  defaults = { ...next };
+  return prev;
+}
+
+/** The process-wide retry defaults now in force. */
+export function retryDefaults(): Readonly<RetryDefaults> {
+  return defaults;
+}
+
 interface ResolvedPolicy {
   maxAttempts: number;
   initialDelayMs: number;
@@ -157,8 +197,15 @@ async function runAttempt<T>(
  */
 export async function withRetry<T>(
   fn: (attempt: number, signal: AbortSignal | undefined) => Promise<T> | T,
-  policy: RetryPolicy = {},
+  callPolicy: RetryPolicy = {},
 ): Promise<T> {
+  const policy: RetryPolicy = {
+    ...(defaults.maxAttempts !== undefined ? { maxAttempts: defaults.maxAttempts } : {}),
+    ...(defaults.initialDelayMs !== undefined ? { initialDelayMs: defaults.initialDelayMs } : {}),
+    ...(defaults.maxDelayMs !== undefined ? { maxDelayMs: defaults.maxDelayMs } : {}),
+    ...(defaults.logger !== undefined ? { logger: defaults.logger } : {}),
+    ...callPolicy,
+  };
   const p = resolve(policy);
   const delays = backoffDelays(policy);
   const operation = policy.operation ?? 'operation';
@@ -185,6 +232,7 @@ export async function withRetry<T>(
       `${operation}: attempt ${attempt} failed (${err.category}); retrying in ${delayMs} ms`,
     );
     policy.onRetry?.({ attempt, delayMs, error: err });
+    defaults.onRetry?.({ operation, attempt, delayMs, error: err });
     waited = delayMs;
     try {
       await sleep(delayMs, signal);
