@@ -32,8 +32,36 @@ export interface WriteOp extends Omit<WitWriteOp, 'sync'> {
   direct?: boolean;
 }
 
-/** One slot of a batch read: the bytes, or the error for that path alone. */
-export type ReadResult = { ok: true; data: Uint8Array } | { ok: false; error: ForgeError };
+/**
+ * Who an opened file is and what it was, from `fstat` of the descriptor the read used (not from a
+ * path lookup, so a swap between a walk's `lstat` and the read cannot fool it).
+ */
+export interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  /** st_mode, type bits included. */
+  mode: number;
+}
+
+/**
+ * Options of a batch read.
+ *
+ * `safe`: the tree may be written by someone else while it is read (the daemon's case). Each file is
+ * opened with O_NOFOLLOW | O_NONBLOCK and its descriptor is `fstat`ed before and after the read:
+ * - a symlink (ELOOP), FIFO, socket or device (code `ENOTREG`) fails that slot; nothing is followed and nothing blocks;
+ * - a file whose size, mtime or ctime changed during the read fails that slot with code `ECHANGED`
+ *   (retryable: read it again), so a version that never existed is never returned;
+ * - a successful slot carries `identity` (the fstat), which the caller compares with its walk's dev/ino.
+ */
+export interface BatchReadOptions {
+  safe?: boolean;
+}
+
+/** One slot of a batch read: the bytes (and, for a safe read, the file's identity), or the error for that path alone. */
+export type ReadResult = { ok: true; data: Uint8Array; identity?: FileIdentity } | { ok: false; error: ForgeError };
 
 /** One slot of a batch write: bytes written, or the error for that op alone. */
 export type WriteResult = { ok: true; bytes: number } | { ok: false; error: ForgeError };
@@ -103,8 +131,8 @@ export interface PlatformIO {
   readAll(path: string): Promise<Uint8Array>;
   /** Replaces the whole file with `data`. */
   writeAll(path: string, data: Uint8Array, options?: { sync?: boolean }): Promise<void>;
-  /** One result per path, in order; a failed path does not fail the batch. */
-  batchRead(paths: readonly string[]): Promise<ReadResult[]>;
+  /** One result per path, in order; a failed path does not fail the batch. See {@link BatchReadOptions} for `safe`. */
+  batchRead(paths: readonly string[], options?: BatchReadOptions): Promise<ReadResult[]>;
   /** One result per op, in order; a failed op does not fail the batch. */
   batchWrite(ops: readonly WriteOp[]): Promise<WriteResult[]>;
   /** Watches a tree; see {@link WatchHandle}. */
