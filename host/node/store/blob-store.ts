@@ -5,7 +5,8 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ForgeError, toForgeError } from '../base/errors.js';
-import type { PlatformIO } from '../base/platform-io.js';
+import type { BatchReadOptions, FileIdentity, PlatformIO } from '../base/platform-io.js';
+import { readFileSafely } from '../base/safe-read.js';
 import { createPlatformIO } from '../io/select.js';
 import type { ResourceManager } from '../base/resources.js';
 import { checkCdcParams, decodeManifest, DEFAULT_CDC, encodeManifest, splitAt, type Manifest } from './chunking.js';
@@ -79,6 +80,19 @@ export interface PutResult {
   manifest?: string;
   /** Bytes this put added to the store (0 when everything was there already). */
   storedBytes: number;
+  /** For `putFile(path, { safe: true })`: the fstat of the file that was stored. */
+  identity?: FileIdentity;
+}
+
+/** Options of {@link BlobStore.putFile}. */
+export interface PutFileOptions {
+  /**
+   * Read as {@link BatchReadOptions} `safe` does: O_NOFOLLOW | O_NONBLOCK, a regular file only,
+   * fstat before and after (code `ECHANGED` when the file changed during the read).
+   */
+  safe?: boolean;
+  /** With `safe`: the file must still be this dev/ino (what the caller's walk saw), else code `ECHANGED`. */
+  expect?: { dev: bigint; ino: bigint };
 }
 
 export type PutManyItem = Uint8Array | { data: Uint8Array } | { path: string };
@@ -243,9 +257,13 @@ export class BlobStore {
     return (await this.putContent(data)).hash;
   }
 
-  /** Stores the content of the file at `path`. */
-  async putFile(path: string): Promise<PutResult> {
+  /** Stores the content of the file at `path` (see {@link PutFileOptions} for reading a tree others write). */
+  async putFile(path: string, options: PutFileOptions = {}): Promise<PutResult> {
     this.open('putFile');
+    if (options.safe) {
+      const { data, identity } = await readFileSafely(path, options.expect);
+      return { ...(await this.putContent(data)), identity };
+    }
     let data: Uint8Array;
     try {
       data = this.io ? await this.io.readAll(path) : readFileSync(path);
