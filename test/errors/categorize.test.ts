@@ -2,7 +2,7 @@
  * Property 9: every error gets exactly one category — over generated errno
  * values, io_uring CQE results (negative errno), Win32 codes and error objects.
  *
- * "Exactly one" is checked as: a member of the seven categories; the same for
+ * "Exactly one" is checked as: a member of the categories; the same for
  * the same error however it is represented (errno n, CQE -n, { errno }, { code },
  * a Win32 code that maps to the same name); never dependent on the message; and
  * what toForgeError reports. A few well-known codes are pinned by hand.
@@ -45,7 +45,7 @@ function isCategory(c: unknown): c is ErrorCategory {
 }
 
 describe('Property 9: every error gets exactly one category', () => {
-  test('any input maps to one of the seven categories, deterministically, as toForgeError says', () => {
+  test('any input maps to one of the categories, deterministically, as toForgeError says', () => {
     fc.assert(
       fc.property(anyInput, (input) => {
         const c = categorize(input);

@@ -6,10 +6,16 @@
  * Win32 error codes and error classes — never at message text, which changes
  * between platforms and Node versions.
  */
-/** The seven categories; every error maps to exactly one. */
+/**
+ * The nine categories; every error maps to exactly one. `storage`: the disk or quota is full (ENOSPC,
+ * EDQUOT, SQLITE_FULL) — nothing is wrong with the data, there is no room for more. `integrity`: stored
+ * data is damaged (a corrupt index database, an object whose content does not match its name).
+ */
 export type ErrorCategory =
   | 'network'
   | 'filesystem'
+  | 'storage'
+  | 'integrity'
   | 'configuration'
   | 'validation'
   | 'dependency'
@@ -19,6 +25,8 @@ export type ErrorCategory =
 export const ERROR_CATEGORIES: readonly ErrorCategory[] = [
   'network',
   'filesystem',
+  'storage',
+  'integrity',
   'configuration',
   'validation',
   'dependency',
@@ -65,6 +73,14 @@ const DEFAULT_SUGGESTIONS: Record<ErrorCategory, string[]> = {
     'Check that the path exists and that this user may read and write it.',
     'Run `forge doctor` to check limits (open files, inotify watches) and free space.',
   ],
+  storage: [
+    'Free space on the disk that holds the store (or raise the quota); nothing recorded so far is lost.',
+    'Run `forge gc --dry-run` to see what old versions could be removed.',
+  ],
+  integrity: [
+    'Stored data is damaged: run `forge verify` to find what is affected, then `forge verify --repair`.',
+    'If the index is damaged, `forge index rebuild` recovers what the objects can tell.',
+  ],
   configuration: [
     'Fix the listed fields in forge.config.json, FORGE_* variables or flags.',
     'Run `forge doctor` to validate the configuration.',
@@ -82,6 +98,8 @@ const DEFAULT_SUGGESTIONS: Record<ErrorCategory, string[]> = {
 const RETRYABLE_BY_DEFAULT: Record<ErrorCategory, boolean> = {
   network: true,
   filesystem: false,
+  storage: false,
+  integrity: false,
   configuration: false,
   validation: false,
   dependency: false,
@@ -125,6 +143,11 @@ export class ForgeError extends Error {
     this._retryable =
       options.retryable ??
       (RETRYABLE_BY_DEFAULT[category] || (category === 'filesystem' && code !== undefined && TRANSIENT_CODES.has(code)));
+  }
+
+  /** The errno/Win32/SQLite code name (`ENOENT`, `SQLITE_BUSY`), if known; the same as `context.code`. */
+  get code(): string | undefined {
+    return this.context.code;
   }
 
   /** Whether retrying the same operation may succeed. */
@@ -173,6 +196,8 @@ const DEPENDENCY_CODES = new Set([
 ]);
 const VALIDATION_CODES = new Set(['EILSEQ', 'EBADMSG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']);
 const CONFIG_CODES = new Set(['ERR_FORGE_CONFIG']);
+const STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+const INTEGRITY_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_VTAB']);
 
 /** Linux errno numbers → names, for CQE results and raw syscalls. */
 export const LINUX_ERRNO: Readonly<Record<number, string>> = {
@@ -226,6 +251,8 @@ export function categoryOfCode(code: string): ErrorCategory {
   if (DEPENDENCY_CODES.has(code)) return 'dependency';
   if (VALIDATION_CODES.has(code)) return 'validation';
   if (CONFIG_CODES.has(code)) return 'configuration';
+  if (STORAGE_CODES.has(code)) return 'storage';
+  if (INTEGRITY_CODES.has(code)) return 'integrity';
   if (/^E[A-Z0-9]+$/.test(code) || code === 'EOF') return 'filesystem';
   return 'unknown';
 }
