@@ -19,7 +19,8 @@ export type { ErrorCategory, ErrorContext, ForgeErrorOptions } from './base/erro
 export type { Change, ChangeKind } from './base/platform-io.js';
 
 export { sha256, sha256Batch, xxh32, Sha256Stream } from './core/checksum.js';
-export { CoreInstance, loadCore, loadCoreAsync } from './core/loader.js';
+export { CoreInstance, CoreArgs, loadCore, loadCoreAsync } from './core/loader.js';
+export type { CoreFunction } from './core/loader.js';
 export {
   lz4Compress, lz4Decompress, lz4CompressBlock, lz4DecompressBlock,
   lz4FrameHeader, lz4FrameBlocks, lz4FrameTrailer,

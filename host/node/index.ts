@@ -17,16 +17,16 @@ export * from './store-entry.js';
 
 // runtime: retry, configuration, logging, metrics, graceful shutdown, exit codes
 export { withRetry, setRetryDefaults } from './base/retry.js';
-export type { RetryPolicy, RetryLogger } from './base/retry.js';
+export type { RetryPolicy, RetryLogger, RetryDefaults, RetryEvent } from './base/retry.js';
 export { loadConfig, validateConfig, ConfigError, configJsonSchema } from './runtime/config/index.js';
-export type { ForgeConfig, ForgeConfigInput, ConfigIssue, LoadConfigOptions, LoadedConfig, ValidationResult } from './runtime/config/index.js';
+export type { ForgeConfig, ForgeConfigInput, ConfigField, ValidateOptions, ConfigIssue, LoadConfigOptions, LoadedConfig, ValidationResult } from './runtime/config/index.js';
 export { createLogger, ForgeLogger, LOG_LEVELS } from './runtime/logging.js';
-export type { LogLevel, LoggerOptions, LogSink } from './runtime/logging.js';
+export type { LogLevel, LoggerOptions, LogSink, OperationRecorder, TimedContext } from './runtime/logging.js';
 export { Metrics } from './runtime/metrics.js';
 export type { MetricsOptions } from './runtime/metrics.js';
 export { startMetricsServer } from './runtime/metrics-server.js';
 export type { MetricsServer, MetricsServerOptions } from './runtime/metrics-server.js';
 export { Shutdown, SHUTDOWN_PHASES } from './runtime/shutdown.js';
-export type { ShutdownComponent, ShutdownOptions, ShutdownPhase, ShutdownReport, PhaseReport } from './runtime/shutdown.js';
+export type { ShutdownComponent, ShutdownLogger, ShutdownOptions, ShutdownPhase, ShutdownReport, PhaseReport } from './runtime/shutdown.js';
 export { EXIT_CODES, exitCodeName } from './base/exit-codes.js';
 export type { ExitCode, ExitCodeName } from './base/exit-codes.js';

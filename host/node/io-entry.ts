@@ -27,6 +27,6 @@ export type {
   WriteResult,
 } from './base/platform-io.js';
 export { createPlatformIO, getSelectionReport } from './io/select.js';
-export type { CreatePlatformIOOptions, SelectedPlatformIO, SelectionReport, BackendRejection } from './io/select.js';
-export { ResourceManager } from './base/resources.js';
-export type { ResourceManagerOptions, ResourceStats, IoLogger } from './base/resources.js';
+export type { CreatePlatformIOOptions, SelectedPlatformIO, SelectionReport, BackendRejection, ProbeOverrides } from './io/select.js';
+export { ResourceManager, HandleGuard } from './base/resources.js';
+export type { ResourceManagerOptions, ResourceStats, AcquireOptions, IoLogger } from './base/resources.js';

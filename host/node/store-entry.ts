@@ -17,10 +17,12 @@ import './base/dispose.js';
 export { ForgeError } from './base/errors.js';
 export type { ErrorCategory, ErrorContext } from './base/errors.js';
 export { BlobStore } from './store/blob-store.js';
-export type { BlobStoreOptions, PutResult, PutManyItem, PutManyResult, GetManyResult, GetOptions, BlobStat } from './store/blob-store.js';
+export type { BlobStoreOptions, PutFileOptions, DirectIoState, PutResult, PutManyItem, PutManyResult, GetManyResult, GetOptions, BlobStat } from './store/blob-store.js';
 export type { VerifyOptions, VerifyReport, VerifyProblem, VerifyProgress, ProblemKind } from './store/verify.js';
 export type { GcOptions, GcReport } from './store/gc.js';
-export type { HasherName } from './store/hasher.js';
+export type { Hasher, HasherName, HashStream } from './store/hasher.js';
+export type { FrameOptions as StoreFrameOptions, CdcParams as StoreCdcParams } from './store/core-bindings.js';
+export type { PoolLogger as IndexLogger } from './index-db/pool.js';
 export { objectPath, isHash } from './store/object-path.js';
 export { Index } from './index-db/index.js';
 export type {
