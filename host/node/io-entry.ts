@@ -6,9 +6,10 @@
  * @example
  * ```ts
  * import { createPlatformIO } from 'forge-io/io';
- * await using io = await createPlatformIO();
+ * const io = await createPlatformIO();
  * const [r] = await io.batchRead(['package.json']);
  * if (r?.ok) console.log(r.data.length, 'bytes through', io.backend);
+ * await io.close();
  * ```
  *
  * @module

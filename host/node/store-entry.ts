@@ -5,9 +5,10 @@
  * @example
  * ```ts
  * import { BlobStore } from 'forge-io/store';
- * await using store = await BlobStore.open('.forge');
+ * const store = await BlobStore.open('.forge');
  * const hash = await store.put(new TextEncoder().encode('hello'));
  * console.log(new TextDecoder().decode(await store.get(hash)));
+ * await store.close();
  * ```
  *
  * @module

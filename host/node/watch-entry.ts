@@ -5,8 +5,8 @@
  * @example
  * ```ts
  * import { watch } from 'forge-io/watch';
- * await using handle = watch('src', { debounceMs: 50 });
- * for await (const changes of handle) console.log(changes);
+ * const handle = watch('src', { debounceMs: 50 });
+ * for await (const changes of handle) console.log(changes); // until handle.close()
  * ```
  *
  * @module

@@ -6,7 +6,8 @@
  * @example
  * ```ts
  * import 'forge-io/core'; // every entry point installs the polyfill first
- * await using store = await BlobStore.open('.forge');
+ * class Resource { async [Symbol.asyncDispose]() {} }
+ * await using resource = new Resource();
  * ```
  */
 const symbols = Symbol as unknown as { dispose?: symbol; asyncDispose?: symbol };
