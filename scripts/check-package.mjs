@@ -28,8 +28,15 @@ try {
   run('mkdir', ['-p', project]);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   run('npm', ['install', '--no-audit', '--no-fund', tarball], { cwd: project });
-  run(process.execPath, ['--input-type=module', '-e',
-    "for (const s of ['forge-io', 'forge-io/core', 'forge-io/io', 'forge-io/watch', 'forge-io/store']) await import(s); console.log('check-package: every entry imports');"], { cwd: project });
+  run(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "for (const s of ['forge-io', 'forge-io/core', 'forge-io/io', 'forge-io/watch', 'forge-io/store']) await import(s); console.log('check-package: every entry imports');",
+    ],
+    { cwd: project },
+  );
   run(join(project, 'node_modules', '.bin', 'forge'), ['--version'], { cwd: project });
   console.log('check-package OK');
 } finally {

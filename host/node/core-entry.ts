@@ -22,9 +22,16 @@ export { sha256, sha256Batch, xxh32, Sha256Stream } from './core/checksum.js';
 export { CoreInstance, CoreArgs, loadCore, loadCoreAsync } from './core/loader.js';
 export type { CoreFunction } from './core/loader.js';
 export {
-  lz4Compress, lz4Decompress, lz4CompressBlock, lz4DecompressBlock,
-  lz4FrameHeader, lz4FrameBlocks, lz4FrameTrailer,
-  LZ4_BLOCK_SIZES, DEFAULT_LZ4_BLOCK_SIZE, DEFAULT_LZ4_MAX_SIZE,
+  lz4Compress,
+  lz4Decompress,
+  lz4CompressBlock,
+  lz4DecompressBlock,
+  lz4FrameHeader,
+  lz4FrameBlocks,
+  lz4FrameTrailer,
+  LZ4_BLOCK_SIZES,
+  DEFAULT_LZ4_BLOCK_SIZE,
+  DEFAULT_LZ4_MAX_SIZE,
 } from './core/codec.js';
 export type { Lz4FrameOptions, Lz4DecompressOptions, Lz4BlockSize, CodecError } from './core/codec.js';
 export { cdcCutPoints, DEFAULT_CDC } from './core/chunker.js';

@@ -19,7 +19,16 @@ export * from './store-entry.js';
 export { withRetry, setRetryDefaults } from './base/retry.js';
 export type { RetryPolicy, RetryLogger, RetryDefaults, RetryEvent } from './base/retry.js';
 export { loadConfig, validateConfig, ConfigError, configJsonSchema } from './runtime/config/index.js';
-export type { ForgeConfig, ForgeConfigInput, ConfigField, ValidateOptions, ConfigIssue, LoadConfigOptions, LoadedConfig, ValidationResult } from './runtime/config/index.js';
+export type {
+  ForgeConfig,
+  ForgeConfigInput,
+  ConfigField,
+  ValidateOptions,
+  ConfigIssue,
+  LoadConfigOptions,
+  LoadedConfig,
+  ValidationResult,
+} from './runtime/config/index.js';
 export { createLogger, ForgeLogger, LOG_LEVELS } from './runtime/logging.js';
 export type { LogLevel, LoggerOptions, LogSink, OperationRecorder, TimedContext } from './runtime/logging.js';
 export { Metrics } from './runtime/metrics.js';

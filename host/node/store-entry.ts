@@ -18,7 +18,17 @@ import './base/dispose.js';
 export { ForgeError } from './base/errors.js';
 export type { ErrorCategory, ErrorContext } from './base/errors.js';
 export { BlobStore } from './store/blob-store.js';
-export type { BlobStoreOptions, PutFileOptions, DirectIoState, PutResult, PutManyItem, PutManyResult, GetManyResult, GetOptions, BlobStat } from './store/blob-store.js';
+export type {
+  BlobStoreOptions,
+  PutFileOptions,
+  DirectIoState,
+  PutResult,
+  PutManyItem,
+  PutManyResult,
+  GetManyResult,
+  GetOptions,
+  BlobStat,
+} from './store/blob-store.js';
 export type { VerifyOptions, VerifyReport, VerifyProblem, VerifyProgress, ProblemKind } from './store/verify.js';
 export type { GcOptions, GcReport } from './store/gc.js';
 export type { Hasher, HasherName, HashStream } from './store/hasher.js';

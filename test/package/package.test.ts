@@ -50,9 +50,18 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('the packed tarball', () => {
   it('ships dist, the core wasm, the component, wit, the schema and the license, and nothing that does not run', () => {
     const paths = packed.files.map((f) => f.path);
-    for (const need of ['LICENSE', 'README.md', 'bin/forge.js', 'build/forge-core.wasm', 'build/forge-core.component.wasm',
-      'schema/forge.config.schema.json', 'wit/forge.wit', 'dist/host/node/index.js', 'dist/host/node/core-entry.d.ts',
-      'dist/gen/types/core/interfaces/forge-core-events.d.ts']) {
+    for (const need of [
+      'LICENSE',
+      'README.md',
+      'bin/forge.js',
+      'build/forge-core.wasm',
+      'build/forge-core.component.wasm',
+      'schema/forge.config.schema.json',
+      'wit/forge.wit',
+      'dist/host/node/index.js',
+      'dist/host/node/core-entry.d.ts',
+      'dist/gen/types/core/interfaces/forge-core-events.d.ts',
+    ]) {
       expect(paths, need).toContain(need);
     }
     const unwanted = paths.filter((p) => /\.map$|^build\/(interp|native)\/|\.wat$|embed\.wasm$|^gen\/|^test\/|^host\//.test(p));
@@ -60,7 +69,9 @@ describe('the packed tarball', () => {
   });
 
   it('is under 3 MB unpacked', () => {
-    process.stderr.write(`forge package: ${packed.filename} ${packed.size} bytes packed, ${packed.unpackedSize} bytes unpacked, ${packed.files.length} files\n`);
+    process.stderr.write(
+      `forge package: ${packed.filename} ${packed.size} bytes packed, ${packed.unpackedSize} bytes unpacked, ${packed.files.length} files\n`,
+    );
     expect(packed.unpackedSize).toBeLessThan(3_000_000);
   });
 });
@@ -76,10 +87,13 @@ describe('a strict TypeScript consumer of the tarball', () => {
   for (const [name, s] of Object.entries(settings)) {
     it(`compiles with moduleResolution ${name}, and only the lines marked @ts-expect-error fail`, () => {
       const tsconfig = join(project, `tsconfig.${name}.json`);
-      writeFileSync(tsconfig, JSON.stringify({
-        compilerOptions: { ...s, target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
-        files: ['consumer.ts'],
-      }));
+      writeFileSync(
+        tsconfig,
+        JSON.stringify({
+          compilerOptions: { ...s, target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+          files: ['consumer.ts'],
+        }),
+      );
       const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], { cwd: project, encoding: 'utf8' });
       expect(r.stdout + r.stderr).toBe('');
       expect(r.status).toBe(0);
@@ -90,10 +104,22 @@ describe('a strict TypeScript consumer of the tarball', () => {
     const src = readFileSync(join(project, 'consumer.ts'), 'utf8').replace("kind: 'edited'", "kind: 'removed'");
     writeFileSync(join(project, 'consumer-teeth.ts'), src);
     const tsconfig = join(project, 'tsconfig.teeth.json');
-    writeFileSync(tsconfig, JSON.stringify({
-      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', lib: ['ES2023', 'ESNext.Disposable'], strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
-      files: ['consumer-teeth.ts'],
-    }));
+    writeFileSync(
+      tsconfig,
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'ES2022',
+          lib: ['ES2023', 'ESNext.Disposable'],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+        },
+        files: ['consumer-teeth.ts'],
+      }),
+    );
     const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], { cwd: project, encoding: 'utf8' });
     expect(r.status).not.toBe(0);
     expect(r.stdout).toContain("Unused '@ts-expect-error' directive");
