@@ -16,9 +16,10 @@ export * from './watch-entry.js';
 export * from './store-entry.js';
 
 // runtime: retry, configuration, logging, metrics, graceful shutdown, exit codes
-export { withRetry, setRetryDefaults } from './base/retry.js';
+export { withRetry, setRetryDefaults, backoffDelays } from './base/retry.js';
+export { categorize } from './base/errors.js';
 export type { RetryPolicy, RetryLogger, RetryDefaults, RetryEvent } from './base/retry.js';
-export { loadConfig, validateConfig, ConfigError, configJsonSchema } from './runtime/config/index.js';
+export { loadConfig, loadConfigOrExit, formatConfigReport, validateConfig, ConfigError, configJsonSchema } from './runtime/config/index.js';
 export type {
   ForgeConfig,
   ForgeConfigInput,
