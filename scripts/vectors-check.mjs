@@ -18,7 +18,7 @@ import { loadAreas, readVectors, root } from './lib/vectors.mjs';
 import { transpileLoader } from './lib/transpile-loader.mjs';
 import { buildNativeHarness, NativeCore } from './lib/native-harness.mjs';
 import { exportSignatures, RecordingCore, replayWast, runWast } from './lib/interp-replay.mjs';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
 const args = process.argv.slice(2);
@@ -111,6 +111,10 @@ async function runInterp() {
 
 for (const runner of runners) {
   const missing = (RUNNER_TOOLS[runner] ?? []).filter(([tool]) => !hasCommand(tool));
+  // The native harness compiles against Debian's wasm2c runtime sources (other wabt builds put them elsewhere).
+  if (runner === 'native' && !missing.length && !existsSync('/usr/share/wabt/wasm2c/wasm-rt-impl.c')) {
+    missing.push(['the wasm2c runtime in /usr/share/wabt/wasm2c', 'wabt']);
+  }
   if (missing.length) {
     const tools = missing.map(([t]) => t).join(', ');
     const pkgs = [...new Set(missing.flatMap(([, p]) => p.split(' ')))].join(' ');
