@@ -225,7 +225,7 @@ for (const [n, v] of Object.entries(gaps)) console.log(`  ${n.padEnd(48)} ${v.to
 
 const r = results;
 const goal = (label, ok, detail) => console.log(`  ${ok ? 'met    ' : 'NOT met'}  ${label}: ${detail}`);
-console.log('\nGoals (issue 4)');
+console.log('\nGoals');
 goal('batchRead 1,000 × 4 KiB ≥ 5× Promise.all(readFile)', r.read4k['Promise.all(readFile)'] / r.read4k[forgeName] >= 5, `${(r.read4k['Promise.all(readFile)'] / r.read4k[forgeName]).toFixed(2)}×`);
 goal('batchRead 1,000 × 4 KiB ≥ 1.0× readFileSync loop', r.read4k.readFileSync / r.read4k[forgeName] >= 1, `${(r.read4k.readFileSync / r.read4k[forgeName]).toFixed(2)}×`);
 goal('largest timer gap ≤ 10 ms', gaps[forgeName] <= 10, `${gaps[forgeName].toFixed(2)} ms`);

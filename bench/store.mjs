@@ -228,7 +228,7 @@ async function table(title, base, items, unit, repeats) {
   return rows;
 }
 
-/** The goals, judged on Forge's best mode (node:crypto hasher) in this table. */
+/** The goals, judged on Forge's best mode (node:crypto hasher) in this table. */
 function printGoals(rows, unit, c16, naive) {
   const forge = rows.filter((r) => r.label.startsWith('forge') && !r.label.includes('core SHA-256'));
   const best = (k) => forge.reduce((a, b) => (b[k] > a[k] ? b : a));

@@ -8,7 +8,8 @@ import { componentNew } from '@bytecodealliance/jco';
 import { embedWorld } from './embed.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const jco = join(root, 'node_modules', '.bin', 'jco');
+// jco's JS entry run by this node (not node_modules/.bin/jco: on Windows that is a .cmd shim execFile cannot run).
+const jco = join(root, 'node_modules', '@bytecodealliance', 'jco', 'dist', 'jco.js');
 const core = join(root, 'build', 'forge-core.wasm');
 const embedded = join(root, 'build', 'forge-core.embed.wasm');
 const component = join(root, 'build', 'forge-core.component.wasm');
@@ -26,7 +27,7 @@ console.log(`build-component: ${component}`);
 const staging = `${outDir}.${process.pid}.tmp`;
 rmSync(staging, { recursive: true, force: true });
 mkdirSync(staging, { recursive: true });
-execFileSync(jco, ['transpile', component, '-o', staging, '--name', 'forge-core', '-q'], { stdio: 'inherit' });
+execFileSync(process.execPath, [jco, 'transpile', component, '-o', staging, '--name', 'forge-core', '-q'], { stdio: 'inherit' });
 rmSync(outDir, { recursive: true, force: true });
 renameSync(staging, outDir);
 console.log(`build-component: jco bindings -> ${outDir}`);

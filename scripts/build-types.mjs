@@ -7,14 +7,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const jco = join(root, 'node_modules', '.bin', 'jco');
+// jco's JS entry run by this node (not node_modules/.bin/jco: on Windows that is a .cmd shim execFile cannot run).
+const jco = join(root, 'node_modules', '@bytecodealliance', 'jco', 'dist', 'jco.js');
 
 /** Generates the types of every world into `<outRoot>/<world>`. */
 export function buildTypes(outRoot = join(root, 'gen', 'types')) {
   for (const world of ['core', 'host']) {
     const out = join(outRoot, world);
     rmSync(out, { recursive: true, force: true });
-    execFileSync(jco, ['types', join(root, 'wit'), '--world-name', world, '-o', out, '-q'], { stdio: 'inherit' });
+    execFileSync(process.execPath, [jco, 'types', join(root, 'wit'), '--world-name', world, '-o', out, '-q'], { stdio: 'inherit' });
   }
 }
 

@@ -187,6 +187,7 @@ describe('forge CLI end to end', () => {
     const objectFile = path.join(root, '.forge', 'objects', victim.hash!.slice(0, 2), victim.hash!.slice(2));
     const bytes = fs.readFileSync(objectFile);
     bytes[bytes.length - 5] ^= 0xff;
+    fs.chmodSync(objectFile, 0o644); // objects are read-only; root ignores that, an unprivileged run does not
     fs.writeFileSync(objectFile, bytes);
 
     const bad = forge(['verify'], { cwd: root });
@@ -198,6 +199,7 @@ describe('forge CLI end to end', () => {
     // --repair re-stores content the working tree still has (hash-checked); the rest stays reported.
     const intact = last(log(root, 'pkg3/file3.txt'))!;
     const intactFile = path.join(root, '.forge', 'objects', intact.hash!.slice(0, 2), intact.hash!.slice(2));
+    fs.chmodSync(intactFile, 0o644);
     fs.writeFileSync(intactFile, Buffer.from('not an lz4 frame'));
     const repaired = forge(['verify', '--repair'], { cwd: root });
     expect(repaired.stdout).toContain(`repaired: ${intact.hash} re-stored from pkg3/file3.txt`);

@@ -9,6 +9,9 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffLines, isBinary, unifiedDiff } from '../../host/node/cli/unified-diff.js';
+import { requireTool } from '../support/reference-tools.js';
+
+const gnuPatchCli = requireTool('patch', 'patch', 'unified diffs applied by GNU patch');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forge-udiff-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -29,7 +32,7 @@ const line = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'longer line', '', '  inde
 const text = fc.tuple(fc.array(line, { maxLength: 40 }), fc.boolean()).map(([ls, nl]) => (ls.length ? ls.join('\n') + (nl ? '\n' : '') : ''));
 
 describe('unified diff', () => {
-  it('GNU patch applied to A with our diff gives B (fast-check, 150 runs)', () => {
+  it.skipIf(!gnuPatchCli)('GNU patch applied to A with our diff gives B (fast-check, 150 runs)', () => {
     fc.assert(
       fc.property(text, text, fc.integer({ min: 0, max: 4 }), (a, b, context) => {
         const r = unifiedDiff(enc(a), enc(b), { labelA: 'a/target.txt', labelB: 'b/target.txt', context });
@@ -64,7 +67,7 @@ describe('unified diff', () => {
     expect(isBinary(enc('héllo\n'))).toBe(false);
   });
 
-  it('falls back to a full replacement past maxEditDistance and says so', () => {
+  it.skipIf(!gnuPatchCli)('falls back to a full replacement past maxEditDistance and says so', () => {
     const a = Array.from({ length: 50 }, (_, i) => `a${i}`).join('\n') + '\n';
     const b = Array.from({ length: 50 }, (_, i) => `b${i}`).join('\n') + '\n';
     const r = unifiedDiff(enc(a), enc(b), { maxEditDistance: 10 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_CODES, exitCodeName } from '../../host/node/base/exit-codes.js';
 import { ROOT } from './dist.js';
@@ -11,8 +11,9 @@ describe('exit codes', () => {
     expect(exitCodeName(3)).toBeUndefined();
   });
 
-  it('are documented in the README section, each with its meaning', () => {
-    const doc = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  it('are documented (README or docs/), each with its meaning', () => {
+    const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+    const doc = docs.map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
     for (const code of Object.values(EXIT_CODES)) expect(doc).toMatch(new RegExp(`^\\| ${code} \\| \\S`, 'm'));
   });
 });

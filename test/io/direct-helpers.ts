@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { requireRoot, requireTool } from '../support/reference-tools.js';
 
 export function fsType(dir: string): string {
   return execFileSync('stat', ['-f', '-c', '%T', dir]).toString().trim();
@@ -30,6 +31,7 @@ export function acceptsDirect(dir: string): boolean {
 
 /** Pages of `file` in the page cache, as util-linux's fincore counts them; undefined without fincore. */
 export function residentPages(file: string): number | undefined {
+  if (!requireTool('fincore', 'util-linux-extra', 'page-cache residency checks of O_DIRECT writes')) return undefined;
   try {
     return Number(execFileSync('fincore', ['--noheadings', '--output', 'PAGES', file]).toString().trim());
   } catch {
@@ -39,6 +41,7 @@ export function residentPages(file: string): number | undefined {
 
 /** A ramfs (which has no O_DIRECT) mounted on a fresh directory, or undefined when this user may not mount. */
 export function mountRamfs(): { dir: string; unmount(): void } | undefined {
+  if (!requireRoot('O_DIRECT fallback checks on a ramfs (mount)')) return undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forge-ramfs-'));
   try {
     execFileSync('mount', ['-t', 'ramfs', 'forge-ramfs', dir], { stdio: 'ignore' });

@@ -22,6 +22,10 @@ import {
   writeFiles,
   type TestWatch,
 } from './helpers.js';
+import { requireRoot } from '../support/reference-tools.js';
+
+// Lowering the kernel's inotify limits means writing /proc/sys, which only root may do.
+const asRoot = requireRoot('inotify limit checks (IN_Q_OVERFLOW, watch exhaustion: they write /proc/sys/fs/inotify)');
 
 describe.each(BACKENDS)('inotify limits on %s', (kind) => {
   const isFallback = kind === 'fs.watch';
@@ -34,7 +38,7 @@ describe.each(BACKENDS)('inotify limits on %s', (kind) => {
     root = undefined;
   });
 
-  it.skipIf(isFallback)(
+  it.skipIf(isFallback || !asRoot)(
     // fs.watch exposes no queue-overflow signal (libuv does not surface IN_Q_OVERFLOW), so the
     // fallback can neither report an overflow nor know when to rescan.
     'IN_Q_OVERFLOW yields an overflow change and a rescan that reports what changed',
@@ -86,7 +90,7 @@ describe.each(BACKENDS)('inotify limits on %s', (kind) => {
     },
   );
 
-  it.skipIf(isFallback)(
+  it.skipIf(isFallback || !asRoot)(
     // Node's recursive fs.watch on Linux swallows the errors it hits while adding its watches
     // (internal/fs/recursive_watch.js catches all but ENOENT), so the fallback cannot tell a
     // partial watch from a complete one.
