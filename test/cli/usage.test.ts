@@ -34,7 +34,7 @@ describe('forge help and usage errors', () => {
   });
 
   it('usage errors exit 64 with a pointer to --help', () => {
-    for (const args of [['frobnicate'], ['log'], ['log', 'a', 'b'], ['log', '--nope', 'a'], ['restore', 'a', '--version', 'x', '--root', tmp], []]) {
+    for (const args of [['frobnicate'], ['log', 'a', 'b'], ['log', '--nope', 'a'], ['restore', 'a', '--version', 'x', '--root', tmp], []]) {
       const r = forge(args, { cwd: tmp });
       expect(r.code, args.join(' ')).toBe(64);
       expect(r.stderr).toMatch(/forge (<command>|.*--help)/);
