@@ -102,6 +102,18 @@ function replaceAll(a: string, b: string): StructuredPatchHunk {
 }
 
 /** A hunk range as GNU diff prints it: an empty range names the line before it (`-3,0` inserts after line 3). */
+/**
+ * Whether the line edit distance surely exceeds `maxD`, in linear time: every line of B that occurs
+ * nowhere in A must be inserted. Stops counting as soon as the bound is passed, so a file where every
+ * line changed costs one pass over A and a few lines of B, and the O(D²) search is never started.
+ */
+function surelyFartherThan(a: string, b: string, maxD: number): boolean {
+  const inA = new Set(splitText(a).lines);
+  let n = 0;
+  for (const l of splitText(b).lines) if (!inA.has(l) && ++n > maxD) return true;
+  return false;
+}
+
 function range(start: number, count: number): string {
   if (count === 0) return `${start - 1},0`;
   return count === 1 ? `${start}` : `${start},${count}`;
@@ -130,10 +142,11 @@ export function unifiedDiff(a: Uint8Array, b: Uint8Array, options: UnifiedDiffOp
   const dec = new TextDecoder('utf-8');
   const textA = dec.decode(a);
   const textB = dec.decode(b);
-  const patch = structuredPatch(labelA, labelB, textA, textB, undefined, undefined, {
-    context: options.context ?? 3,
-    maxEditLength: options.maxEditDistance ?? DEFAULT_MAX_EDIT_DISTANCE,
-  });
+  const maxD = options.maxEditDistance ?? DEFAULT_MAX_EDIT_DISTANCE;
+  const patch =
+    surelyFartherThan(textA, textB, maxD)
+      ? undefined
+      : structuredPatch(labelA, labelB, textA, textB, undefined, undefined, { context: options.context ?? 3, maxEditLength: maxD });
   const truncated = patch === undefined;
   const hunks = patch === undefined ? [replaceAll(textA, textB)] : patch.hunks;
   // Joined piece by piece (never spread into one call): a hunk may hold millions of lines.
