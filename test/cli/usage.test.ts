@@ -25,16 +25,16 @@ describe('forge help and usage errors', () => {
   it('--help lists every command and exits 0; each command has its own help', () => {
     const r = forge(['--help'], { cwd: tmp });
     expect(r.code).toBe(0);
-    for (const c of ['watch', 'log', 'restore', 'diff', 'cat', 'verify', 'stats', 'doctor', 'gc']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['watch', 'log', 'ls', 'restore', 'diff', 'cat', 'verify', 'stats', 'doctor', 'gc']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     const h = forge(['restore', '--help'], { cwd: tmp });
     expect(h.code).toBe(0);
-    expect(h.stdout).toMatch(/^Usage: forge restore <path> \[options\]/);
+    expect(h.stdout).toMatch(/^Usage: forge restore <path \| dir> \[options\]/);
     expect(h.stdout).toContain('--version <seq>');
     expect(h.stdout).toContain('Examples:');
   });
 
   it('usage errors exit 64 with a pointer to --help', () => {
-    for (const args of [['frobnicate'], ['log'], ['log', 'a', 'b'], ['log', '--nope', 'a'], ['restore', 'a', '--version', 'x', '--root', tmp], []]) {
+    for (const args of [['frobnicate'], ['log', 'a', 'b'], ['log', '--nope', 'a'], ['restore', 'a', '--version', 'x', '--root', tmp], []]) {
       const r = forge(args, { cwd: tmp });
       expect(r.code, args.join(' ')).toBe(64);
       expect(r.stderr).toMatch(/forge (<command>|.*--help)/);

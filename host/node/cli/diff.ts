@@ -7,9 +7,39 @@ import { unifiedDiff } from './unified-diff.js';
 import type { CommandSpec } from './command.js';
 import { UsageError } from '../term/output.js';
 import { noHistory, openContent, openIndex, parseSeq, versionOfPath, type ContentReader } from './open.js';
-import { toTreePath } from './paths.js';
+import { realPathOfMaybeMissing, toTreePath } from './paths.js';
+import { readFileSafely } from '../base/safe-read.js';
 
 type Side = { label: string; version?: VersionRecord; data?: Uint8Array };
+
+/**
+ * The file on disk now, read without following links: a symbolic link (or a directory on the way
+ * leading out of the tree) is never read through, so `diff … current` cannot show a file outside the tree.
+ */
+async function readCurrent(root: string, treePath: string): Promise<Side> {
+  const abs = path.join(root, ...treePath.split('/'));
+  const realRoot = fs.realpathSync(root);
+  const realDir = realPathOfMaybeMissing(path.dirname(abs));
+  if (realDir !== realRoot && !realDir.startsWith(realRoot + path.sep)) {
+    throw new ForgeError('validation', `refusing to read ${treePath}: a directory on the way leads outside the tree (to ${realDir})`, {
+      context: { file: treePath, operation: 'diff', code: 'ERR_PATH_ESCAPE' },
+      suggestions: ['Compare recorded versions instead: forge diff <path> A B.'],
+    });
+  }
+  try {
+    return { label: `${treePath} (current)`, data: (await readFileSafely(abs, undefined, 'diff')).data };
+  } catch (e) {
+    const code = (e as ForgeError).code;
+    if (code === 'ENOENT') return { label: `${treePath} (current, missing)`, data: new Uint8Array(0) };
+    if (code === 'ELOOP' || code === 'ENOTREG') {
+      throw new ForgeError('validation', `${treePath} is not a regular file now (a symbolic link, FIFO or device); it is not read`, {
+        context: { file: treePath, operation: 'diff', code },
+        suggestions: ['Compare recorded versions instead: forge diff <path> A B.'],
+      });
+    }
+    throw e;
+  }
+}
 
 export const spec: CommandSpec = {
   name: 'diff',
@@ -35,14 +65,7 @@ export const spec: CommandSpec = {
       const history = await index.versions(treePath);
       if (history.length === 0) throw noHistory(treePath, root);
       const pick = async (arg: string): Promise<Side> => {
-        if (arg === 'current') {
-          const abs = path.join(root, ...treePath.split('/'));
-          try {
-            return { label: `${treePath} (current)`, data: fs.readFileSync(abs) };
-          } catch {
-            return { label: `${treePath} (current, missing)`, data: new Uint8Array(0) };
-          }
-        }
+        if (arg === 'current') return readCurrent(root, treePath);
         const v = await versionOfPath(index, treePath, parseSeq(arg, 'version', 'diff'));
         return { label: `${treePath}@${v.seq}`, version: v };
       };

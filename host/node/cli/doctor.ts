@@ -199,6 +199,18 @@ async function storeChecks(storeDir: string, root: string): Promise<Check[]> {
   const { runningDaemon } = await import('../history/store-lock.js');
   const pid = runningDaemon(storeDir);
   out.push({ name: 'daemon', status: 'info', detail: pid ? `forge watch is running (pid ${pid})` : 'no forge watch is running on this store' });
+  // The SQLite addon first: when it does not load, that is an installation problem, not a store problem.
+  const addon = await sqliteAddonProblem();
+  if (addon !== undefined) {
+    out.push({
+      name: 'sqlite',
+      status: 'fail',
+      detail: `the SQLite addon (better-sqlite3) does not load: ${addon}`,
+      fix: ['npm rebuild better-sqlite3   # needs python3, make and g++ (Debian: apt-get install build-essential python3)', 'or reinstall: npm ci'],
+    });
+    out.push({ name: 'store', status: 'info', detail: 'not checked: the index cannot be opened without the SQLite addon (the store itself was not touched)' });
+    return out;
+  }
   let index;
   try {
     const { Index } = await import('../index-db/index.js');
@@ -242,12 +254,23 @@ async function storeChecks(storeDir: string, root: string): Promise<Check[]> {
       name: 'store',
       status: 'fail',
       detail: e instanceof Error ? e.message : String(e),
-      fix: ['forge verify', 'If the index is damaged, move the store aside and start forge watch again (it rescans the tree).'],
+      fix: ['forge verify            # what is damaged, and what it affects', 'forge index rebuild     # if the index is missing or damaged: recovers what the objects can tell'],
     });
   } finally {
     await index?.close();
   }
   return out;
+}
+
+/** Why the SQLite addon cannot be loaded and used, or undefined when it works. */
+async function sqliteAddonProblem(): Promise<string | undefined> {
+  try {
+    const mod = (await import('better-sqlite3')) as unknown as { default: new (file: string) => { close(): void } };
+    new mod.default(':memory:').close();
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message.split('\n')[0] : String(e);
+  }
 }
 
 export const spec: CommandSpec = {

@@ -17,8 +17,9 @@ interface CommandEntry {
 /** Every command, in help order. */
 export const COMMANDS: Record<string, CommandEntry> = {
   watch: { summary: 'Keep the history of a tree: scan it, then record every change.', load: async () => (await import('./watch.js')).spec },
-  log: { summary: 'List the recorded versions of a file.', load: async () => (await import('./log.js')).spec },
-  restore: { summary: 'Write a past version of a file back (atomically).', load: async () => (await import('./restore.js')).spec },
+  log: { summary: 'List recorded versions: of a file, a directory, or the whole tree.', load: async () => (await import('./log.js')).spec },
+  ls: { summary: 'List the files of the tree as they were at a time.', load: async () => (await import('./ls.js')).spec },
+  restore: { summary: 'Write a past version of a file, or a directory as it was, back (atomically).', load: async () => (await import('./restore.js')).spec },
   diff: { summary: 'Show a unified diff between two versions of a file.', load: async () => (await import('./diff.js')).spec },
   cat: { summary: 'Write an object or a file version to stdout.', load: async () => (await import('./cat.js')).spec },
   verify: { summary: 'Check every object and index row; --repair fixes what it can.', load: async () => (await import('./verify.js')).spec },
@@ -115,6 +116,7 @@ export async function runCli(argv: string[], io?: Partial<CommandIO>): Promise<n
     cwd: io?.cwd ?? process.cwd(),
   };
   const debug = argv.includes('--debug');
+  const pipe = watchForClosedPipe(cio.stdout);
   try {
     const first = commandIndex(argv);
     if (first === -1) {
@@ -164,6 +166,36 @@ export async function runCli(argv: string[], io?: Partial<CommandIO>): Promise<n
     }
     return await spec.run({ ...cio, values, positionals, debug });
   } catch (e) {
+    // A reader that stopped reading (`forge log | head -1`) is not a failure, as for git and coreutils.
+    if (pipe.closed() || isClosedPipe(e)) return EXIT_CODES.OK;
     return reportError(e, cio, debug);
+  } finally {
+    pipe.dispose();
   }
+}
+
+function isClosedPipe(e: unknown): boolean {
+  const err = e as { code?: unknown; context?: { code?: unknown } } | null;
+  const code = err?.code ?? err?.context?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
+}
+
+/**
+ * Notices stdout's reader going away (EPIPE): the 'error' event is taken so it cannot crash the
+ * process, the command's remaining writes go nowhere, and the exit code is 0. Other stream errors
+ * still reach the user.
+ */
+function watchForClosedPipe(out: CommandIO['stdout']): { closed(): boolean; dispose(): void } {
+  let closed = false;
+  const onError = (e: unknown): void => {
+    if (isClosedPipe(e)) closed = true;
+    else process.stderr.write(`forge: cannot write to stdout: ${(e as Error).message}\n`);
+  };
+  if (typeof out.on !== 'function') return { closed: () => false, dispose: () => undefined };
+  out.on('error', onError);
+  return {
+    closed: () => closed,
+    // Left attached while the process lives: a late EPIPE (buffered output) must not crash the exit either.
+    dispose: () => undefined,
+  };
 }

@@ -37,20 +37,28 @@ export function parseSeq(value: string, what: string, command: string): number {
   return n;
 }
 
+/** ISO-8601 as `--at` accepts it: a date, optionally a time, optionally a zone (without one: local time). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
 /**
- * Parses `--at`: an ISO-8601 date/time, milliseconds since the epoch, or a
- * relative age such as `90s`, `15m`, `2h`, `3d` (that long ago).
+ * Parses `--at`, strictly: an ISO-8601 date/time (2026-11-27, 2026-11-27T09:30, 2026-11-27T09:30:00Z,
+ * 2026-11-27 09:30+01:00), milliseconds since the epoch (at least 10 digits, so `0` or `2024` is not a
+ * time), or an age such as `90s`, `15m`, `2h`, `3d`, `1w` (that long ago). Anything else is a usage error.
  */
 export function parseTime(value: string, command: string, now = Date.now()): Date {
-  const rel = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)(?:\s*ago)?$/.exec(value.trim());
+  const v = value.trim();
+  const rel = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)(?:\s*ago)?$/.exec(v);
   if (rel) {
     const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[rel[2] as 's' | 'm' | 'h' | 'd' | 'w'];
     return new Date(now - Number(rel[1]) * unit);
   }
-  if (/^\d{10,}$/.test(value)) return new Date(Number(value));
-  const t = Date.parse(value);
+  if (/^\d{10,}$/.test(v)) return new Date(Number(v));
+  const t = ISO_TIME.test(v) ? Date.parse(v.replace(' ', 'T')) : Number.NaN;
   if (Number.isNaN(t)) {
-    throw new UsageError(`--at must be a date/time (2026-11-27T09:30:00Z), epoch ms, or an age like 15m, 2h, 3d; got ${JSON.stringify(value)}`, command);
+    throw new UsageError(
+      `--at must be an ISO-8601 date/time (2026-11-27T09:30:00Z), epoch ms (10+ digits), or an age like 15m, 2h, 3d; got ${JSON.stringify(value)}`,
+      command,
+    );
   }
   return new Date(t);
 }

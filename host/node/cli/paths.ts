@@ -126,3 +126,64 @@ export function assertWritableInsideTree(root: string, treePath: string): string
   }
   return abs;
 }
+
+/** The real path of `abs`, resolving what exists of it (its deepest existing ancestor) and appending the rest. */
+export function realPathOfMaybeMissing(abs: string): string {
+  let dir = abs;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(realpathSync(dir), ...rest.reverse());
+    } catch {
+      const up = path.dirname(dir);
+      if (up === dir) return abs;
+      rest.push(path.basename(dir));
+      dir = up;
+    }
+  }
+}
+
+/**
+ * Refuses a destination inside the store, at any depth and through any symbolic link on the way
+ * (`d2 -> .forge`, `--to .forge/index.db`): a restore never writes into the history it reads from.
+ */
+export function assertOutsideStore(dest: string, storeDir: string, shownAs: string): void {
+  const realStore = realPathOfMaybeMissing(path.resolve(storeDir));
+  // The destination's parent resolved, plus its own name: a symlink as the last component is refused elsewhere.
+  const real = path.join(realPathOfMaybeMissing(path.dirname(path.resolve(dest))), path.basename(dest));
+  if (real === realStore || real.startsWith(realStore + path.sep)) {
+    throw new ForgeError('validation', `refusing ${JSON.stringify(shownAs)}: it is inside the store directory ${storeDir}`, {
+      context: { file: real, operation: 'restore', code: 'ERR_PATH_IN_STORE' },
+      suggestions: ['Restore into the tree or to a path outside the store; the store is written only by Forge itself.'],
+    });
+  }
+}
+
+/**
+ * Refuses to replace an existing destination that is not a regular file (a FIFO, device, socket,
+ * directory or symbolic link), whatever `--force` says: replacing one would change what it is.
+ */
+export function assertReplaceable(dest: string, shownAs: string): void {
+  let st;
+  try {
+    st = lstatSync(dest);
+  } catch {
+    return;
+  }
+  if (st.isFile()) return;
+  const what = st.isSymbolicLink()
+    ? 'a symbolic link'
+    : st.isDirectory()
+      ? 'a directory'
+      : st.isFIFO()
+        ? 'a FIFO'
+        : st.isSocket()
+          ? 'a socket'
+          : st.isCharacterDevice() || st.isBlockDevice()
+            ? 'a device node'
+            : 'not a regular file';
+  throw new ForgeError('validation', `refusing to replace ${JSON.stringify(shownAs)}: it is ${what}, not a regular file`, {
+    context: { file: dest, operation: 'restore', code: 'ENOTREG' },
+    suggestions: ['Remove it yourself if it should be replaced, or choose another destination with --to <dest>.'],
+  });
+}

@@ -1,5 +1,7 @@
 /**
- * A small unified diff (Myers' O(ND) algorithm on lines), for `forge diff`.
+ * The unified diff of `forge diff`, on the `diff` package (Myers' O(ND) line diff) with a bound on
+ * the edit distance: past it, the diff is printed as a whole-file replacement (still a correct diff,
+ * built in linear time and memory) and the result says so.
  *
  * Binary content (a NUL byte in the first 8 KiB, or invalid UTF-8) gets a
  * one-line summary instead of hunks, as git does.
@@ -18,9 +20,9 @@ export interface UnifiedDiffOptions {
   /** Lines of context around each change (default 3). */
   context?: number;
   /**
-   * Upper bound on the edit distance Myers explores (default 4,000 lines
-   * changed; the search keeps O(D²) integers). Beyond it the diff falls back to "replace everything", which is
-   * still a correct diff, and {@link UnifiedDiffResult.truncatedSearch} says so.
+   * Upper bound on the edit distance the search explores (default 4,000 lines changed; the search costs
+   * O(D²) on top of the input). Beyond it the diff falls back to "replace everything", which is still a
+   * correct diff, and {@link UnifiedDiffResult.truncatedSearch} says so.
    */
   maxEditDistance?: number;
 }
@@ -47,138 +49,78 @@ export function isBinary(data: Uint8Array): boolean {
   }
 }
 
+import { diffArrays, structuredPatch, type StructuredPatchHunk } from 'diff';
+
+/** The default bound on the edit distance (lines changed) before a whole-file replacement. */
+export const DEFAULT_MAX_EDIT_DISTANCE = 4_000;
+
 /**
- * Splits text into lines that keep their `\n`, so a last line without one
- * differs from the same line with one (and the diff says so).
+ * Shortest edit script between two line arrays, or `undefined` when more than `maxD` lines change.
+ *
+ * @example
+ * ```ts
+ * diffLines(['a', 'b'], ['a', 'c']); // [{op:' ',line:'a'}, {op:'-',line:'b'}, {op:'+',line:'c'}]
+ * ```
  */
-function splitLines(text: string): string[] {
-  const lines = text.split(/(?<=\n)/);
-  return lines.length === 1 && lines[0] === '' ? [] : lines;
+export function diffLines(a: readonly string[], b: readonly string[], maxD = DEFAULT_MAX_EDIT_DISTANCE): Edit[] | undefined {
+  const parts = diffArrays([...a], [...b], { maxEditLength: maxD });
+  if (parts === undefined) return undefined;
+  const out: Edit[] = [];
+  for (const p of parts) {
+    const op = p.added ? '+' : p.removed ? '-' : ' ';
+    for (const line of p.value) out.push({ op, line });
+  }
+  return out;
 }
 
+/** Lines of `text` without their newlines, and whether the last one had one. */
+function splitText(text: string): { lines: string[]; finalNewline: boolean } {
+  if (text === '') return { lines: [], finalNewline: true };
+  const finalNewline = text.endsWith('\n');
+  const lines = (finalNewline ? text.slice(0, -1) : text).split('\n');
+  return { lines, finalNewline };
+}
+
+const NO_NEWLINE = '\\ No newline at end of file';
+
+/** One hunk that deletes all of A and inserts all of B: linear, for diffs past the bound. */
+function replaceAll(a: string, b: string): StructuredPatchHunk {
+  const A = splitText(a);
+  const B = splitText(b);
+  const lines: string[] = [];
+  for (const l of A.lines) lines.push('-' + l);
+  if (A.lines.length > 0 && !A.finalNewline) lines.push(NO_NEWLINE);
+  for (const l of B.lines) lines.push('+' + l);
+  if (B.lines.length > 0 && !B.finalNewline) lines.push(NO_NEWLINE);
+  return {
+    oldStart: 1,
+    oldLines: A.lines.length,
+    newStart: 1,
+    newLines: B.lines.length,
+    lines,
+  };
+}
+
+/** A hunk range as GNU diff prints it: an empty range names the line before it (`-3,0` inserts after line 3). */
 /**
- * Shortest edit script between two line arrays (Myers 1986), or `undefined`
- * when the edit distance exceeds `maxD`.
+ * Whether the line edit distance surely exceeds `maxD`, in linear time: every line of B that occurs
+ * nowhere in A must be inserted. Stops counting as soon as the bound is passed, so a file where every
+ * line changed costs one pass over A and a few lines of B, and the O(D²) search is never started.
  */
-export function diffLines(a: readonly string[], b: readonly string[], maxD = 4_000): Edit[] | undefined {
-  // Trim the common prefix and suffix first: typical edits are small, and this
-  // keeps the search space (and the trace memory) proportional to the change.
-  let pre = 0;
-  while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
-  let suf = 0;
-  while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
-  const A = a.slice(pre, a.length - suf);
-  const B = b.slice(pre, b.length - suf);
-  const middle = myers(A, B, maxD);
-  if (middle === undefined) return undefined;
-  const head: Edit[] = a.slice(0, pre).map((line) => ({ op: ' ', line }));
-  const tail: Edit[] = a.slice(a.length - suf).map((line) => ({ op: ' ', line }));
-  return [...head, ...middle, ...tail];
+function surelyFartherThan(a: string, b: string, maxD: number): boolean {
+  const inA = new Set(splitText(a).lines);
+  let n = 0;
+  for (const l of splitText(b).lines) if (!inA.has(l) && ++n > maxD) return true;
+  return false;
 }
 
-function myers(a: readonly string[], b: readonly string[], maxD: number): Edit[] | undefined {
-  const n = a.length;
-  const m = b.length;
-  const max = Math.min(n + m, maxD);
-  const offset = max + 1;
-  let v = new Int32Array(2 * max + 3);
-  // trace[d] holds V before round d, only the diagonals -d-1..d+1 it can use,
-  // so memory is O(D^2) rather than O(D * (N + M)).
-  const trace: Int32Array[] = [];
-  let found = n === 0 && m === 0;
-  for (let d = 0; d <= max && !found; d++) {
-    trace.push(v.slice(offset - d - 1, offset + d + 2));
-    const next = v;
-    for (let k = -d; k <= d; k += 2) {
-      let x: number;
-      if (k === -d || (k !== d && next[offset + k - 1]! < next[offset + k + 1]!)) x = next[offset + k + 1]!;
-      else x = next[offset + k - 1]! + 1;
-      let y = x - k;
-      while (x < n && y < m && a[x] === b[y]) {
-        x++;
-        y++;
-      }
-      next[offset + k] = x;
-      if (x >= n && y >= m) {
-        found = true;
-        break;
-      }
-    }
-    v = next;
-  }
-  if (!found) return undefined;
-  // Backtrack through the saved V arrays to recover the path.
-  const edits: Edit[] = [];
-  let x = n;
-  let y = m;
-  for (let d = trace.length - 1; d >= 0 && (x > 0 || y > 0); d--) {
-    const vd = trace[d]!;
-    const at = (k: number): number => vd[k + d + 1]!;
-    const k = x - y;
-    let prevK: number;
-    if (k === -d || (k !== d && at(k - 1) < at(k + 1))) prevK = k + 1;
-    else prevK = k - 1;
-    const prevX = d === 0 ? 0 : at(prevK);
-    const prevY = prevX - prevK;
-    while (x > prevX && y > prevY) edits.push({ op: ' ', line: a[--x]! }), y--;
-    if (d === 0) break;
-    if (x === prevX) edits.push({ op: '+', line: b[--y]! });
-    else edits.push({ op: '-', line: a[--x]! });
-  }
-  while (x > 0 && y > 0) edits.push({ op: ' ', line: a[--x]! }), y--;
-  return edits.reverse();
-}
-
-/** Groups an edit script into unified-diff hunks with `context` lines around changes. */
-function renderHunks(edits: readonly Edit[], context: number): string {
-  const out: string[] = [];
-  // Line numbers (1-based) in A and B at each edit index.
-  const aLineAt: number[] = [];
-  const bLineAt: number[] = [];
-  let al = 1;
-  let bl = 1;
-  for (const e of edits) {
-    aLineAt.push(al);
-    bLineAt.push(bl);
-    if (e.op !== '+') al++;
-    if (e.op !== '-') bl++;
-  }
-  let i = 0;
-  while (i < edits.length) {
-    while (i < edits.length && edits[i]!.op === ' ') i++;
-    if (i >= edits.length) break;
-    const start = Math.max(0, i - context);
-    let end = i;
-    // Extend while the next change is within 2*context lines of the last one.
-    for (;;) {
-      while (end < edits.length && edits[end]!.op !== ' ') end++;
-      let j = end;
-      while (j < edits.length && edits[j]!.op === ' ' && j - end < 2 * context) j++;
-      if (j < edits.length && edits[j]!.op !== ' ' && j - end <= 2 * context) end = j;
-      else break;
-    }
-    const stop = Math.min(edits.length, end + context);
-    let aCount = 0;
-    let bCount = 0;
-    const body: string[] = [];
-    for (let k = start; k < stop; k++) {
-      const e = edits[k]!;
-      if (e.op !== '+') aCount++;
-      if (e.op !== '-') bCount++;
-      if (e.line.endsWith('\n')) body.push(e.op + e.line.slice(0, -1));
-      else body.push(e.op + e.line, '\\ No newline at end of file');
-    }
-    const aStart = aCount === 0 ? aLineAt[start]! - 1 : aLineAt[start]!;
-    const bStart = bCount === 0 ? bLineAt[start]! - 1 : bLineAt[start]!;
-    out.push(`@@ -${aStart},${aCount} +${bStart},${bCount} @@`);
-    out.push(...body);
-    i = stop;
-  }
-  return out.join('\n');
+function range(start: number, count: number): string {
+  if (count === 0) return `${start - 1},0`;
+  return count === 1 ? `${start}` : `${start},${count}`;
 }
 
 /**
- * A unified diff of two contents.
+ * A unified diff of two contents. Binary content (see {@link isBinary}) gets a one-line summary.
  *
  * @example
  * ```ts
@@ -198,14 +140,20 @@ export function unifiedDiff(a: Uint8Array, b: Uint8Array, options: UnifiedDiffOp
     };
   }
   const dec = new TextDecoder('utf-8');
-  const A = splitLines(dec.decode(a));
-  const B = splitLines(dec.decode(b));
-  let edits = diffLines(A, B, options.maxEditDistance ?? 4_000);
-  let truncated = false;
-  if (edits === undefined) {
-    truncated = true;
-    edits = [...A.map((line): Edit => ({ op: '-', line })), ...B.map((line): Edit => ({ op: '+', line }))];
+  const textA = dec.decode(a);
+  const textB = dec.decode(b);
+  const maxD = options.maxEditDistance ?? DEFAULT_MAX_EDIT_DISTANCE;
+  const patch =
+    surelyFartherThan(textA, textB, maxD)
+      ? undefined
+      : structuredPatch(labelA, labelB, textA, textB, undefined, undefined, { context: options.context ?? 3, maxEditLength: maxD });
+  const truncated = patch === undefined;
+  const hunks = patch === undefined ? [replaceAll(textA, textB)] : patch.hunks;
+  // Joined piece by piece (never spread into one call): a hunk may hold millions of lines.
+  const out: string[] = [`--- ${labelA}`, `+++ ${labelB}`];
+  for (const h of hunks) {
+    out.push(`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`);
+    for (const l of h.lines) out.push(l);
   }
-  const hunks = renderHunks(edits, options.context ?? 3);
-  return { text: `--- ${labelA}\n+++ ${labelB}\n${hunks}\n`, binary: false, truncatedSearch: truncated };
+  return { text: out.join('\n') + '\n', binary: false, truncatedSearch: truncated };
 }

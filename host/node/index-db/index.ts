@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ForgeError } from '../base/errors.js';
 import { migrate } from './migrations.js';
+import { applyPrune, checkPrunePolicy, planPrune, type DoomedVersion, type PrunePlan, type PrunePolicy } from './prune.js';
 import { rowsOf, stmt } from './statements.js';
 import { ConnectionPool, type PoolLogger, type SqliteDatabase } from './pool.js';
 
@@ -74,19 +75,17 @@ export interface IndexStats {
   storedBytes: number;
 }
 
-export interface PruneOptions {
-  /** Keep at least the `keep` newest versions of each path. */
-  keep?: number;
-  /** Keep every version younger than `keepDays` days. */
-  keepDays?: number;
-  /** "Now" for keepDays (default Date.now()). */
-  nowMs?: number;
-}
+/** A pruning policy: see {@link PrunePolicy}. The newest content of every file always survives unless `pruneDeleted` names it. */
+export type PruneOptions = PrunePolicy;
 
 export interface PruneResult {
   versionsRemoved: number;
   /** Blob hashes no version refers to any more (run BlobStore.gc to reclaim them). */
   blobsReleased: string[];
+  /** The versions removed. */
+  versions: DoomedVersion[];
+  /** Files whose whole history went (only with `pruneDeleted`). */
+  filesForgotten: string[];
 }
 
 export interface IndexOptions {
@@ -272,50 +271,24 @@ export class Index {
    * `gc({ keep: await index.referencedHashes() })` then reclaims them).
    */
   async prune(options: PruneOptions): Promise<PruneResult> {
-    const { keep, keepDays } = options;
-    if (keep === undefined && keepDays === undefined) throw invalid('prune: give keep and/or keepDays', 'keep');
-    if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) throw invalid('prune: keep must be an integer >= 1', 'keep');
-    if (keepDays !== undefined && !(keepDays >= 0)) throw invalid('prune: keepDays must be >= 0', 'keepDays');
-    const cutoff = keepDays === undefined ? undefined : (options.nowMs ?? Date.now()) - keepDays * 86_400_000;
+    checkPrunePolicy(options);
     return this.pool.with(
       (db) =>
         db
           .transaction((): PruneResult => {
-            const doomed = stmt(db, 
-                `SELECT seq, hash FROM (
-                   SELECT v.seq, v.hash, v.time_ms,
-                          ROW_NUMBER() OVER (PARTITION BY v.file_id ORDER BY v.seq DESC) AS rn
-                   FROM versions v)
-                 WHERE rn > 1
-                   AND (@keep IS NULL OR rn > @keep)
-                   AND (@cutoff IS NULL OR time_ms < @cutoff)`,
-              )
-              .all({ keep: keep ?? null, cutoff: cutoff ?? null }) as Array<{ seq: number; hash: string | null }>;
-            const del = stmt(db, 'DELETE FROM versions WHERE seq = ?');
-            const unref = stmt(db, 'UPDATE blobs SET refs = refs - 1 WHERE hash = ?');
-            const touched = new Set<string>();
-            for (const d of doomed) {
-              del.run(d.seq);
-              if (d.hash !== null) {
-                unref.run(d.hash);
-                touched.add(d.hash);
-              }
-            }
-            const released: string[] = [];
-            const check = stmt(db, 'SELECT refs FROM blobs WHERE hash = ?');
-            const drop = stmt(db, 'DELETE FROM blobs WHERE hash = ?');
-            for (const h of touched) {
-              const r = check.get(h) as { refs: number } | undefined;
-              if (r !== undefined && r.refs <= 0) {
-                drop.run(h);
-                released.push(h);
-              }
-            }
-            return { versionsRemoved: doomed.length, blobsReleased: released.sort() };
+            const plan = planPrune(db, options);
+            applyPrune(db, plan);
+            return { versionsRemoved: plan.versions.length, blobsReleased: plan.blobsReleased, versions: plan.versions, filesForgotten: plan.filesForgotten };
           })
           .immediate(),
       'prune',
     );
+  }
+
+  /** What {@link Index.prune} would remove with `options`, changing nothing (for `gc --dry-run`). */
+  async planPrune(options: PruneOptions): Promise<PrunePlan> {
+    checkPrunePolicy(options);
+    return this.pool.with((db) => db.transaction(() => planPrune(db, options)).deferred(), 'planPrune');
   }
 
   /** Every content hash some version refers to, plus the manifests of chunked ones. */

@@ -79,3 +79,51 @@ export async function uniqueContent(index: Index): Promise<{ blobs: number; byte
     return { blobs: r.n, bytes: r.bytes };
   }, 'uniqueContent');
 }
+
+// ------------------------------------------------------------ browsing the history (forge log / ls / restore <dir>)
+
+/** Range bounds of the paths at or below directory `dir` ('' is the whole tree). */
+function under(dir: string): { lo: string; hi: string } {
+  return dir === '' ? { lo: '', hi: '\u{10FFFF}' } : { lo: `${dir}/`, hi: `${dir}0` };
+}
+
+/**
+ * Versions of every path at or below `dir` ('' = the whole tree), newest first: at most `limit`,
+ * recorded at or after `sinceMs` when given.
+ */
+export async function recentVersions(index: Index, options: { dir?: string; limit?: number; sinceMs?: number } = {}): Promise<VersionRecord[]> {
+  const { lo, hi } = under(options.dir ?? '');
+  return index.connections.with(
+    (db) =>
+      (
+        stmt(
+          db,
+          `SELECT ${VERSION_COLUMNS} FROM versions v JOIN files f ON f.id = v.file_id
+           WHERE f.path >= @lo AND f.path < @hi AND (@since IS NULL OR v.time_ms >= @since)
+           ORDER BY v.seq DESC LIMIT @limit`,
+        ).all({ lo, hi, since: options.sinceMs ?? null, limit: options.limit ?? -1 }) as VersionRow[]
+      ).map(toRecord),
+    'recentVersions',
+  );
+}
+
+/**
+ * The files at or below `dir` ('' = the whole tree) as they were at `atMs`: for each path, its newest
+ * version recorded at or before then, unless that version is a removal. Sorted by path.
+ */
+export async function filesAt(index: Index, dir: string, atMs: number): Promise<VersionRecord[]> {
+  const { lo, hi } = under(dir);
+  return index.connections.with(
+    (db) =>
+      (
+        stmt(
+          db,
+          `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = (
+             SELECT max(seq) FROM versions WHERE file_id = f.id AND time_ms <= @at)
+           WHERE f.path >= @lo AND f.path < @hi AND v.kind <> 'removed'
+           ORDER BY f.path`,
+        ).all({ lo, hi, at: atMs }) as VersionRow[]
+      ).map(toRecord),
+    'filesAt',
+  );
+}
