@@ -12,10 +12,10 @@
  * - READ/WRITE longer than `chunkBytes` are flagged IOSQE_ASYNC (io-wq thread);
  * - CQEs announced never exceed the CQ size.
  */
-import fs from 'node:fs';
 import { ForgeError, toForgeError } from '../../node/base/errors.js';
 import type {
   BackendName,
+  BatchReadOptions,
   PlatformIO,
   ReadResult,
   WatchHandle,
@@ -32,6 +32,8 @@ import type { CqeTarget } from './completion-loop.js';
 import { FileTask, ReadAllTask, ReadRangeTask, SlabArena, WriteTask, type ChainOwner, type ChainTuning, type Outcome } from './sqe-chains.js';
 import { nofileLimit } from './syscalls.js';
 import { DirectWriteTask, type DirectWriteOwner } from './direct-write-task.js';
+import { SafeReadTask, type SafeRead } from './safe-read-task.js';
+import { readSmallPlain, readSmallSafely } from './small-reads.js';
 
 export interface IoUringBackendOptions {
   /** Shared handle budget; one is created (maxHandles) when absent. */
@@ -203,7 +205,7 @@ export class IoUringBackend implements PlatformIO, DirectWriteOwner {
 
   async readAll(path: string): Promise<Uint8Array> {
     this.assertOpen('readAll');
-    const quick = this.smallBatchSync > 0 ? this.readSmallSync(checkPath(path, 'readAll'), 'readAll') : undefined;
+    const quick = this.smallBatchSync > 0 ? readSmallPlain(checkPath(path, 'readAll'), this.resources, this.smallSyncMaxBytes, 'readAll') : undefined;
     if (quick) {
       if (!quick.ok) throw quick.error;
       return quick.value;
@@ -219,16 +221,28 @@ export class IoUringBackend implements PlatformIO, DirectWriteOwner {
     if (!r.ok) throw r.error;
   }
 
-  async batchRead(paths: readonly string[]): Promise<ReadResult[]> {
+  async batchRead(paths: readonly string[], options: BatchReadOptions = {}): Promise<ReadResult[]> {
     this.assertOpen('batchRead');
     const quick = paths.length <= this.smallBatchSync;
+    if (options.safe === true) {
+      return this.runBatch<SafeRead, ReadResult>(
+        paths.length,
+        (i) => {
+          const p = paths[i];
+          const bad = pathProblem(p, 'batchRead', 'io_uring');
+          if (bad) return bad;
+          return (quick && readSmallSafely(p!, this.resources, this.smallSyncMaxBytes)) || new SafeReadTask(p!, this.tuning, this, this.paths);
+        },
+        (o) => (o.ok ? { ok: true, data: o.value.data, identity: o.value.identity } : o),
+      );
+    }
     return this.runBatch<Uint8Array, ReadResult>(
       paths.length,
       (i) => {
         const p = paths[i];
         const bad = pathProblem(p, 'batchRead', 'io_uring');
         if (bad) return bad;
-        return (quick && this.readSmallSync(p!, 'batchRead')) || new ReadAllTask(p!, this.tuning, this, this.paths);
+        return (quick && readSmallPlain(p!, this.resources, this.smallSyncMaxBytes, 'batchRead')) || new ReadAllTask(p!, this.tuning, this, this.paths);
       },
       (o) => (o.ok ? { ok: true, data: o.value } : o),
     );
@@ -249,35 +263,6 @@ export class IoUringBackend implements PlatformIO, DirectWriteOwner {
       },
       (o) => (o.ok ? { ok: true, bytes: o.value } : o),
     );
-  }
-
-  /**
-   * A small regular file read with open/fstat/read/close on this thread, or
-   * undefined when the ring should do it (no free handle, not a regular file,
-   * larger than smallSyncMaxBytes). Like readFileSync, it reads the size fstat reported.
-   */
-  private readSmallSync(path: string, operation: string): Outcome<Uint8Array> | undefined {
-    const guard = this.resources.tryAcquire(1);
-    if (!guard) return undefined;
-    let fd = -1;
-    try {
-      fd = fs.openSync(path, 'r');
-      const st = fs.fstatSync(fd);
-      if (!st.isFile() || st.size > this.smallSyncMaxBytes) return undefined;
-      const buf = Buffer.allocUnsafe(st.size);
-      let got = 0;
-      while (got < st.size) {
-        const n = fs.readSync(fd, buf, got, st.size - got, got);
-        if (n === 0) break;
-        got += n;
-      }
-      return { ok: true, value: got === st.size ? buf : buf.subarray(0, got) };
-    } catch (e) {
-      return { ok: false, error: toForgeError(e, { file: path, operation, backend: 'io_uring' }) };
-    } finally {
-      if (fd >= 0) fs.closeSync(fd);
-      guard.release();
-    }
   }
 
   /** One result per input, in order, without a promise per item: tasks settle into the array. */
@@ -410,10 +395,13 @@ export class IoUringBackend implements PlatformIO, DirectWriteOwner {
     this.loop.remove(t.id);
     if (t.slot >= 0) this.freeSlots.push(t.slot);
     t.slot = -1;
-    t.guard?.release();
-    t.guard = undefined;
     this.active--;
-    if (!t.advance()) this.again.push(t);
+    const done = t.advance();
+    if (done || !t.holdsHandle()) {
+      t.guard?.release();
+      t.guard = undefined;
+    }
+    if (!done) this.again.push(t);
   }
 
   /** Ring, slot and queue counters. */
@@ -473,7 +461,7 @@ export class IoUringBackend implements PlatformIO, DirectWriteOwner {
         t.guard = undefined;
         t.fail(err);
       }
-      for (const t of this.pendingTasks()) t.fail(err);
+      this.failPending(err);
       for (const p of this.plain.values()) p.resolve(-ECANCELED);
       this.active = 0;
       this.plain.clear();
@@ -562,8 +550,9 @@ export class IoUringBackend implements PlatformIO, DirectWriteOwner {
         }
         let slot = -1;
         let guard: HandleGuard | undefined;
-        if (t.usesSlot()) {
-          if (this.freeSlots.length === 0) {
+        const wantsSlot = t.usesSlot();
+        if (wantsSlot || (t.holdsHandle() && t.guard === undefined)) {
+          if (wantsSlot && this.freeSlots.length === 0) {
             blocked = true;
             break;
           }
@@ -578,7 +567,7 @@ export class IoUringBackend implements PlatformIO, DirectWriteOwner {
             blocked = true;
             break;
           }
-          slot = this.freeSlots.pop()!;
+          if (wantsSlot) slot = this.freeSlots.pop()!;
         }
         this.takeTask();
         this.start(t, slot, guard);
@@ -600,7 +589,7 @@ export class IoUringBackend implements PlatformIO, DirectWriteOwner {
 
   private start(t: FileTask<unknown>, slot: number, guard: HandleGuard | undefined): void {
     t.slot = slot;
-    t.guard = guard;
+    if (guard) t.guard = guard; // a task that holds its handle across chains keeps the one it has
     t.id = this.loop.add(t);
     this.active++;
     t.prep(this.ring);
@@ -629,7 +618,11 @@ export class IoUringBackend implements PlatformIO, DirectWriteOwner {
 
   /** Fails every task not yet started (their chains never reached the kernel). */
   private failPending(e: ForgeError): void {
-    for (const t of this.pendingTasks()) t.fail(e);
+    for (const t of this.pendingTasks()) {
+      t.guard?.release(); // a safe read between its chains holds one
+      t.guard = undefined;
+      t.fail(e);
+    }
   }
 
   /** Makes room for `n` SQEs by submitting what is prepped. */

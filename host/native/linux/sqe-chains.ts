@@ -152,6 +152,15 @@ export abstract class FileTask<R> {
   plan(): void {}
   /** Whether the next chain installs a file in a direct-descriptor slot (and takes a handle). */
   abstract usesSlot(): boolean;
+  /**
+   * Whether the task keeps one handle of the budget from its first chain to its end (it holds an
+   * ordinary fd across chains, as a safe read does), rather than one per chain with a slot.
+   */
+  holdsHandle(): boolean {
+    return false;
+  }
+  /** Called once when the task settles (success or failure): release what it holds outside the ring. */
+  protected onFinish(): void {}
   /** SQEs (= CQEs) in the next chain. */
   abstract sqeCount(): number;
   /** Bytes the next chain copies inline (inside io_uring_enter, on this thread). */
@@ -188,6 +197,7 @@ export abstract class FileTask<R> {
   }
 
   private finish(): void {
+    this.onFinish();
     const o: Outcome<R> = this.error !== undefined ? { ok: false, error: this.error } : { ok: true, value: this.result as R };
     this.onSettle?.(this, o);
   }

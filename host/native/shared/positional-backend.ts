@@ -10,11 +10,17 @@
  */
 import * as path from 'node:path';
 import { ForgeError, toForgeError } from '../../node/base/errors.js';
-import type { BackendName, PlatformIO, ReadResult, WatchHandle, WatchOptions, WriteOp, WriteResult } from '../../node/base/platform-io.js';
+import type { BackendName, BatchReadOptions, FileIdentity, PlatformIO, ReadResult, WatchHandle, WatchOptions, WriteOp, WriteResult } from '../../node/base/platform-io.js';
 import type { IoLogger, ResourceManager } from '../../node/base/resources.js';
+import { changedError, notRegularError } from '../../node/base/safe-read.js';
+import { identityMoved, isRegularMode, kindOfMode, S_IFLNK, S_IFMT } from './file-identity.js';
 
-/** read: existing file; write: open or create, keep contents; replace: create or truncate. */
-export type OpenMode = 'read' | 'write' | 'replace';
+/**
+ * read: existing file; write: open or create, keep contents; replace: create or truncate;
+ * read-safe: existing file, the last component not followed if it is a link (O_NOFOLLOW, or
+ * FILE_FLAG_OPEN_REPARSE_POINT), and opening a FIFO does not block (O_NONBLOCK).
+ */
+export type OpenMode = 'read' | 'write' | 'replace' | 'read-safe';
 
 /** A block of native memory the driver's calls read from or write into. */
 export interface NativeMem {
@@ -33,6 +39,8 @@ export interface PositionalFile {
   writeAt(src: NativeMem, srcOffset: number, fileOffset: number, length: number): Promise<number>;
   /** Data and metadata on disk (FlushFileBuffers, fsync). */
   flush(): Promise<void>;
+  /** The opened file's identity (fstat, GetFileInformationByHandle); needed for 'read-safe'. */
+  identity?(): FileIdentity;
   /** Cancels this file's pending I/O (CancelIoEx), if the platform can; the ops then reject. */
   cancel?(): void;
   close(): void;
@@ -217,12 +225,36 @@ export class PositionalBackend implements PlatformIO {
     });
   }
 
-  async batchRead(paths: readonly string[]): Promise<ReadResult[]> {
+  /**
+   * The safe read of one file: opened without following a last-component link and without
+   * blocking on a FIFO, identity before and after, one byte more than the size read.
+   */
+  private readSafely(p: string): Promise<{ data: Uint8Array; identity: FileIdentity }> {
+    const op = 'batchRead';
+    return this.withFile(p, 'read-safe', op, async (f) => {
+      if (!f.identity) throw new ForgeError('dependency', `safe reads are not supported by the ${this.backend} driver`, { context: { operation: op, backend: this.backend, file: p } });
+      const before = f.identity();
+      if ((before.mode & S_IFMT) === S_IFLNK) {
+        throw new ForgeError('filesystem', `${p} is a symbolic link; it was not followed`, { context: { operation: op, backend: this.backend, file: p, code: 'ELOOP' } });
+      }
+      if (!isRegularMode(before.mode)) throw notRegularError(p, kindOfMode(before.mode), op);
+      const data = await this.readRange(f, 0, Number(before.size) + 1);
+      const after = f.identity();
+      if (BigInt(data.byteLength) !== before.size || identityMoved(before, after)) throw changedError(p, 'size or times moved during the read', op);
+      return { data, identity: after };
+    });
+  }
+
+  async batchRead(paths: readonly string[], options: BatchReadOptions = {}): Promise<ReadResult[]> {
     if (!Array.isArray(paths)) throw this.invalid('batchRead', undefined, 'paths must be an array of strings');
+    const safe = options.safe === true;
     return mapLimited(paths, this.opts.maxInFlight, async (p): Promise<ReadResult> => {
       try {
+        if (safe) return { ok: true, ...(await this.readSafely(p)) };
         return { ok: true, data: await this.readAll(p) };
       } catch (err) {
+        // open(2) of a socket is ENXIO: for a safe read, that is a file that is not regular.
+        if (safe && err instanceof ForgeError && err.context.code === 'ENXIO') return { ok: false, error: notRegularError(String(p), 'a socket or device', 'batchRead') };
         return { ok: false, error: toForgeError(err, { operation: 'batchRead', file: String(p), backend: this.backend }) };
       }
     });

@@ -8,8 +8,9 @@
 import { constants as fsc } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { ForgeError, toForgeError } from '../base/errors.js';
-import type { BackendName, PlatformIO, ReadResult, WatchHandle, WatchOptions, WriteOp, WriteResult } from '../base/platform-io.js';
+import type { BackendName, BatchReadOptions, PlatformIO, ReadResult, WatchHandle, WatchOptions, WriteOp, WriteResult, FileIdentity } from '../base/platform-io.js';
 import { ResourceManager, type IoLogger } from '../base/resources.js';
+import { notRegularError, readFileSafely } from '../base/safe-read.js';
 import { closeWatchesOf, watchTree } from './watch.js';
 
 export interface FallbackBackendOptions {
@@ -90,12 +91,14 @@ export class FallbackBackend implements PlatformIO {
     await this.withHandle('writeAll', path, () => writeWhole(path, data, options.sync === true));
   }
 
-  async batchRead(paths: readonly string[]): Promise<ReadResult[]> {
+  async batchRead(paths: readonly string[], options: BatchReadOptions = {}): Promise<ReadResult[]> {
     this.assertOpen('batchRead');
+    const safe = options.safe === true;
     return Promise.all(
       paths.map(async (p): Promise<ReadResult> => {
         try {
           checkPath(p, 'batchRead');
+          if (safe) return { ok: true, ...(await this.withHandle('batchRead', p, () => readSafely(p))) };
           return { ok: true, data: await this.withHandle('batchRead', p, () => fsp.readFile(p)) };
         } catch (e) {
           return { ok: false, error: wrap(e, p, 'batchRead') };
@@ -166,6 +169,16 @@ export class FallbackBackend implements PlatformIO {
 /** Creates the node:fs/promises backend. */
 export function createFallbackBackend(options: FallbackBackendOptions = {}): FallbackBackend {
   return new FallbackBackend(options);
+}
+
+/** base/safe-read.ts's rules; a socket (whose open(2) is ENXIO) is not a regular file either. */
+async function readSafely(path: string): Promise<{ data: Uint8Array; identity: FileIdentity }> {
+  try {
+    return await readFileSafely(path, undefined, 'batchRead');
+  } catch (e) {
+    if (e instanceof ForgeError && e.context.code === 'ENXIO') throw notRegularError(path, 'a socket or device', 'batchRead');
+    throw e;
+  }
 }
 
 async function writeWhole(path: string, data: Uint8Array, sync: boolean): Promise<void> {
