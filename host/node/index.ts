@@ -47,7 +47,7 @@ export type { FallbackBackendOptions } from './io/fallback-backend.js';
 export type { IoUringBackend, IoUringBackendOptions, IoUringStats } from '../native/linux/io-uring-backend.js';
 
 // watcher
-export { watch, watchTree, closeWatchesOf, watcherKindFor } from './io/watch.js';
+export { watch, watchTree, watcherKindFor } from './io/watch.js';
 export type { WatcherKind } from './io/watch.js';
 export { compileIgnore, DEFAULT_IGNORES } from './watch/ignore.js';
 export type { IgnoreMatcher } from './watch/ignore.js';

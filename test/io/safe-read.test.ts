@@ -144,7 +144,7 @@ describe.runIf(onLinux)('safe batch reads', () => {
         const seen = { ok: 0, eloop: 0, other: 0, linkAfterRegularLstat: 0 };
         let plainLeaks = 0;
         try {
-          for (let i = 0; i < 3000 && (seen.ok < 20 || seen.eloop < 20 || plainLeaks === 0); i++) {
+          for (let i = 0; i < 40_000 && (seen.ok < 20 || seen.eloop < 20 || plainLeaks === 0); i++) {
             let wasRegular = false;
             try {
               wasRegular = fs.lstatSync(target).isFile();

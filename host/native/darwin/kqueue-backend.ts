@@ -12,7 +12,6 @@ import { ForgeError } from '../../node/base/errors.js';
 import type { FileIdentity, PlatformIO } from '../../node/base/platform-io.js';
 import { identityOf } from '../../node/base/safe-read.js';
 import { ResourceManager, type IoLogger } from '../../node/base/resources.js';
-import { ManagedWatchHandle, resolveWatchOptions } from '../../node/watch/handle.js';
 import { kqueueLibSpec, loadKqueueLib, type KqueueLib, type KqueueLibSpec } from './kqueue-lib.js';
 import { KqueueWatchSource } from './kqueue-watcher.js';
 import { PositionalBackend, checkMaxInFlight, type NativeMem, type OpenMode, type PositionalDriver, type PositionalFile } from '../shared/positional-backend.js';
@@ -151,10 +150,7 @@ export async function createKqueueBackend(options: KqueueBackendOptions = {}): P
     ownsResources: options.resources === undefined,
     maxInFlight,
     ...(options.logger ? { logger: options.logger } : {}),
-    watch: (root, watchOptions) => {
-      const resolved = resolveWatchOptions(root, watchOptions);
-      return new ManagedWatchHandle(new KqueueWatchSource(lib, root, resolved, resources), resolved);
-    },
+    watchSource: (root, resolved) => new KqueueWatchSource(lib, root, resolved, resources),
     closeDriver: async () => undefined,
   });
 }

@@ -4,13 +4,11 @@
  * (pread/pwrite) share. The driver owns the native calls; this owns argument
  * validation, the handle budget, batches with bounded concurrency, short
  * reads/writes, files that grow while read, per-slot errors and close().
- *
- * (Kept under darwin/ with the other platform-neutral pieces of the two
- * non-Linux backends; win32/ imports it.)
  */
 import * as path from 'node:path';
 import { ForgeError, toForgeError } from '../../node/base/errors.js';
-import type { BackendName, BatchReadOptions, FileIdentity, PlatformIO, ReadResult, WatchHandle, WatchOptions, WriteOp, WriteResult } from '../../node/base/platform-io.js';
+import type { BackendName, BatchReadOptions, FileIdentity, PlatformIO, ReadResult, WatchOptions, WriteOp, WriteResult } from '../../node/base/platform-io.js';
+import { WatchSet, resolveWatchOptions, type ManagedWatchHandle, type ResolvedWatchOptions, type WatchSource, type WatchSourceProvider } from '../../node/watch/handle.js';
 import type { IoLogger, ResourceManager } from '../../node/base/resources.js';
 import { changedError, notRegularError } from '../../node/base/safe-read.js';
 import { identityMoved, isRegularMode, kindOfMode, S_IFLNK, S_IFMT } from './file-identity.js';
@@ -62,8 +60,8 @@ export interface PositionalBackendOptions {
   /** Files of one batch in flight at once (bounds native buffer memory). */
   maxInFlight: number;
   logger?: IoLogger;
-  /** The backend's watcher. */
-  watch(root: string, options: WatchOptions | undefined): WatchHandle;
+  /** The backend's watcher (kqueue, ReadDirectoryChangesW), not yet started. */
+  watchSource(root: string, options: ResolvedWatchOptions): WatchSource;
   /** Releases the driver's own resources (port, kqueue) after all I/O finished. */
   closeDriver(): Promise<void>;
 }
@@ -97,9 +95,9 @@ export function checkMaxInFlight(value: number | undefined, backend: BackendName
   return n;
 }
 
-export class PositionalBackend implements PlatformIO {
+export class PositionalBackend implements PlatformIO, WatchSourceProvider {
   private closed = false;
-  private readonly watches = new Set<WatchHandle>();
+  private readonly watches = new WatchSet();
   private inFlightOps = 0;
   private idle: (() => void) | undefined;
   private readonly openFiles = new Set<PositionalFile>();
@@ -273,19 +271,20 @@ export class PositionalBackend implements PlatformIO {
     });
   }
 
-  watch(root: string, options?: WatchOptions): WatchHandle {
+  watch(root: string, options?: WatchOptions): ManagedWatchHandle {
     if (this.closed) throw new ForgeError('unknown', `watch: the ${this.backend} backend is closed`, { context: { operation: 'watch', backend: this.backend, file: root } });
-    const handle = this.opts.watch(root, options);
-    this.watches.add(handle);
-    const close = handle.close.bind(handle);
-    handle.close = () => close().finally(() => this.watches.delete(handle));
-    return handle;
+    const o = resolveWatchOptions(root, options);
+    return this.watches.open(this.createWatchSource(root, o), o);
+  }
+
+  createWatchSource(root: string, options: ResolvedWatchOptions): WatchSource {
+    return this.opts.watchSource(root, options);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.watches].map((w) => w.close()));
+    await this.watches.closeAll();
     if (this.inFlightOps > 0) {
       const idle = new Promise<void>((r) => (this.idle = r));
       // In-flight operations get CLOSE_GRACE_MS to finish; then their I/O is cancelled where the platform can.

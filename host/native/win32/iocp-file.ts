@@ -13,6 +13,7 @@ import {
   ERROR_HANDLE_EOF,
   ERROR_IO_PENDING,
   FILE_ATTRIBUTE_NORMAL,
+  FILE_FLAG_BACKUP_SEMANTICS,
   FILE_FLAG_OVERLAPPED,
   FILE_SHARE_ALL,
   GENERIC_READ,
@@ -56,7 +57,8 @@ export class OverlappedFile implements PositionalFile {
     const access = reading ? GENERIC_READ : GENERIC_READ | GENERIC_WRITE;
     const disposition = reading ? OPEN_EXISTING : mode === 'write' ? OPEN_ALWAYS : CREATE_ALWAYS;
     // A safe read opens a symlink (reparse point) itself instead of its target; identity() then reports it.
-    const flags = FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OVERLAPPED | (mode === 'read-safe' ? FILE_FLAG_OPEN_REPARSE_POINT : 0);
+    // BACKUP_SEMANTICS lets a directory open too, so it is reported as not a regular file rather than as EACCES.
+    const flags = FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OVERLAPPED | (mode === 'read-safe' ? FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS : 0);
     const h = k.CreateFileW(winPath, access, FILE_SHARE_ALL, null, disposition, flags, null);
     if (h === INVALID_HANDLE_VALUE) throw win32Error(k.GetLastError(), 'CreateFileW', displayPath);
     try {

@@ -91,6 +91,8 @@ export interface WatchStats {
   partial: boolean;
   /** Why the watch is partial or degraded, if it is. */
   degradedReason?: string;
+  /** The watcher the standalone `watch()` chose (inotify-io_uring, inotify-poll, kqueue, ReadDirectoryChangesW, fs.watch). */
+  watcher?: string;
 }
 
 /**
