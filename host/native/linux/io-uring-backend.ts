@@ -7,7 +7,8 @@
 import type { BackendName, BatchReadOptions, PlatformIO, ReadResult, WatchOptions, WriteOp, WriteResult } from '../../node/base/platform-io.js';
 import { checkData, checkPath, checkRange, dataProblem, pathProblem } from '../../node/base/validate.js';
 import { WatchSet, resolveWatchOptions, type ManagedWatchHandle, type ResolvedWatchOptions, type WatchSource, type WatchSourceProvider } from '../../node/watch/handle.js';
-import { ReadAllTask, ReadRangeTask } from './sqe-chains.js';
+import { ReadAllTask, ReadRangeTask, type FileTask, type Outcome } from './sqe-chains.js';
+import { retryIo, retrySlots } from '../shared/io-retry.js';
 import { WriteTask } from './write-tasks.js';
 import { DirectWriteTask } from './direct-write-task.js';
 import { SafeReadTask, type SafeRead } from './safe-read-task.js';
@@ -61,42 +62,37 @@ export interface IoUringStats {
 
   async read(path: string, offset: number, length: number): Promise<Uint8Array> {
     checkRange(offset, length, path, 'io_uring');
-    const r = await this.run(new ReadRangeTask(validPath(path, 'read'), offset, length, this.tuning, this, this.paths));
-    if (!r.ok) throw r.error;
-    return r.value;
+    validPath(path, 'read');
+    return this.runRetried('read', path, () => new ReadRangeTask(path, offset, length, this.tuning, this, this.paths));
   }
 
   async write(path: string, data: Uint8Array, offset = 0): Promise<number> {
     checkData(data, path, 'write', 'io_uring');
     checkRange(offset, 0, path, 'io_uring');
-    const r = await this.run(new WriteTask(validPath(path, 'write'), data, { truncate: false, offset, operation: 'write' }, this.tuning, this, this.paths));
-    if (!r.ok) throw r.error;
-    return r.value;
+    validPath(path, 'write');
+    return this.runRetried('write', path, () => new WriteTask(path, data, { truncate: false, offset, operation: 'write' }, this.tuning, this, this.paths));
   }
 
   async readAll(path: string): Promise<Uint8Array> {
     this.assertOpen('readAll');
     const quick = this.smallBatchSync > 0 ? readSmallPlain(validPath(path, 'readAll'), this.resources, this.smallSyncMaxBytes, 'readAll') : undefined;
-    if (quick) {
-      if (!quick.ok) throw quick.error;
-      return quick.value;
-    }
-    const r = await this.run(new ReadAllTask(validPath(path, 'readAll'), this.tuning, this, this.paths, 'readAll'));
-    if (!r.ok) throw r.error;
-    return r.value;
+    if (quick?.ok) return quick.value;
+    validPath(path, 'readAll');
+    return this.runRetried('readAll', path, () => new ReadAllTask(path, this.tuning, this, this.paths, 'readAll'));
   }
 
   async writeAll(path: string, data: Uint8Array, options: { sync?: boolean } = {}): Promise<void> {
     checkData(data, path, 'writeAll', 'io_uring');
-    const r = await this.run(new WriteTask(validPath(path, 'writeAll'), data, { truncate: true, sync: options.sync, operation: 'writeAll' }, this.tuning, this, this.paths));
-    if (!r.ok) throw r.error;
+    validPath(path, 'writeAll');
+    await this.runRetried('writeAll', path, () => new WriteTask(path, data, { truncate: true, sync: options.sync, operation: 'writeAll' }, this.tuning, this, this.paths));
   }
 
   async batchRead(paths: readonly string[], options: BatchReadOptions = {}): Promise<ReadResult[]> {
     this.assertOpen('batchRead');
     const quick = paths.length <= this.smallBatchSync;
     if (options.safe === true) {
-      return this.runBatch<SafeRead, ReadResult>(
+      const safeSlot = (o: Outcome<SafeRead>): ReadResult => (o.ok ? { ok: true, data: o.value.data, identity: o.value.identity } : o);
+      const results = await this.runBatch<SafeRead, ReadResult>(
         paths.length,
         (i) => {
           const p = paths[i];
@@ -104,10 +100,11 @@ export interface IoUringStats {
           if (bad) return bad;
           return (quick && readSmallSafely(p!, this.resources, this.smallSyncMaxBytes)) || new SafeReadTask(p!, this.tuning, this, this.paths);
         },
-        (o) => (o.ok ? { ok: true, data: o.value.data, identity: o.value.identity } : o),
+        safeSlot,
       );
+      return retrySlots(results, async (i) => safeSlot(await this.run(new SafeReadTask(paths[i]!, this.tuning, this, this.paths))), 'batchRead');
     }
-    return this.runBatch<Uint8Array, ReadResult>(
+    const results = await this.runBatch<Uint8Array, ReadResult>(
       paths.length,
       (i) => {
         const p = paths[i];
@@ -115,24 +112,41 @@ export interface IoUringStats {
         if (bad) return bad;
         return (quick && readSmallPlain(p!, this.resources, this.smallSyncMaxBytes, 'batchRead')) || new ReadAllTask(p!, this.tuning, this, this.paths);
       },
-      (o) => (o.ok ? { ok: true, data: o.value } : o),
+      readSlot,
     );
+    return retrySlots(results, async (i) => readSlot(await this.run(new ReadAllTask(paths[i]!, this.tuning, this, this.paths))), 'batchRead');
   }
 
   async batchWrite(ops: readonly WriteOp[]): Promise<WriteResult[]> {
     this.assertOpen('batchWrite');
-    return this.runBatch<number, WriteResult>(
+    const task = (op: WriteOp): WriteTask | DirectWriteTask => {
+      const sync = op.sync === true;
+      return op.direct === true
+        ? new DirectWriteTask(op.path, op.data, { sync, operation: 'batchWrite' }, this.tuning, this, this.paths)
+        : new WriteTask(op.path, op.data, { truncate: true, sync, operation: 'batchWrite' }, this.tuning, this, this.paths);
+    };
+    const slot = (o: Outcome<number>): WriteResult => (o.ok ? { ok: true, bytes: o.value } : o);
+    const results = await this.runBatch<number, WriteResult>(
       ops.length,
       (i) => {
         const op = ops[i];
-        const bad = pathProblem(op?.path, 'batchWrite', 'io_uring') ?? dataProblem(op?.data, op?.path, 'batchWrite', 'io_uring');
-        if (bad) return bad;
-        const sync = op!.sync === true;
-        return op!.direct === true
-          ? new DirectWriteTask(op!.path, op!.data, { sync, operation: 'batchWrite' }, this.tuning, this, this.paths)
-          : new WriteTask(op!.path, op!.data, { truncate: true, sync, operation: 'batchWrite' }, this.tuning, this, this.paths);
+        return pathProblem(op?.path, 'batchWrite', 'io_uring') ?? dataProblem(op?.data, op?.path, 'batchWrite', 'io_uring') ?? task(op!);
       },
-      (o) => (o.ok ? { ok: true, bytes: o.value } : o),
+      slot,
+    );
+    return retrySlots(results, async (i) => slot(await this.run(task(ops[i]!))), 'batchWrite');
+  }
+
+  /** One task (made anew per attempt), retried while it fails with a transient code (EAGAIN, EMFILE...). */
+  private runRetried<R>(operation: string, path: string, make: () => FileTask<R>): Promise<R> {
+    return retryIo(
+      async () => {
+        const o = await this.run(make());
+        if (!o.ok) throw o.error;
+        return o.value;
+      },
+      operation,
+      { file: path, backend: 'io_uring' },
     );
   }
 
@@ -217,6 +231,8 @@ export interface IoUringStats {
 export function createIoUringBackend(options: IoUringBackendOptions = {}): IoUringBackend {
   return new IoUringBackend(options);
 }
+
+const readSlot = (o: Outcome<Uint8Array>): ReadResult => (o.ok ? { ok: true, data: o.value } : o);
 
 /** `path`, or the validation ForgeError for it. */
 function validPath(path: string, operation: string): string {

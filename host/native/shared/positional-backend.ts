@@ -11,6 +11,7 @@ import type { BackendName, BatchReadOptions, FileIdentity, PlatformIO, ReadResul
 import { WatchSet, resolveWatchOptions, type ManagedWatchHandle, type ResolvedWatchOptions, type WatchSource, type WatchSourceProvider } from '../../node/watch/handle.js';
 import type { IoLogger, ResourceManager } from '../../node/base/resources.js';
 import { changedError, notRegularError } from '../../node/base/safe-read.js';
+import { retryIo } from './io-retry.js';
 import { identityMoved, isRegularMode, kindOfMode, S_IFLNK, S_IFMT } from './file-identity.js';
 
 /**
@@ -126,14 +127,21 @@ export class PositionalBackend implements PlatformIO, WatchSourceProvider {
     this.inFlightOps++;
     const t0 = Date.now();
     try {
-      const f = this.driver.open(path.resolve(p), p, mode);
-      this.openFiles.add(f);
-      try {
-        return await fn(f);
-      } finally {
-        this.openFiles.delete(f);
-        f.close();
-      }
+      // Transient failures (EMFILE from fds outside the budget, EAGAIN, EBUSY: a sharing violation) are retried.
+      return await retryIo(
+        async () => {
+          const f = this.driver.open(path.resolve(p), p, mode);
+          this.openFiles.add(f);
+          try {
+            return await fn(f);
+          } finally {
+            this.openFiles.delete(f);
+            f.close();
+          }
+        },
+        operation,
+        { file: p, backend: this.backend },
+      );
     } catch (err) {
       throw toForgeError(err, { operation, file: p, backend: this.backend });
     } finally {

@@ -12,6 +12,7 @@ import type { BackendName, BatchReadOptions, PlatformIO, ReadResult, WatchOption
 import { ResourceManager, type IoLogger } from '../base/resources.js';
 import { notRegularError, readFileSafely } from '../base/safe-read.js';
 import { checkData, checkPath, checkRange } from '../base/validate.js';
+import { retryIo } from '../../native/shared/io-retry.js';
 import { FsWatchSource } from './fallback-watcher.js';
 import { WatchSet, resolveWatchOptions, type ManagedWatchHandle, type ResolvedWatchOptions, type WatchSource, type WatchSourceProvider } from '../watch/handle.js';
 
@@ -164,7 +165,8 @@ export class FallbackBackend implements PlatformIO, WatchSourceProvider {
     try {
       const guard = await this.resources.acquire(1);
       try {
-        return await fn();
+        // EMFILE/ENFILE here come from fds held outside the budget; they, EAGAIN, EINTR and EBUSY are retried.
+        return await retryIo(fn, operation, { file: path, backend: 'fallback' });
       } finally {
         guard.release();
       }
