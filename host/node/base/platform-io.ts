@@ -91,6 +91,15 @@ export interface WatchStats {
   partial: boolean;
   /** Why the watch is partial or degraded, if it is. */
   degradedReason?: string;
+  /**
+   * Directories not readable (EACCES/EPERM) when met: retried every second and when their mode
+   * changes (IN_ATTRIB), and watched once readable. Counted here until then (inotify watcher).
+   */
+  unreadableDirectories?: number;
+  /** Entries named by bytes that are not valid UTF-8: reported here, since a string path cannot name them. */
+  namesNotUtf8?: number;
+  /** Entries whose path is longer than PATH_MAX: reported here, since no path call reaches them. */
+  pathsTooLong?: number;
   /** The watcher the standalone `watch()` chose (inotify-io_uring, inotify-poll, kqueue, ReadDirectoryChangesW, fs.watch). */
   watcher?: string;
 }
