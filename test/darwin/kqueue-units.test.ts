@@ -53,7 +53,7 @@ describe('struct kevent / timespec (LP64: macOS x86_64 and arm64, libkqueue)', (
 
 describe('open flags and library choice', () => {
   it('macOS flags are <sys/fcntl.h>\'s, with O_EVTONLY for watching; elsewhere O_RDONLY', () => {
-    expect(DARWIN_OPEN_FLAGS).toEqual({ O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2, O_CREAT: 0x200, O_TRUNC: 0x400, O_CLOEXEC: 0x1000000, O_DIRECTORY: 0x100000, O_WATCH: 0x8000 });
+    expect(DARWIN_OPEN_FLAGS).toEqual({ O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2, O_CREAT: 0x200, O_TRUNC: 0x400, O_CLOEXEC: 0x1000000, O_DIRECTORY: 0x100000, O_NOFOLLOW: 0x100, O_NONBLOCK: 0x4, O_WATCH: 0x8000 });
     expect(LINUX_OPEN_FLAGS.O_WATCH).toBe(0);
     expect(LINUX_OPEN_FLAGS.O_CREAT).toBe(0o100);
   });

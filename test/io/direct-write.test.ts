@@ -17,21 +17,26 @@ import { createFallbackBackend } from '../../host/node/io/fallback-backend.js';
 import { removeDir } from './helpers.js';
 import { acceptsDirect, diskDir, fsType, mountRamfs, noise as pattern, residentPages } from './direct-helpers.js';
 
+/** These tests need Linux (io_uring, inotify, /proc); macOS and Windows CI jobs skip them. */
+const linuxOnly = describe.skipIf(process.platform !== 'linux');
+
 const disk = diskDir('direct');
 const diskDirect = acceptsDirect(disk);
 const ramfs = mountRamfs();
 let io: IoUringBackend;
 
 beforeAll(() => {
+  if (process.platform !== 'linux') return;
   io = createIoUringBackend({ maxHandles: 64 });
 });
 afterAll(async () => {
+  if (process.platform !== 'linux') return;
   await io.close();
   removeDir(disk);
   ramfs?.unmount();
 });
 
-describe('O_DIRECT batch writes (io_uring)', () => {
+linuxOnly('O_DIRECT batch writes (io_uring)', () => {
   test.skipIf(!diskDirect)(`on ${fsType(disk)}: the aligned head skips the page cache, the tail does not, contents are exact`, async () => {
     const sizes = [1, DIRECT_ALIGN - 1, DIRECT_ALIGN, DIRECT_ALIGN + 1, 1 << 20, (1 << 20) + 100, 3 * (1 << 20) + 4095];
     const ops = sizes.map((n, i) => ({ path: path.join(disk, `f${i}`), data: pattern(n, i + 1), sync: i % 2 === 0, direct: true }));

@@ -64,12 +64,12 @@ export function ioUringFds(): number {
 
 /**
  * Child processes run the compiled dist/ (vitest compiles only in-process imports).
- * Rebuilds when any source the io_uring backend depends on is newer than its output.
+ * Rebuilds when any source under host/ is newer than its output.
  */
 export function ensureDist(): void {
-  const sources = ['host/native/linux', 'host/node'].flatMap((d) =>
-    fs.readdirSync(d).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => path.join(d, f)),
-  );
+  const sources = (fs.readdirSync('host', { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => path.join('host', f));
   const stale = sources.some((src) => {
     const out = path.join('dist', src.replace(/\.ts$/, '.js'));
     return !fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs;

@@ -11,18 +11,23 @@ import { createIoUringBackend, type IoUringBackend } from '../../host/native/lin
 import { ResourceManager } from '../../host/node/base/resources.js';
 import { ensureDist, ioUringFds, ioUringMappings, openFdCount, removeDir, tempDir } from './helpers.js';
 
+/** These tests need Linux (io_uring, inotify, /proc); macOS and Windows CI jobs skip them. */
+const linuxOnly = describe.skipIf(process.platform !== 'linux');
+
 let dir: string;
 let io: IoUringBackend;
 beforeAll(() => {
+  if (process.platform !== 'linux') return;
   dir = tempDir('uring');
   io = createIoUringBackend({ maxHandles: 128 });
 });
 afterAll(async () => {
+  if (process.platform !== 'linux') return;
   await io.close();
   removeDir(dir);
 });
 
-describe('io_uring reads', () => {
+linuxOnly('io_uring reads', () => {
   test('empty, tiny, exactly-the-hint, past-the-hint and multi-MiB files', async () => {
     const sizes = [0, 1, 4095, 4096, 32 * 1024 - 1, 32 * 1024, 32 * 1024 + 1, 1 << 20, (1 << 20) + 3, 5 * (1 << 20) + 17];
     const paths = sizes.map((n, i) => {
@@ -121,7 +126,7 @@ describe('io_uring reads', () => {
   });
 });
 
-describe('io_uring writes', () => {
+linuxOnly('io_uring writes', () => {
   test('writeAll replaces, write(offset) patches, sync writes land, empty data truncates', async () => {
     const p = path.join(dir, 'w');
     await io.writeAll(p, Buffer.from('a long first version'));
@@ -160,7 +165,7 @@ describe('io_uring writes', () => {
   });
 });
 
-describe('readFd / cancelFd (the watcher reads inotify through these)', () => {
+linuxOnly('readFd / cancelFd (the watcher reads inotify through these)', () => {
   test('a plain READ at the current position, then EOF', async () => {
     const p = path.join(dir, 'plain');
     fs.writeFileSync(p, 'hello world');
@@ -203,7 +208,7 @@ describe('readFd / cancelFd (the watcher reads inotify through these)', () => {
   });
 });
 
-describe('nothing left behind', () => {
+linuxOnly('nothing left behind', () => {
   test('close() unmaps the ring, closes its fd, releases handles and resolves pending readFd', async () => {
     const fds0 = openFdCount();
     const maps0 = ioUringMappings();

@@ -12,6 +12,9 @@ import { ResourceManager } from '../../host/node/base/resources.js';
 import type { PlatformIO, ReadResult } from '../../host/node/base/platform-io.js';
 import { BACKENDS, removeDir, tempDir } from './helpers.js';
 
+/** These tests need Linux (io_uring, inotify, /proc); macOS and Windows CI jobs skip them. */
+const linuxOnly = describe.skipIf(process.platform !== 'linux');
+
 const RUNS = { numRuns: 100 };
 let dir: string;
 let runNo = 0;
@@ -23,9 +26,12 @@ const caseDir = (): string => {
 };
 
 beforeAll(() => {
+  if (process.platform !== 'linux') return;
   dir = tempDir('props');
 });
-afterAll(() => removeDir(dir));
+afterAll(() => {
+  if (process.platform === 'linux') removeDir(dir);
+});
 
 const fileName = fc.stringMatching(/^[a-z0-9_-]{1,16}$/);
 /** Mostly small contents, sometimes empty, sometimes past a 16-byte or the default 32 KiB size hint. */
@@ -47,7 +53,7 @@ function summary(r: ReadResult): string {
   return r.ok ? `ok:${Buffer.from(r.data).toString('base64')}` : `err:${r.error.category}:${String(r.error.context.code)}`;
 }
 
-describe('Property 1: platform detection', () => {
+linuxOnly('Property 1: platform detection', () => {
   // The model: io_uring exactly when Linux, kernel >= MIN, io_uring_disabled = 0, koffi loads and
   // io_uring_setup succeeds; otherwise the fallback, with the matching rejection code.
   const probe = fc.record(
@@ -89,7 +95,7 @@ describe('Property 1: platform detection', () => {
   });
 });
 
-describe('Property 2: fallback guarantee', () => {
+linuxOnly('Property 2: fallback guarantee', () => {
   const unavailable = fc.constantFrom<ProbeOverrides>(
     { ioUringDisabled: 2 },
     { ioUringDisabled: 1 },
@@ -125,7 +131,7 @@ describe('Property 2: fallback guarantee', () => {
   });
 });
 
-describe('Property 3: backends equivalent on the same data', () => {
+linuxOnly('Property 3: backends equivalent on the same data', () => {
   let ios: PlatformIO[];
   beforeAll(() => {
     ios = BACKENDS.map((b) => b.make());
@@ -158,7 +164,7 @@ describe('Property 3: backends equivalent on the same data', () => {
   });
 });
 
-describe('Property 4: batch write then batch read round-trips', () => {
+linuxOnly('Property 4: batch write then batch read round-trips', () => {
   for (const b of BACKENDS) {
     test(b.name, async () => {
       const io = b.make();
@@ -187,7 +193,7 @@ describe('Property 4: batch write then batch read round-trips', () => {
   }
 });
 
-describe('Property 12: never more handles than the limit', () => {
+linuxOnly('Property 12: never more handles than the limit', () => {
   for (const b of BACKENDS) {
     test(b.name, async () => {
       await fc.assert(
@@ -216,7 +222,7 @@ describe('Property 12: never more handles than the limit', () => {
   }
 });
 
-describe('Property 13: queued operations complete', () => {
+linuxOnly('Property 13: queued operations complete', () => {
   for (const b of BACKENDS) {
     test(b.name, async () => {
       await fc.assert(

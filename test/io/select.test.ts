@@ -7,6 +7,9 @@ import { ensureDist, removeDir, tempDir } from './helpers.js';
 import { createPlatformIO, getSelectionReport, parseBackendName } from '../../host/node/io/select.js';
 import { ForgeError } from '../../host/node/base/errors.js';
 
+/** These tests need Linux (io_uring, inotify, /proc); macOS and Windows CI jobs skip them. */
+const linuxOnly = describe.skipIf(process.platform !== 'linux');
+
 const saved = { ...process.env };
 afterEach(() => {
   for (const k of ['FORGE_IO_BACKEND', 'FORGE_TEST_IO_URING_DISABLED', 'FORGE_MAX_FILE_HANDLES']) {
@@ -15,7 +18,7 @@ afterEach(() => {
   }
 });
 
-describe('createPlatformIO', () => {
+linuxOnly('createPlatformIO', () => {
   test('selects io_uring on this machine (Linux >= 5.15, io_uring_disabled = 0)', async () => {
     const io = await createPlatformIO();
     try {

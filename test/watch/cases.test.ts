@@ -23,7 +23,10 @@ import {
   type TestWatch,
 } from './helpers.js';
 
-describe.each(BACKENDS)('watcher cases on %s', (kind) => {
+/** These tests need Linux (io_uring, inotify, /proc); macOS and Windows CI jobs skip them. */
+const linuxOnly = describe.skipIf(process.platform !== 'linux');
+
+linuxOnly.each(BACKENDS)('watcher cases on %s', (kind) => {
   const isFallback = kind === 'fs.watch';
   let root: string;
   let w: TestWatch | undefined;
@@ -202,7 +205,7 @@ describe.each(BACKENDS)('watcher cases on %s', (kind) => {
   });
 });
 
-describe('watch() with the default backend', () => {
+linuxOnly('watch() with the default backend', () => {
   it('uses inotify read through its own io_uring ring and closes it with the watch', async () => {
     await awaitNormalInotifyLimits();
     const root = tmpRoot('default');

@@ -316,6 +316,50 @@ export const cases = [
     },
   },
   {
+    name: 'the standalone watch() chooses ReadDirectoryChangesW, as io.watch() does, and reports changes through it',
+    async fn() {
+      const { watch, watcherKindFor } = await import(distUrl('host/node/io/watch.js'));
+      assert(watcherKindFor() === 'ReadDirectoryChangesW', `watcherKindFor() = ${watcherKindFor()}`);
+      const dir = tmpDir('standalone');
+      const w = watch(dir, { debounceMs: 50 });
+      try {
+        await w.ready;
+        const st = w.stats();
+        assert(st.watcher === 'ReadDirectoryChangesW', `standalone watch() runs on ${st.watcher}`);
+        fs.writeFileSync(path.join(dir, 'x.txt'), 'x');
+        let seen = await collectUntil(w, (s) => has(s, 'created', 'x.txt'));
+        assert(has(seen, 'created', 'x.txt'), `created x.txt; got ${fmt(seen)}`);
+        fs.unlinkSync(path.join(dir, 'x.txt'));
+        seen = await collectUntil(w, (s) => has(s, 'removed', 'x.txt'));
+        assert(has(seen, 'removed', 'x.txt'), `removed x.txt; got ${fmt(seen)}`);
+        assert(w.stats().eventsSeen > 0, 'events were seen by the RDCW source');
+      } finally {
+        await w.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'safe batch reads: a regular file with its identity; a directory is ENOTREG; a missing file ENOENT',
+    async fn() {
+      const dir = tmpDir('safe');
+      const io = await backend();
+      try {
+        const f = path.join(dir, 'f.bin');
+        const data = Buffer.alloc(70_000, 3);
+        fs.writeFileSync(f, data);
+        const [a, d, m] = await io.batchRead([f, dir, path.join(dir, 'missing')], { safe: true });
+        assert(a.ok && Buffer.from(a.data).equals(data), 'safe read returns the bytes');
+        assert(a.identity.size === 70000n && (a.identity.mode & 0o170000) === 0o100000, `identity ${JSON.stringify(a.identity, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+        assert(!d.ok && d.error.context.code === 'ENOTREG', `directory: ${d.ok ? 'ok' : d.error.message}`);
+        assert(!m.ok && m.error.context.code === 'ENOENT', `missing: ${m.ok ? 'ok' : m.error.message}`);
+      } finally {
+        await io.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  },
+  {
     name: 'bad input is a validation ForgeError, watching a missing root a filesystem ForgeError',
     async fn() {
       const io = await backend();

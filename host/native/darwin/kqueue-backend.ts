@@ -9,9 +9,9 @@
  */
 import * as fs from 'node:fs';
 import { ForgeError } from '../../node/base/errors.js';
-import type { PlatformIO } from '../../node/base/platform-io.js';
+import type { FileIdentity, PlatformIO } from '../../node/base/platform-io.js';
+import { identityOf } from '../../node/base/safe-read.js';
 import { ResourceManager, type IoLogger } from '../../node/base/resources.js';
-import { ManagedWatchHandle, resolveWatchOptions } from '../../node/watch/handle.js';
 import { kqueueLibSpec, loadKqueueLib, type KqueueLib, type KqueueLibSpec } from './kqueue-lib.js';
 import { KqueueWatchSource } from './kqueue-watcher.js';
 import { PositionalBackend, checkMaxInFlight, type NativeMem, type OpenMode, type PositionalDriver, type PositionalFile } from '../shared/positional-backend.js';
@@ -45,6 +45,10 @@ class PosixFileHandle implements PositionalFile {
 
   size(): number {
     return fs.fstatSync(this.fd).size;
+  }
+
+  identity(): FileIdentity {
+    return identityOf(fs.fstatSync(this.fd, { bigint: true }));
   }
 
   private call(op: 'pread' | 'pwrite', mem: NativeMem, memOffset: number, fileOffset: number, length: number): Promise<number> {
@@ -125,6 +129,7 @@ export async function createKqueueBackend(options: KqueueBackendOptions = {}): P
     read: flags.O_RDONLY,
     write: flags.O_RDWR | flags.O_CREAT,
     replace: flags.O_RDWR | flags.O_CREAT | flags.O_TRUNC,
+    'read-safe': flags.O_RDONLY | flags.O_NOFOLLOW | flags.O_NONBLOCK,
   };
   const driver: PositionalDriver = {
     backend: 'kqueue',
@@ -145,10 +150,7 @@ export async function createKqueueBackend(options: KqueueBackendOptions = {}): P
     ownsResources: options.resources === undefined,
     maxInFlight,
     ...(options.logger ? { logger: options.logger } : {}),
-    watch: (root, watchOptions) => {
-      const resolved = resolveWatchOptions(root, watchOptions);
-      return new ManagedWatchHandle(new KqueueWatchSource(lib, root, resolved, resources), resolved);
-    },
+    watchSource: (root, resolved) => new KqueueWatchSource(lib, root, resolved, resources),
     closeDriver: async () => undefined,
   });
 }

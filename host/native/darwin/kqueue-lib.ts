@@ -12,6 +12,7 @@
  *
  * Nothing is loaded at import time; `loadKqueueLib()` does it.
  */
+import { constants } from 'node:fs';
 import koffi from 'koffi';
 import type { LibraryHandle } from 'koffi';
 
@@ -24,6 +25,9 @@ export interface OpenFlags {
   O_TRUNC: number;
   O_CLOEXEC: number;
   O_DIRECTORY: number;
+  /** Safe reads: a last-component symlink fails with ELOOP; opening a FIFO does not block. */
+  O_NOFOLLOW: number;
+  O_NONBLOCK: number;
   /** O_EVTONLY on macOS, O_RDONLY elsewhere. */
   O_WATCH: number;
 }
@@ -37,6 +41,8 @@ export const DARWIN_OPEN_FLAGS: OpenFlags = {
   O_TRUNC: 0x0400,
   O_CLOEXEC: 0x0100_0000,
   O_DIRECTORY: 0x0010_0000,
+  O_NOFOLLOW: 0x0100,
+  O_NONBLOCK: 0x0004,
   O_WATCH: 0x8000, // O_EVTONLY
 };
 
@@ -49,6 +55,8 @@ export const LINUX_OPEN_FLAGS: OpenFlags = {
   O_TRUNC: 0o1000,
   O_CLOEXEC: 0o2000000,
   O_DIRECTORY: 0o200000,
+  O_NOFOLLOW: constants.O_NOFOLLOW ?? 0o400000, // differs by architecture (arm64: 0o100000)
+  O_NONBLOCK: 0o4000,
   O_WATCH: 0o0,
 };
 

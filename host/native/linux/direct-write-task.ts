@@ -16,7 +16,8 @@
  */
 import fs from 'node:fs';
 import { addressOf, OP, SQE, type Ring } from './ring.js';
-import { O_CREAT, O_TRUNC, O_WRONLY, STEP, WriteTaskBase, type ChainOwner, type ChainTuning, type SlabArena } from './sqe-chains.js';
+import { O_CREAT, O_TRUNC, O_WRONLY, STEP, type ChainOwner, type ChainTuning, type SlabArena } from './sqe-chains.js';
+import { WriteTaskBase } from './write-tasks.js';
 
 /** Alignment of buffer, offset and length for O_DIRECT: 4096 covers 512-byte and 4 KiB logical blocks. */
 export const DIRECT_ALIGN = 4096;

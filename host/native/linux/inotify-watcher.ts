@@ -17,6 +17,9 @@ import type { Change, WatchStats } from '../../node/base/platform-io.js';
 import type { WatchSink, WatchSource } from '../../node/watch/handle.js';
 import { compileIgnore, type IgnoreMatcher } from '../../node/watch/ignore.js';
 import { changedSince, entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch/scan.js';
+import { limitError, rekeySubtree, WatchHealth } from './watch-health.js';
+
+export { maxUserWatches } from './watch-health.js';
 import {
   errnoName,
   decodeInotifyEvents,
@@ -47,6 +50,8 @@ import type { InotifyReader } from './inotify-reader.js';
 const ENOSPC = 28;
 const ENOENT = 2;
 const ENOTDIR = 20;
+const EACCES = 13;
+const EPERM = 1;
 
 /** A backlog read longer than this after it was first seen is stamped with its own read time. */
 const MAX_CARRY_MS = 1000;
@@ -60,15 +65,6 @@ export const INOTIFY_READ_BUFFER = 256 * 1024;
 export interface InotifyWatchOptions {
   ignore: Array<string | RegExp>;
   followSymlinks: boolean;
-}
-
-/** Reads the kernel's per-user watch limit, or undefined where it cannot be read. */
-export function maxUserWatches(): number | undefined {
-  try {
-    return Number(fs.readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim());
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -98,7 +94,7 @@ export class InotifyWatchSource implements WatchSource {
   private overflows = 0;
   /** Directories that could not get a watch because of the limit (ENOSPC). */
   private unwatchedForLimit = 0;
-  private problems: string[] = [];
+  private readonly health = new WatchHealth();
   private limitError: ForgeError | undefined;
   private moveTimer: NodeJS.Timeout | undefined;
   /** When the backlog now being read was already queued (see onData). */
@@ -152,8 +148,10 @@ export class InotifyWatchSource implements WatchSource {
       followSymlinks: this.options.followSymlinks,
       seenDirs: this.seenDirs,
       beforeList: (abs, rel) => this.addWatch(abs, rel),
+      onUnreadable: (rel) => this.noteUnreadable(rel),
+      onUnaddressable: (rel, why) => this.health.unaddressable(rel, why),
     });
-    this.problems.push(...result.problems);
+    this.health.problems.push(...result.problems);
     if (!this.relToWd.has('')) {
       // The root itself could not be watched: nothing works, so this is fatal.
       const err = this.limitError ?? new ForgeError('filesystem', `watch: cannot watch ${this.root}`, {
@@ -173,17 +171,12 @@ export class InotifyWatchSource implements WatchSource {
       const slash = rel.lastIndexOf('/');
       if (this.relToWd.has(slash < 0 ? '' : rel.slice(0, slash))) files++;
     }
-    const partial = this.unwatchedForLimit > 0 || this.problems.length > 0;
-    const reasons: string[] = [];
-    if (this.unwatchedForLimit > 0) reasons.push(this.limitErrorNow().message);
-    if (this.problems.length > 0) reasons.push(`not listed: ${this.problems.slice(0, 5).join(', ')}${this.problems.length > 5 ? ', …' : ''}`);
     return {
       directoriesWatched: this.relToWd.size,
       filesWatched: files,
       eventsSeen: this.eventsSeen,
       overflows: this.overflows,
-      partial,
-      ...(reasons.length > 0 ? { degradedReason: reasons.join('; ') } : {}),
+      ...this.health.stats(this.unwatchedForLimit > 0 ? this.limitErrorNow() : undefined),
     };
   }
 
@@ -191,6 +184,7 @@ export class InotifyWatchSource implements WatchSource {
     if (this.closed) return;
     this.closed = true;
     if (this.moveTimer) clearTimeout(this.moveTimer);
+    this.health.close();
     await this.reader.close();
     if (this.fd >= 0) {
       // Closing the fd drops every watch with it; removing them one by one first would only cost syscalls.
@@ -220,28 +214,12 @@ export class InotifyWatchSource implements WatchSource {
       return;
     }
     if (wd === -ENOENT || wd === -ENOTDIR) return; // gone or replaced meanwhile; its parent's events tell the rest
-    this.problems.push(`${rel || '.'}: inotify_add_watch ${errnoName(wd)}`);
+    if ((wd === -EACCES || wd === -EPERM) && rel !== '') return this.noteUnreadable(rel);
+    this.health.problems.push(`${rel || '.'}: inotify_add_watch ${errnoName(wd)}`);
   }
 
   private limitErrorNow(): ForgeError {
-    const registered = this.relToWd.size;
-    const missing = this.unwatchedForLimit;
-    const needed = registered + missing;
-    const limit = maxUserWatches();
-    const target = limit !== undefined ? limit + missing : undefined;
-    return new ForgeError(
-      'filesystem',
-      `watch: inotify watch limit reached: ${registered} of ${needed} directories under ${this.root} are watched ` +
-        `(${missing} more watches needed); raise fs.inotify.max_user_watches` +
-        (limit !== undefined ? ` (now ${limit}) to at least ${target}` : ''),
-      {
-        context: { operation: 'watch', file: this.root, code: 'ENOSPC', errno: ENOSPC, needed, registered, missing, limit, partial: true },
-        suggestions: [
-          `sudo sysctl fs.inotify.max_user_watches=${target ?? 'N'} (persist it in /etc/sysctl.d/)`,
-          'Or ignore large generated directories with the `ignore` option.',
-        ],
-      },
-    );
+    return limitError(this.root, this.relToWd.size, this.unwatchedForLimit);
   }
 
   private removeWatch(rel: string): void {
@@ -338,13 +316,15 @@ export class InotifyWatchSource implements WatchSource {
     }
     const rel = joinRel(dirRel, ev.name);
     if (this.ignored(rel)) return;
+    if (ev.name.includes('\uFFFD') && !statPath(`${this.root}/${rel}`, false)) return this.health.unaddressable(rel, 'not-utf8');
     const isDir = (ev.mask & IN_ISDIR) !== 0;
     if (ev.mask & IN_CREATE) {
       if (this.snapshot.has(rel)) return; // already reported by the scan of its new parent
       if (isDir) this.addSubtree(rel, out);
       else this.noteFile(rel, 'created', out);
     } else if (ev.mask & (IN_MODIFY | IN_ATTRIB)) {
-      if (isDir) return; // a directory's own metadata is not a change of the tree
+      // A directory's own metadata is not a change of the tree, but a chmod may make it readable.
+      if (isDir) return void (this.health.unreadable.has(rel) && this.retryUnreadable(rel, out));
       this.noteFile(rel, this.snapshot.has(rel) ? 'modified' : 'created', out);
     } else if (ev.mask & IN_DELETE) {
       this.removeSubtree(rel, out);
@@ -383,15 +363,35 @@ export class InotifyWatchSource implements WatchSource {
     out.push({ path: rel, kind });
   }
 
-  /** A directory appeared: watch it, then scan it, reporting everything in it as created. */
-  private addSubtree(rel: string, out: Change[]): void {
+  /** A directory appeared: watch it, then scan it, reporting everything in it as created (but `quiet`). */
+  private addSubtree(rel: string, out: Change[], quiet?: string): void {
     scanTree(this.root, rel, this.snapshot, {
       ignored: this.ignored,
       followSymlinks: this.options.followSymlinks,
       seenDirs: this.seenDirs,
       beforeList: (abs, r) => this.addWatch(abs, r),
-      onEntry: (r) => out.push({ path: r, kind: 'created' }),
+      onEntry: (r) => r !== quiet && out.push({ path: r, kind: 'created' }),
+      onUnreadable: (r) => this.noteUnreadable(r),
+      onUnaddressable: (r, why) => this.health.unaddressable(r, why),
     });
+  }
+
+  /** A directory that could not be watched or listed for lack of permission: tried again later. */
+  private noteUnreadable(rel: string): void {
+    this.health.noteUnreadable(rel, (rels) => {
+      const out: Change[] = [];
+      for (const r of this.closed ? [] : rels) this.retryUnreadable(r, out);
+      if (out.length > 0) this.sink?.push(out);
+    });
+  }
+
+  /** Scans `rel` again (its watch and listing); what it holds is reported as created. */
+  private retryUnreadable(rel: string, out: Change[]): void {
+    this.health.unreadable.delete(rel);
+    const known = this.snapshot.get(rel);
+    if (!known?.dir) return; // gone (or replaced) meanwhile
+    for (const [key, r] of this.seenDirs) if (r === rel) this.seenDirs.delete(key);
+    this.addSubtree(rel, out, rel); // still unreadable: noteUnreadable puts it back
   }
 
   /** Drops `rel` and everything known below it: watches, snapshot, loop keys. */
@@ -413,23 +413,9 @@ export class InotifyWatchSource implements WatchSource {
     }
   }
 
-  /** A rename inside the tree: re-key the snapshot and the watch map; the kernel keeps the watches. */
+  /** A rename inside the tree: re-key the snapshot and the watch maps; the kernel keeps the watches. */
   private renameSubtree(from: string, to: string): void {
-    const prefix = `${from}/`;
-    const moved: Array<[string, SnapshotEntry]> = [];
-    for (const [k, e] of this.snapshot) if (k === from || k.startsWith(prefix)) moved.push([k, e]);
-    for (const [k] of moved) this.snapshot.delete(k);
-    const rekey = (k: string): string => (k === from ? to : to + k.slice(from.length));
-    for (const [k, e] of moved) this.snapshot.set(rekey(k), e);
-    for (const [wd, r] of [...this.wdToRel]) {
-      if (r === from || r.startsWith(prefix)) {
-        const nr = rekey(r);
-        this.wdToRel.set(wd, nr);
-        if (this.relToWd.get(r) === wd) this.relToWd.delete(r);
-        this.relToWd.set(nr, wd);
-      }
-    }
-    for (const [key, r] of this.seenDirs) if (r === from || r.startsWith(prefix)) this.seenDirs.set(key, rekey(r));
+    rekeySubtree({ snapshot: this.snapshot, wdToRel: this.wdToRel, relToWd: this.relToWd, seenDirs: this.seenDirs }, from, to);
   }
 
   /**

@@ -30,10 +30,7 @@ const STATX_BUF_SIZE = 256;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const ECANCELED = 125;
-const EIO = 5;
 const EISDIR = 21;
-/** Zero-progress continuations tolerated before a write is reported as EIO. */
-const MAX_STALLS = 3;
 
 /** Step tags carried in the high half of user_data. */
 export const STEP = { OPEN: 0, RW: 1, FSYNC: 2, CLOSE: 3, STATX: 4 } as const;
@@ -152,6 +149,15 @@ export abstract class FileTask<R> {
   plan(): void {}
   /** Whether the next chain installs a file in a direct-descriptor slot (and takes a handle). */
   abstract usesSlot(): boolean;
+  /**
+   * Whether the task keeps one handle of the budget from its first chain to its end (it holds an
+   * ordinary fd across chains, as a safe read does), rather than one per chain with a slot.
+   */
+  holdsHandle(): boolean {
+    return false;
+  }
+  /** Called once when the task settles (success or failure): release what it holds outside the ring. */
+  protected onFinish(): void {}
   /** SQEs (= CQEs) in the next chain. */
   abstract sqeCount(): number;
   /** Bytes the next chain copies inline (inside io_uring_enter, on this thread). */
@@ -188,6 +194,7 @@ export abstract class FileTask<R> {
   }
 
   private finish(): void {
+    this.onFinish();
     const o: Outcome<R> = this.error !== undefined ? { ok: false, error: this.error } : { ok: true, value: this.result as R };
     this.onSettle?.(this, o);
   }
@@ -392,96 +399,5 @@ export class ReadRangeTask extends FileTask<Uint8Array> {
       return true;
     }
     return false;
-  }
-}
-
-export interface WriteTaskOptions {
-  /** fsync before CLOSE. */
-  sync?: boolean;
-  /** Replace the file (O_TRUNC) — writeAll/batchWrite — or write in place at `offset` — write(). */
-  truncate: boolean;
-  offset?: number;
-  operation: string;
-}
-
-/**
- * What every write task shares: its CQE bookkeeping (bytes written, the last result)
- * and the rule that a chain making no progress MAX_STALLS times is an EIO.
- */
-export abstract class WriteTaskBase extends FileTask<number> {
-  protected readonly data: Uint8Array;
-  protected written = 0;
-  protected lastRes = 0;
-  private stalls = 0;
-
-  constructor(path: string, data: Uint8Array, operation: string, owner: ChainOwner, paths: SlabArena) {
-    super(path, operation, owner, paths);
-    this.data = data;
-  }
-  usesSlot(): boolean {
-    return true;
-  }
-  protected onStep(step: number, res: number): void {
-    switch (step) {
-      case STEP.OPEN:
-        return this.recordErrno(res, 'open');
-      case STEP.RW:
-        if (res < 0) return this.recordErrno(res, 'write');
-        this.lastRes = res;
-        this.written += res;
-        return;
-      case STEP.FSYNC:
-        return this.recordErrno(res, 'fsync');
-      case STEP.CLOSE:
-        // close can report a deferred write error (e.g. on network filesystems): not ignorable for writes.
-        return this.recordErrno(res, 'close');
-    }
-  }
-  /** Finished when everything is written; fails after repeated zero-progress chains. */
-  protected finishedOrStalled(): boolean {
-    if (this.written >= this.data.length) {
-      this.result = this.written;
-      return true;
-    }
-    if (this.lastRes === 0 && ++this.stalls >= MAX_STALLS) {
-      this.recordErrno(-EIO, 'write (no progress)');
-      return true;
-    }
-    return false;
-  }
-}
-
-/** Writes `data` (whole file or at an offset). A short write continues from where it stopped. */
-export class WriteTask extends WriteTaskBase {
-  private first = true;
-  private readonly opts: WriteTaskOptions;
-  private readonly tuning: ChainTuning;
-
-  constructor(path: string, data: Uint8Array, opts: WriteTaskOptions, tuning: ChainTuning, owner: ChainOwner, paths: SlabArena) {
-    super(path, data, opts.operation, owner, paths);
-    this.opts = opts;
-    this.tuning = tuning;
-  }
-  sqeCount(): number {
-    return this.opts.sync ? 4 : 3;
-  }
-  inlineBytes(): number {
-    const n = this.data.length - this.written;
-    return n > this.tuning.inlineLimit ? 0 : n;
-  }
-  protected prepChain(ring: Ring, slot: number, id: number): void {
-    const flags = O_WRONLY | (this.first ? O_CREAT | (this.opts.truncate ? O_TRUNC : 0) : 0);
-    this.prepOpen(ring, slot, id, flags);
-    const n = this.data.length - this.written;
-    const addr = n > 0 ? addressOf(this.data) + this.written : 0;
-    const async = n > this.tuning.inlineLimit ? SQE.ASYNC : 0;
-    const off = (this.opts.offset ?? 0) + this.written;
-    ring.prep(OP.WRITE, slot, addr, n, off, 0, id, STEP.RW, SQE.FIXED_FILE | SQE.IO_HARDLINK | async);
-    if (this.opts.sync) ring.prep(OP.FSYNC, slot, 0, 0, 0, 0, id, STEP.FSYNC, SQE.FIXED_FILE | SQE.IO_HARDLINK);
-    this.prepClose(ring, slot, id);
-    this.first = false;
-  }
-  protected chainDone(): boolean {
-    return this.finishedOrStalled();
   }
 }

@@ -4,17 +4,22 @@
  * (pread/pwrite) share. The driver owns the native calls; this owns argument
  * validation, the handle budget, batches with bounded concurrency, short
  * reads/writes, files that grow while read, per-slot errors and close().
- *
- * (Kept under darwin/ with the other platform-neutral pieces of the two
- * non-Linux backends; win32/ imports it.)
  */
 import * as path from 'node:path';
 import { ForgeError, toForgeError } from '../../node/base/errors.js';
-import type { BackendName, PlatformIO, ReadResult, WatchHandle, WatchOptions, WriteOp, WriteResult } from '../../node/base/platform-io.js';
+import type { BackendName, BatchReadOptions, FileIdentity, PlatformIO, ReadResult, WatchOptions, WriteOp, WriteResult } from '../../node/base/platform-io.js';
+import { WatchSet, resolveWatchOptions, type ManagedWatchHandle, type ResolvedWatchOptions, type WatchSource, type WatchSourceProvider } from '../../node/watch/handle.js';
 import type { IoLogger, ResourceManager } from '../../node/base/resources.js';
+import { changedError, notRegularError } from '../../node/base/safe-read.js';
+import { retryIo } from './io-retry.js';
+import { identityMoved, isRegularMode, kindOfMode, S_IFLNK, S_IFMT } from './file-identity.js';
 
-/** read: existing file; write: open or create, keep contents; replace: create or truncate. */
-export type OpenMode = 'read' | 'write' | 'replace';
+/**
+ * read: existing file; write: open or create, keep contents; replace: create or truncate;
+ * read-safe: existing file, the last component not followed if it is a link (O_NOFOLLOW, or
+ * FILE_FLAG_OPEN_REPARSE_POINT), and opening a FIFO does not block (O_NONBLOCK).
+ */
+export type OpenMode = 'read' | 'write' | 'replace' | 'read-safe';
 
 /** A block of native memory the driver's calls read from or write into. */
 export interface NativeMem {
@@ -33,6 +38,8 @@ export interface PositionalFile {
   writeAt(src: NativeMem, srcOffset: number, fileOffset: number, length: number): Promise<number>;
   /** Data and metadata on disk (FlushFileBuffers, fsync). */
   flush(): Promise<void>;
+  /** The opened file's identity (fstat, GetFileInformationByHandle); needed for 'read-safe'. */
+  identity?(): FileIdentity;
   /** Cancels this file's pending I/O (CancelIoEx), if the platform can; the ops then reject. */
   cancel?(): void;
   close(): void;
@@ -54,8 +61,8 @@ export interface PositionalBackendOptions {
   /** Files of one batch in flight at once (bounds native buffer memory). */
   maxInFlight: number;
   logger?: IoLogger;
-  /** The backend's watcher. */
-  watch(root: string, options: WatchOptions | undefined): WatchHandle;
+  /** The backend's watcher (kqueue, ReadDirectoryChangesW), not yet started. */
+  watchSource(root: string, options: ResolvedWatchOptions): WatchSource;
   /** Releases the driver's own resources (port, kqueue) after all I/O finished. */
   closeDriver(): Promise<void>;
 }
@@ -89,9 +96,9 @@ export function checkMaxInFlight(value: number | undefined, backend: BackendName
   return n;
 }
 
-export class PositionalBackend implements PlatformIO {
+export class PositionalBackend implements PlatformIO, WatchSourceProvider {
   private closed = false;
-  private readonly watches = new Set<WatchHandle>();
+  private readonly watches = new WatchSet();
   private inFlightOps = 0;
   private idle: (() => void) | undefined;
   private readonly openFiles = new Set<PositionalFile>();
@@ -120,14 +127,21 @@ export class PositionalBackend implements PlatformIO {
     this.inFlightOps++;
     const t0 = Date.now();
     try {
-      const f = this.driver.open(path.resolve(p), p, mode);
-      this.openFiles.add(f);
-      try {
-        return await fn(f);
-      } finally {
-        this.openFiles.delete(f);
-        f.close();
-      }
+      // Transient failures (EMFILE from fds outside the budget, EAGAIN, EBUSY: a sharing violation) are retried.
+      return await retryIo(
+        async () => {
+          const f = this.driver.open(path.resolve(p), p, mode);
+          this.openFiles.add(f);
+          try {
+            return await fn(f);
+          } finally {
+            this.openFiles.delete(f);
+            f.close();
+          }
+        },
+        operation,
+        { file: p, backend: this.backend },
+      );
     } catch (err) {
       throw toForgeError(err, { operation, file: p, backend: this.backend });
     } finally {
@@ -217,12 +231,36 @@ export class PositionalBackend implements PlatformIO {
     });
   }
 
-  async batchRead(paths: readonly string[]): Promise<ReadResult[]> {
+  /**
+   * The safe read of one file: opened without following a last-component link and without
+   * blocking on a FIFO, identity before and after, one byte more than the size read.
+   */
+  private readSafely(p: string): Promise<{ data: Uint8Array; identity: FileIdentity }> {
+    const op = 'batchRead';
+    return this.withFile(p, 'read-safe', op, async (f) => {
+      if (!f.identity) throw new ForgeError('dependency', `safe reads are not supported by the ${this.backend} driver`, { context: { operation: op, backend: this.backend, file: p } });
+      const before = f.identity();
+      if ((before.mode & S_IFMT) === S_IFLNK) {
+        throw new ForgeError('filesystem', `${p} is a symbolic link; it was not followed`, { context: { operation: op, backend: this.backend, file: p, code: 'ELOOP' } });
+      }
+      if (!isRegularMode(before.mode)) throw notRegularError(p, kindOfMode(before.mode), op);
+      const data = await this.readRange(f, 0, Number(before.size) + 1);
+      const after = f.identity();
+      if (BigInt(data.byteLength) !== before.size || identityMoved(before, after)) throw changedError(p, 'size or times moved during the read', op);
+      return { data, identity: after };
+    });
+  }
+
+  async batchRead(paths: readonly string[], options: BatchReadOptions = {}): Promise<ReadResult[]> {
     if (!Array.isArray(paths)) throw this.invalid('batchRead', undefined, 'paths must be an array of strings');
+    const safe = options.safe === true;
     return mapLimited(paths, this.opts.maxInFlight, async (p): Promise<ReadResult> => {
       try {
+        if (safe) return { ok: true, ...(await this.readSafely(p)) };
         return { ok: true, data: await this.readAll(p) };
       } catch (err) {
+        // open(2) of a socket is ENXIO: for a safe read, that is a file that is not regular.
+        if (safe && err instanceof ForgeError && err.context.code === 'ENXIO') return { ok: false, error: notRegularError(String(p), 'a socket or device', 'batchRead') };
         return { ok: false, error: toForgeError(err, { operation: 'batchRead', file: String(p), backend: this.backend }) };
       }
     });
@@ -241,19 +279,20 @@ export class PositionalBackend implements PlatformIO {
     });
   }
 
-  watch(root: string, options?: WatchOptions): WatchHandle {
+  watch(root: string, options?: WatchOptions): ManagedWatchHandle {
     if (this.closed) throw new ForgeError('unknown', `watch: the ${this.backend} backend is closed`, { context: { operation: 'watch', backend: this.backend, file: root } });
-    const handle = this.opts.watch(root, options);
-    this.watches.add(handle);
-    const close = handle.close.bind(handle);
-    handle.close = () => close().finally(() => this.watches.delete(handle));
-    return handle;
+    const o = resolveWatchOptions(root, options);
+    return this.watches.open(this.createWatchSource(root, o), o);
+  }
+
+  createWatchSource(root: string, options: ResolvedWatchOptions): WatchSource {
+    return this.opts.watchSource(root, options);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.watches].map((w) => w.close()));
+    await this.watches.closeAll();
     if (this.inFlightOps > 0) {
       const idle = new Promise<void>((r) => (this.idle = r));
       // In-flight operations get CLOSE_GRACE_MS to finish; then their I/O is cancelled where the platform can.

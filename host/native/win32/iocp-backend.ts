@@ -8,7 +8,7 @@
  * is FlushFileBuffers, also off the event loop. Each open file holds one
  * handle of the ResourceManager. Watching is ReadDirectoryChangesW on the same
  * port (rdcw-watcher.ts). Batching, validation and per-slot errors are shared
- * with the kqueue backend (../darwin/positional-backend.ts).
+ * with the kqueue backend (../shared/positional-backend.ts).
  *
  * Loaded by the selector (host/node/io/select.ts) with a dynamic import on win32 only.
  */
@@ -16,7 +16,6 @@ import * as path from 'node:path';
 import { ForgeError } from '../../node/base/errors.js';
 import type { PlatformIO } from '../../node/base/platform-io.js';
 import { ResourceManager, type IoLogger } from '../../node/base/resources.js';
-import { ManagedWatchHandle, resolveWatchOptions } from '../../node/watch/handle.js';
 import { PositionalBackend, checkMaxInFlight, type PositionalDriver } from '../shared/positional-backend.js';
 import { loadKernel32, type Kernel32 } from './kernel32.js';
 import { IocpPort } from './iocp-port.js';
@@ -87,10 +86,7 @@ export async function createIocpBackend(options: IocpBackendOptions = {}): Promi
     ownsResources: options.resources === undefined,
     maxInFlight,
     ...(options.logger ? { logger: options.logger } : {}),
-    watch: (root, watchOptions) => {
-      const resolved = resolveWatchOptions(root, watchOptions);
-      return new ManagedWatchHandle(new RdcwWatchSource(k, port, root, resolved, resources, rdcwBufferBytes), resolved);
-    },
+    watchSource: (root, resolved) => new RdcwWatchSource(k, port, root, resolved, resources, rdcwBufferBytes),
     closeDriver: () => port.close(),
   });
 }

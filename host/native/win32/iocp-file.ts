@@ -13,6 +13,7 @@ import {
   ERROR_HANDLE_EOF,
   ERROR_IO_PENDING,
   FILE_ATTRIBUTE_NORMAL,
+  FILE_FLAG_BACKUP_SEMANTICS,
   FILE_FLAG_OVERLAPPED,
   FILE_SHARE_ALL,
   GENERIC_READ,
@@ -25,6 +26,14 @@ import {
 } from './win32-layouts.js';
 
 import type { OpenMode } from '../shared/positional-backend.js';
+import type { FileIdentity } from '../../node/base/platform-io.js';
+import { S_IFDIR, S_IFLNK, S_IFREG } from '../shared/file-identity.js';
+
+const FILE_FLAG_OPEN_REPARSE_POINT = 0x0020_0000;
+const FILE_ATTRIBUTE_DIRECTORY = 0x10;
+const FILE_ATTRIBUTE_REPARSE_POINT = 0x400;
+/** sizeof(BY_HANDLE_FILE_INFORMATION). */
+const BY_HANDLE_INFO_BYTES = 52;
 
 /** Completion key of file I/O packets (the watcher uses its own keys). */
 export const FILE_KEY = 1n;
@@ -44,9 +53,13 @@ export class OverlappedFile implements PositionalFile {
 
   /** Opens `winPath` (absolute, namespaced) and associates it with `port`. */
   static open(k: Kernel32, port: IocpPort, winPath: string, displayPath: string, mode: OpenMode): OverlappedFile {
-    const access = mode === 'read' ? GENERIC_READ : GENERIC_READ | GENERIC_WRITE;
-    const disposition = mode === 'read' ? OPEN_EXISTING : mode === 'write' ? OPEN_ALWAYS : CREATE_ALWAYS;
-    const h = k.CreateFileW(winPath, access, FILE_SHARE_ALL, null, disposition, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OVERLAPPED, null);
+    const reading = mode === 'read' || mode === 'read-safe';
+    const access = reading ? GENERIC_READ : GENERIC_READ | GENERIC_WRITE;
+    const disposition = reading ? OPEN_EXISTING : mode === 'write' ? OPEN_ALWAYS : CREATE_ALWAYS;
+    // A safe read opens a symlink (reparse point) itself instead of its target; identity() then reports it.
+    // BACKUP_SEMANTICS lets a directory open too, so it is reported as not a regular file rather than as EACCES.
+    const flags = FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OVERLAPPED | (mode === 'read-safe' ? FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS : 0);
+    const h = k.CreateFileW(winPath, access, FILE_SHARE_ALL, null, disposition, flags, null);
     if (h === INVALID_HANDLE_VALUE) throw win32Error(k.GetLastError(), 'CreateFileW', displayPath);
     try {
       port.associate(h, FILE_KEY, displayPath);
@@ -63,6 +76,27 @@ export class OverlappedFile implements PositionalFile {
     try {
       if (!this.k.GetFileSizeEx(this.handle, out.ptr)) throw win32Error(this.k.GetLastError(), 'GetFileSizeEx', this.path);
       return Number(new DataView(out.bytes.buffer, out.bytes.byteOffset, 8).getBigInt64(0, true));
+    } finally {
+      out.free();
+    }
+  }
+
+  /**
+   * GetFileInformationByHandle as a FileIdentity: dev = volume serial, ino = file index, mode from the
+   * attributes (reparse point = link, directory, else regular), mtime = ctime = last write (this call
+   * has no change time).
+   */
+  identity(): FileIdentity {
+    const out = allocNative(this.k, BY_HANDLE_INFO_BYTES);
+    try {
+      if (!this.k.GetFileInformationByHandle(this.handle, out.ptr)) throw win32Error(this.k.GetLastError(), 'GetFileInformationByHandle', this.path);
+      const v = new DataView(out.bytes.buffer, out.bytes.byteOffset, BY_HANDLE_INFO_BYTES);
+      const attrs = v.getUint32(0, true);
+      const u64 = (hiAt: number, loAt: number): bigint => (BigInt(v.getUint32(hiAt, true)) << 32n) | BigInt(v.getUint32(loAt, true));
+      // FILETIME: 100 ns ticks since 1601 (low dword first).
+      const written = (u64(24, 20) - 116_444_736_000_000_000n) * 100n;
+      const mode = attrs & FILE_ATTRIBUTE_REPARSE_POINT ? S_IFLNK : attrs & FILE_ATTRIBUTE_DIRECTORY ? S_IFDIR : S_IFREG;
+      return { dev: BigInt(v.getUint32(28, true)), ino: u64(44, 48), size: u64(32, 36), mtimeNs: written, ctimeNs: written, mode: mode | 0o644 };
     } finally {
       out.free();
     }

@@ -26,6 +26,8 @@ export interface Kernel32 {
   ReadFile(h: Handle, buf: Pointer, n: number, nread: null, ov: Pointer): number;
   WriteFile(h: Handle, buf: Pointer, n: number, nwritten: null, ov: Pointer): number;
   GetFileSizeEx(h: Handle, size: Pointer): number;
+  /** BY_HANDLE_FILE_INFORMATION (52 bytes) into `info`. */
+  GetFileInformationByHandle(h: Handle, info: Pointer): number;
   /** Blocking: only called through `FlushFileBuffersAsync`. */
   FlushFileBuffersAsync(h: Handle, cb: AsyncCb<number>): void;
   GetQueuedCompletionStatusEx(port: Handle, entries: Pointer, count: number, removed: Pointer, ms: number, alertable: number): number;
@@ -57,6 +59,7 @@ export function loadKernel32(): Kernel32 {
   const ReadFile = fn(k32, 'int __stdcall ReadFile(intptr_t h, void *buf, uint32_t n, void *nread, void *ov)');
   const WriteFile = fn(k32, 'int __stdcall WriteFile(intptr_t h, void *buf, uint32_t n, void *nwritten, void *ov)');
   const GetFileSizeEx = fn(k32, 'int __stdcall GetFileSizeEx(intptr_t h, void *size)');
+  const GetFileInformationByHandle = fn(k32, 'int __stdcall GetFileInformationByHandle(intptr_t h, void *info)');
   const FlushFileBuffers = fn(k32, 'int __stdcall FlushFileBuffers(intptr_t h)');
   const GQCSEx = fn(k32, 'int __stdcall GetQueuedCompletionStatusEx(intptr_t port, void *entries, uint32_t count, void *removed, uint32_t ms, int alertable)');
   const PQCS = fn(k32, 'int __stdcall PostQueuedCompletionStatus(intptr_t port, uint32_t bytes, uintptr_t key, void *ov)');
@@ -75,6 +78,7 @@ export function loadKernel32(): Kernel32 {
     ReadFile: (...a) => ReadFile(...a) as number,
     WriteFile: (...a) => WriteFile(...a) as number,
     GetFileSizeEx: (...a) => GetFileSizeEx(...a) as number,
+    GetFileInformationByHandle: (...a) => GetFileInformationByHandle(...a) as number,
     FlushFileBuffersAsync: (h, cb) => FlushFileBuffers.async(h, cb),
     GetQueuedCompletionStatusEx: (...a) => GQCSEx(...a) as number,
     GetQueuedCompletionStatusExAsync: (port, entries, count, removed, ms, alertable, cb) =>

@@ -55,6 +55,13 @@ export interface FileIdentity {
  * - a file whose size, mtime or ctime changed during the read fails that slot with code `ECHANGED`
  *   (retryable: read it again), so a version that never existed is never returned;
  * - a successful slot carries `identity` (the fstat), which the caller compares with its walk's dev/ino.
+ *
+ * Per backend: io_uring opens with OPENAT and takes STATX(AT_EMPTY_PATH) of the descriptor before and
+ * after the READ; the fallback uses node:fs (base/safe-read.ts); kqueue opens with O_NOFOLLOW|O_NONBLOCK
+ * and fstats the fd; IOCP opens with FILE_FLAG_OPEN_REPARSE_POINT (a symlink is opened, not followed,
+ * and reported as ELOOP) and takes GetFileInformationByHandle (volume serial, file index, size, last
+ * write time; Windows has no ctime there, so the last write time stands for both). O_NOFOLLOW covers
+ * the last component only: a directory above it swapped for a link is still followed.
  */
 export interface BatchReadOptions {
   safe?: boolean;
@@ -91,6 +98,17 @@ export interface WatchStats {
   partial: boolean;
   /** Why the watch is partial or degraded, if it is. */
   degradedReason?: string;
+  /**
+   * Directories not readable (EACCES/EPERM) when met: retried every second and when their mode
+   * changes (IN_ATTRIB), and watched once readable. Counted here until then (inotify watcher).
+   */
+  unreadableDirectories?: number;
+  /** Entries named by bytes that are not valid UTF-8: reported here, since a string path cannot name them. */
+  namesNotUtf8?: number;
+  /** Entries whose path is longer than PATH_MAX: reported here, since no path call reaches them. */
+  pathsTooLong?: number;
+  /** The watcher the standalone `watch()` chose (inotify-io_uring, inotify-poll, kqueue, ReadDirectoryChangesW, fs.watch). */
+  watcher?: string;
 }
 
 /**

@@ -8,9 +8,13 @@
 import { constants as fsc } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { ForgeError, toForgeError } from '../base/errors.js';
-import type { BackendName, PlatformIO, ReadResult, WatchHandle, WatchOptions, WriteOp, WriteResult } from '../base/platform-io.js';
+import type { BackendName, BatchReadOptions, PlatformIO, ReadResult, WatchOptions, WriteOp, WriteResult, FileIdentity } from '../base/platform-io.js';
 import { ResourceManager, type IoLogger } from '../base/resources.js';
-import { closeWatchesOf, watchTree } from './watch.js';
+import { notRegularError, readFileSafely } from '../base/safe-read.js';
+import { checkData, checkPath, checkRange } from '../base/validate.js';
+import { retryIo } from '../../native/shared/io-retry.js';
+import { FsWatchSource } from './fallback-watcher.js';
+import { WatchSet, resolveWatchOptions, type ManagedWatchHandle, type ResolvedWatchOptions, type WatchSource, type WatchSourceProvider } from '../watch/handle.js';
 
 export interface FallbackBackendOptions {
   /** Shared handle budget; one is created (maxHandles) when absent. */
@@ -31,13 +35,14 @@ export interface FallbackBackendOptions {
  * await io.close();
  * ```
  */
-export class FallbackBackend implements PlatformIO {
+export class FallbackBackend implements PlatformIO, WatchSourceProvider {
   readonly backend: BackendName = 'fallback';
   readonly resources: ResourceManager;
   private readonly ownsResources: boolean;
   private inFlight = 0;
   private idle: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  private readonly watches = new WatchSet();
 
   constructor(options: FallbackBackendOptions = {}) {
     this.ownsResources = options.resources === undefined;
@@ -45,7 +50,7 @@ export class FallbackBackend implements PlatformIO {
   }
 
   async read(path: string, offset: number, length: number): Promise<Uint8Array> {
-    checkRange(offset, length, path);
+    checkRange(offset, length, path, 'fallback');
     return this.withHandle('read', path, async () => {
       const fh = await fsp.open(path, 'r');
       try {
@@ -64,8 +69,8 @@ export class FallbackBackend implements PlatformIO {
   }
 
   async write(path: string, data: Uint8Array, offset = 0): Promise<number> {
-    checkData(data, path, 'write');
-    checkRange(offset, 0, path);
+    checkData(data, path, 'write', 'fallback');
+    checkRange(offset, 0, path, 'fallback');
     return this.withHandle('write', path, async () => {
       const fh = await fsp.open(path, fsc.O_WRONLY | fsc.O_CREAT, 0o644);
       try {
@@ -86,16 +91,18 @@ export class FallbackBackend implements PlatformIO {
   }
 
   async writeAll(path: string, data: Uint8Array, options: { sync?: boolean } = {}): Promise<void> {
-    checkData(data, path, 'writeAll');
+    checkData(data, path, 'writeAll', 'fallback');
     await this.withHandle('writeAll', path, () => writeWhole(path, data, options.sync === true));
   }
 
-  async batchRead(paths: readonly string[]): Promise<ReadResult[]> {
+  async batchRead(paths: readonly string[], options: BatchReadOptions = {}): Promise<ReadResult[]> {
     this.assertOpen('batchRead');
+    const safe = options.safe === true;
     return Promise.all(
       paths.map(async (p): Promise<ReadResult> => {
         try {
-          checkPath(p, 'batchRead');
+          checkPath(p, 'batchRead', 'fallback');
+          if (safe) return { ok: true, ...(await this.withHandle('batchRead', p, () => readSafely(p))) };
           return { ok: true, data: await this.withHandle('batchRead', p, () => fsp.readFile(p)) };
         } catch (e) {
           return { ok: false, error: wrap(e, p, 'batchRead') };
@@ -109,8 +116,8 @@ export class FallbackBackend implements PlatformIO {
     return Promise.all(
       ops.map(async (op): Promise<WriteResult> => {
         try {
-          checkPath(op?.path, 'batchWrite');
-          checkData(op.data, op.path, 'batchWrite');
+          checkPath(op?.path, 'batchWrite', 'fallback');
+          checkData(op.data, op.path, 'batchWrite', 'fallback');
           await this.withHandle('batchWrite', op.path, () => writeWhole(op.path, op.data, op.sync === true));
           return { ok: true, bytes: op.data.length };
         } catch (e) {
@@ -120,14 +127,21 @@ export class FallbackBackend implements PlatformIO {
     );
   }
 
-  watch(root: string, options?: WatchOptions): WatchHandle {
-    return watchTree(root, options, this);
+  /** Recursive fs.watch (fallback-watcher.ts). */
+  watch(root: string, options?: WatchOptions): ManagedWatchHandle {
+    this.assertOpen('watch');
+    const o = resolveWatchOptions(root, options);
+    return this.watches.open(this.createWatchSource(root, o), o);
+  }
+
+  createWatchSource(root: string, options: ResolvedWatchOptions): WatchSource {
+    return new FsWatchSource(root, { ignore: options.ignore, followSymlinks: options.followSymlinks });
   }
 
   /** Closes its watches, waits for operations in flight, then releases the handle budget if this backend owns it. Safe to call twice. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await closeWatchesOf(this);
+      await this.watches.closeAll();
       if (this.inFlight > 0) await new Promise<void>((r) => (this.idle = r));
       if (this.ownsResources) await this.resources.shutdown(0);
     })();
@@ -146,12 +160,13 @@ export class FallbackBackend implements PlatformIO {
   /** One handle for the duration of `fn`; errors become ForgeErrors with file, operation and backend. */
   private async withHandle<T>(operation: string, path: string, fn: () => Promise<T>): Promise<T> {
     this.assertOpen(operation);
-    checkPath(path, operation);
+    checkPath(path, operation, 'fallback');
     this.inFlight++;
     try {
       const guard = await this.resources.acquire(1);
       try {
-        return await fn();
+        // EMFILE/ENFILE here come from fds held outside the budget; they, EAGAIN, EINTR and EBUSY are retried.
+        return await retryIo(fn, operation, { file: path, backend: 'fallback' });
       } finally {
         guard.release();
       }
@@ -168,6 +183,16 @@ export function createFallbackBackend(options: FallbackBackendOptions = {}): Fal
   return new FallbackBackend(options);
 }
 
+/** base/safe-read.ts's rules; a socket (whose open(2) is ENXIO) is not a regular file either. */
+async function readSafely(path: string): Promise<{ data: Uint8Array; identity: FileIdentity }> {
+  try {
+    return await readFileSafely(path, undefined, 'batchRead');
+  } catch (e) {
+    if (e instanceof ForgeError && e.context.code === 'ENXIO') throw notRegularError(path, 'a socket or device', 'batchRead');
+    throw e;
+  }
+}
+
 async function writeWhole(path: string, data: Uint8Array, sync: boolean): Promise<void> {
   if (!sync) return fsp.writeFile(path, data);
   const fh = await fsp.open(path, 'w', 0o644);
@@ -181,47 +206,4 @@ async function writeWhole(path: string, data: Uint8Array, sync: boolean): Promis
 
 function wrap(e: unknown, path: unknown, operation: string): ForgeError {
   return toForgeError(e, { file: typeof path === 'string' ? path : String(path), operation, backend: 'fallback' });
-}
-
-// Input checks shared by every backend (the same ForgeError whatever the backend).
-
-/** A validation ForgeError if `path` is not a non-empty string without NUL bytes. */
-export function pathProblem(path: unknown, operation: string, backend: BackendName): ForgeError | undefined {
-  if (typeof path === 'string' && path.length > 0 && !path.includes('\0')) return undefined;
-  return new ForgeError('validation', `${operation}: path must be a non-empty string without NUL bytes`, {
-    context: { operation, backend, file: String(path) },
-    suggestions: ['Pass file paths as non-empty strings.'],
-  });
-}
-
-/** A validation ForgeError if `data` is not a Uint8Array. */
-export function dataProblem(data: unknown, path: unknown, operation: string, backend: BackendName): ForgeError | undefined {
-  if (data instanceof Uint8Array) return undefined;
-  return new ForgeError('validation', `${operation}: data must be a Uint8Array (or Buffer)`, {
-    context: { operation, backend, file: String(path) },
-    suggestions: ['Encode strings first, e.g. Buffer.from(text).'],
-  });
-}
-
-/** A validation ForgeError if offset/length are not non-negative safe integers. */
-export function rangeProblem(offset: number, length: number, path: string, backend: BackendName): ForgeError | undefined {
-  if (Number.isSafeInteger(offset) && offset >= 0 && Number.isSafeInteger(length) && length >= 0) return undefined;
-  return new ForgeError('validation', `offset and length must be non-negative integers (got ${offset}, ${length})`, {
-    context: { operation: 'read', backend, file: path },
-  });
-}
-
-function checkPath(path: unknown, operation: string): asserts path is string {
-  const e = pathProblem(path, operation, 'fallback');
-  if (e) throw e;
-}
-
-function checkData(data: unknown, path: unknown, operation: string): asserts data is Uint8Array {
-  const e = dataProblem(data, path, operation, 'fallback');
-  if (e) throw e;
-}
-
-function checkRange(offset: number, length: number, path: string): void {
-  const e = rangeProblem(offset, length, path, 'fallback');
-  if (e) throw e;
 }

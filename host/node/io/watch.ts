@@ -1,35 +1,28 @@
 /**
- * The public watcher entry points. Every PlatformIO backend's `watch()` calls
- * {@link watchTree}; {@link watch} picks a backend by itself.
- *
- * Backend choice:
- * - an io_uring PlatformIO (it has `readFd`): inotify, its fd read by io_uring
- *   READs on that backend's ring;
- * - no PlatformIO on Linux ({@link watch}): an io_uring backend of its own,
- *   closed with the watch; when the kernel refuses a ring, inotify with its fd
- *   read by poll(2) readiness + read(2) (`FORGE_IO_BACKEND=fallback` forces fs.watch);
- * - anything else: recursive `fs.watch` (host/node/io/fallback-watcher.ts).
+ * The public watcher entry points. A PlatformIO backend's `watch()` uses its own watcher; the
+ * standalone {@link watch} opens the PlatformIO that `createPlatformIO()` would choose (io_uring,
+ * kqueue, IOCP, fallback) and uses that backend's watcher, so both pick the same one:
+ * - Linux: inotify, its fd read through an io_uring ring; when the kernel refuses a ring, inotify
+ *   read by poll(2) readiness + read(2);
+ * - macOS: kqueue EVFILT_VNODE; Windows: ReadDirectoryChangesW on an IOCP port;
+ * - anything else, or `FORGE_IO_BACKEND=fallback`: recursive `fs.watch` (fallback-watcher.ts).
  */
 import { FsWatchSource } from './fallback-watcher.js';
-import { ManagedWatchHandle, resolveWatchOptions, type ResolvedWatchOptions, type WatchSink, type WatchSource } from '../watch/handle.js';
+import { createPlatformIO } from './select.js';
+import { ManagedWatchHandle, resolveWatchOptions, type ResolvedWatchOptions, type WatchSink, type WatchSource, type WatchSourceProvider } from '../watch/handle.js';
 import type { ForgeError } from '../base/errors.js';
 import type { PlatformIO, WatchHandle, WatchOptions, WatchStats } from '../base/platform-io.js';
 import { InotifyWatchSource } from '../../native/linux/inotify-watcher.js';
-import type { IoUringBackend } from '../../native/linux/io-uring-backend.js';
-import { PollInotifyReader, UringInotifyReader, type FdReadSource } from '../../native/linux/inotify-reader.js';
+import { PollInotifyReader } from '../../native/linux/inotify-reader.js';
 
 /** Which watcher a handle runs on. */
-export type WatcherKind = 'inotify-io_uring' | 'inotify-poll' | 'fs.watch';
+export type WatcherKind = 'inotify-io_uring' | 'inotify-poll' | 'kqueue' | 'ReadDirectoryChangesW' | 'fs.watch';
 
-/** Handles opened through each PlatformIO, so its close() can close them (see {@link closeWatchesOf}). */
-const handlesByIo = new WeakMap<PlatformIO, Set<ManagedWatchHandle>>();
-
-function hasReadFd(io: PlatformIO | undefined): io is PlatformIO & FdReadSource {
-  return io !== undefined && typeof (io as Partial<FdReadSource>).readFd === 'function';
-}
+/** The io_uring ring a standalone watch opens for itself: one inotify READ in flight needs little. */
+const OWN_RING = { entries: 8, fileSlots: 1 } as const;
 
 /**
- * The watcher `watchTree` would use for `io` (or for no io).
+ * The watcher `io.watch()` uses, or (without `io`) the one {@link watch} starts with.
  *
  * @example
  * ```ts
@@ -37,40 +30,43 @@ function hasReadFd(io: PlatformIO | undefined): io is PlatformIO & FdReadSource 
  * ```
  */
 export function watcherKindFor(io?: PlatformIO): WatcherKind {
-  if (process.platform !== 'linux') return 'fs.watch';
-  if (io) return io.backend === 'io_uring' && hasReadFd(io) ? 'inotify-io_uring' : 'fs.watch';
-  return process.env.FORGE_IO_BACKEND === 'fallback' ? 'fs.watch' : 'inotify-poll';
+  const backend = io?.backend ?? (process.env.FORGE_IO_BACKEND === 'fallback' ? 'fallback' : undefined);
+  switch (backend) {
+    case 'io_uring':
+      return 'inotify-io_uring';
+    case 'kqueue':
+      return 'kqueue';
+    case 'iocp':
+      return 'ReadDirectoryChangesW';
+    case 'fallback':
+      return 'fs.watch';
+  }
+  if (process.platform === 'linux') return 'inotify-io_uring';
+  if (process.platform === 'darwin') return 'kqueue';
+  if (process.platform === 'win32') return 'ReadDirectoryChangesW';
+  return 'fs.watch';
 }
 
-function sourceFor(kind: WatcherKind, root: string, o: ReturnType<typeof resolveWatchOptions>, io?: PlatformIO): WatchSource {
-  const opts = { ignore: o.ignore, followSymlinks: o.followSymlinks };
-  switch (kind) {
-    case 'inotify-io_uring':
-      return new InotifyWatchSource(root, opts, new UringInotifyReader(io as PlatformIO & FdReadSource));
-    case 'inotify-poll':
-      return new InotifyWatchSource(root, opts, new PollInotifyReader());
-    case 'fs.watch':
-      return new FsWatchSource(root, opts);
-  }
+function hasWatchSource(io: PlatformIO): io is PlatformIO & WatchSourceProvider {
+  return typeof (io as Partial<WatchSourceProvider>).createWatchSource === 'function';
 }
 
 /**
- * Watches `root` with the backend that fits `io` (see the module comment).
- * Backends call this from their `watch()`.
+ * Watches `root` through `io` when given (its own watcher), else as {@link watch} does.
  *
  * @example
  * ```ts
- * class MyBackend implements PlatformIO {
- *   watch(root: string, options?: WatchOptions) { return watchTree(root, options, this); }
- * }
+ * const h = watchTree('/srv/project', { debounceMs: 50 }, io);
  * ```
  */
 export function watchTree(root: string, options: WatchOptions | undefined, io?: PlatformIO): WatchHandle {
-  return watchTreeWith(watcherKindFor(io), root, options, io);
+  return io ? io.watch(root, options) : watch(root, options);
 }
 
 /**
- * Like {@link watchTree} with an explicit watcher (tests run every case on every backend with it).
+ * Like {@link watchTree} with an explicit watcher (tests run every case on every watcher with it).
+ * `inotify-io_uring`, `kqueue` and `ReadDirectoryChangesW` go through `io.watch()` when `io` is
+ * given; `inotify-poll` and `fs.watch` run on their own.
  *
  * @example
  * ```ts
@@ -79,35 +75,20 @@ export function watchTree(root: string, options: WatchOptions | undefined, io?: 
  */
 export function watchTreeWith(kind: WatcherKind, root: string, options: WatchOptions | undefined, io?: PlatformIO): ManagedWatchHandle {
   const o = resolveWatchOptions(root, options);
-  if (!io) return new ManagedWatchHandle(sourceFor(kind, root, o, io), o);
-  let set = handlesByIo.get(io);
-  if (!set) handlesByIo.set(io, (set = new Set()));
-  const owned = set;
-  // Forget the handle once it is closed, so a long-lived io does not accumulate them.
-  const handle: ManagedWatchHandle = new ManagedWatchHandle(sourceFor(kind, root, o, io), o, undefined, () => owned.delete(handle));
-  owned.add(handle);
-  return handle;
+  const opts = { ignore: o.ignore, followSymlinks: o.followSymlinks };
+  switch (kind) {
+    case 'inotify-poll':
+      return new ManagedWatchHandle(new InotifyWatchSource(root, opts, new PollInotifyReader()), o);
+    case 'fs.watch':
+      return new ManagedWatchHandle(new FsWatchSource(root, opts), o);
+    default:
+      return (io ? io.watch(root, options) : watch(root, options)) as ManagedWatchHandle;
+  }
 }
 
 /**
- * Closes every watch opened through `io`; PlatformIO backends call it from
- * their `close()` (before releasing the ring a watch reads through).
- *
- * @example
- * ```ts
- * async close() { await closeWatchesOf(this); this.ring.close(); }
- * ```
- */
-export async function closeWatchesOf(io: PlatformIO): Promise<void> {
-  const set = handlesByIo.get(io);
-  if (!set) return;
-  await Promise.all([...set].map((h) => h.close()));
-  handlesByIo.delete(io);
-}
-
-/**
- * Watches a tree with the default backend: debounced, coalesced batches of
- * changes with paths relative to `root`.
+ * Watches a tree with the platform's watcher (see the module comment): debounced, coalesced
+ * batches of changes with paths relative to `root`. The PlatformIO it opens is closed with it.
  *
  * @example
  * ```ts
@@ -117,22 +98,22 @@ export async function closeWatchesOf(io: PlatformIO): Promise<void> {
  * for await (const batch of w) for (const c of batch) console.log(c.kind, c.path);
  * ```
  */
-export function watch(root: string, options?: WatchOptions): WatchHandle {
-  if (process.platform !== 'linux' || process.env.FORGE_IO_BACKEND === 'fallback') return watchTreeWith('fs.watch', root, options);
+export function watch(root: string, options?: WatchOptions): ManagedWatchHandle {
   const o = resolveWatchOptions(root, options);
-  return new ManagedWatchHandle(new OwnRingInotifySource(root, o), o);
+  return new ManagedWatchHandle(new PlatformWatchSource(root, o), o);
 }
 
 /**
- * inotify on a ring of its own, for {@link watch}. The io_uring backend loads
- * koffi, so it is imported when the watch starts, not when this module loads
- * (the package root must import on machines without koffi's binary).
+ * The watcher of the PlatformIO `createPlatformIO()` chooses, on a PlatformIO of its own. The
+ * backends load koffi, so they are imported when the watch starts, not when this module loads.
  */
-class OwnRingInotifySource implements WatchSource {
-  private inner: InotifyWatchSource | undefined;
-  private io: IoUringBackend | undefined;
+class PlatformWatchSource implements WatchSource {
+  private inner: WatchSource | undefined;
+  private io: PlatformIO | undefined;
   private closed = false;
   private starting: Promise<unknown> | undefined;
+  /** The watcher in use, once started. */
+  kind: WatcherKind | undefined;
 
   constructor(
     private readonly root: string,
@@ -146,28 +127,37 @@ class OwnRingInotifySource implements WatchSource {
   }
 
   private async doStart(sink: WatchSink): Promise<ForgeError | undefined> {
-    try {
-      const mod = await import('../../native/linux/io-uring-backend.js');
-      this.io = mod.createIoUringBackend({ entries: 8, fileSlots: 1 });
-    } catch {
-      this.io = undefined; // io_uring refused (disabled, seccomp, old kernel, no koffi): poll(2) + read(2) instead
-    }
+    const io = await createPlatformIO({ ioUring: OWN_RING });
     if (this.closed) {
-      await this.io?.close();
+      await io.close();
       return undefined;
     }
     const opts = { ignore: this.o.ignore, followSymlinks: this.o.followSymlinks };
-    this.inner = new InotifyWatchSource(this.root, opts, this.io ? new UringInotifyReader(this.io) : new PollInotifyReader());
+    if (io.backend === 'fallback' && process.platform === 'linux' && process.env.FORGE_IO_BACKEND !== 'fallback') {
+      // The kernel refused a ring (disabled, seccomp, old kernel) or koffi is missing: inotify still works.
+      await io.close();
+      this.kind = 'inotify-poll';
+      this.inner = new InotifyWatchSource(this.root, opts, new PollInotifyReader());
+    } else {
+      this.io = io;
+      this.kind = watcherKindFor(io);
+      this.inner = hasWatchSource(io) ? io.createWatchSource(this.root, this.o) : new FsWatchSource(this.root, opts);
+    }
     return this.inner.start(sink);
   }
 
   stats(): WatchStats {
-    return this.inner?.stats() ?? { directoriesWatched: 0, filesWatched: 0, eventsSeen: 0, overflows: 0, partial: false };
+    const s = this.inner?.stats() ?? { directoriesWatched: 0, filesWatched: 0, eventsSeen: 0, overflows: 0, partial: false };
+    return this.kind === undefined ? s : { ...s, watcher: this.kind };
+  }
+
+  backlog(): boolean {
+    return this.inner?.backlog?.() ?? false;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.starting; // a start still importing closes its own ring when it sees `closed`
+    await this.starting; // a start still opening its PlatformIO closes it when it sees `closed`
     await this.inner?.close();
     await this.io?.close();
   }

@@ -298,3 +298,47 @@ export class ManagedWatchHandle implements WatchHandle {
     if (this.pushTimes.length > 0) this.arm(this.pushTimes[0]! + this.windowMs);
   }
 }
+
+/** A backend that can watch: the source its `watch()` wraps, also used by the standalone `watch()`. */
+export interface WatchSourceProvider {
+  /** A new, not yet started source for `root` (the handle starts and closes it). */
+  createWatchSource(root: string, options: ResolvedWatchOptions): WatchSource;
+}
+
+/**
+ * The watches of one backend, and the one way its `close()` closes them: every backend's `watch()`
+ * opens its handles through {@link WatchSet.open}, and its `close()` calls {@link WatchSet.closeAll}
+ * before releasing what the watches read through (a ring, a port, a kqueue).
+ *
+ * @example
+ * ```ts
+ * class MyBackend {
+ *   private readonly watches = new WatchSet();
+ *   watch(root: string, options?: WatchOptions) {
+ *     const o = resolveWatchOptions(root, options);
+ *     return this.watches.open(this.createWatchSource(root, o), o);
+ *   }
+ *   async close() { await this.watches.closeAll(); }
+ * }
+ * ```
+ */
+export class WatchSet {
+  private readonly live = new Set<ManagedWatchHandle>();
+
+  /** A handle over `source`, forgotten once it closes (a long-lived backend does not accumulate them). */
+  open(source: WatchSource, options: ResolvedWatchOptions): ManagedWatchHandle {
+    const handle: ManagedWatchHandle = new ManagedWatchHandle(source, options, undefined, () => this.live.delete(handle));
+    this.live.add(handle);
+    return handle;
+  }
+
+  /** Watches still open. */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Closes every watch still open; resolves when all are closed. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.live].map((h) => h.close()));
+  }
+}

@@ -45,6 +45,16 @@ export interface ScanOptions {
   statFiles?: boolean;
   /** Called for each path found, after the snapshot was updated. */
   onEntry?(rel: string, entry: SnapshotEntry): void;
+  /**
+   * Called for a directory that could not be listed for lack of permission (EACCES, EPERM), instead
+   * of a problem: a backend may retry it once it becomes readable.
+   */
+  onUnreadable?(rel: string, code: string): void;
+  /**
+   * Called for an entry the watch cannot address: a name that is not valid UTF-8 (Node's string
+   * paths cannot name it) or a path longer than PATH_MAX. Without it, such entries are problems.
+   */
+  onUnaddressable?(rel: string, why: 'not-utf8' | 'too-long'): void;
 }
 
 export interface ScanResult {
@@ -53,6 +63,9 @@ export interface ScanResult {
   /** Directories that could not be listed (EACCES, …), with the reason. */
   problems: string[];
 }
+
+/** Linux's PATH_MAX: longer paths fail every path-based call with ENAMETOOLONG. */
+export const PATH_MAX = 4096;
 
 /** `a/b` joined to `c` as a root-relative path. */
 export function joinRel(dir: string, name: string): string {
@@ -87,6 +100,10 @@ export function scanTree(rootAbs: string, startRel: string, snapshot: Snapshot, 
   const startAbs = startRel === '' ? rootAbs : `${rootAbs}/${startRel}`;
   const st = statPath(startAbs, true);
   if (!st || !st.isDirectory()) return result;
+  const unaddressable = (rel: string, why: 'not-utf8' | 'too-long'): void => {
+    if (options.onUnaddressable) options.onUnaddressable(rel, why);
+    else result.problems.push(`${rel}: ${why === 'too-long' ? 'path longer than PATH_MAX' : 'name is not valid UTF-8'}`);
+  };
   const stack: Array<[string, string, fs.Stats]> = [[startAbs, startRel, st]];
   // Directories reached through a symlink wait until every real one was entered, so a
   // directory is known by its real path, not by whichever alias the walk met first.
@@ -109,7 +126,9 @@ export function scanTree(rootAbs: string, startRel: string, snapshot: Snapshot, 
       names = fs.readdirSync(abs, { withFileTypes: true });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') result.problems.push(`${rel || '.'}: ${code ?? String(err)}`);
+      if ((code === 'EACCES' || code === 'EPERM') && options.onUnreadable) options.onUnreadable(rel, code);
+      else if (code === 'ENAMETOOLONG') unaddressable(rel, 'too-long');
+      else if (code !== 'ENOENT' && code !== 'ENOTDIR') result.problems.push(`${rel || '.'}: ${code ?? String(err)}`);
       continue;
     }
     // One shared entry for the unstatted files of this listing (entries are never mutated).
@@ -118,6 +137,15 @@ export function scanTree(rootAbs: string, startRel: string, snapshot: Snapshot, 
       const name = d.name;
       if (onlyNames ? onlyNames.has(name) : options.ignored(joinRel(rel, name))) continue;
       const childRel = rel === '' ? name : `${rel}/${name}`;
+      if (abs.length + name.length >= PATH_MAX / 3 && Buffer.byteLength(`${abs}/${name}`) >= PATH_MAX) {
+        unaddressable(childRel, 'too-long');
+        continue;
+      }
+      // Bytes that are not UTF-8 decode to U+FFFD, and the decoded name then names nothing.
+      if (name.includes('\uFFFD') && !statPath(`${abs}/${name}`, false)) {
+        unaddressable(childRel, 'not-utf8');
+        continue;
+      }
       const link = d.isSymbolicLink();
       if (options.statFiles === false && (d.isFile() || (link && !options.followSymlinks))) {
         // No stat for a plain file: an overflow rescan judges it by its ctime

@@ -1,0 +1,81 @@
+/**
+ * What the inotify watcher cannot reach is retried or reported, never dropped silently:
+ * - a directory unreadable at start is watched once it is made readable (chmod: its parent's
+ *   IN_ATTRIB), and `stats()` counts it until then (run as an ordinary user: root reads anything);
+ * - a name that is not valid UTF-8 and a path longer than PATH_MAX are counted in `stats()`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { watchTreeWith } from '../../host/node/io/watch.js';
+import { createIoUringBackend } from '../../host/native/linux/io-uring-backend.js';
+import { ensureDist } from '../io/helpers.js';
+import { tmpRoot } from './helpers.js';
+import { hasCommand } from '../support/reference-tools.js';
+
+const CHILD = path.resolve(__dirname, 'fixtures/unreadable-child.mjs');
+const isRoot = process.getuid?.() === 0;
+const canDropToNobody = isRoot && hasCommand('setpriv');
+const roots: string[] = [];
+afterEach(() => {
+  // rm -rf copes with paths longer than PATH_MAX (it walks with openat).
+  for (const r of roots.splice(0)) spawnSync('rm', ['-rf', r]);
+});
+
+describe.skipIf(process.platform !== 'linux')('inotify watcher robustness', () => {
+  test.runIf(!isRoot || canDropToNobody)('a directory unreadable at start is counted, then watched once chmod makes it readable', () => {
+    ensureDist();
+    const root = tmpRoot('unreadable');
+    roots.push(root);
+    let out: string;
+    if (isRoot) {
+      // Root reads every directory: the child runs as nobody, in a tree nobody owns.
+      fs.chmodSync(path.dirname(CHILD), 0o755);
+      execFileSync('chown', ['nobody', root]);
+      out = execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CHILD, root], { encoding: 'utf8', timeout: 60_000 });
+    } else {
+      out = execFileSync(process.execPath, [CHILD, root], { encoding: 'utf8', timeout: 60_000 });
+    }
+    const [ready, end] = out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(ready.stats).toMatchObject({ unreadableDirectories: 1, partial: true });
+    expect(ready.stats.degradedReason).toMatch(/not readable yet.*locked/);
+    const paths = (end.changes as Array<{ path: string; kind: string }>).map((c) => `${c.kind}:${c.path}`);
+    expect(paths).toContain('created:locked/inside.txt');
+    expect(paths).toContain('created:locked/new.txt');
+    expect(end.stats).toMatchObject({ unreadableDirectories: 0, partial: false });
+  }, 90_000);
+
+  test('a name that is not valid UTF-8 and a path longer than PATH_MAX are counted, not dropped silently', async () => {
+    const root = tmpRoot('names');
+    roots.push(root);
+    // A file named by the bytes 0xff 0xfe (not UTF-8), created through a shell.
+    expect(spawnSync('sh', ['-c', `printf x > "$(printf '%s/bad-\\377\\376' "$1")"`, 'sh', root]).status).toBe(0);
+    // A chain of directories deeper than PATH_MAX (each component 200 bytes), made relative to stay under it per call.
+    let cwd = path.join(root, 'deep');
+    fs.mkdirSync(cwd);
+    for (let i = 0; i < 22; i++) {
+      expect(spawnSync('mkdir', ['d'.repeat(200)], { cwd }).status).toBe(0);
+      cwd = path.join(cwd, 'd'.repeat(200));
+      if (cwd.length > 3000) break;
+    }
+    // Relative paths stay under PATH_MAX per call, while the absolute path goes past it.
+    const rel = Array.from({ length: 8 }, () => 'e'.repeat(200)).join('/');
+    expect(spawnSync('mkdir', ['-p', rel], { cwd }).status).toBe(0);
+    expect(spawnSync('sh', ['-c', `printf y > ${rel}/last.txt`], { cwd }).status).toBe(0);
+    const io = createIoUringBackend({ entries: 8, fileSlots: 1 });
+    const h = watchTreeWith('inotify-io_uring', root, { debounceMs: 0 }, io);
+    try {
+      await h.ready;
+      const st = h.stats();
+      expect(st.namesNotUtf8).toBe(1);
+      expect(st.pathsTooLong).toBeGreaterThanOrEqual(1);
+      expect(st.partial).toBe(true);
+      expect(st.degradedReason).toMatch(/not valid UTF-8/);
+      expect(st.degradedReason).toMatch(/PATH_MAX/);
+    } finally {
+      await h.close();
+      await io.close();
+    }
+  }, 60_000);
+});
