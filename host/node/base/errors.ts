@@ -113,8 +113,8 @@ const TRANSIENT_CODES = new Set(['EAGAIN', 'EWOULDBLOCK', 'EBUSY', 'EINTR', 'EMF
 /**
  * SQLite primary result codes (better-sqlite3 reports them, or their extended forms such as
  * `SQLITE_BUSY_SNAPSHOT`, as `err.code`) → category. Busy and locked mean another connection
- * holds a lock: transient, so retryable. Codes not listed (SQLITE_ERROR, MISUSE, …) are `unknown`:
- * they are bugs, not conditions a user or a retry can fix.
+ * holds a lock: transient, so retryable. Codes not listed (SQLITE_ERROR, MISUSE, ABORT, INTERRUPT, …)
+ * are `unknown`: bugs or deliberate cancels (shutdown interrupts queries), never worth a retry.
  */
 const SQLITE_PRIMARY: Readonly<Record<string, ErrorCategory>> = {
   SQLITE_BUSY: 'filesystem',
@@ -135,7 +135,6 @@ const SQLITE_PRIMARY: Readonly<Record<string, ErrorCategory>> = {
   SQLITE_TOOBIG: 'validation',
   SQLITE_RANGE: 'validation',
   SQLITE_NOLFS: 'dependency',
-  SQLITE_INTERRUPT: 'timeout',
 };
 /** SQLite primary codes that are transient (another connection holds the lock). */
 const SQLITE_TRANSIENT = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_PROTOCOL']);
