@@ -294,7 +294,7 @@ export function categoryOfCode(code: string): ErrorCategory {
   if (STORAGE_CODES.has(code)) return 'storage';
   const primary = sqlitePrimary(code);
   if (primary !== undefined) return SQLITE_PRIMARY[primary] ?? 'unknown';
-  if (/^E[A-Z0-9]+$/.test(code) || code === 'EOF') return 'filesystem';
+  if (/^E[A-Z0-9]+$/.test(code)) return 'filesystem'; // EOF included
   return 'unknown';
 }
 
