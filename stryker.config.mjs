@@ -14,7 +14,8 @@ export default {
   concurrency: 2,
   // Static mutants (module-level constants) need a full re-run each; they are listed, not run.
   ignoreStatic: true,
-  timeoutMS: 60_000,
+  // Added to each mutant's expected time (its tests' time x 1.5): a mutant that sleeps far longer is a timeout (counted as killed).
+  timeoutMS: 10_000,
   mutate: [
     'host/node/base/errors.ts',
     'host/node/base/retry.ts',
