@@ -8,6 +8,7 @@ const ALL = [
   'test/errors/**/*.test.ts',
   'test/hardening/retry.test.ts',
   'test/hardening/retry-reporting.test.ts',
+  'test/hardening/retry-policy.test.ts',
   'test/hardening/resources.test.ts',
   'test/hardening/shutdown.test.ts',
   'test/io/resources.test.ts',
