@@ -11,6 +11,7 @@ const ALL = [
   'test/hardening/retry-policy.test.ts',
   'test/hardening/resources.test.ts',
   'test/hardening/shutdown.test.ts',
+  'test/hardening/shutdown-detail.test.ts',
   'test/io/resources.test.ts',
   'test/store/concurrency.test.ts',
   'test/store/corruption.test.ts',
