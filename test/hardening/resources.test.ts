@@ -61,6 +61,8 @@ describe('ResourceManager counters and errors', () => {
       expect(err, String(bad)).toBeInstanceOf(ForgeError);
       expect(err.category).toBe('validation');
       expect(err.message).toBe(`cannot acquire ${bad} handles: the budget is 2`);
+      expect(err.context.operation).toBe('acquire');
+      expect(err.suggestions()).toEqual(['Ask for 1..2 handles, or raise maxHandles.']);
       expect(() => rm.tryAcquire(bad)).toThrow(ForgeError);
       expect(rm.stats()).toMatchObject({ inUse: 0, queued: 0, acquiredTotal: 0 });
     }
@@ -73,6 +75,8 @@ describe('ResourceManager counters and errors', () => {
         err = e;
       }
       expect(err, String(bad)).toMatchObject({ category: 'configuration', message: `maxHandles must be an integer >= 1, got ${String(bad)}` });
+      expect((err as ForgeError).context).toMatchObject({ operation: 'ResourceManager', field: 'maxHandles' });
+      expect((err as ForgeError).suggestions()[0]).toMatch(/positive integer/);
     }
   });
 
@@ -89,7 +93,8 @@ describe('ResourceManager counters and errors', () => {
 
   test('the queued event and debug log carry the stats and the wanted count', async () => {
     const logs: Array<Record<string, unknown>> = [];
-    const rm = new ResourceManager({ maxHandles: 2, name: 'ring', logger: { debug: (o) => logs.push(o) } });
+    const texts: Array<string | undefined> = [];
+    const rm = new ResourceManager({ maxHandles: 2, name: 'ring', logger: { debug: (o, m) => void (logs.push(o), texts.push(m)) } });
     const events: unknown[] = [];
     rm.on('queued', (s) => events.push(s));
     const g = await rm.acquire(2);
@@ -97,6 +102,7 @@ describe('ResourceManager counters and errors', () => {
     const w = rm.acquire(2);
     expect(events).toEqual([{ limit: 2, inUse: 2, peak: 2, queued: 1, queuedTotal: 1, acquiredTotal: 1 }]);
     expect(logs).toEqual([{ resource: 'ring', limit: 2, inUse: 2, peak: 2, queued: 1, queuedTotal: 1, acquiredTotal: 1, want: 2 }]);
+    expect(texts).toEqual(['handle budget exhausted: queued']);
     g.release();
     (await w).release();
   });
@@ -119,6 +125,7 @@ describe('ResourceManager counters and errors', () => {
     ac.abort(new Error('reason'));
     const ae = (await aborted) as ForgeError;
     expect(ae).toMatchObject({ category: 'timeout', message: 'acquire handles: aborted' });
+    expect(ae.context.operation).toBe('acquire');
     expect((ae.cause as Error).message).toBe('reason');
     (await next).release();
     a.release();
@@ -148,7 +155,8 @@ describe('ResourceManager counters and errors', () => {
 
   test('shutdown: waiters rejected as non-retryable, new work refused, held handles given back in time stay theirs, late ones force-released with a warning', async () => {
     const warns: Array<Record<string, unknown>> = [];
-    const rm = new ResourceManager({ maxHandles: 2, logger: { debug: () => undefined, warn: (o) => warns.push(o) } });
+    const warnTexts: Array<string | undefined> = [];
+    const rm = new ResourceManager({ maxHandles: 2, logger: { debug: () => undefined, warn: (o, m) => void (warns.push(o), warnTexts.push(m)) } });
     const early = await rm.acquire();
     const late = await rm.acquire();
     const waiter = rm.acquire().catch((e: unknown) => e);
@@ -160,11 +168,15 @@ describe('ResourceManager counters and errors', () => {
     expect(we).toBeInstanceOf(ForgeError);
     expect(we.message).toBe('handles: shut down while waiting for a handle');
     expect(we.isRetryable()).toBe(false);
+    expect(we.category).toBe('unknown');
+    expect(we.context.operation).toBe('acquire');
     expect(rm.isShutdown).toBe(true);
     expect(late.isReleased).toBe(true);
     expect(warns).toEqual([{ resource: 'handles', inUse: 1 }]);
+    expect(warnTexts).toEqual(['shutdown: force-releasing handles still held']);
     expect(rm.stats()).toMatchObject({ inUse: 0, queued: 0 });
     expect(() => rm.tryAcquire()).toThrow('handles: resource manager is shut down');
+    expect(() => rm.tryAcquire()).toThrow(expect.objectContaining({ category: 'unknown', context: expect.objectContaining({ operation: 'acquire' }) }));
     await expect(rm.acquire()).rejects.toThrow('resource manager is shut down');
     await rm.shutdown(0); // twice is harmless
   });
@@ -180,6 +192,19 @@ describe('ResourceManager counters and errors', () => {
     expect(warns).toEqual([]);
   });
 
+  test('`using` releases at the end of the block; a logger without warn is fine at a forced release', async () => {
+    const rm = new ResourceManager({ maxHandles: 1, logger: { debug: () => undefined } });
+    {
+      using g = await rm.acquire();
+      expect(g.isReleased).toBe(false);
+      expect(rm.stats().inUse).toBe(1);
+    }
+    expect(rm.stats().inUse).toBe(0);
+    const held = await rm.acquire();
+    await rm.shutdown(1); // force-releases `held`; the logger has no warn
+    expect(held.isReleased).toBe(true);
+  });
+
   test('more than 1024 waiters: FIFO order survives the queue compaction', async () => {
     const rm = new ResourceManager({ maxHandles: 1 });
     let g: HandleGuard | undefined = await rm.acquire();
@@ -193,6 +218,8 @@ describe('ResourceManager counters and errors', () => {
     }
     g!.release();
     expect(order).toEqual(Array.from({ length: n }, (_, i) => i));
+    // The queue's storage is compacted as waiters are served (memory stays bounded by the waiting ones).
+    expect((rm as unknown as { waiters: unknown[] }).waiters.length).toBeLessThan(n / 2);
     expect(rm.stats()).toMatchObject({ inUse: 0, queued: 0, queuedTotal: n, acquiredTotal: n + 1 });
   });
 });
