@@ -10,6 +10,7 @@ const ALL = [
   'test/hardening/retry-reporting.test.ts',
   'test/hardening/retry-policy.test.ts',
   'test/hardening/resources.test.ts',
+  'test/hardening/keyed-locks.test.ts',
   'test/hardening/shutdown.test.ts',
   'test/hardening/shutdown-detail.test.ts',
   'test/io/resources.test.ts',
