@@ -129,6 +129,10 @@ describe('toForgeError', () => {
     const codeOnly = toForgeError(Object.assign(new Error('m'), { code: 'EACCES' }));
     expect(codeOnly.context.code).toBe('EACCES');
     expect('errno' in codeOnly.context).toBe(false);
+    // A code string wins over a numeric errno that names something else (SQLite errors carry both).
+    expect(toForgeError({ code: 'SQLITE_BUSY', errno: 5 }).context).toMatchObject({ code: 'SQLITE_BUSY', errno: 5 });
+    expect(toForgeError(null).message).toBe('null');
+    expect(toForgeError(undefined).category).toBe('unknown');
     const neither = toForgeError(new Error('m'));
     expect('code' in neither.context).toBe(false);
     expect('errno' in neither.context).toBe(false);
