@@ -45,8 +45,24 @@ const INVALID: Record<string, Array<() => unknown>> = {
   metricsAddress: [() => 'localhost', () => '1.2.3.4:99999', () => '10.0.0.1:9464', () => '[zz]:1'],
   metricsAllowRemote: [() => 'no'],
   shutdownTimeoutMs: [() => 99, () => 600_001],
+  'retry.maxAttempts': [() => 0, () => 6, () => 1.5, () => '3'],
+  'retry.baseDelayMs': [() => -1, () => 60_001, () => 'soon'],
+  'retry.maxDelayMs': [() => 600_001, () => -5, () => null],
   debounce: [() => 5], // unknown field (typo)
+  'retry.attempts': [() => 3], // unknown nested field
 };
+
+/** Sets `a` or `retry.a` on a plain config object. */
+function setAt(cfg: Record<string, unknown>, field: string, v: unknown): void {
+  const [top, sub] = field.split('.') as [string, string | undefined];
+  if (sub === undefined) {
+    if (v === undefined) delete cfg[top];
+    else cfg[top] = v;
+    return;
+  }
+  const o = (cfg[top] ??= {}) as Record<string, unknown>;
+  o[sub] = v;
+}
 
 describe('configuration', () => {
   it('Property 15: the validator reports every invalid field, each with its constraint', () => {
@@ -56,9 +72,7 @@ describe('configuration', () => {
         const cfg = validBase();
         fields.forEach((f, i) => {
           const opts = INVALID[f]!;
-          const v = opts[picks[i]! % opts.length]!();
-          if (v === undefined) delete cfg[f];
-          else cfg[f] = v;
+          setAt(cfg, f, opts[picks[i]! % opts.length]!());
         });
         const r = validateConfig(cfg);
         if (fields.length === 0) {
@@ -71,7 +85,7 @@ describe('configuration', () => {
         for (const issue of r.issues) {
           expect(issue.problem.length).toBeGreaterThan(0);
           expect(issue.valid).toBe(validRange(issue.field));
-          if (issue.field in RANGES) {
+          if (Object.hasOwn(RANGES, issue.field)) {
             const [lo, hi] = RANGES[issue.field as keyof typeof RANGES];
             expect(issue.valid).toContain(`from ${lo} to ${hi}`);
           }
@@ -92,6 +106,7 @@ describe('configuration', () => {
       ignore: [], debounceMs: 100, maxFileHandles: 1024, ioBackend: 'auto', poolSize: 4, logLevel: 'info',
       logRotateBytes: 100 * 1024 * 1024, logMaxFiles: 10, slowOperationMs: 1000, metricsEnabled: true,
       metricsAddress: '127.0.0.1:9464', metricsAllowRemote: false, shutdownTimeoutMs: 30_000,
+      retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 5000 },
     });
     expect(r.config.logFile).toBeUndefined();
   });
@@ -155,7 +170,11 @@ describe('configuration', () => {
     const shipped = JSON.parse(readFileSync(join(ROOT, 'schema/forge.config.schema.json'), 'utf8')) as Record<string, unknown>;
     expect(shipped).toEqual(configJsonSchema());
     const props = Object.keys(shipped.properties as object);
-    for (const f of CONFIG_FIELDS) expect(props).toContain(f);
+    for (const f of CONFIG_FIELDS) expect(props).toContain(f.split('.')[0]);
+    const retry = (shipped.properties as Record<string, { properties: Record<string, { minimum: number; maximum: number; default: number }> }>).retry!;
+    expect(retry.properties.maxAttempts).toMatchObject({ minimum: 1, maximum: 5, default: 5 });
+    expect(retry.properties.baseDelayMs).toMatchObject({ minimum: 0, maximum: 60_000, default: 100 });
+    expect(retry.properties.maxDelayMs).toMatchObject({ minimum: 0, maximum: 600_000, default: 5000 });
     expect(shipped.required).toEqual(['storeDir', 'watchRoot']);
   });
 
@@ -195,5 +214,85 @@ describe('configuration', () => {
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('started');
+  });
+});
+
+describe('configuration: retry settings', () => {
+  it('retry.* come from the file, FORGE_RETRY_* and flags, with sources, in that precedence', () => {
+    const dir = join(tmp, 'retry-prec');
+    mkdirSync(join(dir, 'root'), { recursive: true });
+    writeFileSync(join(dir, 'forge.config.json'), JSON.stringify({ storeDir: 'store', watchRoot: 'root', retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 40 } }));
+    const { config, sources } = loadConfig({
+      cwd: dir,
+      env: { FORGE_RETRY_BASE_DELAY_MS: '20', FORGE_RETRY_MAX_DELAY_MS: '80' },
+      flags: { 'retry-max-delay-ms': '160' },
+    });
+    expect(config.retry).toEqual({ maxAttempts: 2, baseDelayMs: 20, maxDelayMs: 160 });
+    expect(sources['retry.maxAttempts']).toBe(join(dir, 'forge.config.json'));
+    expect(sources['retry.baseDelayMs']).toBe('env FORGE_RETRY_BASE_DELAY_MS');
+    expect(sources['retry.maxDelayMs']).toBe('flag --retry-max-delay-ms');
+    // Only env, no file section: the other retry fields keep their defaults.
+    const { config: c2 } = loadConfig({ cwd: tmp, env: { FORGE_STORE_DIR: 's', FORGE_WATCH_ROOT: 'root', FORGE_RETRY_MAX_ATTEMPTS: '1' } });
+    expect(c2.retry).toEqual({ maxAttempts: 1, baseDelayMs: 100, maxDelayMs: 5000 });
+  });
+
+  it('retry.maxDelayMs below retry.baseDelayMs, and a retry that is not an object, are reported', () => {
+    const r = validateConfig({ ...validBase(), retry: { baseDelayMs: 500, maxDelayMs: 400 } });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues).toEqual([expect.objectContaining({ field: 'retry.maxDelayMs', problem: '400 is below retry.baseDelayMs (500)' })]);
+    const r2 = validateConfig({ ...validBase(), retry: 5 });
+    expect(r2.ok).toBe(false);
+    if (r2.ok) return;
+    expect(r2.issues.map((i) => i.field)).toEqual(['retry']);
+  });
+});
+
+describe('configuration: keys that are Object.prototype names', () => {
+  const TRAPS = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__', '__defineGetter__'];
+
+  it('each is an unknown field, at the top level and inside retry; none changes a value', () => {
+    for (const key of TRAPS) {
+      for (const nested of [false, true]) {
+        // JSON.parse makes `__proto__` an own key, as a config file would.
+        const doc = JSON.parse(nested
+          ? `{"retry": {"${key}": {"maxAttempts": 1}}}`
+          : `{"${key}": {"debounceMs": 5, "poolSize": 9}}`) as Record<string, unknown>;
+        const r = validateConfig({ ...validBase(), ...doc });
+        expect(r.ok, key).toBe(false);
+        if (r.ok) continue;
+        expect(r.issues, key).toEqual([expect.objectContaining({ field: nested ? `retry.${key}` : key, problem: 'is not a known field' })]);
+      }
+    }
+  });
+
+  it('a property test: any key not in the schema, with any JSON value, is reported by name and nothing else is', () => {
+    const known = new Set(['$schema', ...CONFIG_FIELDS, 'retry']);
+    const keyArb = fc.oneof(fc.constantFrom(...TRAPS, 'prototype', 'then', 'length'), fc.string({ minLength: 1 })).filter((k) => !known.has(k));
+    fc.assert(
+      fc.property(keyArb, fc.jsonValue(), fc.boolean(), (key, value, nested) => {
+        const text = nested ? `{"retry": {${JSON.stringify(key)}: ${JSON.stringify(value)}}}` : `{${JSON.stringify(key)}: ${JSON.stringify(value)}}`;
+        const r = validateConfig({ ...validBase(), ...(JSON.parse(text) as object) });
+        expect(r.ok).toBe(false);
+        if (!r.ok) expect(r.issues.map((i) => i.field)).toEqual([nested ? `retry.${key}` : key]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('forge watch --config with each of them: one report naming it, exit 78, nothing started (child process)', () => {
+    ensureDist();
+    for (const key of TRAPS) {
+      const dir = join(tmp, `trap-${key.replace(/_/g, 'u')}`);
+      mkdirSync(join(dir, 'root'), { recursive: true });
+      const cfgPath = join(dir, 'forge.config.json');
+      writeFileSync(cfgPath, `{"storeDir": "store", "watchRoot": "root", "${key}": {"debounceMs": 5}, "retry": {"${key}": 1}}`);
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/forge.js'), 'watch', '--once', '--config', cfgPath], { encoding: 'utf8', timeout: 30_000, cwd: dir });
+      expect(r.status, `${key}: ${r.stderr}`).toBe(EXIT_CODES.CONFIG);
+      expect(r.stderr).toContain('2 problems');
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('  - '));
+      expect(lines.map((l) => l.split(':')[0]).sort()).toEqual([`  - ${key}`, `  - retry.${key}`].sort());
+      expect(existsSync(join(dir, 'store')), key).toBe(false);
+    }
   });
 });

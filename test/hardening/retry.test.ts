@@ -82,6 +82,32 @@ describe('withRetry', () => {
     );
   });
 
+  it('Property 10 with real time: the default sleep waits at least each configured delay before each attempt', async () => {
+    // A lower bound on waiting, not a speed check. Node timers have 1 ms resolution and may fire
+    // up to 1 ms "early" against performance.now(), hence the 1 ms per wait.
+    const policies: RetryPolicy[] = [
+      { maxAttempts: 5, initialDelayMs: 20, maxDelayMs: 60 }, // 20, 40, 60, 60
+      { maxAttempts: 4, initialDelayMs: 15, maxDelayMs: 1000, factor: 3 }, // 15, 45, 135
+      { maxAttempts: 3, initialDelayMs: 50, maxDelayMs: 50 }, // 50, 50
+    ];
+    for (const policy of policies) {
+      const expected = backoffDelays(policy);
+      const at: number[] = [];
+      const t0 = performance.now();
+      const err = (await withRetry(() => {
+        at.push(performance.now());
+        throw retryable();
+      }, policy).catch((e: unknown) => e)) as ForgeError;
+      const elapsed = performance.now() - t0;
+      expect(err).toBeInstanceOf(ForgeError);
+      expect(err.context.attempts).toBe(policy.maxAttempts);
+      expect(at).toHaveLength(policy.maxAttempts!);
+      const sum = expected.reduce((a, b) => a + b, 0);
+      expect(elapsed).toBeGreaterThanOrEqual(sum - expected.length);
+      for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(expected[i - 1]! - 1);
+    }
+  });
+
   it('backoffDelays gives the documented default schedule', () => {
     expect(backoffDelays()).toEqual([100, 200, 400, 800]);
     expect(backoffDelays({ initialDelayMs: 100, maxDelayMs: 500 })).toEqual([100, 200, 400, 500]);

@@ -111,6 +111,47 @@ const RETRYABLE_BY_DEFAULT: Record<ErrorCategory, boolean> = {
 const TRANSIENT_CODES = new Set(['EAGAIN', 'EWOULDBLOCK', 'EBUSY', 'EINTR', 'EMFILE', 'ENFILE', 'ETXTBSY', 'ECANCELED']);
 
 /**
+ * SQLite primary result codes (better-sqlite3 reports them, or their extended forms such as
+ * `SQLITE_BUSY_SNAPSHOT`, as `err.code`) → category. Busy and locked mean another connection
+ * holds a lock: transient, so retryable. Codes not listed (SQLITE_ERROR, MISUSE, ABORT, INTERRUPT, …)
+ * are `unknown`: bugs or deliberate cancels (shutdown interrupts queries), never worth a retry.
+ */
+const SQLITE_PRIMARY: Readonly<Record<string, ErrorCategory>> = {
+  SQLITE_BUSY: 'filesystem',
+  SQLITE_LOCKED: 'filesystem',
+  SQLITE_PROTOCOL: 'filesystem',
+  SQLITE_IOERR: 'filesystem',
+  SQLITE_CANTOPEN: 'filesystem',
+  SQLITE_PERM: 'filesystem',
+  SQLITE_READONLY: 'filesystem',
+  SQLITE_AUTH: 'filesystem',
+  SQLITE_NOMEM: 'filesystem',
+  SQLITE_FULL: 'storage',
+  SQLITE_CORRUPT: 'integrity',
+  SQLITE_NOTADB: 'integrity',
+  SQLITE_FORMAT: 'integrity',
+  SQLITE_CONSTRAINT: 'validation',
+  SQLITE_MISMATCH: 'validation',
+  SQLITE_TOOBIG: 'validation',
+  SQLITE_RANGE: 'validation',
+  SQLITE_NOLFS: 'dependency',
+};
+/** SQLite primary codes that are transient (another connection holds the lock). */
+const SQLITE_TRANSIENT = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_PROTOCOL']);
+
+/** `SQLITE_BUSY_SNAPSHOT` → `SQLITE_BUSY`; undefined for a code that is not SQLite's. */
+function sqlitePrimary(code: string): string | undefined {
+  return /^SQLITE_[A-Z]+/.exec(code)?.[0];
+}
+
+/** Whether a code names a transient condition (EAGAIN, EBUSY, EMFILE, SQLITE_BUSY, SQLITE_LOCKED, …). */
+export function isTransientCode(code: string): boolean {
+  if (TRANSIENT_CODES.has(code)) return true;
+  const primary = sqlitePrimary(code);
+  return primary !== undefined && SQLITE_TRANSIENT.has(primary);
+}
+
+/**
  * The error type of every Forge API.
  *
  * @example
@@ -142,7 +183,7 @@ export class ForgeError extends Error {
     const code = this.context.code;
     this._retryable =
       options.retryable ??
-      (RETRYABLE_BY_DEFAULT[category] || (category === 'filesystem' && code !== undefined && TRANSIENT_CODES.has(code)));
+      (RETRYABLE_BY_DEFAULT[category] || (category === 'filesystem' && code !== undefined && isTransientCode(code)));
   }
 
   /** The errno/Win32/SQLite code name (`ENOENT`, `SQLITE_BUSY`), if known; the same as `context.code`. */
@@ -196,8 +237,7 @@ const DEPENDENCY_CODES = new Set([
 ]);
 const VALIDATION_CODES = new Set(['EILSEQ', 'EBADMSG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']);
 const CONFIG_CODES = new Set(['ERR_FORGE_CONFIG']);
-const STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
-const INTEGRITY_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_VTAB']);
+const STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT']);
 
 /** Linux errno numbers → names, for CQE results and raw syscalls. */
 export const LINUX_ERRNO: Readonly<Record<number, string>> = {
@@ -252,8 +292,9 @@ export function categoryOfCode(code: string): ErrorCategory {
   if (VALIDATION_CODES.has(code)) return 'validation';
   if (CONFIG_CODES.has(code)) return 'configuration';
   if (STORAGE_CODES.has(code)) return 'storage';
-  if (INTEGRITY_CODES.has(code)) return 'integrity';
-  if (/^E[A-Z0-9]+$/.test(code) || code === 'EOF') return 'filesystem';
+  const primary = sqlitePrimary(code);
+  if (primary !== undefined) return SQLITE_PRIMARY[primary] ?? 'unknown';
+  if (/^E[A-Z0-9]+$/.test(code)) return 'filesystem'; // EOF included
   return 'unknown';
 }
 
@@ -377,6 +418,9 @@ function suggestionsForCode(code: string | undefined, file: string | undefined):
       return [`A component of ${f} is not a directory.`];
     case 'ENAMETOOLONG':
       return ['The path is too long for this filesystem: shorten it.'];
+    case 'SQLITE_BUSY':
+    case 'SQLITE_LOCKED':
+      return ['Another connection holds a lock on the index database: retry once it finishes (retry.maxAttempts and retry.maxDelayMs set how long Forge waits).'];
     default:
       return undefined;
   }

@@ -177,9 +177,14 @@ export class ResourceManager extends EventEmitter {
       }
       if (options.signal) {
         const sig = options.signal;
-        const onAbort = (): void =>
-          this.dropWaiter(w, new ForgeError('timeout', `acquire ${this.name}: aborted`, { cause: sig.reason, context: { operation: 'acquire' } }));
-        if (sig.aborted) return onAbort();
+        const abortError = (): ForgeError =>
+          new ForgeError('timeout', `acquire ${this.name}: aborted`, { cause: sig.reason, context: { operation: 'acquire' } });
+        const onAbort = (): void => this.dropWaiter(w, abortError());
+        if (sig.aborted) {
+          // Not queued yet, so there is nothing to drop: reject here (dropWaiter would leave it pending forever).
+          cleanups.forEach((c) => c());
+          return reject(abortError());
+        }
         sig.addEventListener('abort', onAbort, { once: true });
         cleanups.push(() => sig.removeEventListener('abort', onAbort));
       }

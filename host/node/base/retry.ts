@@ -152,7 +152,7 @@ function abortedError(operation: string, attempts: number, reason: unknown): For
   return new ForgeError('timeout', `${operation} aborted after ${attempts} attempt(s)`, {
     cause: reason,
     retryable: false,
-    context: { operation, retryCount: Math.max(0, attempts - 1), code: 'ABORT_ERR' },
+    context: { operation, retryCount: Math.max(0, attempts - 1), attempts, code: 'ABORT_ERR' },
     suggestions: ['The operation was cancelled (shutdown or caller abort); run it again if still needed.'],
   });
 }
@@ -188,7 +188,8 @@ async function runAttempt<T>(
  * Calls `fn` until it succeeds, a non-retryable error occurs, the attempts run
  * out, or `signal` aborts. `fn` receives the attempt number (1-based) and a
  * signal that aborts on the caller's abort or the attempt timeout.
- * The error thrown is a ForgeError whose `context.retryCount` says how many retries were made.
+ * The error thrown is a ForgeError whose `context.attempts` says how many calls were made
+ * (`context.retryCount` = attempts - 1) and `context.maxAttempts` the limit in force.
  *
  * @example
  * ```ts
@@ -220,7 +221,8 @@ export async function withRetry<T>(
       return await runAttempt(async (n, s) => fn(n, s), attempt, operation, policy.attemptTimeoutMs, signal);
     } catch (e) {
       if (signal?.aborted) throw abortedError(operation, attempt, signal.reason);
-      err = toForgeError(e, { operation }).withContext({ retryCount: attempt - 1 });
+      // `attempts` (calls made so far) travels with the error, so a final failure says how often it was tried.
+      err = toForgeError(e, { operation }).withContext({ retryCount: attempt - 1, attempts: attempt, maxAttempts: p.maxAttempts });
     }
     if (!err.isRetryable() || attempt >= p.maxAttempts) {
       if (err.isRetryable()) policy.logger?.warn({ operation, attempt, category: err.category, gaveUp: true }, `${operation}: giving up after ${attempt} attempt(s)`);

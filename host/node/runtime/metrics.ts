@@ -9,7 +9,8 @@
  * | `forge_io_latency_seconds`              | histogram | op, backend          | operation durations |
  * | `forge_cache_lookups_total`             | counter   | kind, result         | kind = read \| put, result = hit \| miss |
  * | `forge_cache_hit_rate`                  | gauge     |                      | hits / lookups over both kinds; 0 before any lookup |
- * | `forge_errors_total`                    | counter   | category             | errors logged, by ForgeError category (all 7 present from the start) |
+ * | `forge_errors_total`                    | counter   | category             | errors logged, by ForgeError category (all 9 present from the start) |
+ * | `forge_retries_total`                   | counter   | op, code             | retries made (a failed attempt followed by another), by operation and error code (the category when there is no code) |
  *
  * Cache hit rate, defined: a *hit* is an object lookup that needed no disk
  * transfer of the object's bytes — a `get` served from memory (kind `read`), or
@@ -65,6 +66,7 @@ export class Metrics implements OperationRecorder {
   private readonly latency: Histogram<'op' | 'backend'>;
   private readonly cacheLookups: Counter<'kind' | 'result'>;
   private readonly errors: Counter<'category'>;
+  private readonly retries: Counter<'op' | 'code'>;
   /** Completion times of recent operations, grouped per second: [second, count]. */
   private window: Array<[number, number]> = [];
   private hits = 0;
@@ -119,6 +121,12 @@ export class Metrics implements OperationRecorder {
       labelNames: ['category'] as const,
       registers,
     });
+    this.retries = new Counter({
+      name: `${p}retries_total`,
+      help: 'Retries of transiently failing operations, by operation and error code',
+      labelNames: ['op', 'code'] as const,
+      registers,
+    });
     this.initErrorSeries();
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: p });
   }
@@ -151,6 +159,11 @@ export class Metrics implements OperationRecorder {
 
   recordError(category: ErrorCategory): void {
     this.errors.inc({ category });
+  }
+
+  /** One retry of `op` after an error with `code` (`SQLITE_BUSY`, `EAGAIN`, or the category). */
+  recordRetry(op: string, code: string): void {
+    this.retries.inc({ op, code });
   }
 
   private prune(): void {

@@ -260,7 +260,7 @@ export class Shutdown {
         this.logError(e, { component: name, operation: 'stop after failure' });
       }
     }
-    this.logger?.warn({ component: name, category: fe.category }, `component ${name} stopped after a failure; Forge keeps running`);
+    this.say('warn', { component: name, category: fe.category }, `component ${name} stopped after a failure; Forge keeps running`);
   }
 
   /**
@@ -276,7 +276,7 @@ export class Shutdown {
   supervise<T>(name: string, task: Promise<T>): Promise<T | undefined> {
     return task.catch(async (e: unknown) => {
       if (this.stopping) {
-        this.logger?.info({ component: name, reason: e instanceof Error ? e.message : String(e) }, `component ${name} ended during shutdown`);
+        this.say('info', { component: name, reason: e instanceof Error ? e.message : String(e) }, `component ${name} ended during shutdown`);
         return undefined;
       }
       await this.componentFailed(name, e);
@@ -293,7 +293,7 @@ export class Shutdown {
     this.started = Date.now();
     const t0 = this.started;
     if (opts.error !== undefined) this.logError(opts.error, { operation: 'shutdown' });
-    this.logger?.info({ reason, timeoutMs: this.timeoutMs, inflight: this.inflight.size }, `shutdown started (${reason})`);
+    this.say('info', { reason, timeoutMs: this.timeoutMs, inflight: this.inflight.size }, `shutdown started (${reason})`);
     // Not unref'd: once intake has closed servers and watchers, a hook stuck on a
     // promise with no pending I/O would otherwise let Node exit 0 unnoticed.
     const timer = setTimeout(() => this.onTimeout(), this.timeoutMs);
@@ -316,7 +316,7 @@ export class Shutdown {
     ).then(() => {
       handlesReleasedMs = Date.now() - t0;
       if (handlesReleasedMs > this.handleReleaseMs) {
-        this.logger?.warn({ handlesReleasedMs, budgetMs: this.handleReleaseMs }, `handles released after ${handlesReleasedMs} ms (budget ${this.handleReleaseMs} ms)`);
+        this.say('warn', { handlesReleasedMs, budgetMs: this.handleReleaseMs }, `handles released after ${handlesReleasedMs} ms (budget ${this.handleReleaseMs} ms)`);
       }
     });
     for (const phase of SHUTDOWN_PHASES) {
@@ -352,7 +352,7 @@ export class Shutdown {
       handlesReleasedMs,
     };
     this.finish(exitCode, () =>
-      this.logger?.info({ ...report }, clean ? 'shutdown completed' : 'shutdown completed with errors'),
+      this.say('info', { ...report }, clean ? 'shutdown completed' : 'shutdown completed with errors'),
     );
     return exitCode;
   }
@@ -379,7 +379,7 @@ export class Shutdown {
   /** Immediate exit 2 (second signal): emergency hooks get no time beyond their synchronous part. */
   forceExit(why: string): void {
     if (this.exited) return;
-    this.logger?.warn({ why, exitCode: EXIT_CODES.FORCED }, `forced shutdown: ${why}`);
+    this.say('warn', { why, exitCode: EXIT_CODES.FORCED }, `forced shutdown: ${why}`);
     for (const c of this.components) {
       try {
         void Promise.resolve(c.emergency?.()).catch(() => undefined);
@@ -393,7 +393,7 @@ export class Shutdown {
   private onTimeout(): void {
     if (this.exited) return;
     const pending = this.inflight.size;
-    this.logger?.warn(
+    this.say('warn', 
       { timeoutMs: this.timeoutMs, inflight: pending, exitCode: EXIT_CODES.FORCED },
       `shutdown did not finish within ${this.timeoutMs} ms; forcing exit`,
     );
@@ -433,6 +433,15 @@ export class Shutdown {
     this.uninstall();
     this.resolveDone(code);
     this.exitFn(code);
+  }
+
+  /** An info/warn line; a broken log sink must not stop shutdown, crash cleanup or the exit. */
+  private say(level: 'info' | 'warn', obj: object, msg: string): void {
+    try {
+      this.logger?.[level](obj, msg);
+    } catch {
+      // Nothing to report it to.
+    }
   }
 
   private logError(err: unknown, context: Record<string, unknown>): void {

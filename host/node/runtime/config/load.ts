@@ -10,6 +10,11 @@
  * convert is kept as given, so the report names it. `FORGE_*` variables that are
  * not config fields (e.g. `FORGE_DEBUG`) are ignored; flags are looked up by field
  * name (`storeDir` or `store-dir`) and other flag keys are ignored (they belong to the CLI).
+ * The nested `retry` object's fields are `FORGE_RETRY_MAX_ATTEMPTS` / `--retry-max-attempts` and so on.
+ *
+ * Everything read from the file goes into objects without a prototype, so a key such as
+ * `__proto__`, `constructor` or `toString` is an ordinary unknown key that the report names
+ * (exit 78), never a prototype change or a crash.
  *
  * CLI wiring:
  * ```ts
@@ -20,7 +25,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { toForgeError } from '../../base/errors.js';
 import { EXIT_CODES } from '../../base/exit-codes.js';
-import { CONFIG_FIELDS, FIELD_KIND, PATH_FIELDS, envName, flagName, type ConfigField, type ForgeConfig } from './schema.js';
+import { CONFIG_FIELDS, FIELD_KIND, NESTED_SECTIONS, PATH_FIELDS, envName, flagName, type ConfigField, type ForgeConfig } from './schema.js';
 import { ConfigError, formatConfigIssues, validateConfig, type ConfigIssue, type ValidateOptions } from './validate.js';
 
 export const DEFAULT_CONFIG_FILE = 'forge.config.json';
@@ -71,10 +76,36 @@ function convert(field: ConfigField, raw: string): unknown {
   }
 }
 
-function resolvePath(field: ConfigField, value: unknown, base: string): unknown {
-  return PATH_FIELDS.includes(field) && typeof value === 'string' && value !== '' && !isAbsolute(value)
+function resolvePath(field: string, value: unknown, base: string): unknown {
+  return (PATH_FIELDS as readonly string[]).includes(field) && typeof value === 'string' && value !== '' && !isAbsolute(value)
     ? resolve(base, value)
     : value;
+}
+
+/** An object without a prototype: `__proto__` and `constructor` are plain keys in it. */
+function bare(): Record<string, unknown> {
+  return Object.create(null) as Record<string, unknown>;
+}
+
+/** Sets an own property (defineProperty, so `__proto__` stays a key and never becomes the prototype). */
+function put(o: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function isPlainRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Sets `retry.maxAttempts` inside `merged.retry` (created bare); a non-object `retry` is left for the report. */
+function setField(merged: Record<string, unknown>, field: ConfigField, value: unknown): void {
+  const dot = field.indexOf('.');
+  if (dot < 0) return put(merged, field, value);
+  const section = field.slice(0, dot);
+  const current = Object.hasOwn(merged, section) ? merged[section] : undefined;
+  if (current !== undefined && !isPlainRecord(current)) return;
+  const sub = current ?? bare();
+  put(sub as Record<string, unknown>, field.slice(dot + 1), value);
+  put(merged, section, sub);
 }
 
 /** Reads and merges file, env and flags without validating. Throws ConfigError if the file is unreadable. */
@@ -85,8 +116,8 @@ export function mergeConfigSources(opts: LoadConfigOptions = {}): {
 } {
   const cwd = opts.cwd ?? process.cwd();
   const env = opts.env ?? process.env;
-  const merged: Record<string, unknown> = {};
-  const sources: Record<string, string> = {};
+  const merged = bare();
+  const sources = bare() as Record<string, string>;
   let file: string | undefined;
   if (opts.configPath !== undefined) file = resolve(cwd, opts.configPath);
   else if (existsSync(join(cwd, DEFAULT_CONFIG_FILE))) file = join(cwd, DEFAULT_CONFIG_FILE);
@@ -109,24 +140,33 @@ export function mergeConfigSources(opts: LoadConfigOptions = {}): {
       throw new ConfigError([{ field: '(file)', problem: `${file} holds ${Array.isArray(doc) ? 'a list' : typeof doc}, not an object`, valid: 'a JSON object' }], file);
     }
     for (const [k, v] of Object.entries(doc)) {
-      merged[k] = resolvePath(k as ConfigField, v, dirname(file));
-      sources[k] = file;
+      if ((NESTED_SECTIONS as readonly string[]).includes(k) && isPlainRecord(v)) {
+        const sub = bare();
+        for (const [sk, sv] of Object.entries(v)) {
+          put(sub, sk, sv);
+          put(sources, `${k}.${sk}`, file);
+        }
+        put(merged, k, sub);
+      } else {
+        put(merged, k, resolvePath(k, v, dirname(file)));
+      }
+      put(sources, k, file);
     }
   }
   for (const f of CONFIG_FIELDS) {
     const name = envName(f);
-    const raw = env[name];
+    const raw = Object.hasOwn(env, name) ? env[name] : undefined;
     if (raw === undefined) continue;
-    merged[f] = resolvePath(f, convert(f, raw), cwd);
+    setField(merged, f, resolvePath(f, convert(f, raw), cwd));
     sources[f] = `env ${name}`;
   }
   const flags = opts.flags ?? {};
   for (const f of CONFIG_FIELDS) {
-    const key = f in flags ? f : flagName(f) in flags ? flagName(f) : undefined;
+    const key = Object.hasOwn(flags, f) ? f : Object.hasOwn(flags, flagName(f)) ? flagName(f) : undefined;
     if (key === undefined || flags[key] === undefined) continue;
     const raw = flags[key];
     const v = typeof raw === 'string' ? convert(f, raw) : raw;
-    merged[f] = resolvePath(f, v, cwd);
+    setField(merged, f, resolvePath(f, v, cwd));
     sources[f] = `flag --${flagName(f)}`;
   }
   return { merged, file, sources };
@@ -146,7 +186,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   const r = validateConfig(merged, { required: opts.required, checkPaths: opts.checkPaths, sources });
   if (!r.ok) throw new ConfigError(r.issues, file);
   const all = {} as Record<ConfigField, string>;
-  for (const f of CONFIG_FIELDS) all[f] = sources[f] ?? 'default';
+  for (const f of CONFIG_FIELDS) all[f] = (Object.hasOwn(sources, f) ? sources[f] : undefined) ?? 'default';
   return { config: r.config, file, sources: all };
 }
 

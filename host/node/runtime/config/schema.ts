@@ -22,8 +22,15 @@
  * | `metricsAddress`     | FORGE_METRICS_ADDRESS        | --metrics-address        | host:port, port 0..65535      | 127.0.0.1:9464   |
  * | `metricsAllowRemote` | FORGE_METRICS_ALLOW_REMOTE   | --metrics-allow-remote   | boolean                       | false            |
  * | `shutdownTimeoutMs`  | FORGE_SHUTDOWN_TIMEOUT_MS    | --shutdown-timeout-ms    | integer 100..600000           | 30000            |
+ * | `retry.maxAttempts`  | FORGE_RETRY_MAX_ATTEMPTS     | --retry-max-attempts     | integer 1..5                  | 5                |
+ * | `retry.baseDelayMs`  | FORGE_RETRY_BASE_DELAY_MS    | --retry-base-delay-ms    | integer 0..60000              | 100              |
+ * | `retry.maxDelayMs`   | FORGE_RETRY_MAX_DELAY_MS     | --retry-max-delay-ms     | integer 0..600000, >= baseDelayMs | 5000         |
+ *
+ * `retry` is the one nested object (`{"retry": {"maxAttempts": 3}}` in the file); its fields are
+ * named with a dot (`retry.maxAttempts`) in reports, sources and {@link CONFIG_FIELDS}.
  */
 import { z } from 'zod';
+import { MAX_ATTEMPTS } from '../../base/retry.js';
 import { parseHostPort } from '../metrics-server.js';
 
 export const IO_BACKENDS = ['auto', 'io_uring', 'iocp', 'kqueue', 'fallback'] as const;
@@ -38,6 +45,9 @@ export const RANGES = {
   logMaxFiles: [1, 1000],
   slowOperationMs: [1, 3_600_000],
   shutdownTimeoutMs: [100, 600_000],
+  'retry.maxAttempts': [1, MAX_ATTEMPTS],
+  'retry.baseDelayMs': [0, 60_000],
+  'retry.maxDelayMs': [0, 600_000],
 } as const satisfies Record<string, readonly [number, number]>;
 
 const int = (field: keyof typeof RANGES, def: number, description: string) =>
@@ -47,6 +57,18 @@ const hostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/)
   .refine((s) => parseHostPort(s) !== undefined, { message: 'not a well-formed host:port' });
+
+/** Retry defaults: the backoff of every retried operation in the process (see base/retry.ts). */
+export const RETRY_DEFAULTS = { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 100, maxDelayMs: 5000 } as const;
+
+const RetrySchema = z
+  .strictObject({
+    maxAttempts: int('retry.maxAttempts', RETRY_DEFAULTS.maxAttempts, 'Attempts of a transiently failing operation, the first included'),
+    baseDelayMs: int('retry.baseDelayMs', RETRY_DEFAULTS.baseDelayMs, 'Wait before the first retry (ms); doubles per retry'),
+    maxDelayMs: int('retry.maxDelayMs', RETRY_DEFAULTS.maxDelayMs, 'Cap on any wait between retries (ms); at least baseDelayMs'),
+  })
+  .default({ ...RETRY_DEFAULTS })
+  .describe('Retry of transient failures (busy files, SQLITE_BUSY, EMFILE, network)');
 
 /** The full config object (file form). `$schema` is allowed for editors. */
 export const ForgeConfigSchema = z
@@ -68,6 +90,7 @@ export const ForgeConfigSchema = z
     metricsAddress: hostPort.default('127.0.0.1:9464').describe('host:port of the metrics endpoint'),
     metricsAllowRemote: z.boolean().default(false).describe('Allow a non-loopback metrics address'),
     shutdownTimeoutMs: int('shutdownTimeoutMs', 30_000, 'Graceful shutdown budget before a forced exit 2 (ms)'),
+    retry: RetrySchema,
   })
   .describe('Forge configuration (forge.config.json)');
 
@@ -75,9 +98,22 @@ export const ForgeConfigSchema = z
 export type ForgeConfig = Omit<z.output<typeof ForgeConfigSchema>, '$schema'>;
 /** What a user may write (defaults optional). */
 export type ForgeConfigInput = z.input<typeof ForgeConfigSchema>;
-export type ConfigField = Exclude<keyof ForgeConfigInput, '$schema'>;
+/** The nested retry settings, defaults applied. */
+export type RetryConfig = ForgeConfig['retry'];
+/** Every settable field: the top-level ones, and the retry ones as `retry.<name>`. */
+export type ConfigField = Exclude<keyof ForgeConfigInput, '$schema' | 'retry'> | `retry.${keyof RetryConfig}`;
 
-export const CONFIG_FIELDS = Object.keys(ForgeConfigSchema.shape).filter((k) => k !== '$schema') as ConfigField[];
+/** Top-level keys whose value is an object of further fields. */
+export const NESTED_SECTIONS = ['retry'] as const;
+
+export const CONFIG_FIELDS = Object.keys(ForgeConfigSchema.shape).flatMap((k) =>
+  k === '$schema' ? [] : k === 'retry' ? Object.keys(RETRY_DEFAULTS).map((r) => `retry.${r}`) : [k],
+) as ConfigField[];
+
+/** Whether `name` is a settable field (own-property check: `constructor` or `__proto__` never count). */
+export function isConfigField(name: string): name is ConfigField {
+  return (CONFIG_FIELDS as readonly string[]).includes(name);
+}
 
 /** Fields that hold filesystem paths (resolved relative to the config file's directory). */
 export const PATH_FIELDS: readonly ConfigField[] = ['storeDir', 'watchRoot', 'logFile'];
@@ -100,13 +136,17 @@ export const FIELD_KIND: Readonly<Record<ConfigField, Kind>> = {
   metricsAddress: 'string',
   metricsAllowRemote: 'bool',
   shutdownTimeoutMs: 'int',
+  'retry.maxAttempts': 'int',
+  'retry.baseDelayMs': 'int',
+  'retry.maxDelayMs': 'int',
 };
 
 /** The "valid" text of every field, stated in each error about it. */
 export function validRange(field: string): string {
-  if (field in RANGES) {
+  // Own keys only: a field named `constructor` or `toString` is unknown, not a range.
+  if (Object.hasOwn(RANGES, field)) {
     const [lo, hi] = RANGES[field as keyof typeof RANGES];
-    return `an integer from ${lo} to ${hi}`;
+    return `an integer from ${lo} to ${hi}${field === 'retry.maxDelayMs' ? ', at least retry.baseDelayMs' : ''}`;
   }
   switch (field) {
     case 'storeDir':
@@ -126,19 +166,21 @@ export function validRange(field: string): string {
     case 'metricsEnabled':
     case 'metricsAllowRemote':
       return 'true or false';
+    case 'retry':
+      return 'an object with maxAttempts, baseDelayMs, maxDelayMs';
     default:
       return `a known field: ${CONFIG_FIELDS.join(', ')}`;
   }
 }
 
-/** `storeDir` → `FORGE_STORE_DIR`. */
+/** `storeDir` → `FORGE_STORE_DIR`; `retry.maxAttempts` → `FORGE_RETRY_MAX_ATTEMPTS`. */
 export function envName(field: ConfigField): string {
-  return 'FORGE_' + field.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+  return 'FORGE_' + field.replace(/\./g, '_').replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
 }
 
-/** `storeDir` → `store-dir` (the CLI flag without dashes). */
+/** `storeDir` → `store-dir`, `retry.maxAttempts` → `retry-max-attempts` (the CLI flag without dashes). */
 export function flagName(field: ConfigField): string {
-  return field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+  return field.replace(/\./g, '-').replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
 
 /**

@@ -14,7 +14,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ForgeError } from '../../base/errors.js';
 import { parseHostPort, isLoopbackHost } from '../metrics-server.js';
-import { CONFIG_FIELDS, ForgeConfigSchema, validRange, type ConfigField, type ForgeConfig } from './schema.js';
+import { CONFIG_FIELDS, ForgeConfigSchema, RETRY_DEFAULTS, validRange, type ConfigField, type ForgeConfig } from './schema.js';
 
 export interface ConfigIssue {
   /** The field (`storeDir`), or `(root)` for the whole document. */
@@ -108,6 +108,32 @@ function isObject(x: unknown): x is Record<string, unknown> {
 }
 
 /**
+ * A copy of the input's own enumerable keys in objects without a prototype (one level of
+ * nesting, for `retry`), so nothing inherited is read and `__proto__` is just an unknown key.
+ */
+function ownCopy(x: Record<string, unknown>, depth = 0): Record<string, unknown> {
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(x)) {
+    Object.defineProperty(out, k, { value: depth === 0 && isObject(v) ? ownCopy(v, 1) : v, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** The value of `field` (`retry.maxAttempts` reads the nested object), own properties only. */
+function valueAt(input: Record<string, unknown>, field: string): unknown {
+  const dot = field.indexOf('.');
+  if (dot < 0) return Object.hasOwn(input, field) ? input[field] : undefined;
+  const sub = valueAt(input, field.slice(0, dot));
+  return isObject(sub) ? valueAt(sub, field.slice(dot + 1)) : undefined;
+}
+
+/** The report's field name for a zod issue path: `retry.maxAttempts` for the nested object. */
+function fieldOf(path: PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path[0] === 'retry' && path.length > 1 ? `retry.${String(path[1])}` : String(path[0]);
+}
+
+/**
  * Runs all checks and returns every issue (one per field at most), or the config with defaults.
  *
  * @example
@@ -116,9 +142,12 @@ function isObject(x: unknown): x is Record<string, unknown> {
  * if (r.ok) start(r.config); else for (const i of r.issues) console.error(`${i.field}: ${i.problem} (valid: ${i.valid})`);
  * ```
  */
-export function validateConfig(input: unknown, opts: ValidateOptions = {}): ValidationResult {
+export function validateConfig(raw: unknown, opts: ValidateOptions = {}): ValidationResult {
   const required = opts.required ?? ['storeDir', 'watchRoot'];
-  const src = (f: string): { source?: string } => (opts.sources?.[f] ? { source: opts.sources[f] } : {});
+  const src = (f: string): { source?: string } => {
+    const s = opts.sources && Object.hasOwn(opts.sources, f) ? opts.sources[f] : undefined;
+    return s ? { source: s } : {};
+  };
   const byField = new Map<string, ConfigIssue>();
   const add = (field: string, problem: string): void => {
     const prev = byField.get(field);
@@ -126,35 +155,46 @@ export function validateConfig(input: unknown, opts: ValidateOptions = {}): Vali
       if (!prev.problem.includes(problem)) prev.problem += `; ${problem}`;
     } else byField.set(field, { field, problem, valid: validRange(field), ...src(field) });
   };
-  if (!isObject(input)) {
+  if (!isObject(raw)) {
     return {
       ok: false,
-      issues: [{ field: '(root)', problem: `the configuration is ${typeName(input)}, not an object`, valid: 'a JSON object' }],
+      issues: [{ field: '(root)', problem: `the configuration is ${typeName(raw)}, not an object`, valid: 'a JSON object' }],
     };
   }
+  const input = ownCopy(raw);
   // Requirement is per command (e.g. `forge cat` needs no watchRoot), so the schema
   // is applied with storeDir/watchRoot optional and requirement checked here.
   const schema = ForgeConfigSchema.partial({ storeDir: true, watchRoot: true });
   const parsed = schema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
-    for (const raw of parsed.error.issues as unknown as ZodIssueLike[]) {
-      if (raw.code === 'unrecognized_keys') {
-        for (const k of raw.keys ?? []) byField.set(k, { field: k, problem: 'is not a known field', valid: validRange(k), ...src(k) });
+    for (const issue of parsed.error.issues as unknown as ZodIssueLike[]) {
+      if (issue.code === 'unrecognized_keys') {
+        const prefix = issue.path.length > 0 ? `${issue.path.map(String).join('.')}.` : '';
+        for (const k of issue.keys ?? []) {
+          const f = prefix + k;
+          byField.set(f, { field: f, problem: 'is not a known field', valid: validRange(f), ...src(f) });
+        }
         continue;
       }
-      const field = String(raw.path[0] ?? '(root)');
-      add(field, problemOf(raw, input[field]));
+      const field = fieldOf(issue.path);
+      add(field, problemOf(issue, valueAt(input, field)));
     }
   }
-  for (const f of required) if (input[f] === undefined) add(f, 'is required but missing');
+  for (const f of required) if (valueAt(input, f) === undefined) add(f, 'is required but missing');
 
   const data = parsed.success ? parsed.data : undefined;
   // Cross-field and filesystem checks for fields that passed the schema.
-  const okValue = (f: ConfigField): unknown => (byField.has(f) ? undefined : input[f]);
+  const okValue = (f: ConfigField): unknown => (byField.has(f) ? undefined : valueAt(input, f));
+  // The default base counts too: `{"retry": {"maxDelayMs": 50}}` alone is below 100.
+  const base = byField.has('retry.baseDelayMs') ? undefined : (valueAt(input, 'retry.baseDelayMs') ?? RETRY_DEFAULTS.baseDelayMs);
+  const cap = okValue('retry.maxDelayMs');
+  if (typeof base === 'number' && typeof cap === 'number' && cap < base) {
+    add('retry.maxDelayMs', `${cap} is below retry.baseDelayMs (${base})`);
+  }
   const addr = okValue('metricsAddress');
   if (typeof addr === 'string') {
     const hp = parseHostPort(addr);
-    const allow = input.metricsAllowRemote === true;
+    const allow = valueAt(input, 'metricsAllowRemote') === true;
     if (hp && !isLoopbackHost(hp.host) && !allow) add('metricsAddress', `${show(addr)} is not a loopback address and metricsAllowRemote is false`);
   }
   if (opts.checkPaths ?? true) {
