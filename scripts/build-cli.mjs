@@ -1,8 +1,9 @@
 // Builds build/forge-core-cli.wasm: the core as a WASI (preview 1) command, from the same core/
 // sources as build/forge-core.wasm, with @assemblyscript/wasi-shim providing the WASI bindings.
 // Also wraps it as a component (build/forge-core-cli.component.wasm) with the WASI adapter that
-// jco ships, so component runtimes (wasmtime, jco run) can run it too.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// jco ships, so component runtimes (wasmtime, jco run) can run it too, and transpiles that with jco.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
@@ -39,4 +40,12 @@ if (!WebAssembly.Module.exports(module).some((e) => e.name === '_start')) {
 }
 const adapter = readFileSync(join(root, 'node_modules', '@bytecodealliance', 'jco', 'lib', 'wasi_snapshot_preview1.command.wasm'));
 writeFileSync(componentOut, await componentNew(readFileSync(out), [['wasi_snapshot_preview1', adapter]]));
-console.log(`build-cli: ${out} (WASI command), ${componentOut} (component)`);
+
+// jco's ESM bindings of the component (gen/jco-cli/), which scripts/lib/run-jco-cli.mjs runs.
+const jcoOut = join(root, 'gen', 'jco-cli');
+const staging = `${jcoOut}.${process.pid}.tmp`;
+rmSync(staging, { recursive: true, force: true });
+execFileSync(join(root, 'node_modules', '.bin', 'jco'), ['transpile', componentOut, '-o', staging, '--name', 'forge-core-cli', '-q'], { stdio: 'inherit' });
+rmSync(jcoOut, { recursive: true, force: true });
+renameSync(staging, jcoOut);
+console.log(`build-cli: ${out} (WASI command), ${componentOut} (component), ${jcoOut} (jco bindings)`);

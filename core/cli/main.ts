@@ -188,3 +188,7 @@ function main(): i32 {
 
 const code = main();
 if (code != 0) process.exit(code);
+
+// The WASI adapter that turns this command into a component allocates its own state through
+// the module's allocator when one is exported; otherwise it grows memory behind the allocator's back.
+export { cabi_realloc } from "../abi";

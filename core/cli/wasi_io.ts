@@ -1,7 +1,7 @@
 // Raw WASI preview-1 I/O for the command: reads and writes through caller buffers (no managed
 // allocation per call), files opened through the preopened directories.
 import {
-  errno, errnoToString, fd_close, fd_prestat_dir_name, fd_prestat_get, fd_read, fd_write, lookupflags,
+  environ_get, environ_sizes_get, errno, errnoToString, fd_close, fd_prestat_dir_name, fd_prestat_get, fd_read, fd_write, lookupflags,
   path_open, prestat, rights,
 } from "bindings/wasi_snapshot_preview1";
 
@@ -109,13 +109,44 @@ export function openRead(path: string): i64 {
       rest = sub;
     }
   }
-  if (bestFd < 0) return -(<i64>errno.NOTCAPABLE);
+  if (bestFd < 0) {
+    // No preopen named "." (jco preopens "/" only): resolve against $PWD, as a shell would.
+    if (!absolute) {
+      const pwd = envVar("PWD");
+      if (pwd !== null && pwd.startsWith("/")) return openRead((pwd.endsWith("/") ? pwd : pwd + "/") + path);
+    }
+    return -(<i64>errno.NOTCAPABLE);
+  }
   const p = String.UTF8.encode(rest);
   const out = memory.data(4, 4);
   const err = path_open(<u32>bestFd, lookupflags.SYMLINK_FOLLOW, changetype<usize>(p), <usize>p.byteLength, 0,
     rights.FD_READ, 0, 0, changetype<usize>(out));
   if (err != errno.SUCCESS) return -(<i64>err);
   return <i64>load<u32>(changetype<usize>(out));
+}
+
+/**
+ * The value of environment variable `name`, or null. Read directly: the shim's process.env is
+ * initialised at start-up and fails on hosts that pass an empty environment.
+ */
+function envVar(name: string): string | null {
+  const sizes = memory.data(8, 4);
+  if (environ_sizes_get(sizes, sizes + 4) != errno.SUCCESS) return null;
+  const count = <usize>load<u32>(sizes);
+  const dataSize = <usize>load<u32>(sizes, 4);
+  if (count == 0 || dataSize == 0) return null;
+  const buf = heap.alloc((count << 2) + dataSize);
+  let found: string | null = null;
+  if (environ_get(buf, buf + (count << 2)) == errno.SUCCESS) {
+    const prefix = name + "=";
+    for (let i: usize = 0; i < count && found === null; i++) {
+      const p = <usize>load<u32>(buf + (i << 2));
+      const s = String.UTF8.decodeUnsafe(p, buf + (count << 2) + dataSize - p, true);
+      if (s.startsWith(prefix)) found = s.substring(prefix.length);
+    }
+  }
+  heap.free(buf);
+  return found;
 }
 
 export function close(fd: u32): void {
