@@ -121,6 +121,46 @@ for (const runner of Object.keys(RUNNERS) as Runner[]) {
       expect(out.trim().split('\n').map(Number)).toEqual(Array.from(want));
     });
 
+    it('vectors checks every published vectors file with zero mismatches', () => {
+      for (const name of ['sha256', 'xxh32', 'lz4', 'fastcdc', 'coalescer']) {
+        const out = ok(cli(runner, ['vectors', join(root, 'vectors', `${name}.json`)])).toString();
+        const count = (JSON.parse(readFileSync(join(root, 'vectors', `${name}.json`), 'utf8')) as { cases: unknown[] }).cases.length;
+        expect(out).toBe(`${name}: ${count} cases, 0 mismatches\n`);
+      }
+    });
+
+    it('vectors exits non-zero and names the case when an expected value is wrong, and refuses unknown formats', () => {
+      const tamper = (name: string, edit: (v: { format: number; cases: Record<string, unknown>[] }) => void): string => {
+        const v = JSON.parse(readFileSync(join(root, 'vectors', `${name}.json`), 'utf8'));
+        edit(v);
+        const file = join(dir, `${name}-tampered.json`);
+        writeFileSync(file, JSON.stringify(v));
+        return file;
+      };
+      const wrong: [string, string][] = [
+        [tamper('sha256', (v) => { v.cases[3]!.sha256 = '0'.repeat(64); }), 'sha256 case 3'],
+        [tamper('fastcdc', (v) => { (v.cases[2]!.cutPoints as number[])[0]! += 1; }), 'fastcdc case 2'],
+        [tamper('coalescer', (v) => { v.cases[0]!.outputs = [[], []]; }), 'coalescer case 0'],
+        [tamper('lz4', (v) => { v.cases[12]!.decodedSha256 = 'f'.repeat(64); }), 'lz4 case 12'],
+      ];
+      for (const [file, what] of wrong) {
+        const r = cli(runner, ['vectors', file]);
+        expect(r.status, what).toBe(1);
+        expect(r.stderr.toString()).toContain(`${what}: expected`);
+        expect(r.stdout.toString()).toMatch(/ 1 mismatches\n$/);
+      }
+      const unusable = [
+        tamper('xxh32', (v) => { v.format = 2; }),
+        join(dir, 'small'), // not JSON
+        join(dir, 'no-such.json'),
+      ];
+      for (const file of unusable) {
+        const r = cli(runner, ['vectors', file]);
+        expect(r.status, file).toBe(runner === 'jco' ? 1 : 2);
+        expect(r.stderr.toString()).toMatch(/format 2|not JSON|No such file/);
+      }
+    });
+
     it('errors go to stderr with a non-zero exit, never a trap', () => {
       const cases: [string[], Uint8Array | undefined, number, RegExp][] = [
         [['sha256', 'no-such-file'], undefined, 1, /no-such-file: No such file or directory/],
