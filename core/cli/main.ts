@@ -1,7 +1,7 @@
 // forge-core-cli: the Forge core as a WASI command (build/forge-core-cli.wasm), built from the
 // same sources as build/forge-core.wasm. Any WASI preview-1 runtime runs it:
 //   sha256 [files…]            sha256sum-compatible lines; stdin ("-") when no files
-//   xxh32 [--seed N] [files…]  xxhsum-style lines (8 hex digits), stdin when no files
+//   xxh32 [--seed N] [files…]  "<8 hex digits>  <name>" lines, stdin when no files
 //   lz4 -c [-B4|-B5|-B6|-B7] | lz4 -d   LZ4 frames, stdin to stdout
 //   cdc [--min N] [--avg N] [--max N]   FastCDC cut points of stdin, one per line
 //   vectors <file.json>        checks a vectors file; exit 1 on any mismatch
