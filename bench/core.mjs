@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createSHA256 } from 'hash-wasm';
 import * as asSha from '@chainsafe/as-sha256';
-import { randomBytes } from '../test/vectors/prng.mjs';
+import { randomBytes } from '../vectors/prng.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');

@@ -73,6 +73,31 @@ export function freeListOfLists(ptr: usize, count: usize): void {
   freeArg(ptr, count << 3);
 }
 
+// ------------------------------------------------------------------- limits
+
+/**
+ * Largest block the allocator hands out (TLSF's BLOCK_MAXSIZE is 1 GiB minus its 4-byte header;
+ * a little margin below it). Every output buffer is one block, so no single result can be larger.
+ */
+export const MAX_ALLOC: usize = (1 << 30) - 64;
+
+/** Pages of a 32-bit linear memory (4 GiB): no engine can grow past it. */
+const MAX_PAGES: usize = 65536;
+
+/**
+ * Whether `heap.alloc(size)` (or a realloc to `size`) can succeed. The allocator traps when a
+ * block is too large or memory cannot grow, so every size that depends on the input is checked
+ * here first and turned into an error instead. Conservative: it assumes the block comes from new
+ * pages, so it may refuse when free blocks inside the heap would have served (only when memory
+ * is already within `size` of 4 GiB).
+ */
+export function canAlloc(size: usize): bool {
+  if (size > MAX_ALLOC) return false;
+  // + 2 pages: block headers, the allocator's rounding and the tail block.
+  const pages = (size + 0xffff) >> 16;
+  return <usize>memory.size() + pages + 2 <= MAX_PAGES;
+}
+
 // ------------------------------------------------------------------- results
 
 /**

@@ -6,7 +6,7 @@
 //   u64                      -> i64
 //   list<u8> result          -> i32 pointer to the return area {ptr, len}
 //   result<list<u8>, codec-error> -> i32 pointer to {disc u8 @0, ptr @4, len @8 | error u8 @4}
-import { freeArg, postList, postResultList, retErr, retList, retOkList } from "./abi";
+import { canAlloc, freeArg, MAX_ALLOC, postList, postResultList, retErr, retList, retOkList } from "./abi";
 import { lz4Bound, lz4CompressBlock, lz4DecompressBlock, LZ4_ERR_OVERFLOW } from "./lz4_block";
 import {
   blocksBound, decodedLen, decodedPtr, ERR_CORRUPT, ERR_TOO_LARGE, frameBound, lz4FrameDecode,
@@ -28,14 +28,19 @@ export function post__codec__lz4_block_compress(ret: usize): void {
 
 // lz4-block-decompress: func(data: list<u8>, max-size: u32) -> result<list<u8>, codec-error>
 // The output starts small and is retried larger (up to max-size) when it overflows, so a
-// generous max-size costs nothing up front.
+// generous max-size costs nothing up front. Past MAX_ALLOC (or when memory cannot hold the next
+// try) the answer is too-large, never a trap.
 export function codec__lz4_block_decompress(ptr: usize, len: usize, maxSize: u32): usize {
-  const max = <usize>maxSize;
+  const max = <usize>maxSize < MAX_ALLOC ? <usize>maxSize : MAX_ALLOC;
   let cap: usize = len * 4 + 1024;
   if (cap > max) cap = max;
   let out: usize = 0;
   let n: i64 = 0;
   while (true) {
+    if (!canAlloc(cap > 0 ? cap : 1)) {
+      freeArg(ptr, len);
+      return retErr(ERR_TOO_LARGE);
+    }
     out = heap.alloc(cap > 0 ? cap : 1);
     n = lz4DecompressBlock(ptr, len, out, cap, out);
     if (n != LZ4_ERR_OVERFLOW || cap == max) break;

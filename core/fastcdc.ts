@@ -2,7 +2,7 @@
 // gear rolling hash, cut-point skipping below `min`, normalized chunking level 2.
 //
 // The exact definition, so that other implementations produce the same cut points
-// (test/vectors/fastcdc.json pins it; scripts/vectors/fastcdc-ref.mjs is a plain-JS copy):
+// (vectors/fastcdc.json pins it; scripts/vectors/fastcdc-ref.mjs is a plain-JS copy):
 //
 //   GEAR[i], i = 0..255: the i-th output of SplitMix64 seeded with 0x466F726765434443
 //     ("ForgeCDC"): state += 0x9E3779B97F4A7C15; z = state;

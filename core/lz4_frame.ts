@@ -9,6 +9,7 @@
 // trapping.
 import { lz4Bound, lz4CompressBlock, lz4DecompressBlock, LZ4_ERR_OVERFLOW } from "./lz4_block";
 import { xxh32 } from "./xxh32";
+import { canAlloc, MAX_ALLOC } from "./abi";
 
 // WIT enum codec-error, in declaration order.
 export const ERR_BAD_MAGIC: i32 = 0;
@@ -138,17 +139,27 @@ let outCap: usize = 0;
 let outLen: usize = 0;
 let outMax: usize = 0;
 
-/** Makes room for `need` more bytes (need <= outMax - outLen), growing geometrically. */
-function reserve(need: usize): void {
+/**
+ * Makes room for `need` more bytes (need <= outMax - outLen), growing geometrically. Returns
+ * false, allocating nothing, when memory cannot hold the larger buffer (the caller reports
+ * too-large: the allocator would trap instead).
+ */
+function reserve(need: usize): bool {
   const want = outLen + need;
-  if (want <= outCap) return;
+  if (want <= outCap) return true;
   let cap = outCap << 1;
   if (cap < want) cap = want;
   if (cap < 65536) cap = 65536;
   if (cap > outMax) cap = outMax;
+  // A realloc may move: the old buffer stays live while the new one is allocated.
+  if (!canAlloc(cap)) {
+    if (cap == want || !canAlloc(want)) return false;
+    cap = want; // no room to double: grow exactly
+  }
   if (outBuf == 0) outBuf = heap.alloc(cap);
   else outBuf = heap.realloc(outBuf, cap);
   outCap = cap;
+  return true;
 }
 
 /** Result of lz4FrameDecode: pointer in `decodedPtr`, length in `decodedLen`. */
@@ -161,8 +172,8 @@ export let decodedLen: usize = 0;
  * frees everything and returns an ERR_* code.
  */
 export function lz4FrameDecode(src: usize, len: usize, maxSize: u64): i32 {
-  // Linear memory is 32-bit: a larger limit can never be reached anyway.
-  const cap: u64 = 0x7fff0000;
+  // One output is one heap block: a larger limit can never be reached (too-large past it).
+  const cap: u64 = <u64>MAX_ALLOC;
   outMax = <usize>(maxSize < cap ? maxSize : cap);
   outBuf = 0;
   outCap = 0;
@@ -239,7 +250,7 @@ function decodeFrame(ip: usize, iend: usize): i64 {
     let pre = <u64>(iend - ip) * 256 + 65536;
     if (pre > contentSize) pre = contentSize;
     if (pre > PRESIZE_MAX) pre = PRESIZE_MAX;
-    reserve(<usize>pre);
+    if (!reserve(<usize>pre)) return -(ERR_TOO_LARGE + 1);
   }
 
   while (true) {
@@ -267,11 +278,11 @@ function decodeFrame(ip: usize, iend: usize): i64 {
     }
     if (raw) {
       if (size > limit) return -(overflowErr + 1);
-      reserve(size);
+      if (!reserve(size)) return -(ERR_TOO_LARGE + 1);
       memory.copy(outBuf + outLen, ip, size);
       outLen += size;
     } else {
-      reserve(limit);
+      if (!reserve(limit)) return -(ERR_TOO_LARGE + 1);
       const low = independent ? outBuf + outLen : outBuf + frameStart;
       const n = lz4DecompressBlock(ip, size, outBuf + outLen, limit, low);
       if (n < 0) return -((n == LZ4_ERR_OVERFLOW ? overflowErr : ERR_CORRUPT) + 1);
@@ -304,7 +315,7 @@ function decodeLegacy(ip: usize, iend: usize): i64 {
     if (size > iend - ip) return -(ERR_TRUNCATED + 1);
     const room = outMax - outLen;
     const limit = LEGACY_BLOCK < room ? LEGACY_BLOCK : room;
-    reserve(limit);
+    if (!reserve(limit)) return -(ERR_TOO_LARGE + 1);
     const n = lz4DecompressBlock(ip, size, outBuf + outLen, limit, outBuf + outLen);
     if (n < 0) return -((n == LZ4_ERR_OVERFLOW && room < LEGACY_BLOCK ? ERR_TOO_LARGE : ERR_CORRUPT) + 1);
     outLen += <usize>n;

@@ -1,4 +1,4 @@
-// Verifies test/vectors/*.json through every implementation of the same core module:
+// Verifies vectors/*.json through every implementation of the same core module:
 //   direct   the direct loader (host/node/core/*.ts, transpiled on the fly)
 //   jco      the jco-transpiled component bindings (gen/jco/)
 //   native   build/forge-core.wasm translated by wabt's wasm2c, compiled by gcc, driven through
@@ -46,7 +46,8 @@ const vectors = [];
 for (const [name, area] of areas) {
   if (wanted.length && !wanted.includes(name)) continue;
   const v = readVectors(name);
-  if (!v) { failures.push(`${name}: test/vectors/${name}.json is missing (run npm run vectors:generate)`); continue; }
+  if (!v) { failures.push(`${name}: vectors/${name}.json is missing (run npm run vectors:generate)`); continue; }
+  if (v.format !== 1) { failures.push(`${name}: vectors/${name}.json has format ${v.format}; this checker reads format 1`); continue; }
   vectors.push({ name, area, cases: v.cases });
 }
 

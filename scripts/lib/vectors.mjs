@@ -1,5 +1,5 @@
 // The vector areas: every scripts/vectors/<name>.mjs that exports `generate` is one area, stored
-// as test/vectors/<name>.json. An area module exports:
+// as vectors/<name>.json. An area module exports:
 //   name, description
 //   generate(): Promise<case[]>     JSON-serialisable cases; expected outputs from independent tools
 //   expected(case)                  the expected output, JSON-comparable
@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const vectorsDir = join(root, 'test', 'vectors');
+export const vectorsDir = join(root, 'vectors');
 const areasDir = join(root, 'scripts', 'vectors');
 
 /** Every area module, by name. */

@@ -1,5 +1,5 @@
 // Independent plain-JS reference model of the event coalescer (NOT the core under test): the
-// expected outputs of test/vectors/coalescer.json and the model-based property test come from
+// expected outputs of vectors/coalescer.json and the model-based property test come from
 // here. It implements the rules documented in README.md ("Coalescer (interface `events`)") directly
 // on a Map of per-path records.
 //

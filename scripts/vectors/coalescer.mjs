@@ -1,7 +1,7 @@
-// Coalescer vectors (test/vectors/coalescer.json): sequences of push/drain/flush steps from the
+// Coalescer vectors (vectors/coalescer.json): sequences of push/drain/flush steps from the
 // PRNG, with the output of every drain/flush computed by the independent reference model
 // (coalescer-ref.mjs), not by the core.
-import { xorshift32 } from '../../test/vectors/prng.mjs';
+import { xorshift32 } from '../../vectors/prng.mjs';
 import { CoalescerModel } from './coalescer-ref.mjs';
 import { witExport, witPost } from '../lib/native-harness.mjs';
 
@@ -12,6 +12,15 @@ export const description =
   'coalescer-flush. Expected: the list of changes every drain/flush returns, in order (`outputs`; a ' +
   'change is {path, kind} plus oldPath for renamed). Expected values from the reference model ' +
   'scripts/vectors/coalescer-ref.mjs.';
+
+/** Who produced each expected field (recorded in the file). */
+export const provenance = () => [
+  {
+    field: 'outputs', source: 'project-reference',
+    tool: 'scripts/vectors/coalescer-ref.mjs (a plain JavaScript model of the coalescing rules, separate from the core)',
+    note: 'The coalescing rules are Forge\'s own; no independent tool implements them.',
+  },
+];
 
 const KINDS = ['created', 'modified', 'removed', 'renamed', 'overflow'];
 const PATHS = ['a', 'b', 'c', 'src/index.ts', 'src/ü.ts', 'f.tmp'];

@@ -1,5 +1,5 @@
 // Independent plain-JS FastCDC reference (NOT the core under test): the expected cut points of
-// test/vectors/fastcdc.json come from here. It follows the definition in core/fastcdc.ts,
+// vectors/fastcdc.json come from here. It follows the definition in core/fastcdc.ts,
 // written again from that text with 32-bit halves instead of u64 arithmetic.
 
 const MASK64 = (1n << 64n) - 1n;

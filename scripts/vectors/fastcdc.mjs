@@ -1,4 +1,4 @@
-// FastCDC vectors (test/vectors/fastcdc.json): PRNG inputs, parameters, and the expected cut
+// FastCDC vectors (vectors/fastcdc.json): PRNG inputs, parameters, and the expected cut
 // points computed by the independent plain-JS reference (fastcdc-ref.mjs), not by the core.
 import { inputBytes } from './inputs.mjs';
 import { fastcdcRef } from './fastcdc-ref.mjs';
@@ -10,6 +10,15 @@ export const description =
   'of `input` with `params` {minSize, avgSize, maxSize}, as core/fastcdc.ts specifies (gear table ' +
   'from SplitMix64 seeded "ForgeCDC", top-bit masks, normal point 7/8 avg). Expected values from the ' +
   'independent reference scripts/vectors/fastcdc-ref.mjs.';
+
+/** Who produced each expected field (recorded in the file). */
+export const provenance = () => [
+  {
+    field: 'cutPoints', source: 'project-reference',
+    tool: 'scripts/vectors/fastcdc-ref.mjs (plain JavaScript, written from the definition in vectors/README.md, separate from the core)',
+    note: 'No independent tool implements this FastCDC variant (its gear table and masks are Forge\'s own), so the project\'s reference model produces the expected values.',
+  },
+];
 
 const CASES = [
   [{ seed: 1, size: 0 }, [16384, 65536, 262144]],

@@ -1,11 +1,11 @@
-// Input specifications used in test/vectors/*.json (see test/vectors/README.md). Vectors store
+// Input specifications used in vectors/*.json (see vectors/README.md). Vectors store
 // how to regenerate an input rather than its bytes, except for short literal inputs.
-//   { "seed": s, "size": n }            first n bytes of xorshift32(s) (test/vectors/prng.mjs)
+//   { "seed": s, "size": n }            first n bytes of xorshift32(s) (vectors/prng.mjs)
 //   { "textLike": s, "size": n }        n bytes of PRNG-chosen words (compressible), same PRNG
 //   { "text": "abc" }                   the UTF-8 bytes of the string
 //   { "hex": "00ff" }                   literal bytes
 //   { "repeat": b, "size": n }          n copies of byte b
-import { randomBytes, textLikeBytes } from '../../test/vectors/prng.mjs';
+import { randomBytes, textLikeBytes } from '../../vectors/prng.mjs';
 
 /** The bytes an input specification stands for. */
 export function inputBytes(spec) {

@@ -1,4 +1,4 @@
-// LZ4 vectors (test/vectors/lz4.json). Expected values come from Debian's `lz4` CLI, never from
+// LZ4 vectors (vectors/lz4.json). Expected values come from Debian's `lz4` CLI, never from
 // the core:
 //   kind "encode": Forge's encoder output for `input` with `options` (frame-options). Another
 //     encoder need not produce the same bytes, but `lz4 -d` decodes `frame` to a content whose
@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inputBytes, toHex } from './inputs.mjs';
+import { toolVersion } from './tools.mjs';
 import { witExport, witPost } from '../lib/native-harness.mjs';
 
 export const name = 'lz4';
@@ -24,6 +25,26 @@ export const description =
   '`decodedSha256` (per `lz4 -d`). kind "error": decoding `frame` fails with codec-error `error`.';
 
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
+
+/** Who produced each expected field, per case kind (recorded in the file). */
+export function provenance() {
+  const lz4 = toolVersion('lz4', ['--version']);
+  const digest = `SHA-256 by node:crypto (OpenSSL ${process.versions.openssl})`;
+  return [
+    { field: 'decodedSha256', kind: 'encode', source: 'independent', tool: `${lz4}: \`lz4 -d\` of the frame; ${digest}` },
+    {
+      field: 'frame', kind: 'encode', source: 'project-output', tool: "Forge's encoder (core/lz4_frame.ts), pinned",
+      note: 'LZ4 allows many encodings of one input, so no independent tool can produce these bytes; decodedSha256 proves them correct with the lz4 CLI.',
+    },
+    { field: 'frame', kind: 'decode', source: 'independent', tool: `${lz4}, run with the case's \`flags\`` },
+    { field: 'decodedSha256', kind: 'decode', source: 'independent', tool: `${lz4}: \`lz4 -d\`; ${digest}` },
+    { field: 'frame', kind: 'error', source: 'construction', tool: `a frame written by ${lz4} (-BX -B4 --content-size), then damaged on purpose` },
+    {
+      field: 'error', kind: 'error', source: 'construction', tool: 'the kind of damage done to the frame',
+      note: 'cut short: truncated; first byte flipped: bad-magic; a byte inside a checksummed block flipped: checksum-mismatch.',
+    },
+  ];
+}
 const MAX = 1n << 32n; // max-size for every decode: no vector comes near it
 
 function cli(args, input) {

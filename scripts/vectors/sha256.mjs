@@ -2,6 +2,7 @@
 // coreutils' `sha256sum`, never from the core.
 import { execFileSync } from 'node:child_process';
 import { inputBytes, toHex } from './inputs.mjs';
+import { toolVersion } from './tools.mjs';
 import { witExport, witPost } from '../lib/native-harness.mjs';
 
 export const name = 'sha256';
@@ -11,6 +12,11 @@ export const description =
   'Expected values computed by coreutils sha256sum.';
 
 const sha256sum = (bytes) => execFileSync('sha256sum', ['-b', '-'], { input: bytes }).toString().slice(0, 64);
+
+/** Who produced each expected field (recorded in the file). */
+export const provenance = () => [
+  { field: 'sha256', source: 'independent', tool: toolVersion('sha256sum') },
+];
 
 const FIPS = [
   { text: '' },

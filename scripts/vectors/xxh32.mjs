@@ -2,12 +2,18 @@
 // WebAssembly), never from the core.
 import { createXXHash32 } from 'hash-wasm';
 import { inputBytes } from './inputs.mjs';
+import { packageVersion } from './tools.mjs';
 import { witExport } from '../lib/native-harness.mjs';
 
 export const name = 'xxh32';
 export const description =
   'xxHash32 (the LZ4 frame checksum): xxh32(input, seed) as an unsigned 32-bit integer. ' +
   'Expected values computed by hash-wasm (the xxHash reference C code).';
+
+/** Who produced each expected field (recorded in the file). */
+export const provenance = () => [
+  { field: 'xxh32', source: 'independent', tool: `${packageVersion('hash-wasm')} createXXHash32 (the xxHash reference C code compiled to WebAssembly)` },
+];
 
 export async function generate() {
   const seeds = [0, 1, 0x9e3779b1, 0xffffffff, 20141025];

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultCore, exportName, loadCore, postExportName } from '../../host/node/core/loader.js';
 import { bindings, sha256 } from '../../host/node/core/checksum.js';
 import { ForgeError } from '../../host/node/base/errors.js';
-import { randomBytes } from '../vectors/prng.mjs';
+import { randomBytes } from '../../vectors/prng.mjs';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const nodeSha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { Sha256Stream, sha256, sha256Batch } from '../../host/node/core/checksum.js';
 import { loadCore } from '../../host/node/core/loader.js';
 import { ForgeError } from '../../host/node/base/errors.js';
-import { randomBytes } from '../vectors/prng.mjs';
+import { randomBytes } from '../../vectors/prng.mjs';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const nodeSha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cdcCutPoints } from '../../host/node/core/chunker.js';
 import { ForgeError } from '../../host/node/base/errors.js';
-import { randomBytes } from '../vectors/prng.mjs';
+import { randomBytes } from '../../vectors/prng.mjs';
 // @ts-expect-error: plain-JS reference implementation (scripts/), no type declarations
 import { fastcdcRef } from '../../scripts/vectors/fastcdc-ref.mjs';
 

@@ -11,7 +11,7 @@ import {
   LZ4_BLOCK_SIZES, lz4Compress, lz4Decompress, lz4FrameBlocks, lz4FrameHeader, lz4FrameTrailer,
 } from '../../host/node/core/codec.js';
 import { xxh32 } from '../../host/node/core/checksum.js';
-import { randomBytes, textLikeBytes } from '../vectors/prng.mjs';
+import { randomBytes, textLikeBytes } from '../../vectors/prng.mjs';
 import { requireTool } from '../support/reference-tools.js';
 
 const lz4Cli = requireTool('lz4', 'lz4', 'LZ4 frame interop with the lz4 CLI');

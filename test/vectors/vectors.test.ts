@@ -1,4 +1,4 @@
-// The published vectors (test/vectors/*.json) through the direct loader, inside the test run.
+// The published vectors (vectors/*.json) through the direct loader, inside the test run.
 // `npm run vectors:check` additionally runs them through jco and the wasm2c build.
 import { describe, expect, it } from 'vitest';
 import { loadCore } from '../../host/node/core/loader.js';
@@ -15,7 +15,7 @@ const areas = (await loadAreas()) as Map<string, Area>;
 const core = loadCore();
 const api = { checksum: checksum(core), codec: codec(core), chunker: chunker(core), events: events(core) };
 
-describe('test/vectors through the direct loader', () => {
+describe('vectors/ through the direct loader', () => {
   for (const [name, area] of areas) {
     const v = readVectors(name) as { cases: unknown[] } | null;
     it(`${name}.json exists and has cases`, () => {

@@ -2,7 +2,7 @@
  * FastCDC content-defined chunking from the WebAssembly core through the direct loader.
  * `bindings()` is interface forge:core/chunker exactly as the WIT declares it; `cdcCutPoints`
  * adds defaults and checks. The algorithm (gear table, masks, normal point) is specified in
- * core/fastcdc.ts so other implementations can match it; test/vectors/fastcdc.json pins it.
+ * core/fastcdc.ts so other implementations can match it; vectors/fastcdc.json pins it.
  */
 import type * as ChunkerWit from '../../../gen/types/core/interfaces/forge-core-chunker.js';
 import type { CdcParams } from '../../../gen/types/core/interfaces/forge-core-chunker.js';

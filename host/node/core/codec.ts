@@ -29,12 +29,12 @@ export const DEFAULT_LZ4_BLOCK_SIZE: Lz4BlockSize = 4194304;
 
 /**
  * Default `maxSize` of `lz4Decompress`: 1 GiB. Decoding stops with a `too-large` error past it
- * (raise it per call; the core's 32-bit memory caps any value at just under 2 GiB).
+ * (raise it per call), or past the core's largest single output, 1 GiB - 64 bytes, whichever is lower.
  */
 export const DEFAULT_LZ4_MAX_SIZE = 1 << 30;
 
-/** Largest output one call can produce: the core's linear memory is 32-bit. */
-const CORE_MAX_OUTPUT = 0x7fff0000;
+/** Largest output one call can produce: one block of the core's allocator (1 GiB - 64 bytes). */
+export const CORE_MAX_OUTPUT = 2 ** 30 - 64;
 
 /**
  * Thrown (by the direct bindings) when the core returns a codec error; the public functions
@@ -141,7 +141,10 @@ const SUGGEST: Record<CodecError, string[]> = {
   truncated: ['The data ends early: it was cut short in transfer or on disk. Fetch or restore a complete copy.'],
   corrupt: ['The compressed data is damaged. Restore it from another copy; `forge verify` finds damaged objects.'],
   'checksum-mismatch': ['A checksum in the frame does not match its data: the data is damaged. Restore it from another copy.'],
-  'too-large': ['The decoded data is larger than maxSize. Pass a larger { maxSize } if the input is trusted.'],
+  'too-large': [
+    'The decoded data is larger than maxSize. Pass a larger { maxSize } if the input is trusted.',
+    `One call decodes at most ${2 ** 30 - 64} bytes (1 GiB - 64, the core's largest buffer): split larger data into several frames.`,
+  ],
 };
 
 function codecError(kind: CodecError, operation: string, extra: Record<string, unknown> = {}): ForgeError {

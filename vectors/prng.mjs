@@ -1,4 +1,4 @@
-// The PRNG every vector input comes from (documented in test/vectors/README.md, so other
+// The PRNG every vector input comes from (documented in vectors/README.md, so other
 // implementations can regenerate the inputs instead of storing them).
 //
 // xorshift32 (Marsaglia 2003): state = seed (a seed of 0 is replaced by 0x9E3779B9); each step
