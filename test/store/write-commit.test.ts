@@ -54,7 +54,7 @@ describe('group commit', () => {
       expect(batches[0]!.every((op) => op.sync === true)).toBe(true);
       for (let i = 0; i < contents.length; i++) expect(Buffer.from(await store.get(hashes[i]!)).equals(contents[i]!)).toBe(true);
       // Objects are read-only, whichever path wrote them (batchWrite itself creates files 0644).
-      for (const h of hashes) expect(statSync(objectPath(t.dir, h)).mode & 0o777).toBe(0o444);
+      for (const h of hashes) expect(statSync(objectPath(t.dir, h)).mode & 0o777).toBe(0o400);
       expect(tmpEntries(t.dir)).toEqual([]);
     } finally {
       await store.close();
@@ -197,7 +197,7 @@ describe('fan-out directories', () => {
       const contents = Array.from({ length: 40 }, () => randomBytes(64));
       const hashes = await Promise.all(contents.map((c) => store.put(c)));
       for (let i = 0; i < contents.length; i++) expect(Buffer.from(await store.get(hashes[i]!)).equals(contents[i]!)).toBe(true);
-      for (const h of hashes) expect(statSync(objectPath(t.dir, h)).mode & 0o777).toBe(0o444);
+      for (const h of hashes) expect(statSync(objectPath(t.dir, h)).mode & 0o777).toBe(0o400);
       // A fan-out directory removed while the store is open is made again by the write that needs it.
       const c = randomBytes(77);
       const hc = sha256Hex(c);

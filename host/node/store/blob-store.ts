@@ -2,7 +2,7 @@
  * BlobStore: a content-addressed, verified, crash-safe store of byte strings.
  * Layout and formats: see object-path.ts, chunking.ts and README.md ("Blob store and index").
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ForgeError, toForgeError } from '../base/errors.js';
 import type { BatchReadOptions, FileIdentity, PlatformIO } from '../base/platform-io.js';
@@ -12,19 +12,14 @@ import type { ResourceManager } from '../base/resources.js';
 import { checkCdcParams, decodeManifest, DEFAULT_CDC, encodeManifest, splitAt, type Manifest } from './chunking.js';
 import { coreBindings, type CdcParams, type CoreBindings, type FrameOptions } from './core-bindings.js';
 import { FrameCodec, parseFrameHeader } from './frame-codec.js';
+import { checkFormat, prepareStoreDir, STORE_DIR_MODE, storeError, type StoreAccess } from './format.js';
 import { collectGarbage, type GcOptions, type GcReport } from './gc.js';
 import { createHasher, type Hasher, type HasherName } from './hasher.js';
 import { KeyedLocks } from './keyed-locks.js';
 import {
   assertHash,
-  FORMAT_FILE,
-  FORMAT_NAME,
-  FORMAT_VERSION,
-  MANIFESTS_DIR,
-  OBJECTS_DIR,
   manifestRefPath,
   objectPath,
-  tmpDir,
 } from './object-path.js';
 import { decodeObject, notFoundError, readObject, readObjectSync, type ReadContext } from './read.js';
 import { verifyStore, type VerifyOptions, type VerifyReport } from './verify.js';
@@ -145,9 +140,6 @@ function directCounters(io: PlatformIO | undefined): { directWrites?: number; di
   return typeof withStats?.stats === 'function' ? withStats.stats() : undefined;
 }
 
-function storeError(message: string, field: string, suggestion: string): ForgeError {
-  return new ForgeError('configuration', message, { context: { operation: 'open store', field }, suggestions: [suggestion] });
-}
 
 /**
  * A verified content-addressed store.
@@ -184,6 +176,8 @@ export class BlobStore {
     private readonly options: Required<Pick<BlobStoreOptions, 'chunkThreshold' | 'sync' | 'mmapThreshold'>> & BlobStoreOptions,
     io: PlatformIO | undefined,
     private readonly ownsIo: boolean,
+    /** The store directory's permissions, and whether opening tightened them (see store/format.ts). */
+    readonly access: StoreAccess,
   ) {
     this.io = io;
     this.cdc = checkCdcParams({ ...DEFAULT_CDC, ...options.cdc });
@@ -218,12 +212,7 @@ export class BlobStore {
     if (!Number.isSafeInteger(chunkThreshold) || chunkThreshold < 1024) {
       throw storeError(`chunkThreshold must be an integer >= 1024, got ${String(chunkThreshold)}`, 'chunkThreshold', 'Use e.g. 1048576 (1 MiB, the default).');
     }
-    try {
-      mkdirSync(tmpDir(dir), { recursive: true });
-      mkdirSync(join(dir, MANIFESTS_DIR), { recursive: true });
-    } catch (err) {
-      throw toForgeError(err, { file: dir, operation: 'open store' });
-    }
+    const access = prepareStoreDir(dir);
     checkFormat(dir);
     const hasher = await createHasher(options.hasher ?? 'node-crypto');
     const core = coreBindings();
@@ -249,6 +238,7 @@ export class BlobStore {
       { ...options, chunkThreshold, sync: options.sync ?? true, mmapThreshold: options.mmapThreshold ?? 1 << 20 },
       io,
       ownsIo,
+      access,
     );
   }
 
@@ -555,7 +545,7 @@ export class BlobStore {
       }
       if (current === text) return;
       const dir = join(path, '..');
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: STORE_DIR_MODE });
       const tmp = tmpName(this.root, hash);
       await writeFileDurablyAsync(tmp, enc.encode(text), this.options.sync);
       renameSync(tmp, path);
@@ -684,35 +674,5 @@ function readHead(path: string): { bytes: Uint8Array; fileSize: number } | undef
     return { bytes: buf.subarray(0, n), fileSize: size };
   } finally {
     closeSync(fd);
-  }
-}
-
-/** Creates store.json, or checks that an existing one describes a format this code reads. */
-function checkFormat(dir: string): void {
-  const p = join(dir, FORMAT_FILE);
-  let text: string | undefined;
-  try {
-    text = readFileSync(p, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw toForgeError(err, { file: p, operation: 'open store' });
-  }
-  if (text === undefined) {
-    const body = JSON.stringify({ format: FORMAT_NAME, version: FORMAT_VERSION, objects: `${OBJECTS_DIR}/<2 hex>/<62 hex>`, hash: 'sha256', frame: 'lz4' }, null, 2) + '\n';
-    const tmp = `${p}.${process.pid}.tmp`;
-    writeFileSync(tmp, body);
-    renameSync(tmp, p);
-    return;
-  }
-  let parsed: { format?: unknown; version?: unknown };
-  try {
-    parsed = JSON.parse(text) as { format?: unknown; version?: unknown };
-  } catch {
-    parsed = {};
-  }
-  if (parsed.format !== FORMAT_NAME || typeof parsed.version !== 'number') {
-    throw storeError(`${p} does not describe a Forge store`, 'dir', 'Point the store at a Forge store directory or an empty one.');
-  }
-  if (parsed.version > FORMAT_VERSION) {
-    throw storeError(`${p}: store format version ${parsed.version} is newer than this Forge reads (${FORMAT_VERSION})`, 'dir', 'Upgrade forge-io.');
   }
 }

@@ -10,6 +10,7 @@ import { sep } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { toForgeError } from '../base/errors.js';
+import { OBJECT_FILE_MODE } from './format.js';
 import { tmpDir } from './object-path.js';
 
 /**
@@ -78,9 +79,9 @@ export function fsyncDirAsync(dir: string): Promise<void> {
     });
 }
 
-/** Creates the file `path` (read-only, must not exist) holding `data`; returns its open fd. */
+/** Creates the file `path` (owner read-only, must not exist) holding `data`; returns its open fd. */
 export function createFile(path: string, data: Frame): number {
-  const fd = openSync(path, 'wx', 0o444);
+  const fd = openSync(path, 'wx', OBJECT_FILE_MODE);
   try {
     if (data instanceof Uint8Array) {
       let at = 0;
@@ -109,7 +110,7 @@ function writeAllParts(fd: number, parts: Uint8Array[]): void {
 
 /** {@link createFile} + fsync + close, all on the libuv threadpool. The file is removed on failure. */
 export async function createFileDurably(path: string, data: Frame): Promise<void> {
-  const fh = await openFile(path, 'wx', 0o444);
+  const fh = await openFile(path, 'wx', OBJECT_FILE_MODE);
   try {
     // One buffer (writeFile loops over short writes); joining parts costs little next to the fsync.
     await fh.writeFile(joinFrame(data));

@@ -21,6 +21,7 @@ import { chmod, mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { ForgeError, toForgeError } from '../base/errors.js';
 import type { PlatformIO } from '../base/platform-io.js';
+import { OBJECT_FILE_MODE, STORE_DIR_MODE } from './format.js';
 import type { KeyedLocks } from './keyed-locks.js';
 import { isFanoutDir, objectDir, objectPath, tmpDir, OBJECTS_DIR } from './object-path.js';
 import { createFile, createFileDurably, fsyncDirAsync, frameLength, joinFrame, tmpNameIn, tryUnlink, type Frame } from './tmp-files.js';
@@ -250,7 +251,7 @@ export class ObjectWriter {
         try {
           await rename(tmps[i]!, final).catch(async (err: unknown) => {
             if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-            if ((await mkdir(objectDir(this.o.root, hash), { recursive: true })) === undefined) throw err; // the tmp is missing
+            if ((await mkdir(objectDir(this.o.root, hash), { recursive: true, mode: STORE_DIR_MODE })) === undefined) throw err; // the tmp is missing
             this.objectsDirDirty = true;
             await rename(tmps[i]!, final);
           });
@@ -273,7 +274,7 @@ export class ObjectWriter {
       renameSync(tmp, final);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      if (mkdirSync(objectDir(this.o.root, hash), { recursive: true }) === undefined) throw err; // the dir was there: the tmp is missing
+      if (mkdirSync(objectDir(this.o.root, hash), { recursive: true, mode: STORE_DIR_MODE }) === undefined) throw err; // the dir was there: the tmp is missing
       this.objectsDirDirty = true;
       renameSync(tmp, final);
     }
@@ -340,12 +341,12 @@ export class ObjectWriter {
               : r.error;
           }
         });
-        // batchWrite creates files 0644; objects are read-only (0444). On the threadpool, before the
+        // batchWrite creates files 0644; objects are owner read-only (0400). On the threadpool, before the
         // rename (the directory fsync after it commits this metadata change too).
         return Promise.all(
           tmps.map((tmp, i) =>
             ok[i]
-              ? chmod(tmp, 0o444).catch((err: unknown) => {
+              ? chmod(tmp, OBJECT_FILE_MODE).catch((err: unknown) => {
                   ok[i] = false;
                   tryUnlink(tmp);
                   errors[i] = toForgeError(err, { file: tmp, operation: 'put' });
@@ -401,7 +402,7 @@ export class ObjectWriter {
           const name = i.toString(16).padStart(2, '0');
           if (!have.has(name)) missing.push(name);
         }
-        return Promise.all(missing.map((name) => mkdir(join(objects, name)).then(() => true, () => false)));
+        return Promise.all(missing.map((name) => mkdir(join(objects, name), { mode: STORE_DIR_MODE }).then(() => true, () => false)));
       })
       .then(
         (made) => {
