@@ -45,6 +45,8 @@ export const spec: CommandSpec = {
     const { index } = opened;
     const store = await openContent(opened);
     try {
+      const { assertIndexCoversStore } = await import('../store/rebuild.js');
+      await assertIndexCoversStore(index, store);
       if (keep !== undefined || keepDays !== undefined) {
         const r = await index.prune({ ...(keep !== undefined ? { keep } : {}), ...(keepDays !== undefined ? { keepDays } : {}) });
         ctx.stdout.write(`pruned ${r.versionsRemoved} versions; ${r.blobsReleased.length} contents no longer referenced\n`);

@@ -3,11 +3,12 @@
  * (better-sqlite3@12) in WAL mode behind a bounded connection pool. The store
  * holds the bytes; this records versions and the blobs they refer to.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ForgeError } from '../base/errors.js';
-import { migrate } from './migrations.js';
+import { checkReadable, migrate, userVersion } from './migrations.js';
+import { guardLostIndex, indexFileIsNew } from './store-guard.js';
 import { rowsOf, stmt } from './statements.js';
 import { ConnectionPool, type PoolLogger, type SqliteDatabase } from './pool.js';
 
@@ -90,8 +91,19 @@ export interface PruneResult {
 }
 
 export interface IndexOptions {
-  /** Connection pool size (default 4). */
+  /** Connection pool size (default 4): the most connections open at once. */
   poolSize?: number;
+  /**
+   * Open for reading only (read commands, a read-only store): no schema change, no write, and
+   * a missing index is an error instead of being created.
+   */
+  readonly?: boolean;
+  /**
+   * Create the index even though the store beside it holds objects. Only the index rebuild sets
+   * this: otherwise a missing or empty index beside objects is an `integrity` error, because
+   * recreating it would lose every path and time (see store-guard.ts).
+   */
+  rebuild?: boolean;
   /** How long a caller waits for a pooled connection (default 10,000 ms). */
   acquireTimeoutMs?: number;
   logger?: PoolLogger;
@@ -135,6 +147,17 @@ function setupConnection(db: SqliteDatabase): void {
   db.exec('PRAGMA synchronous = NORMAL'); // WAL + NORMAL: committed data survives a process crash
   db.exec('PRAGMA foreign_keys = ON');
   db.exec('PRAGMA busy_timeout = 5000');
+}
+
+function setupReadonly(db: SqliteDatabase): void {
+  db.exec('PRAGMA busy_timeout = 5000');
+}
+
+function missingReadonly(file: string): ForgeError {
+  return new ForgeError('filesystem', `The index ${file} does not exist (opened read-only, so it is not created)`, {
+    context: { file, operation: 'open index', code: 'ENOENT' },
+    suggestions: ['Check the store directory, or record a tree first with `forge watch`.'],
+  });
 }
 
 function invalid(message: string, field: string): ForgeError {
@@ -182,15 +205,33 @@ export class Index {
 
   /** Opens (creating and migrating if needed) the index database at `file`. */
   static async open(file: string, options: IndexOptions = {}): Promise<Index> {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const readonly = options.readonly === true;
+    if (file !== ':memory:') {
+      if (indexFileIsNew(file)) {
+        if (!options.rebuild) guardLostIndex(file, existsSync(file) ? 'empty' : 'missing');
+        if (readonly) throw missingReadonly(file);
+      }
+      if (!readonly) mkdirSync(dirname(file), { recursive: true });
+    }
     const pool = new ConnectionPool(file, {
       // Every ':memory:' connection is a database of its own: one connection only.
       size: file === ':memory:' ? 1 : (options.poolSize ?? 4),
       acquireTimeoutMs: options.acquireTimeoutMs ?? 10_000,
-      setup: setupConnection,
+      setup: readonly ? setupReadonly : setupConnection,
+      readonly,
       ...(options.logger ? { logger: options.logger } : {}),
     });
-    await pool.with((db) => migrate(db, file), 'migrate');
+    try {
+      await pool.with((db) => {
+        // A file SQLite holds no schema in (never migrated) counts as empty too.
+        if (file !== ':memory:' && !options.rebuild && userVersion(db) === 0) guardLostIndex(file, 'empty');
+        if (readonly) checkReadable(db, file);
+        else migrate(db, file);
+      }, 'migrate');
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
     return new Index(file, pool);
   }
 
