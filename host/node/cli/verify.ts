@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { VerifyProblem } from '../store/verify.js';
-import { versionHashes } from '../index-db/queries.js';
+import { verifySnapshot } from '../index-db/queries.js';
 import type { CommandSpec } from './command.js';
 import { openContent, openIndex } from './open.js';
 import { Progress } from '../term/progress.js';
@@ -25,6 +25,7 @@ export const spec: CommandSpec = {
   options: {
     repair: { type: 'boolean', description: 'Fix what can be fixed (see above), then verify again.' },
     json: { type: 'boolean', description: 'Print the report as JSON.' },
+    full: { type: 'boolean', description: "Check the index with SQLite's full integrity_check (default: quick_check)." },
   },
   minPositionals: 0,
   maxPositionals: 0,
@@ -34,8 +35,21 @@ export const spec: CommandSpec = {
     const { index, root, storeDir } = opened;
     const store = await openContent(opened);
     try {
+      const indexProblems = await index.checkIntegrity({ full: ctx.values['full'] === true });
+      if (indexProblems.length > 0) {
+        for (const p of indexProblems.slice(0, 20)) ctx.stdout.write(`INDEX CORRUPT: ${indexFile(storeDir)}: ${p}\n`);
+        ctx.stderr.write(
+          `forge: the index ${indexFile(storeDir)} is damaged (${indexProblems.length} problem(s) found by SQLite); category integrity.\n` +
+            "  hint: restore index.db from a backup, or run 'forge index rebuild --force' (the damaged index is kept aside).\n",
+        );
+        return 1;
+      }
+      let users = new Map<string, Array<{ path: string; seq: number }>>();
       const check = async () => {
-        const expected = await index.referencedHashes();
+        // One read transaction: a consistent view while `forge watch` records.
+        const snap = await verifySnapshot(index);
+        users = snap.users;
+        const expected = snap.expected;
         const progress = new Progress({ label: 'verify', stream: ctx.stderr });
         let last = 0;
         const report = await store.verify({
@@ -50,7 +64,6 @@ export const spec: CommandSpec = {
         return report;
       };
       let report = await check();
-      const users = await versionHashes(index);
       const affected = (p: VerifyProblem): string[] => (p.hash ? (users.get(p.hash) ?? []).map((u) => `${u.path}@${u.seq}`) : []);
       const repaired: string[] = [];
       if (ctx.values['repair'] && !report.ok) {
@@ -88,6 +101,10 @@ export const spec: CommandSpec = {
     }
   },
 };
+
+function indexFile(storeDir: string): string {
+  return path.join(storeDir, 'index.db');
+}
 
 /** Re-stores content from the working tree; moves strays and tmp leftovers aside. */
 async function repair(

@@ -406,6 +406,27 @@ export class Index {
     }, 'setState');
   }
 
+  /**
+   * SQLite's own check of the database file: `PRAGMA quick_check` (pages, records, b-trees), or
+   * with `full` `PRAGMA integrity_check` (also every index against its table). Returns the
+   * problems SQLite names; none when the file is sound. A file too damaged to be read yields its
+   * read error as the one problem.
+   */
+  async checkIntegrity(options: { full?: boolean } = {}): Promise<string[]> {
+    const pragma = options.full ? 'PRAGMA integrity_check' : 'PRAGMA quick_check';
+    return this.pool.with((db) => {
+      try {
+        const rows = stmt(db, pragma).all() as Array<Record<string, unknown>>;
+        const out = rows.map((r) => String(Object.values(r)[0]));
+        return out.length === 1 && out[0] === 'ok' ? [] : out;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) return [`${code}: ${(err as Error).message}`];
+        throw err;
+      }
+    }, 'checkIntegrity');
+  }
+
   /** Closes every connection (checkpointing the WAL). Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;

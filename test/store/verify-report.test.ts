@@ -1,0 +1,45 @@
+// verify names each problem once: a corrupt object (or manifest, or chunk) is corrupt, not also missing.
+import { describe, expect, it } from 'vitest';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { objectPath } from '../../host/node/store/object-path.js';
+import { withStore } from './helpers.js';
+
+function damage(path: string): void {
+  chmodSync(path, 0o600);
+  writeFileSync(path, Buffer.from('not an lz4 frame at all'));
+}
+
+describe('verify report', () => {
+  it('a corrupt expected object is reported once, as corrupt', async () => {
+    await withStore({ workers: 0 }, async (store, dir) => {
+      const hash = await store.put(randomBytes(5000));
+      damage(objectPath(dir, hash));
+      const r = await store.verify({ expected: [hash] });
+      expect(r.ok).toBe(false);
+      expect({ corrupt: r.corrupt, missing: r.missing }).toEqual({ corrupt: 1, missing: 0 });
+      expect(r.problems.map((p) => p.hash)).toEqual([hash]);
+    });
+  });
+
+  it('a corrupt chunk of a chunked file is reported once; an absent one as missing', async () => {
+    await withStore({ workers: 0, chunkThreshold: 4096, cdc: { min: 1024, avg: 2048, max: 4096 } }, async (store, dir) => {
+      const data = randomBytes(64 * 1024);
+      const put = await store.putFile(await (async () => {
+        const p = `${dir}/../${Date.now()}-input.bin`;
+        writeFileSync(p, data);
+        return p;
+      })());
+      expect(put.chunks).toBeGreaterThan(2);
+      const st = await store.stat(put.hash);
+      expect(st?.chunked).toBe(true);
+      // Damage the first chunk (read from the manifest through the store's own stat/get).
+      const manifest = new TextDecoder().decode(await store.get(put.manifest!));
+      const chunk = /chunk ([0-9a-f]{64})/.exec(manifest)![1]!;
+      damage(objectPath(dir, chunk));
+      const r = await store.verify({ expected: [put.hash, put.manifest!] });
+      expect({ corrupt: r.corrupt, missing: r.missing }).toEqual({ corrupt: 1, missing: 0 });
+      expect(r.problems[0]!.hash).toBe(chunk);
+    });
+  });
+});
