@@ -2,17 +2,17 @@
  * BlobStore: a content-addressed, verified, crash-safe store of byte strings.
  * Layout and formats: see object-path.ts, chunking.ts and README.md ("Blob store and index").
  */
-import { mkdirSync, readFileSync, renameSync, statSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, statSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ForgeError, toForgeError } from '../base/errors.js';
 import type { BatchReadOptions, FileIdentity, PlatformIO } from '../base/platform-io.js';
-import { readFileSafely } from '../base/safe-read.js';
 import { createPlatformIO } from '../io/select.js';
 import type { ResourceManager } from '../base/resources.js';
-import { checkCdcParams, decodeManifest, DEFAULT_CDC, encodeManifest, splitAt, type Manifest } from './chunking.js';
+import { checkCdcParams, DEFAULT_CDC } from './chunking.js';
+import { ChunkedContent, writePartsToFile } from './chunked.js';
 import { coreBindings, type CdcParams, type CoreBindings, type FrameOptions } from './core-bindings.js';
 import { FrameCodec, parseFrameHeader } from './frame-codec.js';
-import { checkFormat, prepareStoreDir, STORE_DIR_MODE, storeError, type StoreAccess } from './format.js';
+import { checkFormat, prepareStoreDir, storeError, type StoreAccess } from './format.js';
 import { collectGarbage, type GcOptions, type GcReport } from './gc.js';
 import { createHasher, type Hasher, type HasherName } from './hasher.js';
 import { KeyedLocks } from './keyed-locks.js';
@@ -23,7 +23,7 @@ import {
 } from './object-path.js';
 import { decodeObject, notFoundError, readObject, readObjectSync, type ReadContext } from './read.js';
 import { verifyStore, type VerifyOptions, type VerifyReport } from './verify.js';
-import { fsyncDirAsync, ObjectWriter, tmpName, writeFileDurablyAsync, type ExistingState, type PendingObject, type WriteOutcome } from './write.js';
+import { ObjectWriter, type ExistingState, type PendingObject, type WriteOutcome } from './write.js';
 import { WriteCompressor } from './write-compress.js';
 
 export interface BlobStoreOptions {
@@ -33,6 +33,11 @@ export interface BlobStoreOptions {
   chunkThreshold?: number;
   /** FastCDC sizes (default min 16 KiB, avg 64 KiB, max 256 KiB). */
   cdc?: Partial<CdcParams>;
+  /**
+   * Bytes read per step when a large file is streamed into chunks (default 8 MiB; at least twice
+   * the largest chunk). Memory for a putFile is about this much, whatever the file's size.
+   */
+  streamWindow?: number;
   /** Content larger than this is compressed on worker threads (default 100,000 bytes). */
   parallelCompressThreshold?: number;
   /** Compression worker threads (default min(4, cores); 0 = compress on the calling thread). */
@@ -111,7 +116,6 @@ export interface BlobStat {
   path: string;
 }
 
-const enc = new TextEncoder();
 const DEFAULT_DIRECT_THRESHOLD = 1 << 20;
 
 /** What `oDirect` does for a store. */
@@ -155,6 +159,7 @@ function directCounters(io: PlatformIO | undefined): { directWrites?: number; di
  */
 export class BlobStore {
   private readonly locks = new KeyedLocks();
+  private readonly chunked: ChunkedContent;
   private readonly writer: ObjectWriter;
   private readonly compressor: WriteCompressor;
   private readonly readCtx: ReadContext;
@@ -171,7 +176,7 @@ export class BlobStore {
   private constructor(
     readonly root: string,
     readonly hasher: Hasher,
-    private readonly core: CoreBindings,
+    core: CoreBindings,
     private readonly codec: FrameCodec,
     private readonly options: Required<Pick<BlobStoreOptions, 'chunkThreshold' | 'sync' | 'mmapThreshold'>> & BlobStoreOptions,
     io: PlatformIO | undefined,
@@ -198,6 +203,19 @@ export class BlobStore {
       checkExisting: (hash) => this.checkExisting(hash),
       compress: (content, batched) => this.compressor.compress(content, batched),
       touched: (hash) => this.touch(hash),
+    });
+    this.chunked = new ChunkedContent({
+      root,
+      hasher,
+      core,
+      cdc: this.cdc,
+      readCtx: this.readCtx,
+      writer: this.writer,
+      locks: this.locks,
+      sync: options.sync,
+      streamWindow: Math.max(options.streamWindow ?? 8 << 20, 2 * this.cdc.max),
+      touch: (hash) => this.touch(hash),
+      pending: (content, batched, knownHash) => this.pendingObject(content, batched, knownHash),
     });
   }
 
@@ -247,20 +265,73 @@ export class BlobStore {
     return (await this.putContent(data)).hash;
   }
 
-  /** Stores the content of the file at `path` (see {@link PutFileOptions} for reading a tree others write). */
+  /**
+   * Stores the content of the file at `path` (see {@link PutFileOptions} for reading a tree others
+   * write). A file larger than the chunk threshold is streamed (read a window, cut, hash, compress
+   * and write chunk by chunk): memory stays about `streamWindow`, whatever its size.
+   */
   async putFile(path: string, options: PutFileOptions = {}): Promise<PutResult> {
     this.open('putFile');
-    if (options.safe) {
-      const { data, identity } = await readFileSafely(path, options.expect);
-      return { ...(await this.putContent(data)), identity };
+    const r = await this.chunked.putStream(path, this.options.chunkThreshold, options.safe === true, options.expect);
+    if ('small' in r) {
+      const put = await this.putContent(r.small);
+      return r.identity ? { ...put, identity: r.identity } : put;
     }
-    let data: Uint8Array;
-    try {
-      data = this.io ? await this.io.readAll(path) : readFileSync(path);
-    } catch (err) {
-      throw toForgeError(err, { file: path, operation: 'putFile' });
+    return r;
+  }
+
+  /**
+   * Writes the content of `hash` to the new file `dest` (it must not exist; created with `mode`,
+   * default 0600), streaming chunk by chunk, verified against `hash` unless `{ verify: false }`:
+   * memory does not grow with the content's size. Runs of zeros in chunked content become holes.
+   * On any failure `dest` is removed.
+   */
+  async getToFile(hash: string, dest: string, options: GetOptions & { mode?: number } = {}): Promise<{ size: number }> {
+    this.open('getToFile');
+    assertHash(hash, 'getToFile');
+    const verify = options.verify ?? true;
+    const mode = options.mode ?? 0o600;
+    const manifestHash = this.chunked.manifestOf(hash);
+    if (manifestHash === undefined) {
+      const data = await this.get(hash, { verify });
+      await writePartsToFile(dest, data.length, [data], mode);
+      return { size: data.length };
     }
-    return this.putContent(data);
+    const manifest = this.chunked.readManifest(manifestHash);
+    const stream = verify ? this.hasher.stream() : undefined;
+    const chunked = this.chunked;
+    function* parts(): Generator<Uint8Array> {
+      for (const p of chunked.chunksOf(hash, manifest, verify)) {
+        stream?.update(p);
+        yield p;
+      }
+      if (stream) chunked.checkWhole(hash, manifestHash!, manifest, stream.hex());
+    }
+    await writePartsToFile(dest, manifest.size, parts(), mode);
+    return { size: manifest.size };
+  }
+
+  /**
+   * The content of `hash` as a stream of chunks (one object's content for unchunked content),
+   * each verified; the whole is checked against `hash` at the end (the stream errors if not).
+   */
+  async *getStream(hash: string, options: GetOptions = {}): AsyncGenerator<Uint8Array> {
+    this.open('getStream');
+    assertHash(hash, 'getStream');
+    const verify = options.verify ?? true;
+    const manifestHash = this.chunked.manifestOf(hash);
+    if (manifestHash === undefined) {
+      yield await this.get(hash, { verify });
+      return;
+    }
+    const manifest = this.chunked.readManifest(manifestHash);
+    const stream = verify ? this.hasher.stream() : undefined;
+    for (const p of this.chunked.chunksOf(hash, manifest, verify)) {
+      stream?.update(p);
+      yield p;
+      await new Promise<void>((resolve) => setImmediate(resolve)); // let the consumer and the loop run
+    }
+    if (stream) this.chunked.checkWhole(hash, manifestHash, manifest, stream.hex());
   }
 
   /**
@@ -318,7 +389,7 @@ export class BlobStore {
     }
     for (const i of chunked) {
       try {
-        results[i] = { ok: true, ...(await this.putChunked(contents[i]!)) };
+        results[i] = { ok: true, ...(await this.chunked.putBytes(contents[i]!)) };
       } catch (err) {
         results[i] = { ok: false, error: toForgeError(err, { operation: 'putMany' }) };
       }
@@ -348,9 +419,9 @@ export class BlobStore {
     } finally {
       this.getsInFlight--;
     }
-    const manifestHash = this.manifestOf(hash);
+    const manifestHash = this.chunked.manifestOf(hash);
     if (manifestHash === undefined) throw notFoundError(this.root, hash);
-    return this.reassemble(hash, manifestHash, verify);
+    return this.chunked.reassemble(hash, manifestHash, verify);
   }
 
   /** Contents of many hashes: object files are read with one batchRead. One result per hash, in order. */
@@ -394,9 +465,9 @@ export class BlobStore {
       const content = await this.get(hash);
       return { hash, size: content.length, storedSize: head.fileSize, chunked: false, chunks: 1, path };
     }
-    const manifestHash = this.manifestOf(hash);
+    const manifestHash = this.chunked.manifestOf(hash);
     if (manifestHash === undefined) return undefined;
-    const manifest = this.readManifest(manifestHash);
+    const manifest = this.chunked.readManifest(manifestHash);
     let storedSize = statSync(objectPath(this.root, manifestHash)).size;
     for (const c of new Set(manifest.chunks.map((c) => c.hash))) {
       const s = readHead(objectPath(this.root, c));
@@ -499,7 +570,7 @@ export class BlobStore {
         context: { operation: 'put' },
       });
     }
-    if (data.length > this.options.chunkThreshold) return this.putChunked(data);
+    if (data.length > this.options.chunkThreshold) return this.chunked.putBytes(data);
     const obj = this.pendingObject(data, false);
     const hash = obj.hash;
     const r = this.options.resources;
@@ -513,100 +584,6 @@ export class BlobStore {
     }
     if (!outcome.ok) throw outcome.error;
     return { hash, size: data.length, chunks: 1, storedBytes: outcome.storedBytes };
-  }
-
-  /** Chunks, then the manifest object, then the ref: each durable before the next names it. */
-  private async putChunked(data: Uint8Array): Promise<PutResult> {
-    const hash = this.hasher.hex(data);
-    const parts = splitAt(data, this.core.cdcCutPoints(data, this.cdc));
-    const chunks = parts.map((p) => ({ ...this.pendingObject(p, parts.length > 1), partOf: data.length }));
-    const outcomes = await this.writer.writeBatch(chunks);
-    let storedBytes = sumStored(outcomes);
-    const manifest: Manifest = { size: data.length, sha256: hash, chunks: chunks.map((c) => ({ hash: c.hash, size: c.content.length })) };
-    const manifestBytes = encodeManifest(manifest);
-    const manifestHash = this.hasher.hex(manifestBytes);
-    const mo = await this.writer.writeBatch([{ hash: manifestHash, content: manifestBytes }]);
-    storedBytes += sumStored(mo);
-    await this.writeManifestRef(hash, manifestHash);
-    return { hash, size: data.length, chunks: chunks.length, manifest: manifestHash, storedBytes };
-  }
-
-  private async writeManifestRef(hash: string, manifestHash: string): Promise<void> {
-    const path = manifestRefPath(this.root, hash);
-    const text = `${manifestHash}\n`;
-    const release = await this.locks.lock(`ref:${hash}`);
-    try {
-      this.touch(hash);
-      let current: string | undefined;
-      try {
-        current = readFileSync(path, 'utf8');
-      } catch {
-        current = undefined;
-      }
-      if (current === text) return;
-      const dir = join(path, '..');
-      mkdirSync(dir, { recursive: true, mode: STORE_DIR_MODE });
-      const tmp = tmpName(this.root, hash);
-      await writeFileDurablyAsync(tmp, enc.encode(text), this.options.sync);
-      renameSync(tmp, path);
-      if (this.options.sync) await fsyncDirAsync(dir);
-    } catch (err) {
-      throw toForgeError(err, { file: path, operation: 'put' });
-    } finally {
-      release();
-    }
-  }
-
-  private manifestOf(hash: string): string | undefined {
-    let text: string;
-    try {
-      text = readFileSync(manifestRefPath(this.root, hash), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw toForgeError(err, { file: manifestRefPath(this.root, hash), operation: 'get' });
-    }
-    const m = /^([0-9a-f]{64})\n$/.exec(text);
-    if (!m) {
-      throw new ForgeError('validation', `Manifest ref ${manifestRefPath(this.root, hash)} is corrupt`, {
-        context: { file: manifestRefPath(this.root, hash), operation: 'get', expected: hash },
-        suggestions: ['Run `forge verify`; putting the same content again repairs it.'],
-      });
-    }
-    return m[1]!;
-  }
-
-  private readManifest(manifestHash: string): Manifest {
-    const bytes = readObjectSync(this.readCtx, manifestHash, true);
-    if (bytes === undefined) throw notFoundError(this.root, manifestHash);
-    return decodeManifest(bytes, objectPath(this.root, manifestHash));
-  }
-
-  private reassemble(hash: string, manifestHash: string, verify: boolean): Uint8Array {
-    const manifest = this.readManifest(manifestHash);
-    const out = new Uint8Array(manifest.size);
-    let at = 0;
-    for (const c of manifest.chunks) {
-      const part = readObjectSync(this.readCtx, c.hash, verify);
-      if (part === undefined) throw notFoundError(this.root, c.hash);
-      if (part.length !== c.size || at + part.length > out.length) {
-        throw new ForgeError('validation', `Chunk ${c.hash} of ${hash} has ${part.length} bytes, the manifest says ${c.size}`, {
-          context: { file: objectPath(this.root, c.hash), operation: 'get', expected: hash },
-          suggestions: ['Run `forge verify`.'],
-        });
-      }
-      out.set(part, at);
-      at += part.length;
-    }
-    if (verify) {
-      const actual = this.hasher.hex(out);
-      if (actual !== hash || manifest.sha256 !== hash) {
-        throw new ForgeError('validation', `Chunked content ${manifestRefPath(this.root, hash)} is corrupt: expected SHA-256 ${hash}, got ${actual}`, {
-          context: { file: manifestRefPath(this.root, hash), operation: 'get', expected: hash, actual, manifest: manifestHash },
-          suggestions: ['Run `forge verify` to list every damaged object.', 'Putting the same content again repairs it.'],
-        });
-      }
-    }
-    return out;
   }
 
   /** 'ok' only if the object decodes and hashes to its name. */
@@ -643,15 +620,6 @@ export class BlobStore {
       guard.release();
     }
   }
-}
-
-function sumStored(outcomes: Map<string, WriteOutcome>): number {
-  let n = 0;
-  for (const [hash, o] of outcomes) {
-    if (!o.ok) throw o.error.withContext({ hash });
-    n += o.storedBytes;
-  }
-  return n;
 }
 
 function exists(path: string): boolean {
