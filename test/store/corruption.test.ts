@@ -100,7 +100,7 @@ describe.each(HASHERS)('corruption (hasher %s)', (hasher) => {
     await withStore({ hasher, sync: false, workers: 0 }, async (store, dir) => {
       await store.put(new TextEncoder().encode('x'));
       writeFileSync(`${dir}/objects/ab/not-an-object`.replace('/ab/', '/'), 'junk');
-      writeFileSync(`${dir}/objects/tmp/leftover`, 'partial');
+      writeFileSync(`${dir}/objects/tmp/aaaaaaaaaaaa-999999999-0-abcd-1`, 'partial'); // its writer (no such pid) is gone
       const ghost = 'cd'.repeat(32);
       const seen: string[] = [];
       const report = await store.verify({ expected: [ghost], onProgress: (p) => p.problem && seen.push(p.problem.kind) });

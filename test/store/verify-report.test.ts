@@ -1,6 +1,8 @@
 // verify names each problem once: a corrupt object (or manifest, or chunk) is corrupt, not also missing.
 import { describe, expect, it } from 'vitest';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { BlobStore } from '../../host/node/store/blob-store.js';
 import { randomBytes } from 'node:crypto';
 import { objectPath } from '../../host/node/store/object-path.js';
 import { withStore } from './helpers.js';
@@ -41,5 +43,34 @@ describe('verify report', () => {
       expect({ corrupt: r.corrupt, missing: r.missing }).toEqual({ corrupt: 1, missing: 0 });
       expect(r.problems[0]!.hash).toBe(chunk);
     });
+  });
+
+  it('interrupted writes: a dead writer\'s tmp is removed on open and by cleanInterruptedWrites; a live writer\'s is kept and not a problem', async () => {
+    const live = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      await withStore({ workers: 0 }, async (store, dir) => {
+        const dead = `${dir}/objects/tmp/aaaaaaaaaaaa-999999999-0-abcd-1`;
+        const held = `${dir}/objects/tmp/bbbbbbbbbbbb-${live.pid}-0-abcd-1`;
+        writeFileSync(dead, 'partial');
+        writeFileSync(held, 'in progress');
+        let r = await store.verify();
+        expect(r.problems.map((p) => p.path)).toEqual([dead]);
+        expect(store.cleanInterruptedWrites()).toEqual({ removed: 1, kept: 1 });
+        expect(existsSync(dead)).toBe(false);
+        expect(existsSync(held)).toBe(true);
+        r = await store.verify();
+        expect(r.ok).toBe(true);
+        // On open: the writer is gone now.
+        live.kill('SIGKILL');
+        await new Promise((res) => live.once('exit', res));
+        writeFileSync(dead, 'partial');
+        const again = await BlobStore.open(dir, { workers: 0 });
+        expect(again.leftoversRemoved).toBe(2);
+        await again.close();
+        expect(existsSync(held)).toBe(false);
+      });
+    } finally {
+      live.kill('SIGKILL');
+    }
   });
 });

@@ -16,6 +16,7 @@ import { checkFormat, prepareStoreDir, storeError, type StoreAccess } from './fo
 import { collectGarbage, type GcOptions, type GcReport } from './gc.js';
 import { createHasher, type Hasher, type HasherName } from './hasher.js';
 import { KeyedLocks } from './keyed-locks.js';
+import { cleanInterruptedWrites } from './leftovers.js';
 import {
   assertHash,
   manifestRefPath,
@@ -183,6 +184,8 @@ export class BlobStore {
     private readonly ownsIo: boolean,
     /** The store directory's permissions, and whether opening tightened them (see store/format.ts). */
     readonly access: StoreAccess,
+    /** Interrupted writes (of processes that are gone) removed when the store was opened. */
+    readonly leftoversRemoved: number,
   ) {
     this.io = io;
     this.cdc = checkCdcParams({ ...DEFAULT_CDC, ...options.cdc });
@@ -232,6 +235,7 @@ export class BlobStore {
     }
     const access = prepareStoreDir(dir);
     checkFormat(dir);
+    const leftovers = cleanInterruptedWrites(dir);
     const hasher = await createHasher(options.hasher ?? 'node-crypto');
     const core = coreBindings();
     const codec = new FrameCodec(core, {
@@ -257,6 +261,7 @@ export class BlobStore {
       io,
       ownsIo,
       access,
+      leftovers.removed,
     );
   }
 
@@ -482,6 +487,15 @@ export class BlobStore {
       manifest: manifestHash,
       path: manifestRefPath(this.root, hash),
     };
+  }
+
+  /**
+   * Removes interrupted writes: tmp files whose writer process is gone, and unattributable ones
+   * older than an hour (opening the store does this too). Writes in progress are left alone.
+   */
+  cleanInterruptedWrites(): { removed: number; kept: number } {
+    this.open('cleanInterruptedWrites');
+    return cleanInterruptedWrites(this.root);
   }
 
   /** Checks every object and manifest; reports each corrupt, missing or stray entry and tmp leftover. */

@@ -180,7 +180,13 @@ export class ChunkedContent {
 
   /** Each chunk of `manifest`, in order, checked against its size (and its hash when `verify`). */
   *chunksOf(hash: string, manifest: Manifest, verify: boolean): Generator<Uint8Array> {
+    let prev: { hash: string; part: Uint8Array } | undefined;
     for (const c of manifest.chunks) {
+      // A run of one chunk (zeros, a repeated block) is read and checked once.
+      if (prev?.hash === c.hash) {
+        yield prev.part;
+        continue;
+      }
       const part = readObjectSync(this.d.readCtx, c.hash, verify);
       if (part === undefined) throw notFoundError(this.d.root, c.hash);
       if (part.length !== c.size) {
@@ -189,6 +195,7 @@ export class ChunkedContent {
           suggestions: ['Run `forge verify`.'],
         });
       }
+      prev = { hash: c.hash, part };
       yield part;
     }
   }

@@ -18,6 +18,7 @@ import {
   isObjectFileName,
   objectPath,
 } from './object-path.js';
+import { heldByLiveWriter } from './leftovers.js';
 import { readObjectSync, type ReadContext } from './read.js';
 
 export type ProblemKind = 'corrupt' | 'missing' | 'stray' | 'tmp';
@@ -71,7 +72,12 @@ function collect(root: string): Entry[] {
   for (const name of listStoreDir(objects).sort()) {
     const p = join(objects, name);
     if (name === TMP_DIR) {
-      for (const t of listStoreDir(p)) entries.push({ kind: 'tmp', path: join(p, t) });
+      for (const t of listStoreDir(p)) {
+        // A write in progress (its writer is alive) is not a leftover.
+        const st = statSync(join(p, t), { throwIfNoEntry: false });
+        if (st === undefined || heldByLiveWriter(t, st.mtimeMs)) continue;
+        entries.push({ kind: 'tmp', path: join(p, t) });
+      }
       continue;
     }
     if (!isFanoutDir(name) || !statSync(p).isDirectory()) {
