@@ -31,7 +31,7 @@ describe('store access', () => {
     const t = openBase();
     try {
       const store = await BlobStore.open(join(t.dir, 'store'));
-      const hash = await store.put(new TextEncoder().encode('x'));
+      const hash = await store.put(new TextEncoder().encode('x')).then((r) => r.hash);
       await store.close();
       expect(statSync(join(t.dir, 'store')).mode & 0o777).toBe(0o700);
       expect(statSync(objectPath(join(t.dir, 'store'), hash)).mode & 0o777).toBe(0o400);
@@ -95,7 +95,7 @@ describe('store access', () => {
     try {
       mkdirSync(join(t.dir, 'parent'));
       const store = await BlobStore.open(join(t.dir, 'parent', 'store'));
-      await store.put(new Uint8Array(10));
+      await store.put(new Uint8Array(10)).then((r) => r.hash);
       await store.close();
       expect(statSync(join(t.dir, 'parent', 'store')).mode & 0o777).toBe(0o700);
       expect(statSync(join(t.dir, 'parent', 'store', 'objects')).mode & 0o777).toBe(0o700);

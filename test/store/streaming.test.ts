@@ -34,7 +34,7 @@ describe('streaming putFile / getToFile', () => {
           const out = join(t.dir, `out-${n++}`);
           writeFileSync(file, data);
           const streamed = await store.putFile(file);
-          const inMemory = await store.put(data);
+          const inMemory = await store.put(data).then((r) => r.hash);
           expect(streamed.hash).toBe(sha256Hex(data));
           expect(inMemory).toBe(streamed.hash);
           if (data.length > 1024) expect((await store.stat(streamed.hash))?.manifest).toBe(streamed.manifest);
@@ -74,7 +74,7 @@ describe('streaming putFile / getToFile', () => {
     const t = tempDir();
     const store = await BlobStore.open(join(t.dir, 's'), { sync: false, workers: 0 });
     try {
-      const hash = await store.put(new TextEncoder().encode('new'));
+      const hash = await store.put(new TextEncoder().encode('new')).then((r) => r.hash);
       writeFileSync(join(t.dir, 'dest'), 'keep me');
       await expect(store.getToFile(hash, join(t.dir, 'dest'))).rejects.toMatchObject({ code: 'EEXIST' });
       expect(readFileSync(join(t.dir, 'dest'), 'utf8')).toBe('keep me');

@@ -15,7 +15,7 @@ function damage(path: string): void {
 describe('verify report', () => {
   it('a corrupt expected object is reported once, as corrupt', async () => {
     await withStore({ workers: 0 }, async (store, dir) => {
-      const hash = await store.put(randomBytes(5000));
+      const hash = await store.put(randomBytes(5000)).then((r) => r.hash);
       damage(objectPath(dir, hash));
       const r = await store.verify({ expected: [hash] });
       expect(r.ok).toBe(false);

@@ -12,6 +12,9 @@ import { guardLostIndex, indexFileIsNew } from './store-guard.js';
 import { rowsOf, stmt } from './statements.js';
 import { ConnectionPool, type PoolLogger, type SqliteDatabase } from './pool.js';
 
+
+// `await using` on Node versions whose Symbol.asyncDispose is missing (the well-known symbol Node uses).
+(Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for('nodejs.asyncDispose');
 export type VersionKind = 'created' | 'modified' | 'removed' | 'renamed';
 const KINDS: ReadonlySet<string> = new Set(['created', 'modified', 'removed', 'renamed']);
 
@@ -425,6 +428,11 @@ export class Index {
         throw err;
       }
     }, 'checkIntegrity');
+  }
+
+  /** Closes it at the end of an `await using` block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Closes every connection (checkpointing the WAL). Safe to call twice. */

@@ -27,6 +27,9 @@ import { verifyStore, type VerifyOptions, type VerifyReport } from './verify.js'
 import { ObjectWriter, type ExistingState, type PendingObject, type WriteOutcome } from './write.js';
 import { WriteCompressor } from './write-compress.js';
 
+
+// `await using` on Node versions whose Symbol.asyncDispose is missing (the well-known symbol Node uses).
+(Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for('nodejs.asyncDispose');
 export interface BlobStoreOptions {
   /** SHA-256 implementation: 'node-crypto' (default, fastest here) or 'core' (the WebAssembly reference). */
   hasher?: HasherName;
@@ -153,9 +156,9 @@ function directCounters(io: PlatformIO | undefined): { directWrites?: number; di
  * ```ts
  * import { BlobStore } from 'forge-io';
  * const store = await BlobStore.open('/srv/forge/store');
- * const hash = await store.put(new TextEncoder().encode('hello'));
+ * const { hash } = await store.put(new TextEncoder().encode('hello'));
  * const bytes = await store.get(hash); // verified against its SHA-256
- * await store.close();
+ * await store.close(); // or: await using store = await BlobStore.open(dir)
  * ```
  */
 export class BlobStore {
@@ -265,9 +268,9 @@ export class BlobStore {
     );
   }
 
-  /** Stores `data`; resolves to its SHA-256 (hex) once it is durable. */
-  async put(data: Uint8Array): Promise<string> {
-    return (await this.putContent(data)).hash;
+  /** Stores `data`; resolves once it is durable, to what was stored (`hash`: its SHA-256), the same shape as {@link putFile}. */
+  async put(data: Uint8Array): Promise<PutResult> {
+    return this.putContent(data);
   }
 
   /**
@@ -516,6 +519,11 @@ export class BlobStore {
       .finally(() => this.gcTouched.delete(touched));
     this.gcRunning = run.catch(() => undefined);
     return run;
+  }
+
+  /** Closes it at the end of an `await using` block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Stops the compression workers. Safe to call twice. */
