@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ForgeError } from '../base/errors.js';
+import { withRetry } from '../base/retry.js';
 import { checkReadable, migrate, userVersion } from './migrations.js';
 import { guardLostIndex, indexFileIsNew } from './store-guard.js';
 import { rowsOf, stmt } from './statements.js';
@@ -107,6 +108,8 @@ export interface IndexOptions {
    * recreating it would lose every path and time (see store-guard.ts).
    */
   rebuild?: boolean;
+  /** How long SQLite itself waits for another connection's write lock before SQLITE_BUSY (default 5,000 ms; then the call is retried). */
+  busyTimeoutMs?: number;
   /** How long a caller waits for a pooled connection (default 10,000 ms). */
   acquireTimeoutMs?: number;
   logger?: PoolLogger;
@@ -150,6 +153,18 @@ function setupConnection(db: SqliteDatabase): void {
   db.exec('PRAGMA synchronous = NORMAL'); // WAL + NORMAL: committed data survives a process crash
   db.exec('PRAGMA foreign_keys = ON');
   db.exec('PRAGMA busy_timeout = 5000');
+}
+
+/** SQLITE_BUSY / SQLITE_LOCKED (and their extended codes) as a retryable ForgeError; undefined for anything else. */
+export function busyError(err: unknown, file: string, operation: string): ForgeError | undefined {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^SQLITE_(BUSY|LOCKED)/.test(code)) return undefined;
+  return new ForgeError('timeout', `The index ${file} is locked by another connection (${code})`, {
+    cause: err,
+    retryable: true,
+    context: { file, operation, code },
+    suggestions: ['Another process holds a write transaction on the index; it is retried. If it persists, find the process holding index.db (fuser, lsof).'],
+  });
 }
 
 function setupReadonly(db: SqliteDatabase): void {
@@ -220,7 +235,10 @@ export class Index {
       // Every ':memory:' connection is a database of its own: one connection only.
       size: file === ':memory:' ? 1 : (options.poolSize ?? 4),
       acquireTimeoutMs: options.acquireTimeoutMs ?? 10_000,
-      setup: readonly ? setupReadonly : setupConnection,
+      setup: (db) => {
+        (readonly ? setupReadonly : setupConnection)(db);
+        if (options.busyTimeoutMs !== undefined) db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+      },
       readonly,
       ...(options.logger ? { logger: options.logger } : {}),
     });
@@ -238,6 +256,25 @@ export class Index {
     return new Index(file, pool);
   }
 
+  /**
+   * Runs `fn` on a pooled connection. SQLITE_BUSY / SQLITE_LOCKED (another connection or process
+   * holds the write lock past `busyTimeoutMs`) become a retryable ForgeError with that code, and
+   * the call is retried with backoff (base/retry.ts); a transaction that failed so was rolled back.
+   */
+  private with<T>(fn: (db: SqliteDatabase) => T, label: string): Promise<T> {
+    return withRetry(
+      () =>
+        this.pool.with((db) => {
+          try {
+            return fn(db);
+          } catch (err) {
+            throw busyError(err, this.file, label) ?? err;
+          }
+        }, label),
+      { operation: `index ${label}` },
+    );
+  }
+
   /** The pool, for callers that need raw SQL (read-only use recommended). */
   get connections(): ConnectionPool {
     return this.pool;
@@ -252,12 +289,12 @@ export class Index {
   /** Records several versions in one transaction; returns their seqs in order. */
   async addVersions(list: readonly AddVersionInput[]): Promise<number[]> {
     for (const v of list) checkInput(v);
-    return this.pool.with((db) => db.transaction(() => list.map((v) => insertVersion(db, v))).immediate(), 'addVersions');
+    return this.with((db) => db.transaction(() => list.map((v) => insertVersion(db, v))).immediate(), 'addVersions');
   }
 
   /** The newest version of `path`, or undefined. */
   async latest(path: string): Promise<VersionRecord | undefined> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const r = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.path = ?`)
         .get(path) as VersionRow | undefined;
       return r && toRecord(r);
@@ -266,7 +303,7 @@ export class Index {
 
   /** Every version of `path`, oldest first. */
   async versions(path: string): Promise<VersionRecord[]> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const rows = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.file_id = f.id WHERE f.path = ? ORDER BY v.seq`)
         .all(path) as VersionRow[];
       return rows.map(toRecord);
@@ -281,7 +318,7 @@ export class Index {
     const bySeq = typeof at === 'number';
     const value = bySeq ? at : at.getTime();
     if (!Number.isFinite(value)) throw invalid('versionAt: seq or time must be finite', 'at');
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const r = stmt(db, 
           `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.file_id = f.id
            WHERE f.path = ? AND ${bySeq ? 'v.seq' : 'v.time_ms'} <= ? ORDER BY v.seq DESC LIMIT 1`,
@@ -293,7 +330,7 @@ export class Index {
 
   /** Live files (newest version not 'removed') with their newest version, by path. */
   async files(): Promise<VersionRecord[]> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const rows = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.live = 1 ORDER BY f.path`)
         .all() as VersionRow[];
       return rows.map(toRecord);
@@ -302,7 +339,7 @@ export class Index {
 
   /** The blob row of `hash`, if any version refers to it. */
   async blob(hash: string): Promise<BlobRecord | undefined> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const r = stmt(db, 'SELECT hash, size, stored_size AS storedSize, refs, manifest, chunks FROM blobs WHERE hash = ?')
         .get(hash) as BlobRecord | undefined;
       return r;
@@ -321,7 +358,7 @@ export class Index {
     if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) throw invalid('prune: keep must be an integer >= 1', 'keep');
     if (keepDays !== undefined && !(keepDays >= 0)) throw invalid('prune: keepDays must be >= 0', 'keepDays');
     const cutoff = keepDays === undefined ? undefined : (options.nowMs ?? Date.now()) - keepDays * 86_400_000;
-    return this.pool.with(
+    return this.with(
       (db) =>
         db
           .transaction((): PruneResult => {
@@ -364,7 +401,7 @@ export class Index {
 
   /** Every content hash some version refers to, plus the manifests of chunked ones. */
   async referencedHashes(): Promise<Set<string>> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const out = new Set<string>();
       for (const r of rowsOf<{ hash: string; manifest: string | null }>(stmt(db, 'SELECT hash, manifest FROM blobs WHERE refs > 0'))) {
         out.add(r.hash);
@@ -375,7 +412,7 @@ export class Index {
   }
 
   async stats(): Promise<IndexStats> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const files = (stmt(db, 'SELECT count(*) AS n FROM files WHERE live = 1').get() as { n: number }).n;
       const v = stmt(db, 'SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM versions').get() as {
         n: number;
@@ -391,7 +428,7 @@ export class Index {
 
   /** A daemon state value (JSON-decoded), or undefined. */
   async getState<T = unknown>(key: string): Promise<T | undefined> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const r = stmt(db, 'SELECT value FROM state WHERE key = ?').get(key) as { value: string } | undefined;
       return r === undefined ? undefined : (JSON.parse(r.value) as T);
     }, 'getState');
@@ -399,7 +436,7 @@ export class Index {
 
   /** Stores a JSON-serialisable daemon state value; `undefined` deletes the key. */
   async setState(key: string, value: unknown): Promise<void> {
-    await this.pool.with((db) => {
+    await this.with((db) => {
       if (value === undefined) stmt(db, 'DELETE FROM state WHERE key = ?').run(key);
       else
         stmt(db, 'INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
@@ -417,7 +454,7 @@ export class Index {
    */
   async checkIntegrity(options: { full?: boolean } = {}): Promise<string[]> {
     const pragma = options.full ? 'PRAGMA integrity_check' : 'PRAGMA quick_check';
-    return this.pool.with((db) => {
+    return this.with((db) => {
       try {
         const rows = stmt(db, pragma).all() as Array<Record<string, unknown>>;
         const out = rows.map((r) => String(Object.values(r)[0]));

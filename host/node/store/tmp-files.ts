@@ -5,7 +5,8 @@
  * loop. write.ts decides when each runs (group commit).
  */
 import { close, closeSync, fsync, open, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
-import { open as openFile, unlink } from 'node:fs/promises';
+import { open as openFile, rename, unlink } from 'node:fs/promises';
+import { withRetry } from '../base/retry.js';
 import { sep } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
@@ -135,4 +136,29 @@ export function tryUnlink(path: string): void {
   } catch {
     // already gone
   }
+}
+
+/**
+ * rename(2) on the threadpool, retried with backoff on transient errors (EBUSY, EAGAIN, EINTR,
+ * …: base/retry.ts); anything else (ENOENT, EXDEV) fails at once, as a ForgeError with its code.
+ */
+export function renameRetrying(from: string, to: string): Promise<void> {
+  return withRetry(
+    () =>
+      rename(from, to).catch((err: unknown) => {
+        throw toForgeError(err, { file: to, operation: 'store rename' });
+      }),
+    { operation: 'store rename' },
+  );
+}
+
+/** {@link createFileDurably}, retried with backoff on transient errors (the file is removed after each failure). */
+export function createFileDurablyRetrying(path: string, data: Frame): Promise<void> {
+  return withRetry(
+    () =>
+      createFileDurably(path, data).catch((err: unknown) => {
+        throw toForgeError(err, { file: path, operation: 'store write' });
+      }),
+    { operation: 'store write' },
+  );
 }

@@ -17,14 +17,14 @@
  * the page cache.
  */
 import { closeSync, mkdirSync, renameSync, utimesSync } from 'node:fs';
-import { chmod, mkdir, readdir, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, unlink } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { ForgeError, toForgeError } from '../base/errors.js';
 import type { PlatformIO } from '../base/platform-io.js';
 import { OBJECT_FILE_MODE, STORE_DIR_MODE } from './format.js';
 import type { KeyedLocks } from './keyed-locks.js';
 import { isFanoutDir, objectDir, objectPath, tmpDir, OBJECTS_DIR } from './object-path.js';
-import { createFile, createFileDurably, fsyncDirAsync, frameLength, joinFrame, tmpNameIn, tryUnlink, type Frame } from './tmp-files.js';
+import { createFile, createFileDurablyRetrying, fsyncDirAsync, renameRetrying, frameLength, joinFrame, tmpNameIn, tryUnlink, type Frame } from './tmp-files.js';
 
 export { fsyncDirAsync, joinFrame, tmpName, writeFileDurablyAsync, type Frame } from './tmp-files.js';
 
@@ -249,11 +249,11 @@ export class ObjectWriter {
         if (!written[i]) return;
         const final = objectPath(this.o.root, hash);
         try {
-          await rename(tmps[i]!, final).catch(async (err: unknown) => {
-            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          await renameRetrying(tmps[i]!, final).catch(async (err: unknown) => {
+            if ((err as { code?: string }).code !== 'ENOENT') throw err;
             if ((await mkdir(objectDir(this.o.root, hash), { recursive: true, mode: STORE_DIR_MODE })) === undefined) throw err; // the tmp is missing
             this.objectsDirDirty = true;
-            await rename(tmps[i]!, final);
+            await renameRetrying(tmps[i]!, final);
           });
           const dir = objectDir(this.o.root, hash);
           const list = dirs.get(dir);
@@ -361,7 +361,7 @@ export class ObjectWriter {
       // build machine's disk under load): with sync on, all of it goes to the threadpool.
       return Promise.all(
         tmps.map((tmp, i) =>
-          createFileDurably(tmp, frames[i]!).then(
+          createFileDurablyRetrying(tmp, frames[i]!).then(
             () => {
               ok[i] = true;
             },
