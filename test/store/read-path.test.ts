@@ -190,3 +190,25 @@ describe('concurrent gets on decode workers', () => {
     }
   });
 });
+
+describe('mmap read path is taken', () => {
+  it.skipIf(process.platform !== 'linux')('large objects are read through mmap (store.stats().mmapReads), small ones are not', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const t = tempDir();
+    const store = await BlobStore.open(t.dir, { workers: 0, mmapThreshold: 64 * 1024, chunkThreshold: 1 << 20 });
+    try {
+      const big = await store.put(randomBytes(300_000)).then((r) => r.hash);
+      const small = await store.put(randomBytes(1000)).then((r) => r.hash);
+      const before = store.stats().mmapReads;
+      await store.get(small);
+      expect(store.stats().mmapReads).toBe(before);
+      const data = await store.get(big);
+      expect(sha256Hex(data)).toBe(big);
+      expect(store.stats().mmapReads).toBe(before + 1);
+      expect(store.stats().mmapFallbacks).toBe(0);
+    } finally {
+      await store.close();
+      t.cleanup();
+    }
+  });
+});

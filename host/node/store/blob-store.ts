@@ -22,7 +22,7 @@ import {
   manifestRefPath,
   objectPath,
 } from './object-path.js';
-import { decodeObject, notFoundError, readObject, readObjectSync, type ReadContext } from './read.js';
+import { decodeObject, notFoundError, readObject, readObjectSync, type ReadContext, type ReadCounters } from './read.js';
 import { verifyStore, type VerifyOptions, type VerifyReport } from './verify.js';
 import { ObjectWriter, type ExistingState, type PendingObject, type WriteOutcome } from './write.js';
 import { WriteCompressor } from './write-compress.js';
@@ -164,6 +164,7 @@ function directCounters(io: PlatformIO | undefined): { directWrites?: number; di
 export class BlobStore {
   private readonly locks = new KeyedLocks();
   private readonly chunked: ChunkedContent;
+  private readonly counters: ReadCounters = { mmapReads: 0, mmapFallbacks: 0 };
   private readonly writer: ObjectWriter;
   private readonly compressor: WriteCompressor;
   private readonly readCtx: ReadContext;
@@ -192,7 +193,7 @@ export class BlobStore {
   ) {
     this.io = io;
     this.cdc = checkCdcParams({ ...DEFAULT_CDC, ...options.cdc });
-    this.readCtx = { root, codec, hasher, mmapThreshold: options.mmapThreshold };
+    this.readCtx = { root, codec, hasher, mmapThreshold: options.mmapThreshold, counters: this.counters };
     this.compressor = new WriteCompressor(core, {
       frame: codec.frame,
       parallelThreshold: codec.parallelThreshold,
@@ -534,6 +535,11 @@ export class BlobStore {
     await this.codec.close();
     await this.compressor.close();
     if (this.ownsIo) await this.io?.close();
+  }
+
+  /** Read-path counters since open: how many objects were read through mmap, and how many large ones fell back to a plain read. */
+  stats(): ReadCounters {
+    return { ...this.counters };
   }
 
   /** The I/O backend batch operations use ('none' when node:fs only). */
