@@ -537,9 +537,12 @@ export class BlobStore {
     if (this.ownsIo) await this.io?.close();
   }
 
-  /** Read-path counters since open: how many objects were read through mmap, and how many large ones fell back to a plain read. */
-  stats(): ReadCounters {
-    return { ...this.counters };
+  /**
+   * Counters since open: objects read through mmap, large ones that fell back to a plain read,
+   * and the most writers ever inside one hash's write lock at once (1 when the per-hash lock holds).
+   */
+  stats(): ReadCounters & { peakWritersPerHash: number } {
+    return { ...this.counters, peakWritersPerHash: this.writer.counters.peakWritersPerHash };
   }
 
   /** The I/O backend batch operations use ('none' when node:fs only). */

@@ -99,6 +99,10 @@ export class ObjectWriter {
   /** `<root>/objects/tmp/`, built once (names are made per object). */
   private readonly tmpBase: string;
 
+  private readonly inside = new Map<string, number>();
+  /** Write-path counters (store.stats()). */
+  readonly counters = { peakWritersPerHash: 0 };
+
   constructor(private readonly o: ObjectWriterOptions) {
     this.tmpBase = `${tmpDir(o.root)}${sep}`;
   }
@@ -125,7 +129,20 @@ export class ObjectWriter {
     return outcomes;
   }
 
-  private writeLocked(obj: PendingObject, batched: boolean, release: () => void): Promise<WriteOutcome> {
+  private writeLocked(obj: PendingObject, batched: boolean, unlock: () => void): Promise<WriteOutcome> {
+    // Writers inside the lock of one hash: 1 at most, unless the per-hash lock is broken (stats).
+    const inside = (this.inside.get(obj.hash) ?? 0) + 1;
+    this.inside.set(obj.hash, inside);
+    if (inside > this.counters.peakWritersPerHash) this.counters.peakWritersPerHash = inside;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      const n = (this.inside.get(obj.hash) ?? 1) - 1;
+      if (n === 0) this.inside.delete(obj.hash);
+      else this.inside.set(obj.hash, n);
+      unlock();
+    };
     const fail = (err: unknown): WriteOutcome => ({ ok: false, error: toForgeError(err, { operation: 'put', hash: obj.hash }) });
     let pending: Promise<WriteOutcome>;
     try {
