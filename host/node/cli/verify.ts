@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { VerifyProblem } from '../store/verify.js';
+import type { ContentStore } from '../history/content-store.js';
 import { verifySnapshot } from '../index-db/queries.js';
 import type { CommandSpec } from './command.js';
 import { openContent, openIndex } from './open.js';
@@ -112,7 +113,7 @@ async function repair(
   users: Map<string, Array<{ path: string; seq: number }>>,
   root: string,
   storeDir: string,
-  store: { putMany(d: readonly Uint8Array[]): Promise<unknown> },
+  store: Pick<ContentStore, 'putMany' | 'putFile' | 'stat'>,
 ): Promise<string[]> {
   const done: string[] = [];
   const lostFound = path.join(storeDir, 'lost+found');
@@ -143,5 +144,52 @@ async function repair(
       break;
     }
   }
+  done.push(...(await repairChunked(problems, fixed, users, root, store)));
   return done;
+}
+
+/**
+ * A damaged or missing chunk or manifest belongs to no version by its own hash: re-chunk every
+ * tree file whose content is chunked and still exactly what was recorded (hash-checked, streamed);
+ * the store rewrites the chunks and manifest that are damaged or missing and keeps the rest.
+ */
+async function repairChunked(
+  problems: readonly VerifyProblem[],
+  fixed: ReadonlySet<string>,
+  users: Map<string, Array<{ path: string; seq: number }>>,
+  root: string,
+  store: Pick<ContentStore, 'putFile' | 'stat'>,
+): Promise<string[]> {
+  const open = problems.filter((p) => p.hash && !fixed.has(p.hash) && (p.kind === 'corrupt' || p.kind === 'missing'));
+  if (open.length === 0) return [];
+  const done: string[] = [];
+  for (const [hash, list] of users) {
+    let chunked: boolean;
+    try {
+      chunked = (await store.stat(hash))?.chunked ?? false;
+    } catch {
+      chunked = true; // its manifest does not read: exactly what a re-chunk repairs
+    }
+    if (!chunked) continue;
+    for (const u of list) {
+      const abs = path.join(root, ...u.path.split('/'));
+      if ((await fileSha256(abs)) !== hash) continue;
+      const put = await store.putFile(abs, { safe: true });
+      if (put.hash !== hash) continue; // changed meanwhile
+      done.push(`${hash} re-chunked from ${u.path} (${put.chunks} chunks checked)`);
+      break;
+    }
+  }
+  return done;
+}
+
+/** SHA-256 of a file, streamed; undefined when it cannot be read. */
+async function fileSha256(file: string): Promise<string | undefined> {
+  try {
+    const h = createHash('sha256');
+    for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer);
+    return h.digest('hex');
+  } catch {
+    return undefined;
+  }
 }
