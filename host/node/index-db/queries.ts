@@ -113,3 +113,11 @@ export async function verifySnapshot(index: Index): Promise<VerifySnapshot> {
     'verifySnapshot',
   );
 }
+
+/** Content hashes recorded in the index that start with `prefix` (lowercase hex), for short-hash lookup. */
+export async function hashesWithPrefix(index: Index, prefix: string): Promise<string[]> {
+  return index.connections.with(
+    (db) => (stmt(db, "SELECT hash FROM blobs WHERE hash >= ? AND hash < ? || 'g'").all(prefix, prefix) as Array<{ hash: string }>).map((r) => r.hash),
+    'hashesWithPrefix',
+  );
+}
