@@ -66,9 +66,9 @@ function forgeStore(label, opts, mode) {
         for (let i = 0; i < items.length; i += 256) for (const r of await this.s.putMany(items.slice(i, i + 256))) out.push(r.hash);
         return out;
       }
-      if (mode === 'c16') return runConcurrent(items, 16, (d) => this.s.put(d));
+      if (mode === 'c16') return runConcurrent(items, 16, async (d) => (await this.s.put(d)).hash);
       const out = [];
-      for (const d of items) out.push(await this.s.put(d));
+      for (const d of items) out.push((await this.s.put(d)).hash);
       return out;
     },
     async get(keys) {

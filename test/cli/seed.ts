@@ -26,7 +26,7 @@ export async function seedHistory(root: string, events: readonly SeedEvent[]): P
         continue;
       }
       const data = typeof e.content === 'string' ? Buffer.from(e.content) : e.content;
-      const hash = await store.put(data);
+      const { hash } = await store.put(data);
       await index.addVersion({ path: e.path, kind: seen.has(e.path) ? 'modified' : 'created', hash, size: data.length, mode: 0o644, timeMs: e.timeMs });
       seen.add(e.path);
     }

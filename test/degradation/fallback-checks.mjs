@@ -94,7 +94,7 @@ export async function storeChecks(BlobStore, io, runs = 100) {
   try {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 20000 }), async (data) => {
-        const hash = await store.put(data);
+        const { hash } = await store.put(data);
         const back = await store.get(hash);
         return hash === createHash('sha256').update(data).digest('hex') && Buffer.from(back).equals(Buffer.from(data));
       }),

@@ -11,8 +11,8 @@ describe.each(HASHERS)('gc (hasher %s)', (hasher) => {
     const t = tempDir('forge-gc-');
     const store = await BlobStore.open(t.dir, { hasher, sync: false, workers: 0, chunkThreshold: 4096, cdc: { min: 256, avg: 1024, max: 4096 } });
     try {
-      const a = await store.put(randomBytes(100));
-      const b = await store.put(randomBytes(200));
+      const a = await store.put(randomBytes(100)).then((r) => r.hash);
+      const b = await store.put(randomBytes(200)).then((r) => r.hash);
       const cData = randomBytes(30_000);
       const c = await store.putMany([cData]);
       const cr = c[0] as { hash: string; manifest: string };
@@ -43,8 +43,8 @@ describe.each(HASHERS)('gc (hasher %s)', (hasher) => {
     const t = tempDir('forge-gc-');
     const store = await BlobStore.open(t.dir, { hasher, sync: false, workers: 0 });
     try {
-      const young = await store.put(randomBytes(10));
-      const old = await store.put(randomBytes(10));
+      const young = await store.put(randomBytes(10)).then((r) => r.hash);
+      const old = await store.put(randomBytes(10)).then((r) => r.hash);
       utimesSync(objectPath(t.dir, old), new Date(0), new Date(0));
       const dry = await store.gc({ keep: [], minAgeMs: 60_000, dryRun: true });
       expect(dry.removedHashes).toEqual([old]);
@@ -55,7 +55,7 @@ describe.each(HASHERS)('gc (hasher %s)', (hasher) => {
       expect(await store.has(young)).toBe(true);
       // A put that finds the object intact refreshes its mtime, so another process's gc keeps it.
       utimesSync(objectPath(t.dir, young), new Date(0), new Date(0));
-      await store.put((await store.get(young)) as Uint8Array);
+      await store.put((await store.get(young)) as Uint8Array).then((r) => r.hash);
       expect((await store.gc({ keep: [], minAgeMs: 60_000 })).removed).toBe(0);
     } finally {
       await store.close();
@@ -77,7 +77,7 @@ describe.each(HASHERS)('gc (hasher %s)', (hasher) => {
         // Spread the puts over the gc's walk (gc yields to the event loop every 32 entries).
         const puts = [...again, ...fresh].map(async (d, i) => {
           for (let k = 0; k < i % 12; k++) await new Promise((r) => setImmediate(r));
-          return store.put(d);
+          return store.put(d).then((r) => r.hash);
         });
         const [hashes] = await Promise.all([Promise.all(puts), gc]);
         for (const h of hashes) {

@@ -41,7 +41,7 @@ describe('BlobStore oDirect', () => {
       expect(store.oDirect).toMatchObject({ active: true, threshold: MiB });
       const before = store.oDirect.writes;
       const big = noise(MiB + 4321, 1); // incompressible: a frame just over 1 MiB
-      const hash = await store.put(big);
+      const hash = await store.put(big).then((r) => r.hash);
       expect(hash).toBe(sha256Hex(big));
       expect(store.oDirect.writes - before).toBe(1);
       const file = objectPath(store.root, hash);
@@ -61,7 +61,7 @@ describe('BlobStore oDirect', () => {
     try {
       let before = store.oDirect.writes;
       const small = noise(64 * 1024, 2);
-      await store.put(small);
+      await store.put(small).then((r) => r.hash);
       expect(store.oDirect.writes - before).toBe(0);
       before = store.oDirect.writes;
       const large = noise(3 * MiB + 17, 3); // > chunkThreshold: FastCDC chunks of ~64 KiB
@@ -82,7 +82,7 @@ describe('BlobStore oDirect', () => {
       expect(store.oDirect.active).toBe(true);
       const before = store.oDirect.fallbacks;
       const datas = [noise(MiB, 4), noise(8192 + 5, 5)];
-      const hashes = await Promise.all(datas.map((d) => store.put(d)));
+      const hashes = await Promise.all(datas.map((d) => store.put(d).then((r) => r.hash)));
       expect(store.oDirect.fallbacks - before).toBe(2);
       for (const [i, h] of hashes.entries()) {
         expect(Buffer.from(await store.get(h)).equals(datas[i]!)).toBe(true);
@@ -100,7 +100,7 @@ describe('BlobStore oDirect', () => {
       expect(store.oDirect.active).toBe(false);
       expect(store.oDirect.reason).toMatch(/io_uring/);
       const d = noise(MiB + 1, 6);
-      expect(await store.put(d)).toBe(sha256Hex(d));
+      expect(await store.put(d).then((r) => r.hash)).toBe(sha256Hex(d));
       expect(store.oDirect.writes).toBe(0);
     } finally {
       await store.close();
@@ -112,7 +112,7 @@ describe('BlobStore oDirect', () => {
     try {
       const d = noise(2 * MiB - 3, 7);
       const before = store.oDirect.writes;
-      const h = await store.put(d);
+      const h = await store.put(d).then((r) => r.hash);
       expect(store.oDirect.writes - before).toBe(1);
       expect(fs.existsSync(objectPath(store.root, h))).toBe(true);
       expect(fs.readdirSync(`${store.root}/objects/tmp`)).toEqual([]);

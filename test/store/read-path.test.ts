@@ -62,7 +62,7 @@ describe.each(HASHERS)('verified read path (hasher %s)', (hasher) => {
       await fc.assert(
         fc.asyncProperty(size, fc.boolean(), fc.integer(), async (n, random, seed) => {
           const data = content(n, random, seed);
-          const hash = await store.put(data);
+          const hash = await store.put(data).then((r) => r.hash);
           expect(hash).toBe(sha256Hex(data));
           const back = await store.get(hash);
           expect(back.length).toBe(n);
@@ -83,7 +83,7 @@ describe.each(HASHERS)('verified read path (hasher %s)', (hasher) => {
   it('a damaged multi-block frame (any byte, truncation, trailing bytes) fails get descriptively, never returns bytes', async () => {
     await withStore({ hasher, sync: false, workers: 0 }, async (store, dir) => {
       const data = content(3 * BLOCK + 1234, false, 7);
-      const hash = await store.put(data);
+      const hash = await store.put(data).then((r) => r.hash);
       const path = objectPath(dir, hash);
       chmodSync(path, 0o644);
       const frame = readFileSync(path);
@@ -115,7 +115,7 @@ describe('concurrent gets on decode workers', () => {
     const codec = new FrameCodec(coreBindings(), { workers: 2 });
     try {
       const items = [0, 1, 2, 3, 4, 5].map((i) => content(OFFLOAD_MIN_BYTES * 4 + i * 40_000, i % 2 === 1, i + 1));
-      const hashes = await Promise.all(items.map((d) => store.put(d)));
+      const hashes = await Promise.all(items.map((d) => store.put(d).then((r) => r.hash)));
       const ctx: ReadContext = { root: t.dir, codec, hasher: await createHasher('node-crypto'), mmapThreshold: 1 << 30 };
       // Below the threshold: no pool yet.
       expect(codec.decodeWorkers(1)).toBeUndefined();
@@ -168,7 +168,7 @@ describe('concurrent gets on decode workers', () => {
     const pool = new DecodePool(1, decodeWorkerPath()!);
     try {
       const data = content(4 * BLOCK, false, 3);
-      const hash = await store.put(data);
+      const hash = await store.put(data).then((r) => r.hash);
       const fd = openSync(objectPath(t.dir, hash), 'r');
       try {
         expect(pool.tryRun(fd, fstatSync(fd).size, 1 << 30)).toBeUndefined(); // starting
@@ -185,6 +185,28 @@ describe('concurrent gets on decode workers', () => {
       }
     } finally {
       await pool.close();
+      await store.close();
+      t.cleanup();
+    }
+  });
+});
+
+describe('mmap read path is taken', () => {
+  it.skipIf(process.platform !== 'linux')('large objects are read through mmap (store.stats().mmapReads), small ones are not', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const t = tempDir();
+    const store = await BlobStore.open(t.dir, { workers: 0, mmapThreshold: 64 * 1024, chunkThreshold: 1 << 20 });
+    try {
+      const big = await store.put(randomBytes(300_000)).then((r) => r.hash);
+      const small = await store.put(randomBytes(1000)).then((r) => r.hash);
+      const before = store.stats().mmapReads;
+      await store.get(small);
+      expect(store.stats().mmapReads).toBe(before);
+      const data = await store.get(big);
+      expect(sha256Hex(data)).toBe(big);
+      expect(store.stats().mmapReads).toBe(before + 1);
+      expect(store.stats().mmapFallbacks).toBe(0);
+    } finally {
       await store.close();
       t.cleanup();
     }

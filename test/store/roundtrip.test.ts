@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { lz4Compress } from '../../host/node/core/codec.js';
 import { BlobStore } from '../../host/node/store/blob-store.js';
 import { ForgeError } from '../../host/node/base/errors.js';
 import { objectPath } from '../../host/node/store/object-path.js';
@@ -29,7 +30,7 @@ describe.each(HASHERS)('BlobStore with hasher %s', (hasher) => {
   it('Property 8: put/get round-trips with a matching SHA-256', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 6000 }), async (data) => {
-        const hash = await store.put(data);
+        const hash = await store.put(data).then((r) => r.hash);
         expect(hash).toBe(sha256Hex(data));
         const back = await store.get(hash);
         expect(sha256Hex(back)).toBe(hash);
@@ -38,6 +39,21 @@ describe.each(HASHERS)('BlobStore with hasher %s', (hasher) => {
         const st = await store.stat(hash);
         expect(st?.size).toBe(data.length);
         expect(st?.chunked).toBe(data.length > 1024);
+        if (data.length > 0 && data.length <= 1024) {
+          // Tamper: a well-formed LZ4 frame (its checksums all good) of other content under this
+          // name. Only the SHA-256 check on read can tell.
+          const other = Uint8Array.from(data);
+          other[0] = other[0]! ^ 0xff;
+          rmSync(objectPath(t.dir, hash));
+          writeFileSync(objectPath(t.dir, hash), lz4Compress(other, { contentChecksum: true }));
+          const err = await store.get(hash).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(ForgeError);
+          expect(['validation', 'integrity']).toContain((err as ForgeError).category);
+          expect((err as ForgeError).message).toContain(hash);
+          // Putting the content again repairs it.
+          await store.put(data);
+          expect(sha256Hex(await store.get(hash))).toBe(hash);
+        }
       }),
       { numRuns: 100 },
     );
@@ -110,7 +126,7 @@ describe('BlobStore options', () => {
       const data = Buffer.alloc(3 << 20);
       for (let i = 0; i < data.length; i += 4096) data.write(`block ${i} `.repeat(40), i);
       const expected = sha256Hex(data);
-      const hash = await store.put(data);
+      const hash = await store.put(data).then((r) => r.hash);
       expect(hash).toBe(expected);
       expect(data.length).toBe(3 << 20); // the caller's buffer is intact
       expect(sha256Hex(data)).toBe(expected);

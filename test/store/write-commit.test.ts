@@ -47,14 +47,14 @@ describe('group commit', () => {
     const store = await BlobStore.open(t.dir, { io, sync: true, workers: 0 });
     try {
       const contents = Array.from({ length: 16 }, (_, i) => randomBytes(100 + i * 37));
-      const hashes = await Promise.all(contents.map((c) => store.put(c)));
+      const hashes = await Promise.all(contents.map((c) => store.put(c).then((r) => r.hash)));
       expect(hashes).toEqual(contents.map((c) => sha256Hex(c)));
       expect(batches.length).toBe(1);
       expect(batches[0]!.length).toBe(16);
       expect(batches[0]!.every((op) => op.sync === true)).toBe(true);
       for (let i = 0; i < contents.length; i++) expect(Buffer.from(await store.get(hashes[i]!)).equals(contents[i]!)).toBe(true);
       // Objects are read-only, whichever path wrote them (batchWrite itself creates files 0644).
-      for (const h of hashes) expect(statSync(objectPath(t.dir, h)).mode & 0o777).toBe(0o444);
+      for (const h of hashes) expect(statSync(objectPath(t.dir, h)).mode & 0o777).toBe(0o400);
       expect(tmpEntries(t.dir)).toEqual([]);
     } finally {
       await store.close();
@@ -67,12 +67,12 @@ describe('group commit', () => {
     const { io, batches } = recordingIo();
     const store = await BlobStore.open(t.dir, { io, sync: true, workers: 0 });
     try {
-      const first = store.put(randomBytes(64));
+      const first = store.put(randomBytes(64)).then((r) => r.hash);
       // Let the first batch start (it waits for its fsync), then issue eight more puts over several turns.
       await new Promise((r) => setImmediate(r));
       const later: Array<Promise<string>> = [];
       for (let i = 0; i < 8; i++) {
-        later.push(store.put(randomBytes(64)));
+        later.push(store.put(randomBytes(64)).then((r) => r.hash));
         if (i % 2 === 1) await Promise.resolve();
       }
       await Promise.all([first, ...later]);
@@ -92,7 +92,7 @@ describe('group commit', () => {
     const { io, batches } = recordingIo((op) => op.path.includes(`${victim.slice(0, 12)}-`));
     const store = await BlobStore.open(t.dir, { io, sync: true, workers: 0 });
     try {
-      const settled = await Promise.allSettled(contents.map((c) => store.put(c)));
+      const settled = await Promise.allSettled(contents.map((c) => store.put(c).then((r) => r.hash)));
       expect(batches.length).toBe(1);
       settled.forEach((s, i) => {
         if (i === 3) {
@@ -124,7 +124,7 @@ describe('group commit', () => {
         fc.asyncProperty(pool, fc.array(fc.tuple(fc.nat(), fc.boolean()), { minLength: 1, maxLength: 12 }), async (blobs, picks) => {
           const jobs = picks.map(async ([k, many]) => {
             const data = blobs[k % blobs.length]!;
-            if (!many) return { data, hash: await store.put(data), stored: -1 };
+            if (!many) return { data, hash: await store.put(data).then((r) => r.hash), stored: -1 };
             const [r] = await store.putMany([data]);
             if (!r!.ok) throw r!.error;
             return { data, hash: r!.hash, stored: r!.storedBytes };
@@ -163,10 +163,10 @@ describe('event loop during synced puts', () => {
   ])('a setImmediate queued after a synced put starts runs before the put resolves: %s', async (_label, io) => {
     await withStore({ sync: true, workers: 0, ...(io === false ? { io } : {}) }, async (store) => {
       // Warm up (fan-out directories, backend), so the ordering below concerns one plain put.
-      await store.put(randomBytes(10));
+      await store.put(randomBytes(10)).then((r) => r.hash);
       for (const size of [100, 5000, 300_000]) {
         const order: string[] = [];
-        const put = store.put(randomBytes(size)).then(() => order.push('put'));
+        const put = store.put(randomBytes(size)).then((r) => r.hash).then(() => order.push('put'));
         setImmediate(() => order.push('immediate'));
         await put;
         // Synchronous fsync calls would finish the put within this turn's microtasks, before any
@@ -187,7 +187,7 @@ describe('fan-out directories', () => {
     const t = tempDir();
     let store = await BlobStore.open(t.dir, { sync: true, workers: 0 });
     try {
-      const h = await store.put(randomBytes(100));
+      const h = await store.put(randomBytes(100)).then((r) => r.hash);
       const fanouts = readdirSync(join(t.dir, 'objects')).filter((d) => /^[0-9a-f]{2}$/.test(d));
       expect(fanouts.length).toBe(256);
       await store.close();
@@ -195,14 +195,14 @@ describe('fan-out directories', () => {
       for (const d of fanouts) if (d !== h.slice(0, 2)) rmSync(join(t.dir, 'objects', d), { recursive: true });
       store = await BlobStore.open(t.dir, { sync: true, workers: 0 });
       const contents = Array.from({ length: 40 }, () => randomBytes(64));
-      const hashes = await Promise.all(contents.map((c) => store.put(c)));
+      const hashes = await Promise.all(contents.map((c) => store.put(c).then((r) => r.hash)));
       for (let i = 0; i < contents.length; i++) expect(Buffer.from(await store.get(hashes[i]!)).equals(contents[i]!)).toBe(true);
-      for (const h of hashes) expect(statSync(objectPath(t.dir, h)).mode & 0o777).toBe(0o444);
+      for (const h of hashes) expect(statSync(objectPath(t.dir, h)).mode & 0o777).toBe(0o400);
       // A fan-out directory removed while the store is open is made again by the write that needs it.
       const c = randomBytes(77);
       const hc = sha256Hex(c);
       rmSync(join(t.dir, 'objects', hc.slice(0, 2)), { recursive: true, force: true });
-      expect(await store.put(c)).toBe(hc);
+      expect(await store.put(c).then((r) => r.hash)).toBe(hc);
       expect(Buffer.from(await store.get(hc)).equals(c)).toBe(true);
       expect((await store.verify()).ok).toBe(true);
     } finally {

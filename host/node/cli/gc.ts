@@ -43,6 +43,8 @@ export const spec: CommandSpec = {
     const { index } = opened;
     const store = await openContent(opened);
     try {
+      const { assertIndexCoversStore } = await import('../store/rebuild.js');
+      await assertIndexCoversStore(index, store);
       const keep = await index.referencedHashes();
       if (policy) {
         const plan = dryRun ? await index.planPrune(policy) : await index.prune(policy);

@@ -26,6 +26,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   stats: { summary: 'Files, versions, bytes, dedup and compression ratios, I/O backend.', load: async () => (await import('./stats.js')).spec },
   doctor: { summary: 'Check the platform, limits, config and store; print fixes.', load: async () => (await import('./doctor.js')).spec },
   gc: { summary: 'Prune old versions by policy, then remove unreferenced objects.', load: async () => (await import('./gc.js')).spec },
+  index: { summary: 'Rebuild a lost or damaged index from the store (forge index rebuild).', load: async () => (await import('./index-cmd.js')).spec },
 };
 
 function version(): string {

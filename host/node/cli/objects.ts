@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ForgeError } from '../base/errors.js';
 import type { Index } from '../index-db/index.js';
 import { MANIFESTS_DIR, OBJECTS_DIR } from '../store/object-path.js';
-import { stmt } from '../index-db/statements.js';
+import { hashesWithPrefix } from '../index-db/queries.js';
 
 /** The full hash a prefix (>= 6 hex digits) names; throws when none or several match. */
 export async function resolveHashPrefix(storeDir: string, index: Index, prefix: string): Promise<string> {
@@ -21,11 +21,7 @@ export async function resolveHashPrefix(storeDir: string, index: Index, prefix: 
     }
     for (const n of names) if (n.startsWith(rest) && /^[0-9a-f]{62}$/.test(n)) found.add(fan + n);
   }
-  await index.connections.with((db) => {
-    for (const r of stmt(db, "SELECT hash FROM blobs WHERE hash >= ? AND hash < ? || 'g'").all(prefix, prefix) as Array<{ hash: string }>) {
-      found.add(r.hash);
-    }
-  }, 'resolveHashPrefix');
+  for (const h of await hashesWithPrefix(index, prefix)) found.add(h);
   if (found.size === 1) return [...found][0]!;
   if (found.size === 0) {
     throw new ForgeError('validation', `no object or recorded content matches ${prefix}`, {

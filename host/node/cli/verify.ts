@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { VerifyProblem } from '../store/verify.js';
-import { versionHashes } from '../index-db/queries.js';
+import type { ContentStore } from '../history/content-store.js';
+import { verifySnapshot } from '../index-db/queries.js';
 import type { CommandSpec } from './command.js';
 import { openContent, openIndex } from './open.js';
 import { Progress } from '../term/progress.js';
@@ -25,6 +26,7 @@ export const spec: CommandSpec = {
   options: {
     repair: { type: 'boolean', description: 'Fix what can be fixed (see above), then verify again.' },
     json: { type: 'boolean', description: 'Print the report as JSON.' },
+    full: { type: 'boolean', description: "Check the index with SQLite's full integrity_check (default: quick_check)." },
   },
   minPositionals: 0,
   maxPositionals: 0,
@@ -34,8 +36,21 @@ export const spec: CommandSpec = {
     const { index, root, storeDir } = opened;
     const store = await openContent(opened);
     try {
+      const indexProblems = await index.checkIntegrity({ full: ctx.values['full'] === true });
+      if (indexProblems.length > 0) {
+        for (const p of indexProblems.slice(0, 20)) ctx.stdout.write(`INDEX CORRUPT: ${indexFile(storeDir)}: ${p}\n`);
+        ctx.stderr.write(
+          `forge: the index ${indexFile(storeDir)} is damaged (${indexProblems.length} problem(s) found by SQLite); category integrity.\n` +
+            "  hint: restore index.db from a backup, or run 'forge index rebuild --force' (the damaged index is kept aside).\n",
+        );
+        return 1;
+      }
+      let users = new Map<string, Array<{ path: string; seq: number }>>();
       const check = async () => {
-        const expected = await index.referencedHashes();
+        // One read transaction: a consistent view while `forge watch` records.
+        const snap = await verifySnapshot(index);
+        users = snap.users;
+        const expected = snap.expected;
         const progress = new Progress({ label: 'verify', stream: ctx.stderr });
         let last = 0;
         const report = await store.verify({
@@ -50,7 +65,6 @@ export const spec: CommandSpec = {
         return report;
       };
       let report = await check();
-      const users = await versionHashes(index);
       const affected = (p: VerifyProblem): string[] => (p.hash ? (users.get(p.hash) ?? []).map((u) => `${u.path}@${u.seq}`) : []);
       const repaired: string[] = [];
       if (ctx.values['repair'] && !report.ok) {
@@ -89,13 +103,17 @@ export const spec: CommandSpec = {
   },
 };
 
+function indexFile(storeDir: string): string {
+  return path.join(storeDir, 'index.db');
+}
+
 /** Re-stores content from the working tree; moves strays and tmp leftovers aside. */
 async function repair(
   problems: readonly VerifyProblem[],
   users: Map<string, Array<{ path: string; seq: number }>>,
   root: string,
   storeDir: string,
-  store: { putMany(d: readonly Uint8Array[]): Promise<unknown> },
+  store: Pick<ContentStore, 'putMany' | 'putFile' | 'stat'>,
 ): Promise<string[]> {
   const done: string[] = [];
   const lostFound = path.join(storeDir, 'lost+found');
@@ -126,5 +144,52 @@ async function repair(
       break;
     }
   }
+  done.push(...(await repairChunked(problems, fixed, users, root, store)));
   return done;
+}
+
+/**
+ * A damaged or missing chunk or manifest belongs to no version by its own hash: re-chunk every
+ * tree file whose content is chunked and still exactly what was recorded (hash-checked, streamed);
+ * the store rewrites the chunks and manifest that are damaged or missing and keeps the rest.
+ */
+async function repairChunked(
+  problems: readonly VerifyProblem[],
+  fixed: ReadonlySet<string>,
+  users: Map<string, Array<{ path: string; seq: number }>>,
+  root: string,
+  store: Pick<ContentStore, 'putFile' | 'stat'>,
+): Promise<string[]> {
+  const open = problems.filter((p) => p.hash && !fixed.has(p.hash) && (p.kind === 'corrupt' || p.kind === 'missing'));
+  if (open.length === 0) return [];
+  const done: string[] = [];
+  for (const [hash, list] of users) {
+    let chunked: boolean;
+    try {
+      chunked = (await store.stat(hash))?.chunked ?? false;
+    } catch {
+      chunked = true; // its manifest does not read: exactly what a re-chunk repairs
+    }
+    if (!chunked) continue;
+    for (const u of list) {
+      const abs = path.join(root, ...u.path.split('/'));
+      if ((await fileSha256(abs)) !== hash) continue;
+      const put = await store.putFile(abs, { safe: true });
+      if (put.hash !== hash) continue; // changed meanwhile
+      done.push(`${hash} re-chunked from ${u.path} (${put.chunks} chunks checked)`);
+      break;
+    }
+  }
+  return done;
+}
+
+/** SHA-256 of a file, streamed; undefined when it cannot be read. */
+async function fileSha256(file: string): Promise<string | undefined> {
+  try {
+    const h = createHash('sha256');
+    for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer);
+    return h.digest('hex');
+  } catch {
+    return undefined;
+  }
 }

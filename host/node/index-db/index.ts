@@ -3,137 +3,64 @@
  * (better-sqlite3@12) in WAL mode behind a bounded connection pool. The store
  * holds the bytes; this records versions and the blobs they refer to.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type Database from 'better-sqlite3';
 import { ForgeError } from '../base/errors.js';
-import { migrate } from './migrations.js';
-import { applyPrune, checkPrunePolicy, planPrune, type DoomedVersion, type PrunePlan, type PrunePolicy } from './prune.js';
+import { withRetry } from '../base/retry.js';
+import { checkReadable, migrate, userVersion } from './migrations.js';
+import { guardLostIndex, indexFileIsNew } from './store-guard.js';
+import { applyPrune, checkPrunePolicy, planPrune, type PrunePlan } from './prune.js';
 import { rowsOf, stmt } from './statements.js';
-import { ConnectionPool, type PoolLogger, type SqliteDatabase } from './pool.js';
+import { ConnectionPool, type SqliteDatabase } from './pool.js';
+import {
+  KINDS,
+  toRecord,
+  VERSION_COLUMNS,
+  type AddVersionInput,
+  type BlobRecord,
+  type IndexOptions,
+  type IndexStats,
+  type PruneOptions,
+  type PruneResult,
+  type VersionKind,
+  type VersionRecord,
+  type VersionRow,
+} from './types.js';
 
-export type VersionKind = 'created' | 'modified' | 'removed' | 'renamed';
-const KINDS: ReadonlySet<string> = new Set(['created', 'modified', 'removed', 'renamed']);
+export * from './types.js';
 
-/** One recorded version of a path. */
-export interface VersionRecord {
-  /** Global sequence number: increases with every version of every path. */
-  seq: number;
-  path: string;
-  /** When it was recorded (ms since the epoch). */
-  timeMs: number;
-  kind: VersionKind;
-  /** SHA-256 of the whole content (what `sha256sum` prints); null for 'removed'. */
-  hash: string | null;
-  size: number | null;
-  mode: number | null;
-  mtimeMs: number | null;
-  /** Inode number as a decimal string (may exceed 2^53). */
-  ino: string | null;
-  /** For 'renamed': the path it had before. */
-  oldPath: string | null;
-}
 
-/** Input of {@link Index.addVersion}. */
-export interface AddVersionInput {
-  path: string;
-  kind: VersionKind;
-  /** Required unless kind is 'removed'. */
-  hash?: string;
-  size?: number;
-  mode?: number;
-  mtimeMs?: number;
-  ino?: number | bigint | string;
-  oldPath?: string;
-  /** Defaults to now. */
-  timeMs?: number;
-  /** Bytes the content added to the store when put (from BlobStore.put/putFile). */
-  storedSize?: number;
-  /** Manifest object hash for chunked content. */
-  manifest?: string;
-  chunks?: number;
-}
-
-/** A blob the index refers to. */
-export interface BlobRecord {
-  hash: string;
-  size: number;
-  storedSize: number;
-  refs: number;
-  manifest: string | null;
-  chunks: number;
-}
-
-export interface IndexStats {
-  /** Live files (latest version not 'removed'). */
-  files: number;
-  versions: number;
-  blobs: number;
-  /** Sum of the sizes of every version. */
-  logicalBytes: number;
-  /** Sum of the stored sizes of every referenced blob. */
-  storedBytes: number;
-}
-
-/** A pruning policy: see {@link PrunePolicy}. The newest content of every file always survives unless `pruneDeleted` names it. */
-export type PruneOptions = PrunePolicy;
-
-export interface PruneResult {
-  versionsRemoved: number;
-  /** Blob hashes no version refers to any more (run BlobStore.gc to reclaim them). */
-  blobsReleased: string[];
-  /** The versions removed. */
-  versions: DoomedVersion[];
-  /** Files whose whole history went (only with `pruneDeleted`). */
-  filesForgotten: string[];
-}
-
-export interface IndexOptions {
-  /** Connection pool size (default 4). */
-  poolSize?: number;
-  /** How long a caller waits for a pooled connection (default 10,000 ms). */
-  acquireTimeoutMs?: number;
-  logger?: PoolLogger;
-}
-
-/** A row of the versions query (snake_case columns), shared with queries built on the Index. */
-export interface VersionRow {
-  seq: number;
-  path: string;
-  time_ms: number;
-  kind: VersionKind;
-  hash: string | null;
-  size: number | null;
-  mode: number | null;
-  mtime_ms: number | null;
-  ino: string | null;
-  old_path: string | null;
-}
-
-export const VERSION_COLUMNS = 'v.seq, f.path, v.time_ms, v.kind, v.hash, v.size, v.mode, v.mtime_ms, v.ino, v.old_path';
-
-/** Maps a {@link VersionRow} to the public record. */
-export function toRecord(r: VersionRow): VersionRecord {
-  return {
-    seq: r.seq,
-    path: r.path,
-    timeMs: r.time_ms,
-    kind: r.kind,
-    hash: r.hash,
-    size: r.size,
-    mode: r.mode,
-    mtimeMs: r.mtime_ms,
-    ino: r.ino,
-    oldPath: r.old_path,
-  };
-}
-
+// `await using` on Node versions whose Symbol.asyncDispose is missing (the well-known symbol Node uses).
+(Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for('nodejs.asyncDispose');
 function setupConnection(db: SqliteDatabase): void {
   // exec, not pragma(): no Statement object to be collected (statements.ts).
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = NORMAL'); // WAL + NORMAL: committed data survives a process crash
   db.exec('PRAGMA foreign_keys = ON');
   db.exec('PRAGMA busy_timeout = 5000');
+}
+
+/** SQLITE_BUSY / SQLITE_LOCKED (and their extended codes) as a retryable ForgeError; undefined for anything else. */
+export function busyError(err: unknown, file: string, operation: string): ForgeError | undefined {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^SQLITE_(BUSY|LOCKED)/.test(code)) return undefined;
+  return new ForgeError('timeout', `The index ${file} is locked by another connection (${code})`, {
+    cause: err,
+    retryable: true,
+    context: { file, operation, code },
+    suggestions: ['Another process holds a write transaction on the index; it is retried. If it persists, find the process holding index.db (fuser, lsof).'],
+  });
+}
+
+function setupReadonly(db: SqliteDatabase): void {
+  db.exec('PRAGMA busy_timeout = 5000');
+}
+
+function missingReadonly(file: string): ForgeError {
+  return new ForgeError('filesystem', `The index ${file} does not exist (opened read-only, so it is not created)`, {
+    context: { file, operation: 'open index', code: 'ENOENT' },
+    suggestions: ['Check the store directory, or record a tree first with `forge watch`.'],
+  });
 }
 
 function invalid(message: string, field: string): ForgeError {
@@ -181,16 +108,56 @@ export class Index {
 
   /** Opens (creating and migrating if needed) the index database at `file`. */
   static async open(file: string, options: IndexOptions = {}): Promise<Index> {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const readonly = options.readonly === true;
+    if (file !== ':memory:') {
+      if (indexFileIsNew(file)) {
+        if (!options.rebuild) guardLostIndex(file, existsSync(file) ? 'empty' : 'missing');
+        if (readonly) throw missingReadonly(file);
+      }
+      if (!readonly) mkdirSync(dirname(file), { recursive: true });
+    }
     const pool = new ConnectionPool(file, {
       // Every ':memory:' connection is a database of its own: one connection only.
       size: file === ':memory:' ? 1 : (options.poolSize ?? 4),
       acquireTimeoutMs: options.acquireTimeoutMs ?? 10_000,
-      setup: setupConnection,
+      setup: (db) => {
+        (readonly ? setupReadonly : setupConnection)(db);
+        if (options.busyTimeoutMs !== undefined) db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+      },
+      readonly,
       ...(options.logger ? { logger: options.logger } : {}),
     });
-    await pool.with((db) => migrate(db, file), 'migrate');
+    try {
+      await pool.with((db) => {
+        // A file SQLite holds no schema in (never migrated) counts as empty too.
+        if (file !== ':memory:' && !options.rebuild && userVersion(db) === 0) guardLostIndex(file, 'empty');
+        if (readonly) checkReadable(db, file);
+        else migrate(db, file);
+      }, 'migrate');
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
     return new Index(file, pool);
+  }
+
+  /**
+   * Runs `fn` on a pooled connection. SQLITE_BUSY / SQLITE_LOCKED (another connection or process
+   * holds the write lock past `busyTimeoutMs`) become a retryable ForgeError with that code, and
+   * the call is retried with backoff (base/retry.ts); a transaction that failed so was rolled back.
+   */
+  private with<T>(fn: (db: SqliteDatabase) => T, label: string): Promise<T> {
+    return withRetry(
+      () =>
+        this.pool.with((db) => {
+          try {
+            return fn(db);
+          } catch (err) {
+            throw busyError(err, this.file, label) ?? err;
+          }
+        }, label),
+      { operation: `index ${label}` },
+    );
   }
 
   /** The pool, for callers that need raw SQL (read-only use recommended). */
@@ -207,12 +174,12 @@ export class Index {
   /** Records several versions in one transaction; returns their seqs in order. */
   async addVersions(list: readonly AddVersionInput[]): Promise<number[]> {
     for (const v of list) checkInput(v);
-    return this.pool.with((db) => db.transaction(() => list.map((v) => insertVersion(db, v))).immediate(), 'addVersions');
+    return this.with((db) => db.transaction(() => list.map((v) => insertVersion(db, v))).immediate(), 'addVersions');
   }
 
   /** The newest version of `path`, or undefined. */
   async latest(path: string): Promise<VersionRecord | undefined> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const r = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.path = ?`)
         .get(path) as VersionRow | undefined;
       return r && toRecord(r);
@@ -221,7 +188,7 @@ export class Index {
 
   /** Every version of `path`, oldest first. */
   async versions(path: string): Promise<VersionRecord[]> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const rows = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.file_id = f.id WHERE f.path = ? ORDER BY v.seq`)
         .all(path) as VersionRow[];
       return rows.map(toRecord);
@@ -236,7 +203,7 @@ export class Index {
     const bySeq = typeof at === 'number';
     const value = bySeq ? at : at.getTime();
     if (!Number.isFinite(value)) throw invalid('versionAt: seq or time must be finite', 'at');
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const r = stmt(db, 
           `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.file_id = f.id
            WHERE f.path = ? AND ${bySeq ? 'v.seq' : 'v.time_ms'} <= ? ORDER BY v.seq DESC LIMIT 1`,
@@ -248,7 +215,7 @@ export class Index {
 
   /** Live files (newest version not 'removed') with their newest version, by path. */
   async files(): Promise<VersionRecord[]> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const rows = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.live = 1 ORDER BY f.path`)
         .all() as VersionRow[];
       return rows.map(toRecord);
@@ -257,7 +224,7 @@ export class Index {
 
   /** The blob row of `hash`, if any version refers to it. */
   async blob(hash: string): Promise<BlobRecord | undefined> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const r = stmt(db, 'SELECT hash, size, stored_size AS storedSize, refs, manifest, chunks FROM blobs WHERE hash = ?')
         .get(hash) as BlobRecord | undefined;
       return r;
@@ -272,7 +239,7 @@ export class Index {
    */
   async prune(options: PruneOptions): Promise<PruneResult> {
     checkPrunePolicy(options);
-    return this.pool.with(
+    return this.with(
       (db) =>
         db
           .transaction((): PruneResult => {
@@ -288,12 +255,12 @@ export class Index {
   /** What {@link Index.prune} would remove with `options`, changing nothing (for `gc --dry-run`). */
   async planPrune(options: PruneOptions): Promise<PrunePlan> {
     checkPrunePolicy(options);
-    return this.pool.with((db) => db.transaction(() => planPrune(db, options)).deferred(), 'planPrune');
+    return this.with((db) => db.transaction(() => planPrune(db, options)).deferred(), 'planPrune');
   }
 
   /** Every content hash some version refers to, plus the manifests of chunked ones. */
   async referencedHashes(): Promise<Set<string>> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const out = new Set<string>();
       for (const r of rowsOf<{ hash: string; manifest: string | null }>(stmt(db, 'SELECT hash, manifest FROM blobs WHERE refs > 0'))) {
         out.add(r.hash);
@@ -304,7 +271,7 @@ export class Index {
   }
 
   async stats(): Promise<IndexStats> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const files = (stmt(db, 'SELECT count(*) AS n FROM files WHERE live = 1').get() as { n: number }).n;
       const v = stmt(db, 'SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM versions').get() as {
         n: number;
@@ -320,7 +287,7 @@ export class Index {
 
   /** A daemon state value (JSON-decoded), or undefined. */
   async getState<T = unknown>(key: string): Promise<T | undefined> {
-    return this.pool.with((db) => {
+    return this.with((db) => {
       const r = stmt(db, 'SELECT value FROM state WHERE key = ?').get(key) as { value: string } | undefined;
       return r === undefined ? undefined : (JSON.parse(r.value) as T);
     }, 'getState');
@@ -328,7 +295,7 @@ export class Index {
 
   /** Stores a JSON-serialisable daemon state value; `undefined` deletes the key. */
   async setState(key: string, value: unknown): Promise<void> {
-    await this.pool.with((db) => {
+    await this.with((db) => {
       if (value === undefined) stmt(db, 'DELETE FROM state WHERE key = ?').run(key);
       else
         stmt(db, 'INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
@@ -336,6 +303,32 @@ export class Index {
           JSON.stringify(value),
         );
     }, 'setState');
+  }
+
+  /**
+   * SQLite's own check of the database file: `PRAGMA quick_check` (pages, records, b-trees), or
+   * with `full` `PRAGMA integrity_check` (also every index against its table). Returns the
+   * problems SQLite names; none when the file is sound. A file too damaged to be read yields its
+   * read error as the one problem.
+   */
+  async checkIntegrity(options: { full?: boolean } = {}): Promise<string[]> {
+    const pragma = options.full ? 'PRAGMA integrity_check' : 'PRAGMA quick_check';
+    return this.with((db) => {
+      try {
+        const rows = stmt(db, pragma).all() as Array<Record<string, unknown>>;
+        const out = rows.map((r) => String(Object.values(r)[0]));
+        return out.length === 1 && out[0] === 'ok' ? [] : out;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) return [`${code}: ${(err as Error).message}`];
+        throw err;
+      }
+    }, 'checkIntegrity');
+  }
+
+  /** Closes it at the end of an `await using` block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Closes every connection (checkpointing the WAL). Safe to call twice. */

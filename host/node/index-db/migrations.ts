@@ -84,6 +84,19 @@ export function migrate(db: SqliteDatabase, file: string): number[] {
   return applied;
 }
 
-function userVersion(db: SqliteDatabase): number {
+/** For a read-only open: the schema must be there already and not newer than this code. */
+export function checkReadable(db: SqliteDatabase, file: string): void {
+  const current = userVersion(db);
+  if (current > SCHEMA_VERSION) migrate(db, file); // throws the "newer than this Forge" error
+  if (current < SCHEMA_VERSION) {
+    throw new ForgeError('configuration', `Index ${file} has schema version ${current}; this Forge needs ${SCHEMA_VERSION} and cannot upgrade it read-only`, {
+      context: { file, operation: 'open index', schemaVersion: current, supported: SCHEMA_VERSION },
+      suggestions: ['Run a command that writes (e.g. `forge watch`) once with write access to upgrade it.'],
+    });
+  }
+}
+
+/** The schema version of `db` (0: none). */
+export function userVersion(db: SqliteDatabase): number {
   return (stmt(db, 'PRAGMA user_version').get() as { user_version: number }).user_version;
 }

@@ -127,3 +127,45 @@ export async function filesAt(index: Index, dir: string, atMs: number): Promise<
     'filesAt',
   );
 }
+
+/** What verify needs from the index, read in one read transaction (a consistent snapshot while a daemon records). */
+export interface VerifySnapshot {
+  /** Every content hash some version refers to, plus the manifests of chunked ones. */
+  expected: Set<string>;
+  /** The versions that use each content hash. */
+  users: Map<string, Array<{ path: string; seq: number }>>;
+}
+
+/** {@link VerifySnapshot} of `index`. */
+export async function verifySnapshot(index: Index): Promise<VerifySnapshot> {
+  return index.connections.with(
+    (db) =>
+      db.transaction((): VerifySnapshot => {
+        const expected = new Set<string>();
+        for (const r of rowsOf<{ hash: string; manifest: string | null }>(stmt(db, 'SELECT hash, manifest FROM blobs WHERE refs > 0'))) {
+          expected.add(r.hash);
+          if (r.manifest !== null) expected.add(r.manifest);
+        }
+        const users = new Map<string, Array<{ path: string; seq: number }>>();
+        for (const r of rowsOf<{ hash: string; seq: number; path: string }>(
+          stmt(db, 'SELECT v.hash, v.seq, f.path FROM versions v JOIN files f ON f.id = v.file_id WHERE v.hash IS NOT NULL'),
+        )) {
+          let list = users.get(r.hash);
+          if (!list) users.set(r.hash, (list = []));
+          list.push({ path: r.path, seq: r.seq });
+          // A version whose content has no blob row is still content verify must find.
+          expected.add(r.hash);
+        }
+        return { expected, users };
+      })(),
+    'verifySnapshot',
+  );
+}
+
+/** Content hashes recorded in the index that start with `prefix` (lowercase hex), for short-hash lookup. */
+export async function hashesWithPrefix(index: Index, prefix: string): Promise<string[]> {
+  return index.connections.with(
+    (db) => (stmt(db, "SELECT hash FROM blobs WHERE hash >= ? AND hash < ? || 'g'").all(prefix, prefix) as Array<{ hash: string }>).map((r) => r.hash),
+    'hashesWithPrefix',
+  );
+}

@@ -2,153 +2,51 @@
  * BlobStore: a content-addressed, verified, crash-safe store of byte strings.
  * Layout and formats: see object-path.ts, chunking.ts and README.md ("Blob store and index").
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ForgeError, toForgeError } from '../base/errors.js';
-import type { BatchReadOptions, FileIdentity, PlatformIO } from '../base/platform-io.js';
-import { readFileSafely } from '../base/safe-read.js';
+import type { PlatformIO } from '../base/platform-io.js';
 import { createPlatformIO } from '../io/select.js';
-import type { ResourceManager } from '../base/resources.js';
-import { checkCdcParams, decodeManifest, DEFAULT_CDC, encodeManifest, splitAt, type Manifest } from './chunking.js';
-import { coreBindings, type CdcParams, type CoreBindings, type FrameOptions } from './core-bindings.js';
+import { checkCdcParams, DEFAULT_CDC } from './chunking.js';
+import { ChunkedContent, writePartsToFile } from './chunked.js';
+import { coreBindings, type CdcParams, type CoreBindings } from './core-bindings.js';
 import { FrameCodec, parseFrameHeader } from './frame-codec.js';
+import { checkFormat, prepareStoreDir, storeError, type StoreAccess } from './format.js';
 import { collectGarbage, type GcOptions, type GcReport } from './gc.js';
-import { createHasher, type Hasher, type HasherName } from './hasher.js';
+import { createHasher, type Hasher } from './hasher.js';
 import { KeyedLocks } from './keyed-locks.js';
+import { cleanInterruptedWrites } from './leftovers.js';
 import {
   assertHash,
-  FORMAT_FILE,
-  FORMAT_NAME,
-  FORMAT_VERSION,
-  MANIFESTS_DIR,
-  OBJECTS_DIR,
   manifestRefPath,
   objectPath,
-  tmpDir,
 } from './object-path.js';
-import { decodeObject, notFoundError, readObject, readObjectSync, type ReadContext } from './read.js';
+import { decodeObject, notFoundError, readObject, readObjectSync, type ReadContext, type ReadCounters } from './read.js';
 import { verifyStore, type VerifyOptions, type VerifyReport } from './verify.js';
-import { fsyncDirAsync, ObjectWriter, tmpName, writeFileDurablyAsync, type ExistingState, type PendingObject, type WriteOutcome } from './write.js';
+import {
+  DEFAULT_DIRECT_THRESHOLD,
+  directCounters,
+  directState,
+  exists,
+  readHead,
+  type BlobStat,
+  type BlobStoreOptions,
+  type DirectIoState,
+  type GetManyResult,
+  type GetOptions,
+  type PutFileOptions,
+  type PutManyItem,
+  type PutManyResult,
+  type PutResult,
+} from './options.js';
+import { ObjectWriter, type ExistingState, type PendingObject, type WriteOutcome } from './write.js';
 import { WriteCompressor } from './write-compress.js';
 
-export interface BlobStoreOptions {
-  /** SHA-256 implementation: 'node-crypto' (default, fastest here) or 'core' (the WebAssembly reference). */
-  hasher?: HasherName;
-  /** Content larger than this is cut into FastCDC chunks (default 1 MiB). */
-  chunkThreshold?: number;
-  /** FastCDC sizes (default min 16 KiB, avg 64 KiB, max 256 KiB). */
-  cdc?: Partial<CdcParams>;
-  /** Content larger than this is compressed on worker threads (default 100,000 bytes). */
-  parallelCompressThreshold?: number;
-  /** Compression worker threads (default min(4, cores); 0 = compress on the calling thread). */
-  workers?: number;
-  /** LZ4 frame options (default 64 KiB independent blocks, content size and checksum). */
-  frame?: Partial<FrameOptions>;
-  /** fsync objects and directories before a put resolves (default true). */
-  sync?: boolean;
-  /** Objects this large or larger are read through mmap on Linux (default 1 MiB). */
-  mmapThreshold?: number;
-  /** Largest content one object may decode to (default 1 GiB). */
-  maxObjectSize?: number;
-  /**
-   * Write objects whose content is at least `oDirectThreshold` bytes with O_DIRECT (default false):
-   * large writes then bypass the page cache instead of evicting what is hot there. Needs the
-   * io_uring backend; where the filesystem refuses O_DIRECT the write goes through the page cache,
-   * quietly (counted in `store.oDirect.fallbacks`). With another backend the option is inactive and
-   * `store.oDirect.reason` says why.
-   */
-  oDirect?: boolean;
-  /** Content size from which `oDirect` applies (default 1 MiB; at least 4096). */
-  oDirectThreshold?: number;
-  /**
-   * Batch I/O for putMany/getMany/putFile. Default: `createPlatformIO({ resources })`
-   * (io_uring where available), owned and closed by the store. `false`: node:fs only.
-   */
-  io?: PlatformIO | false;
-  /** Handle budget shared with the I/O backend; single puts/gets take one handle while a file is open. */
-  resources?: ResourceManager;
-}
 
-/** What a put stored. */
-export interface PutResult {
-  /** SHA-256 of the whole content (what `sha256sum` prints). */
-  hash: string;
-  size: number;
-  /** 1 for a single object, else the number of chunks. */
-  chunks: number;
-  /** The manifest object of chunked content. */
-  manifest?: string;
-  /** Bytes this put added to the store (0 when everything was there already). */
-  storedBytes: number;
-  /** For `putFile(path, { safe: true })`: the fstat of the file that was stored. */
-  identity?: FileIdentity;
-}
+// `await using` on Node versions whose Symbol.asyncDispose is missing (the well-known symbol Node uses).
+(Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for('nodejs.asyncDispose');
 
-/** Options of {@link BlobStore.putFile}. */
-export interface PutFileOptions {
-  /**
-   * Read as {@link BatchReadOptions} `safe` does: O_NOFOLLOW | O_NONBLOCK, a regular file only,
-   * fstat before and after (code `ECHANGED` when the file changed during the read).
-   */
-  safe?: boolean;
-  /** With `safe`: the file must still be this dev/ino (what the caller's walk saw), else code `ECHANGED`. */
-  expect?: { dev: bigint; ino: bigint };
-}
-
-export type PutManyItem = Uint8Array | { data: Uint8Array } | { path: string };
-export type PutManyResult = ({ ok: true } & PutResult) | { ok: false; error: ForgeError };
-export type GetManyResult = { ok: true; data: Uint8Array } | { ok: false; error: ForgeError };
-
-export interface GetOptions {
-  /** Check the SHA-256 (default true). */
-  verify?: boolean;
-}
-
-export interface BlobStat {
-  hash: string;
-  /** Content size in bytes. */
-  size: number;
-  /** Bytes on disk (for chunked content: manifest plus every chunk). */
-  storedSize: number;
-  chunked: boolean;
-  chunks: number;
-  manifest?: string;
-  path: string;
-}
-
-const enc = new TextEncoder();
-const DEFAULT_DIRECT_THRESHOLD = 1 << 20;
-
-/** What `oDirect` does for a store. */
-export interface DirectIoState {
-  /** Large objects really go to the backend with the O_DIRECT hint. */
-  active: boolean;
-  /** Content size from which it applies. */
-  threshold: number;
-  /** Why it is inactive although asked for. */
-  reason?: string;
-}
-
-function directState(options: BlobStoreOptions, io: PlatformIO | undefined): DirectIoState {
-  const threshold = options.oDirectThreshold ?? DEFAULT_DIRECT_THRESHOLD;
-  if (options.oDirect !== true) return { active: false, threshold };
-  if (io?.backend !== 'io_uring') {
-    const what = io === undefined ? 'node:fs only (io: false)' : `the ${io.backend} backend`;
-    return { active: false, threshold, reason: `O_DIRECT writes need the io_uring backend; this store's batch I/O is ${what}, so objects are written through the page cache` };
-  }
-  return { active: true, threshold };
-}
-
-/** The io_uring backend's O_DIRECT counters (other backends have none). */
-function directCounters(io: PlatformIO | undefined): { directWrites?: number; directFallbacks?: number } | undefined {
-  const withStats = io as (PlatformIO & { stats?: () => { directWrites?: number; directFallbacks?: number } }) | undefined;
-  return typeof withStats?.stats === 'function' ? withStats.stats() : undefined;
-}
-
-function storeError(message: string, field: string, suggestion: string): ForgeError {
-  return new ForgeError('configuration', message, { context: { operation: 'open store', field }, suggestions: [suggestion] });
-}
-
+export * from './options.js';
 /**
  * A verified content-addressed store.
  *
@@ -156,13 +54,15 @@ function storeError(message: string, field: string, suggestion: string): ForgeEr
  * ```ts
  * import { BlobStore } from 'forge-io';
  * const store = await BlobStore.open('/srv/forge/store');
- * const hash = await store.put(new TextEncoder().encode('hello'));
+ * const { hash } = await store.put(new TextEncoder().encode('hello'));
  * const bytes = await store.get(hash); // verified against its SHA-256
- * await store.close();
+ * await store.close(); // or: await using store = await BlobStore.open(dir)
  * ```
  */
 export class BlobStore {
   private readonly locks = new KeyedLocks();
+  private readonly chunked: ChunkedContent;
+  private readonly counters: ReadCounters = { mmapReads: 0, mmapFallbacks: 0 };
   private readonly writer: ObjectWriter;
   private readonly compressor: WriteCompressor;
   private readonly readCtx: ReadContext;
@@ -179,15 +79,19 @@ export class BlobStore {
   private constructor(
     readonly root: string,
     readonly hasher: Hasher,
-    private readonly core: CoreBindings,
+    core: CoreBindings,
     private readonly codec: FrameCodec,
     private readonly options: Required<Pick<BlobStoreOptions, 'chunkThreshold' | 'sync' | 'mmapThreshold'>> & BlobStoreOptions,
     io: PlatformIO | undefined,
     private readonly ownsIo: boolean,
+    /** The store directory's permissions, and whether opening tightened them (see store/format.ts). */
+    readonly access: StoreAccess,
+    /** Interrupted writes (of processes that are gone) removed when the store was opened. */
+    readonly leftoversRemoved: number,
   ) {
     this.io = io;
     this.cdc = checkCdcParams({ ...DEFAULT_CDC, ...options.cdc });
-    this.readCtx = { root, codec, hasher, mmapThreshold: options.mmapThreshold };
+    this.readCtx = { root, codec, hasher, mmapThreshold: options.mmapThreshold, counters: this.counters };
     this.compressor = new WriteCompressor(core, {
       frame: codec.frame,
       parallelThreshold: codec.parallelThreshold,
@@ -205,6 +109,19 @@ export class BlobStore {
       compress: (content, batched) => this.compressor.compress(content, batched),
       touched: (hash) => this.touch(hash),
     });
+    this.chunked = new ChunkedContent({
+      root,
+      hasher,
+      core,
+      cdc: this.cdc,
+      readCtx: this.readCtx,
+      writer: this.writer,
+      locks: this.locks,
+      sync: options.sync,
+      streamWindow: Math.max(options.streamWindow ?? 8 << 20, 2 * this.cdc.max),
+      touch: (hash) => this.touch(hash),
+      pending: (content, batched, knownHash) => this.pendingObject(content, batched, knownHash),
+    });
   }
 
   /** Opens (creating if needed) the store in `dir`. */
@@ -218,13 +135,9 @@ export class BlobStore {
     if (!Number.isSafeInteger(chunkThreshold) || chunkThreshold < 1024) {
       throw storeError(`chunkThreshold must be an integer >= 1024, got ${String(chunkThreshold)}`, 'chunkThreshold', 'Use e.g. 1048576 (1 MiB, the default).');
     }
-    try {
-      mkdirSync(tmpDir(dir), { recursive: true });
-      mkdirSync(join(dir, MANIFESTS_DIR), { recursive: true });
-    } catch (err) {
-      throw toForgeError(err, { file: dir, operation: 'open store' });
-    }
+    const access = prepareStoreDir(dir);
     checkFormat(dir);
+    const leftovers = cleanInterruptedWrites(dir);
     const hasher = await createHasher(options.hasher ?? 'node-crypto');
     const core = coreBindings();
     const codec = new FrameCodec(core, {
@@ -249,28 +162,83 @@ export class BlobStore {
       { ...options, chunkThreshold, sync: options.sync ?? true, mmapThreshold: options.mmapThreshold ?? 1 << 20 },
       io,
       ownsIo,
+      access,
+      leftovers.removed,
     );
   }
 
-  /** Stores `data`; resolves to its SHA-256 (hex) once it is durable. */
-  async put(data: Uint8Array): Promise<string> {
-    return (await this.putContent(data)).hash;
+  /** Stores `data`; resolves once it is durable, to what was stored (`hash`: its SHA-256), the same shape as {@link putFile}. */
+  async put(data: Uint8Array): Promise<PutResult> {
+    return this.putContent(data);
   }
 
-  /** Stores the content of the file at `path` (see {@link PutFileOptions} for reading a tree others write). */
+  /**
+   * Stores the content of the file at `path` (see {@link PutFileOptions} for reading a tree others
+   * write). A file larger than the chunk threshold is streamed (read a window, cut, hash, compress
+   * and write chunk by chunk): memory stays about `streamWindow`, whatever its size.
+   */
   async putFile(path: string, options: PutFileOptions = {}): Promise<PutResult> {
     this.open('putFile');
-    if (options.safe) {
-      const { data, identity } = await readFileSafely(path, options.expect);
-      return { ...(await this.putContent(data)), identity };
+    const r = await this.chunked.putStream(path, this.options.chunkThreshold, options.safe === true, options.expect);
+    if ('small' in r) {
+      const put = await this.putContent(r.small);
+      return r.identity ? { ...put, identity: r.identity } : put;
     }
-    let data: Uint8Array;
-    try {
-      data = this.io ? await this.io.readAll(path) : readFileSync(path);
-    } catch (err) {
-      throw toForgeError(err, { file: path, operation: 'putFile' });
+    return r;
+  }
+
+  /**
+   * Writes the content of `hash` to the new file `dest` (it must not exist; created with `mode`,
+   * default 0600), streaming chunk by chunk, verified against `hash` unless `{ verify: false }`:
+   * memory does not grow with the content's size. Runs of zeros in chunked content become holes.
+   * On any failure `dest` is removed.
+   */
+  async getToFile(hash: string, dest: string, options: GetOptions & { mode?: number } = {}): Promise<{ size: number }> {
+    this.open('getToFile');
+    assertHash(hash, 'getToFile');
+    const verify = options.verify ?? true;
+    const mode = options.mode ?? 0o600;
+    const manifestHash = this.chunked.manifestOf(hash);
+    if (manifestHash === undefined) {
+      const data = await this.get(hash, { verify });
+      await writePartsToFile(dest, data.length, [data], mode);
+      return { size: data.length };
     }
-    return this.putContent(data);
+    const manifest = this.chunked.readManifest(manifestHash);
+    const stream = verify ? this.hasher.stream() : undefined;
+    const chunked = this.chunked;
+    function* parts(): Generator<Uint8Array> {
+      for (const p of chunked.chunksOf(hash, manifest, verify)) {
+        stream?.update(p);
+        yield p;
+      }
+      if (stream) chunked.checkWhole(hash, manifestHash!, manifest, stream.hex());
+    }
+    await writePartsToFile(dest, manifest.size, parts(), mode);
+    return { size: manifest.size };
+  }
+
+  /**
+   * The content of `hash` as a stream of chunks (one object's content for unchunked content),
+   * each verified; the whole is checked against `hash` at the end (the stream errors if not).
+   */
+  async *getStream(hash: string, options: GetOptions = {}): AsyncGenerator<Uint8Array> {
+    this.open('getStream');
+    assertHash(hash, 'getStream');
+    const verify = options.verify ?? true;
+    const manifestHash = this.chunked.manifestOf(hash);
+    if (manifestHash === undefined) {
+      yield await this.get(hash, { verify });
+      return;
+    }
+    const manifest = this.chunked.readManifest(manifestHash);
+    const stream = verify ? this.hasher.stream() : undefined;
+    for (const p of this.chunked.chunksOf(hash, manifest, verify)) {
+      stream?.update(p);
+      yield p;
+      await new Promise<void>((resolve) => setImmediate(resolve)); // let the consumer and the loop run
+    }
+    if (stream) this.chunked.checkWhole(hash, manifestHash, manifest, stream.hex());
   }
 
   /**
@@ -328,7 +296,7 @@ export class BlobStore {
     }
     for (const i of chunked) {
       try {
-        results[i] = { ok: true, ...(await this.putChunked(contents[i]!)) };
+        results[i] = { ok: true, ...(await this.chunked.putBytes(contents[i]!)) };
       } catch (err) {
         results[i] = { ok: false, error: toForgeError(err, { operation: 'putMany' }) };
       }
@@ -358,9 +326,9 @@ export class BlobStore {
     } finally {
       this.getsInFlight--;
     }
-    const manifestHash = this.manifestOf(hash);
+    const manifestHash = this.chunked.manifestOf(hash);
     if (manifestHash === undefined) throw notFoundError(this.root, hash);
-    return this.reassemble(hash, manifestHash, verify);
+    return this.chunked.reassemble(hash, manifestHash, verify);
   }
 
   /** Contents of many hashes: object files are read with one batchRead. One result per hash, in order. */
@@ -404,9 +372,9 @@ export class BlobStore {
       const content = await this.get(hash);
       return { hash, size: content.length, storedSize: head.fileSize, chunked: false, chunks: 1, path };
     }
-    const manifestHash = this.manifestOf(hash);
+    const manifestHash = this.chunked.manifestOf(hash);
     if (manifestHash === undefined) return undefined;
-    const manifest = this.readManifest(manifestHash);
+    const manifest = this.chunked.readManifest(manifestHash);
     let storedSize = statSync(objectPath(this.root, manifestHash)).size;
     for (const c of new Set(manifest.chunks.map((c) => c.hash))) {
       const s = readHead(objectPath(this.root, c));
@@ -421,6 +389,15 @@ export class BlobStore {
       manifest: manifestHash,
       path: manifestRefPath(this.root, hash),
     };
+  }
+
+  /**
+   * Removes interrupted writes: tmp files whose writer process is gone, and unattributable ones
+   * older than an hour (opening the store does this too). Writes in progress are left alone.
+   */
+  cleanInterruptedWrites(): { removed: number; kept: number } {
+    this.open('cleanInterruptedWrites');
+    return cleanInterruptedWrites(this.root);
   }
 
   /** Checks every object and manifest; reports each corrupt, missing or stray entry and tmp leftover. */
@@ -443,6 +420,11 @@ export class BlobStore {
     return run;
   }
 
+  /** Closes it at the end of an `await using` block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** Stops the compression workers. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -451,6 +433,14 @@ export class BlobStore {
     await this.codec.close();
     await this.compressor.close();
     if (this.ownsIo) await this.io?.close();
+  }
+
+  /**
+   * Counters since open: objects read through mmap, large ones that fell back to a plain read,
+   * and the most writers ever inside one hash's write lock at once (1 when the per-hash lock holds).
+   */
+  stats(): ReadCounters & { peakWritersPerHash: number } {
+    return { ...this.counters, peakWritersPerHash: this.writer.counters.peakWritersPerHash };
   }
 
   /** The I/O backend batch operations use ('none' when node:fs only). */
@@ -509,7 +499,7 @@ export class BlobStore {
         context: { operation: 'put' },
       });
     }
-    if (data.length > this.options.chunkThreshold) return this.putChunked(data);
+    if (data.length > this.options.chunkThreshold) return this.chunked.putBytes(data);
     const obj = this.pendingObject(data, false);
     const hash = obj.hash;
     const r = this.options.resources;
@@ -523,100 +513,6 @@ export class BlobStore {
     }
     if (!outcome.ok) throw outcome.error;
     return { hash, size: data.length, chunks: 1, storedBytes: outcome.storedBytes };
-  }
-
-  /** Chunks, then the manifest object, then the ref: each durable before the next names it. */
-  private async putChunked(data: Uint8Array): Promise<PutResult> {
-    const hash = this.hasher.hex(data);
-    const parts = splitAt(data, this.core.cdcCutPoints(data, this.cdc));
-    const chunks = parts.map((p) => ({ ...this.pendingObject(p, parts.length > 1), partOf: data.length }));
-    const outcomes = await this.writer.writeBatch(chunks);
-    let storedBytes = sumStored(outcomes);
-    const manifest: Manifest = { size: data.length, sha256: hash, chunks: chunks.map((c) => ({ hash: c.hash, size: c.content.length })) };
-    const manifestBytes = encodeManifest(manifest);
-    const manifestHash = this.hasher.hex(manifestBytes);
-    const mo = await this.writer.writeBatch([{ hash: manifestHash, content: manifestBytes }]);
-    storedBytes += sumStored(mo);
-    await this.writeManifestRef(hash, manifestHash);
-    return { hash, size: data.length, chunks: chunks.length, manifest: manifestHash, storedBytes };
-  }
-
-  private async writeManifestRef(hash: string, manifestHash: string): Promise<void> {
-    const path = manifestRefPath(this.root, hash);
-    const text = `${manifestHash}\n`;
-    const release = await this.locks.lock(`ref:${hash}`);
-    try {
-      this.touch(hash);
-      let current: string | undefined;
-      try {
-        current = readFileSync(path, 'utf8');
-      } catch {
-        current = undefined;
-      }
-      if (current === text) return;
-      const dir = join(path, '..');
-      mkdirSync(dir, { recursive: true });
-      const tmp = tmpName(this.root, hash);
-      await writeFileDurablyAsync(tmp, enc.encode(text), this.options.sync);
-      renameSync(tmp, path);
-      if (this.options.sync) await fsyncDirAsync(dir);
-    } catch (err) {
-      throw toForgeError(err, { file: path, operation: 'put' });
-    } finally {
-      release();
-    }
-  }
-
-  private manifestOf(hash: string): string | undefined {
-    let text: string;
-    try {
-      text = readFileSync(manifestRefPath(this.root, hash), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw toForgeError(err, { file: manifestRefPath(this.root, hash), operation: 'get' });
-    }
-    const m = /^([0-9a-f]{64})\n$/.exec(text);
-    if (!m) {
-      throw new ForgeError('validation', `Manifest ref ${manifestRefPath(this.root, hash)} is corrupt`, {
-        context: { file: manifestRefPath(this.root, hash), operation: 'get', expected: hash },
-        suggestions: ['Run `forge verify`; putting the same content again repairs it.'],
-      });
-    }
-    return m[1]!;
-  }
-
-  private readManifest(manifestHash: string): Manifest {
-    const bytes = readObjectSync(this.readCtx, manifestHash, true);
-    if (bytes === undefined) throw notFoundError(this.root, manifestHash);
-    return decodeManifest(bytes, objectPath(this.root, manifestHash));
-  }
-
-  private reassemble(hash: string, manifestHash: string, verify: boolean): Uint8Array {
-    const manifest = this.readManifest(manifestHash);
-    const out = new Uint8Array(manifest.size);
-    let at = 0;
-    for (const c of manifest.chunks) {
-      const part = readObjectSync(this.readCtx, c.hash, verify);
-      if (part === undefined) throw notFoundError(this.root, c.hash);
-      if (part.length !== c.size || at + part.length > out.length) {
-        throw new ForgeError('validation', `Chunk ${c.hash} of ${hash} has ${part.length} bytes, the manifest says ${c.size}`, {
-          context: { file: objectPath(this.root, c.hash), operation: 'get', expected: hash },
-          suggestions: ['Run `forge verify`.'],
-        });
-      }
-      out.set(part, at);
-      at += part.length;
-    }
-    if (verify) {
-      const actual = this.hasher.hex(out);
-      if (actual !== hash || manifest.sha256 !== hash) {
-        throw new ForgeError('validation', `Chunked content ${manifestRefPath(this.root, hash)} is corrupt: expected SHA-256 ${hash}, got ${actual}`, {
-          context: { file: manifestRefPath(this.root, hash), operation: 'get', expected: hash, actual, manifest: manifestHash },
-          suggestions: ['Run `forge verify` to list every damaged object.', 'Putting the same content again repairs it.'],
-        });
-      }
-    }
-    return out;
   }
 
   /** 'ok' only if the object decodes and hashes to its name. */
@@ -652,67 +548,5 @@ export class BlobStore {
     } finally {
       guard.release();
     }
-  }
-}
-
-function sumStored(outcomes: Map<string, WriteOutcome>): number {
-  let n = 0;
-  for (const [hash, o] of outcomes) {
-    if (!o.ok) throw o.error.withContext({ hash });
-    n += o.storedBytes;
-  }
-  return n;
-}
-
-function exists(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false }) !== undefined;
-}
-
-/** The first bytes of a file and its size, or undefined if it does not exist. */
-function readHead(path: string): { bytes: Uint8Array; fileSize: number } | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw toForgeError(err, { file: path, operation: 'stat' });
-  }
-  try {
-    const buf = new Uint8Array(32);
-    const n = readSync(fd, buf, 0, 32, 0);
-    const { size } = fstatSync(fd);
-    return { bytes: buf.subarray(0, n), fileSize: size };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Creates store.json, or checks that an existing one describes a format this code reads. */
-function checkFormat(dir: string): void {
-  const p = join(dir, FORMAT_FILE);
-  let text: string | undefined;
-  try {
-    text = readFileSync(p, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw toForgeError(err, { file: p, operation: 'open store' });
-  }
-  if (text === undefined) {
-    const body = JSON.stringify({ format: FORMAT_NAME, version: FORMAT_VERSION, objects: `${OBJECTS_DIR}/<2 hex>/<62 hex>`, hash: 'sha256', frame: 'lz4' }, null, 2) + '\n';
-    const tmp = `${p}.${process.pid}.tmp`;
-    writeFileSync(tmp, body);
-    renameSync(tmp, p);
-    return;
-  }
-  let parsed: { format?: unknown; version?: unknown };
-  try {
-    parsed = JSON.parse(text) as { format?: unknown; version?: unknown };
-  } catch {
-    parsed = {};
-  }
-  if (parsed.format !== FORMAT_NAME || typeof parsed.version !== 'number') {
-    throw storeError(`${p} does not describe a Forge store`, 'dir', 'Point the store at a Forge store directory or an empty one.');
-  }
-  if (parsed.version > FORMAT_VERSION) {
-    throw storeError(`${p}: store format version ${parsed.version} is newer than this Forge reads (${FORMAT_VERSION})`, 'dir', 'Upgrade forge-io.');
   }
 }

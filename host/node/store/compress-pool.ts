@@ -210,7 +210,6 @@ export class CompressPool {
     const data: CompressWorkerData = { ready: new SharedArrayBuffer(4), ...sharedModule() };
     const worker = new Worker(this.script, { workerData: data });
     const slot: Slot = { worker, busy: 0, ready: new Int32Array(data.ready) };
-    worker.unref(); // an idle pool never keeps the process alive
     worker.on('message', (m: CompressResponse) => {
       const p = this.pending.get(m.id);
       if (p === undefined) return;
@@ -222,6 +221,8 @@ export class CompressPool {
     worker.on('exit', (code) => {
       if (!this.closed) this.fail(slot, new Error(`compress worker exited with code ${code}`));
     });
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref(); // an idle pool never keeps the process alive
     this.slots.push(slot);
     return slot;
   }

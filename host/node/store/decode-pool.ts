@@ -115,7 +115,6 @@ export class DecodePool {
   private spawn(): void {
     const worker = new Worker(this.script);
     const slot: Slot = { worker, ready: false, busy: 0, jobs: new Map() };
-    worker.unref(); // an idle pool never keeps the process alive
     worker.on('message', (m: DecodeResponse) => {
       if (m.kind === 'ready') {
         slot.ready = true;
@@ -138,6 +137,8 @@ export class DecodePool {
     };
     worker.on('error', lost);
     worker.on('exit', lost);
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref(); // an idle pool never keeps the process alive
     this.slots.push(slot);
   }
 

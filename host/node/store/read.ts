@@ -14,12 +14,22 @@ import type { Hasher } from './hasher.js';
 import { withMappedFd } from './mmap.js';
 import { objectPath } from './object-path.js';
 
+/** How objects were read. */
+export interface ReadCounters {
+  /** Objects read through mmap. */
+  mmapReads: number;
+  /** Objects of at least the mmap threshold that had to be read plainly (mmap unavailable or refused). */
+  mmapFallbacks: number;
+}
+
 export interface ReadContext {
   root: string;
   codec: FrameCodec;
   hasher: Hasher;
   /** Objects at least this large (on disk) are mmapped where possible (default 1 MiB). */
   mmapThreshold: number;
+  /** Read-path counters, shown by `store.stats()`. */
+  counters?: ReadCounters;
 }
 
 /**
@@ -157,7 +167,11 @@ function readOpen(ctx: ReadContext, hash: string, path: string, fd: number, size
         dst.set(bytes);
         return bytes.length;
       });
-      if (r.mapped) return r.value;
+      if (r.mapped) {
+        if (ctx.counters) ctx.counters.mmapReads++;
+        return r.value;
+      }
+      if (ctx.counters) ctx.counters.mmapFallbacks++;
     }
     if (head === undefined || head.length > dst.length) return readFully(fd, dst);
     dst.set(head);

@@ -5,11 +5,13 @@
  * loop. write.ts decides when each runs (group commit).
  */
 import { close, closeSync, fsync, open, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
-import { open as openFile, unlink } from 'node:fs/promises';
+import { open as openFile, rename, unlink } from 'node:fs/promises';
+import { withRetry } from '../base/retry.js';
 import { sep } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { toForgeError } from '../base/errors.js';
+import { OBJECT_FILE_MODE } from './format.js';
 import { tmpDir } from './object-path.js';
 
 /**
@@ -78,9 +80,9 @@ export function fsyncDirAsync(dir: string): Promise<void> {
     });
 }
 
-/** Creates the file `path` (read-only, must not exist) holding `data`; returns its open fd. */
+/** Creates the file `path` (owner read-only, must not exist) holding `data`; returns its open fd. */
 export function createFile(path: string, data: Frame): number {
-  const fd = openSync(path, 'wx', 0o444);
+  const fd = openSync(path, 'wx', OBJECT_FILE_MODE);
   try {
     if (data instanceof Uint8Array) {
       let at = 0;
@@ -109,7 +111,7 @@ function writeAllParts(fd: number, parts: Uint8Array[]): void {
 
 /** {@link createFile} + fsync + close, all on the libuv threadpool. The file is removed on failure. */
 export async function createFileDurably(path: string, data: Frame): Promise<void> {
-  const fh = await openFile(path, 'wx', 0o444);
+  const fh = await openFile(path, 'wx', OBJECT_FILE_MODE);
   try {
     // One buffer (writeFile loops over short writes); joining parts costs little next to the fsync.
     await fh.writeFile(joinFrame(data));
@@ -134,4 +136,29 @@ export function tryUnlink(path: string): void {
   } catch {
     // already gone
   }
+}
+
+/**
+ * rename(2) on the threadpool, retried with backoff on transient errors (EBUSY, EAGAIN, EINTR,
+ * …: base/retry.ts); anything else (ENOENT, EXDEV) fails at once, as a ForgeError with its code.
+ */
+export function renameRetrying(from: string, to: string): Promise<void> {
+  return withRetry(
+    () =>
+      rename(from, to).catch((err: unknown) => {
+        throw toForgeError(err, { file: to, operation: 'store rename' });
+      }),
+    { operation: 'store rename' },
+  );
+}
+
+/** {@link createFileDurably}, retried with backoff on transient errors (the file is removed after each failure). */
+export function createFileDurablyRetrying(path: string, data: Frame): Promise<void> {
+  return withRetry(
+    () =>
+      createFileDurably(path, data).catch((err: unknown) => {
+        throw toForgeError(err, { file: path, operation: 'store write' });
+      }),
+    { operation: 'store write' },
+  );
 }

@@ -18,6 +18,7 @@ import {
   isObjectFileName,
   objectPath,
 } from './object-path.js';
+import { heldByLiveWriter } from './leftovers.js';
 import { readObjectSync, type ReadContext } from './read.js';
 
 export type ProblemKind = 'corrupt' | 'missing' | 'stray' | 'tmp';
@@ -71,7 +72,12 @@ function collect(root: string): Entry[] {
   for (const name of listStoreDir(objects).sort()) {
     const p = join(objects, name);
     if (name === TMP_DIR) {
-      for (const t of listStoreDir(p)) entries.push({ kind: 'tmp', path: join(p, t) });
+      for (const t of listStoreDir(p)) {
+        // A write in progress (its writer is alive) is not a leftover.
+        const st = statSync(join(p, t), { throwIfNoEntry: false });
+        if (st === undefined || heldByLiveWriter(t, st.mtimeMs)) continue;
+        entries.push({ kind: 'tmp', path: join(p, t) });
+      }
       continue;
     }
     if (!isFanoutDir(name) || !statSync(p).isDirectory()) {
@@ -113,6 +119,8 @@ export async function verifyStore(ctx: ReadContext, hasher: Hasher, options: Ver
   const entries = collect(ctx.root);
   const problems: VerifyProblem[] = [];
   const present = new Set<string>();
+  /** Objects on disk that did not check out: reported once, as corrupt, never also as missing. */
+  const damaged = new Set<string>();
   let objects = 0;
   let bytes = 0;
   let manifests = 0;
@@ -140,18 +148,19 @@ export async function verifyStore(ctx: ReadContext, hasher: Hasher, options: Ver
         report(e.path);
       } catch (err) {
         const detail = err instanceof Error ? err.message : String(err);
+        damaged.add(e.hash!);
         report(e.path, { kind: 'corrupt', path: e.path, hash: e.hash!, detail });
       }
     }
   }
   for (const e of manifestEntries) {
     manifests++;
-    report(e.path, checkManifestRef(ctx, hasher, e.hash!, e.path, present));
+    report(e.path, checkManifestRef(ctx, hasher, e.hash!, e.path, present, damaged));
   }
   if (options.expected) {
     const refs = new Set(manifestEntries.map((m) => m.hash!));
     for (const h of options.expected) {
-      if (!isHash(h) || present.has(h) || refs.has(h)) continue;
+      if (!isHash(h) || present.has(h) || refs.has(h) || damaged.has(h)) continue;
       const p = objectPath(ctx.root, h);
       problems.push({ kind: 'missing', path: p, hash: h, detail: 'referenced (e.g. by the index) but not in the store' });
     }
@@ -177,11 +186,14 @@ function checkManifestRef(
   fileHash: string,
   path: string,
   present: ReadonlySet<string>,
+  damaged: ReadonlySet<string>,
 ): VerifyProblem | undefined {
   const text = readFileSync(path, 'utf8');
   const m = /^([0-9a-f]{64})\n$/.exec(text);
   if (!m) return { kind: 'corrupt', path, hash: fileHash, detail: 'manifest ref is not "<64 hex>\\n"' };
   const manifestHash = m[1]!;
+  // A damaged manifest was reported as corrupt already; the ref needs no second line.
+  if (damaged.has(manifestHash)) return undefined;
   if (!present.has(manifestHash)) {
     return { kind: 'missing', path: objectPath(ctx.root, manifestHash), hash: manifestHash, detail: `manifest of ${fileHash} is missing or corrupt` };
   }
@@ -190,6 +202,8 @@ function checkManifestRef(
     if (manifest.sha256 !== fileHash) {
       return { kind: 'corrupt', path, hash: fileHash, detail: `manifest ${manifestHash} describes ${manifest.sha256}` };
     }
+    // Damaged chunks were reported as corrupt already; only absent ones are missing.
+    if (manifest.chunks.some((c) => damaged.has(c.hash))) return undefined;
     const lost = manifest.chunks.filter((c) => !present.has(c.hash));
     if (lost.length > 0) {
       return {

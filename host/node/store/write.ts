@@ -17,13 +17,14 @@
  * the page cache.
  */
 import { closeSync, mkdirSync, renameSync, utimesSync } from 'node:fs';
-import { chmod, mkdir, readdir, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, unlink } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { ForgeError, toForgeError } from '../base/errors.js';
 import type { PlatformIO } from '../base/platform-io.js';
+import { OBJECT_FILE_MODE, STORE_DIR_MODE } from './format.js';
 import type { KeyedLocks } from './keyed-locks.js';
 import { isFanoutDir, objectDir, objectPath, tmpDir, OBJECTS_DIR } from './object-path.js';
-import { createFile, createFileDurably, fsyncDirAsync, frameLength, joinFrame, tmpNameIn, tryUnlink, type Frame } from './tmp-files.js';
+import { createFile, createFileDurablyRetrying, fsyncDirAsync, renameRetrying, frameLength, joinFrame, tmpNameIn, tryUnlink, type Frame } from './tmp-files.js';
 
 export { fsyncDirAsync, joinFrame, tmpName, writeFileDurablyAsync, type Frame } from './tmp-files.js';
 
@@ -98,6 +99,10 @@ export class ObjectWriter {
   /** `<root>/objects/tmp/`, built once (names are made per object). */
   private readonly tmpBase: string;
 
+  private readonly inside = new Map<string, number>();
+  /** Write-path counters (store.stats()). */
+  readonly counters = { peakWritersPerHash: 0 };
+
   constructor(private readonly o: ObjectWriterOptions) {
     this.tmpBase = `${tmpDir(o.root)}${sep}`;
   }
@@ -124,7 +129,20 @@ export class ObjectWriter {
     return outcomes;
   }
 
-  private writeLocked(obj: PendingObject, batched: boolean, release: () => void): Promise<WriteOutcome> {
+  private writeLocked(obj: PendingObject, batched: boolean, unlock: () => void): Promise<WriteOutcome> {
+    // Writers inside the lock of one hash: 1 at most, unless the per-hash lock is broken (stats).
+    const inside = (this.inside.get(obj.hash) ?? 0) + 1;
+    this.inside.set(obj.hash, inside);
+    if (inside > this.counters.peakWritersPerHash) this.counters.peakWritersPerHash = inside;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      const n = (this.inside.get(obj.hash) ?? 1) - 1;
+      if (n === 0) this.inside.delete(obj.hash);
+      else this.inside.set(obj.hash, n);
+      unlock();
+    };
     const fail = (err: unknown): WriteOutcome => ({ ok: false, error: toForgeError(err, { operation: 'put', hash: obj.hash }) });
     let pending: Promise<WriteOutcome>;
     try {
@@ -248,11 +266,11 @@ export class ObjectWriter {
         if (!written[i]) return;
         const final = objectPath(this.o.root, hash);
         try {
-          await rename(tmps[i]!, final).catch(async (err: unknown) => {
-            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-            if ((await mkdir(objectDir(this.o.root, hash), { recursive: true })) === undefined) throw err; // the tmp is missing
+          await renameRetrying(tmps[i]!, final).catch(async (err: unknown) => {
+            if ((err as { code?: string }).code !== 'ENOENT') throw err;
+            if ((await mkdir(objectDir(this.o.root, hash), { recursive: true, mode: STORE_DIR_MODE })) === undefined) throw err; // the tmp is missing
             this.objectsDirDirty = true;
-            await rename(tmps[i]!, final);
+            await renameRetrying(tmps[i]!, final);
           });
           const dir = objectDir(this.o.root, hash);
           const list = dirs.get(dir);
@@ -273,7 +291,7 @@ export class ObjectWriter {
       renameSync(tmp, final);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      if (mkdirSync(objectDir(this.o.root, hash), { recursive: true }) === undefined) throw err; // the dir was there: the tmp is missing
+      if (mkdirSync(objectDir(this.o.root, hash), { recursive: true, mode: STORE_DIR_MODE }) === undefined) throw err; // the dir was there: the tmp is missing
       this.objectsDirDirty = true;
       renameSync(tmp, final);
     }
@@ -340,12 +358,12 @@ export class ObjectWriter {
               : r.error;
           }
         });
-        // batchWrite creates files 0644; objects are read-only (0444). On the threadpool, before the
+        // batchWrite creates files 0644; objects are owner read-only (0400). On the threadpool, before the
         // rename (the directory fsync after it commits this metadata change too).
         return Promise.all(
           tmps.map((tmp, i) =>
             ok[i]
-              ? chmod(tmp, 0o444).catch((err: unknown) => {
+              ? chmod(tmp, OBJECT_FILE_MODE).catch((err: unknown) => {
                   ok[i] = false;
                   tryUnlink(tmp);
                   errors[i] = toForgeError(err, { file: tmp, operation: 'put' });
@@ -360,7 +378,7 @@ export class ObjectWriter {
       // build machine's disk under load): with sync on, all of it goes to the threadpool.
       return Promise.all(
         tmps.map((tmp, i) =>
-          createFileDurably(tmp, frames[i]!).then(
+          createFileDurablyRetrying(tmp, frames[i]!).then(
             () => {
               ok[i] = true;
             },
@@ -401,7 +419,7 @@ export class ObjectWriter {
           const name = i.toString(16).padStart(2, '0');
           if (!have.has(name)) missing.push(name);
         }
-        return Promise.all(missing.map((name) => mkdir(join(objects, name)).then(() => true, () => false)));
+        return Promise.all(missing.map((name) => mkdir(join(objects, name), { mode: STORE_DIR_MODE }).then(() => true, () => false)));
       })
       .then(
         (made) => {
