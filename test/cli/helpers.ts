@@ -50,7 +50,8 @@ export class Daemon {
     });
     this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString('utf8')));
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString('utf8')));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the last stderr lines (the shutdown summary) may still be in the pipe at 'exit'.
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
   }
 
   /** Resolves once stdout has a line starting with `forge: ready`. */

@@ -41,7 +41,8 @@ export function reportError(err: unknown, io: { stderr: NodeJS.WritableStream },
   if (detail.file !== undefined && !fe.message.includes(String(detail.file))) facts.push(`file: ${detail.file}`);
   if (detail.code !== undefined) facts.push(`code: ${detail.code}`);
   if (facts.length) out.write(`  (${facts.join(', ')}; category: ${fe.category})\n`);
-  for (const s of fe.suggestions()) out.write(`  hint: ${s}\n`);
+  // A bug gets no category hints: they would send the user after damage that is not there.
+  if (code !== EXIT_CODES.INTERNAL) for (const s of fe.suggestions()) out.write(`  hint: ${s}\n`);
   if (debug) {
     out.write(`\n${err instanceof Error ? err.stack ?? String(err) : String(err)}\n`);
     let cause = err instanceof Error ? err.cause : undefined;
