@@ -60,7 +60,7 @@ export const spec: CommandSpec = {
       created = true;
     }
     const storeDir = typeof ctx.values['store'] === 'string' ? path.resolve(ctx.cwd, ctx.values['store']) : path.join(dir, STORE_DIR_NAME);
-    const client = await connectRemote(remote);
+    const client = await connectRemote(remote, ctx.stderr);
     let ok = false;
     try {
       const { ensureMarker } = await import('../remote/heads.js');

@@ -39,7 +39,7 @@ export const spec: CommandSpec = {
       const { findRemote } = await import('../remote/spec.js');
       const { fetchHistory } = await import('../remote/fetch.js');
       const remote = await findRemote(index, origin.remote);
-      const client = await connectRemote(remote);
+      const client = await connectRemote(remote, ctx.stderr);
       const store = await openContent(opened);
       try {
         const r = await fetchHistory(client, index, store, origin.host, { segment: origin.segment, seq: origin.seq });

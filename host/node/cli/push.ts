@@ -35,7 +35,7 @@ async function runPush(ctx: CommandContext, name: string | undefined): Promise<n
   const remote = await findRemote(index, name);
   const host = await pushHost(index, typeof ctx.values['host'] === 'string' ? ctx.values['host'] : undefined);
   const store = await openContent(opened);
-  const client = await connectRemote(remote);
+  const client = await connectRemote(remote, ctx.stderr);
   const { Progress } = await import('../term/progress.js');
   const progress = ctx.stderr.isTTY && !ctx.values['json'] ? new Progress({ label: 'push', stream: ctx.stderr }) : undefined;
   let seen = 0;

@@ -9,10 +9,18 @@ import { formatBytes, renderTable, UsageError } from '../term/output.js';
 import type { RemoteSpec } from '../remote/spec.js';
 import type { RemoteClient, RequestCounts } from '../remote/client.js';
 
-/** Opens a client for `spec` (loads the AWS SDK). */
-export async function connectRemote(spec: RemoteSpec): Promise<RemoteClient> {
+/** Opens a client for `spec` (loads the AWS SDK); retries are reported on `stderr`, one line each. */
+export async function connectRemote(spec: RemoteSpec, stderr?: NodeJS.WritableStream): Promise<RemoteClient> {
   const { RemoteClient } = await import('../remote/client.js');
-  return RemoteClient.connect(spec);
+  return RemoteClient.connect(spec, {
+    retry: {
+      logger: {
+        warn: (_obj, msg) => {
+          if (msg !== undefined) stderr?.write(`forge: ${msg}\n`);
+        },
+      },
+    },
+  });
 }
 
 /** `25 requests (18 PUT, 4 GET, 2 LIST, 1 HEAD)`. */
@@ -107,7 +115,7 @@ export const spec: CommandSpec = {
       }
       max(1);
       const remote = await specs.findRemote(index, ctx.positionals[1]);
-      const client = await connectRemote(remote);
+      const client = await connectRemote(remote, ctx.stderr);
       try {
         return sub === 'verify' ? await runVerify(ctx, client) : await runGc(ctx, client);
       } finally {
