@@ -45,6 +45,19 @@ export function durationOption(value: string, what: string, command: string): nu
   return Number(m[1]) * unit;
 }
 
+/** `forge watch --push <remote> [--push-interval 30s]`, parsed. */
+export function pushOption(ctx: CommandContext): { remote: string; intervalMs: number } | undefined {
+  const remote = ctx.values['push'];
+  const interval = ctx.values['push-interval'];
+  if (typeof remote !== 'string') {
+    if (interval !== undefined) throw new UsageError('--push-interval needs --push <remote>', 'watch');
+    return undefined;
+  }
+  const intervalMs = typeof interval === 'string' ? durationOption(interval, '--push-interval', 'watch') : 30_000;
+  if (intervalMs < 100) throw new UsageError('--push-interval must be at least 100ms', 'watch');
+  return { remote, intervalMs };
+}
+
 const SUBCOMMANDS = ['add', 'list', 'remove', 'verify', 'gc'] as const;
 
 export const spec: CommandSpec = {
