@@ -14,7 +14,7 @@ export const spec: CommandSpec = {
   ].join('\n'),
   options: {
     host: { type: 'string', valueName: 'name', description: 'Push as this host (saved for later pushes).' },
-    'pack-size': { type: 'string', valueName: 'bytes', description: 'Pack size target, e.g. 16M (default 16 MiB).' },
+    'pack-size': { type: 'string', valueName: 'bytes', description: 'Pack size target, e.g. 16M (default 32 MiB).' },
     json: { type: 'boolean', description: 'Print the result as JSON.' },
   },
   minPositionals: 0,

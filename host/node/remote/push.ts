@@ -10,6 +10,7 @@ import { ForgeError } from '../base/errors.js';
 import { lz4Compress } from '../core/codec.js';
 import type { Index } from '../index-db/index.js';
 import type { BlobStore } from '../store/blob-store.js';
+import { decodeManifest } from '../store/chunking.js';
 import { objectPath } from '../store/object-path.js';
 import { cacheFileOf, loadCatalog, rememberIndex, saveCatalog, type Catalog } from './catalog.js';
 import type { RemoteClient, RequestCounts } from './client.js';
@@ -18,7 +19,7 @@ import { maxSeq, versionsAfter } from './history-rows.js';
 import { ensureMarker, readHead, writeHead } from './heads.js';
 
 export interface PushOptions {
-  /** Pack size target in bytes (default 16 MiB). */
+  /** Pack size target in bytes (default 32 MiB). */
   packSize?: number;
   /** Packs or objects uploading at once (default 4). */
   concurrency?: number;
@@ -44,7 +45,7 @@ export interface PushResult {
   ms: number;
 }
 
-export const DEFAULT_PACK_SIZE = 16 << 20;
+export const DEFAULT_PACK_SIZE = 32 << 20;
 const MAX_HEAD_RACES = 10;
 
 /** The host name this store pushes as: `--host`, FORGE_HOST, the saved one, else the machine's name. */
@@ -74,8 +75,13 @@ async function frameOf(store: BlobStore, hash: string): Promise<{ frame: Uint8Ar
       suggestions: ['Run `forge verify --repair` on this store, then push again.'],
     });
   }
-  // Chunked (large) content: one object on the remote, verified on read here.
-  return { frame: lz4Compress(await store.get(hash)), single: true };
+  // Chunked (large) content: its chunks' frames back to back, read as they are. Concatenated
+  // LZ4 frames decode to the concatenated content, so this is one object on the remote.
+  const st = await store.stat(hash);
+  if (!st?.manifest) return { frame: lz4Compress(await store.get(hash)), single: true };
+  const manifest = decodeManifest(await store.get(st.manifest), st.manifest);
+  const frames = await Promise.all(manifest.chunks.map((c) => readFile(objectPath(store.root, c.hash))));
+  return { frame: Buffer.concat(frames), single: true };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight, in order of start. */
@@ -167,6 +173,18 @@ export async function push(
       break;
     }
   }
+  // Content this push found on the remote instead of sending may belong to packs a
+  // concurrent `remote gc` judged unreferenced: look again, and send what vanished.
+  if (result.deduplicated > 0) {
+    const fresh = await loadCatalog(client, cacheFile);
+    const lost = versions.filter((v) => v.hash !== null && !fresh.where.has(v.hash));
+    if (lost.length > 0) {
+      const before = result.deduplicated;
+      await uploadContent(client, store, fresh, lost, { packSize, concurrency }, result);
+      result.deduplicated = before - lost.length;
+      saveCatalog(fresh, cacheFile);
+    }
+  }
   result.ms = performance.now() - t0;
   return result;
 }
@@ -213,7 +231,8 @@ async function uploadContent(
     for (let k = 0; k < batch.length; k++) {
       const hash = batch[k]!;
       const { frame, single } = frames[k]!;
-      if (single) {
+      // Large content goes up alone only when it would fill a pack by itself: fewer requests.
+      if (single && frame.length >= opt.packSize) {
         await launch(
           client.put(objectKey(hash), frame, { ifNoneMatch: true }).then(() => {
             result.singles++;
