@@ -260,6 +260,7 @@ export class RemoteClient {
     return this.call('multipart put', rel, async (signal) => {
       const parts = Math.ceil(body.length / (8 << 20));
       this.counts.puts += parts + 2; // create + parts + complete
+      this.counts.requests += parts + 1; // call() counted one
       const up = new Upload({
         client: this.s3,
         params: { Bucket: this.spec.bucket, Key: this.key(rel), Body: body },
