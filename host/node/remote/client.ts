@@ -43,7 +43,7 @@ type S3Module = typeof import('@aws-sdk/client-s3');
 type S3 = import('@aws-sdk/client-s3').S3Client;
 
 /** Objects larger than this go up as a multipart upload (lib-storage). */
-export const MULTIPART_THRESHOLD = 32 << 20;
+export const MULTIPART_THRESHOLD = 64 << 20;
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 const CREDENTIAL_NAMES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'CredentialsProviderError', 'ExpiredToken', 'InvalidToken', 'AuthorizationHeaderMalformed']);
@@ -258,13 +258,13 @@ export class RemoteClient {
   private async putLarge(rel: string, body: Uint8Array): Promise<PutOutcome> {
     const { Upload } = await import('@aws-sdk/lib-storage');
     return this.call('multipart put', rel, async (signal) => {
-      const parts = Math.ceil(body.length / (8 << 20));
-      this.counts.puts += parts + 2; // create + parts + complete
-      this.counts.requests += parts + 1; // call() counted one
+      const parts = Math.ceil(body.length / (16 << 20));
+      this.counts.puts += parts; // one PUT per part; create and complete are POSTs
+      this.counts.requests += parts + 1; // call() counted one of the parts + 2
       const up = new Upload({
         client: this.s3,
         params: { Bucket: this.spec.bucket, Key: this.key(rel), Body: body },
-        partSize: 8 << 20,
+        partSize: 16 << 20,
         queueSize: 4,
         leavePartsOnError: false,
       });

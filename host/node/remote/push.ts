@@ -243,9 +243,10 @@ async function uploadContent(
         );
         continue;
       }
+      // Close the pack before it would pass the target: packs stay under it (one plain PUT each).
+      if (pack.length > 0 && packBytes + frame.length > opt.packSize) await flush();
       pack.push({ hash, frame, size: sizes.get(hash)! });
       packBytes += frame.length;
-      if (packBytes >= opt.packSize) await flush();
     }
   }
   await flush();
