@@ -14,6 +14,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { addRemote, connect, forge, forgeAsync, listKeys, record, rgwAvailable, tmpDir, treeHashes, writeTree, type Rgw } from './rgw.js';
 
 const vars = rgwAvailable();
+// Many CLI child processes against a real cluster: generous on a loaded 2-core machine (no timing is asserted).
+const LONG = 400_000;
 const dirs: string[] = [];
 let rgw: Rgw | undefined;
 afterAll(() => {
@@ -93,7 +95,7 @@ describe.skipIf(!vars)('remote faults (Ceph RGW)', () => {
     const gc = forge(['remote', 'gc', '--grace', '0s', '--json', '--root', src], { env: rgw.env });
     expect(gc.status, gc.stderr).toBe(0);
     expect(forge(['remote', 'verify', '--root', src], { env: rgw.env }).status).toBe(0);
-  });
+  }, LONG);
 
   it('radosgw stopped during a push: the push fails as network after retries (or completes); after restart it resumes and nothing is lost', async () => {
     rgw = connect(vars!);
@@ -121,7 +123,7 @@ describe.skipIf(!vars)('remote faults (Ceph RGW)', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(forge(['remote', 'verify', '--root', src], { env: rgw.env }).status).toBe(0);
     cloneMatches(rgw, bucket, 'o', src, 'o');
-  });
+  }, LONG);
 
   it('forge watch --push: an outage does not stop recording; pushes resume when radosgw is back; errors and lag in /metrics', async () => {
     rgw = connect(vars!);
@@ -164,5 +166,5 @@ describe.skipIf(!vars)('remote faults (Ceph RGW)', () => {
       expect(end.status).toBe(0);
     }
     cloneMatches(rgw, bucket, 'w', src, 'w');
-  });
+  }, LONG);
 });

@@ -10,6 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { addRemote, connect, forge, getObject, listKeys, putObject, record, rgwAvailable, tmpDir, treeHashes, writeTree } from './rgw.js';
 
 const vars = rgwAvailable();
+// Many CLI child processes against a real cluster: generous on a loaded 2-core machine (no timing is asserted).
+const LONG = 400_000;
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -63,7 +65,7 @@ describe.skipIf(!vars)('remote with several hosts, and refusals (Ceph RGW)', () 
     const v = forge(['remote', 'verify', '--root', a], { env: rgw.env });
     expect(v.status, v.stdout).toBe(0);
     expect(v.stdout).toMatch(/^ok: 2 host\(s\)/m);
-  });
+  }, LONG);
 
   it('bad credentials and a missing bucket are configuration errors with a suggestion, not retried', async () => {
     const rgw = connect(vars!);
@@ -83,7 +85,7 @@ describe.skipIf(!vars)('remote with several hosts, and refusals (Ceph RGW)', () 
     expect(missing.stderr).toMatch(/hint: Create it/);
     // Nothing reached the good bucket from the failed attempts.
     expect(await listKeys(rgw.s3, bucket, '')).toEqual([]);
-  });
+  }, LONG);
 
   it('a tampered pack is an integrity error: the clone writes nothing, verify names the damage and what it affects', async () => {
     const rgw = connect(vars!);
@@ -110,5 +112,5 @@ describe.skipIf(!vars)('remote with several hosts, and refusals (Ceph RGW)', () 
     expect(v.status).toBe(1);
     expect(v.stdout).toMatch(/damaged: .*packs\/[0-9a-f]{64}: its SHA-256 is/);
     expect(v.stdout).toMatch(/affects .*h:(victim|other)\.txt@\d/);
-  });
+  }, LONG);
 });

@@ -13,6 +13,8 @@ import { BlobStore } from '../../host/node/store/blob-store.js';
 import { addRemote, connect, forge, listKeys, record, rgwAvailable, sha256, tmpDir, treeHashes, writeTree } from './rgw.js';
 
 const vars = rgwAvailable();
+// Many CLI child processes against a real cluster: generous on a loaded 2-core machine (no timing is asserted).
+const LONG = 400_000;
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -127,5 +129,5 @@ describe.skipIf(!vars)('remote round trip (Ceph RGW)', () => {
     const verify = forge(['remote', 'verify', '--root', src], { env: rgw.env });
     expect(verify.stdout, verify.stderr).toMatch(/^ok: 1 host/m);
     expect(verify.status).toBe(0);
-  });
+  }, LONG);
 });
