@@ -118,7 +118,7 @@ describe.skipIf(!vars)('remote round trip (Ceph RGW)', () => {
 
     // --at: the tree as it was before the rounds; --no-checkout writes no files.
     const early = path.join(dst, 'early');
-    const firstTime = (JSON.parse(forge(['log', 'same-a.txt', '--json'], { cwd: clone, env: rgw.env }).stdout) as Array<{ timeMs: number }>)[0]!.timeMs;
+    const firstTime = (JSON.parse(forge(['log', 'dir0/small-0.txt', '--json'], { cwd: clone, env: rgw.env }).stdout) as Array<{ timeMs: number }>)[0]!.timeMs;
     const e = forge(['clone', `s3://${bucket}/team`, early, '--endpoint', rgw.endpoint, '--path-style', '--at', String(firstTime + 1)], { env: rgw.env });
     expect(e.status, e.stderr).toBe(0);
     expect(fs.readFileSync(path.join(early, 'dir0', 'small-0.txt'))).toEqual(written.get('dir0/small-0.txt')![0]);
