@@ -27,6 +27,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
   doctor: { summary: 'Check the platform, limits, config and store; print fixes.', load: async () => (await import('./doctor.js')).spec },
   gc: { summary: 'Prune old versions by policy, then remove unreferenced objects.', load: async () => (await import('./gc.js')).spec },
   index: { summary: 'Rebuild a lost or damaged index from the store (forge index rebuild).', load: async () => (await import('./index-cmd.js')).spec },
+  remote: { summary: 'Manage remotes (S3-compatible storage): add, list, remove, verify, gc.', load: async () => (await import('./remote.js')).spec },
+  push: { summary: 'Upload the history recorded since the last push to a remote.', load: async () => (await import('./push.js')).spec },
+  clone: { summary: "Create a store (and the tree) from a host's history on a remote.", load: async () => (await import('./clone.js')).spec },
+  pull: { summary: 'Bring a cloned store up to date with its remote.', load: async () => (await import('./pull.js')).spec },
 };
 
 function version(): string {

@@ -90,6 +90,8 @@ export const spec: CommandSpec = {
   options: {
     ...CONFIG_FLAGS,
     once: { type: 'boolean', description: 'Scan (or catch up), print the summary and exit without watching.' },
+    push: { type: 'string', valueName: 'remote', description: 'Also push to this remote (see `forge remote`) after recording, every --push-interval; an outage never stops recording.' },
+    'push-interval': { type: 'string', valueName: 'time', description: 'Time between pushes with --push, e.g. 30s (default), 5m.' },
   },
   minPositionals: 0,
   maxPositionals: 1,
@@ -111,6 +113,8 @@ export const spec: CommandSpec = {
       ctx.stderr.write(formatConfigReport(e) + '\n');
       return EXIT_CODES.CONFIG;
     }
+    const { pushOption } = await import('./remote.js');
+    const push = pushOption(ctx);
     const { runDaemon } = await import('../daemon/daemon.js');
     return runDaemon({
       config,
@@ -119,6 +123,7 @@ export const spec: CommandSpec = {
       once: ctx.values['once'] === true,
       debug: ctx.debug,
       metricsAddressConfigured: sources.metricsAddress !== 'default',
+      ...(push ? { push } : {}),
     });
   },
 };

@@ -34,6 +34,8 @@ export interface DaemonOptions {
   debug?: boolean;
   /** Whether metricsAddress was set explicitly (file, env or flag) rather than defaulted. */
   metricsAddressConfigured?: boolean;
+  /** `--push <remote>`: replicate to this remote every `intervalMs` (host/node/remote/replicator.ts). */
+  push?: { remote: string; intervalMs: number };
 }
 
 /** The line tests and scripts wait for. */
@@ -149,7 +151,17 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     opts.stdout.write(summaryLine(first) + '\n');
     log.info({ ...first.walk, ...first.plan, recorded: first.tally.recorded, durationMs: Math.round(first.durationMs) }, 'scan complete');
     await index.setState('daemon', { root, lastScanMs: Date.now(), pid: process.pid, backend: io.backend });
-    if (!watcher) return await shutdown.shutdown('--once');
+    let rep: { settled(): Promise<void> } | undefined;
+    if (opts.push) {
+      // Pushing runs beside the recording; an outage is logged and counted, never fatal.
+      const { Replicator } = await import('../remote/replicator.js');
+      const r = (rep = await Replicator.start({ index, store, storeDir, remote: opts.push.remote, intervalMs: opts.push.intervalMs, log, registry: metrics.registry, prefix: metrics.prefix }));
+      shutdown.register({ name: 'remote-push', phase: 'drain', stop: () => r.stop() });
+    }
+    if (!watcher) {
+      await rep?.settled(); // --once --push: the one push completes (or fails) before exit
+      return await shutdown.shutdown('--once');
+    }
 
     opts.stdout.write(
       `${READY_PREFIX}: watching ${root} (store ${storeDir}, backend ${io.backend}, ${ws.directoriesWatched} directories` +
