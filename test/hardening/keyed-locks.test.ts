@@ -56,6 +56,17 @@ describe('KeyedLocks', () => {
     expect(second).toBe(true);
     r2();
     expect(locks.size).toBe(0);
+    // Two batches started together in opposite orders: both finish (no a-waits-b, b-waits-a).
+    let finished = 0;
+    const both = [['a', 'b'], ['b', 'a']].map(async (keys) => {
+      const r = await locks.lockAll(keys);
+      finished++;
+      r();
+    });
+    await flush();
+    await flush();
+    expect(finished).toBe(2);
+    await Promise.all(both);
     // Many overlapping batches in random orders all finish.
     const batches = Array.from({ length: 20 }, (_, i) => ['k1', 'k2', 'k3', 'k4'].filter((_, j) => (i + j) % 3 !== 0).reverse());
     await Promise.all(batches.map(async (keys) => (await locks.lockAll(keys))()));
