@@ -17,7 +17,9 @@ import { startMetricsServer, type MetricsServer } from '../runtime/metrics-serve
 import { Shutdown } from '../runtime/shutdown.js';
 import { Progress } from '../term/progress.js';
 import { formatBytes, formatDuration, reportError } from '../term/output.js';
-import { indexFileOf } from '../cli/open.js';
+import { indexFileOf } from '../history/store-files.js';
+import type { BatchReadOptions } from '../base/platform-io.js';
+import type { PutFileOptions } from '../store/blob-store.js';
 import { openContentStore } from '../history/content-store.js';
 import { HistoryRecorder } from '../history/record.js';
 import { openPlatformIO } from '../io/open-platform.js';
@@ -107,7 +109,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     // Timed wrappers: every batch read and store feeds the logs (debug timings, slow warnings) and the metrics.
     const timedIo = {
       backend: io.backend,
-      batchRead: (paths: readonly string[]) => log.timed('batchRead', () => io.batchRead(paths), { backend: io.backend, files: paths.length }),
+      batchRead: (paths: readonly string[], options?: BatchReadOptions) =>
+        log.timed('batchRead', () => io.batchRead(paths, options), { backend: io.backend, files: paths.length }),
     };
     const timedStore = {
       putMany: async (datas: readonly Uint8Array[]) => {
@@ -115,7 +118,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         for (const r of results) if (r.ok) metrics.recordCacheLookup('put', r.storedBytes === 0);
         return results;
       },
-      putFile: (abs: string) => log.timed('putFile', () => store.putFile(abs), { backend: io.backend, file: abs }),
+      putFile: (abs: string, options?: PutFileOptions) => log.timed('putFile', () => store.putFile(abs, options), { backend: io.backend, file: abs }),
     };
     const recorder = new HistoryRecorder(root, timedIo, timedStore, index, log, { walk, shouldStop: () => shutdown.stopping });
 

@@ -77,10 +77,10 @@ export async function reconcile(
   const live = await index.files();
   const firstScan = live.length === 0 && (await index.stats()).versions === 0;
   const walk = walkTree(root, walkOptions);
+  // A recorded path that is now a symlink, FIFO or directory is gone as a file (the walk skipped it).
   const plan = planReconcile(walk, live, (p) => {
     try {
-      fs.lstatSync(path.join(root, ...p.split('/')));
-      return true;
+      return fs.lstatSync(path.join(root, ...p.split('/'))).isFile();
     } catch {
       return false;
     }

@@ -17,6 +17,8 @@ export interface FileFacts {
   mtimeMs: number;
   /** Inode number, decimal (may exceed 2^53). */
   ino: string;
+  /** Device number, decimal: with `ino`, the identity a safe read must find again. */
+  dev: string;
 }
 
 export interface WalkOptions {
@@ -55,6 +57,7 @@ export function factsOf(treePath: string, abs: string, st: fs.BigIntStats): File
     // Nanosecond precision where available, so a rewrite within the same millisecond still differs.
     mtimeMs: typeof st.mtimeNs === 'bigint' ? Number(st.mtimeNs) / 1e6 : Number(st.mtimeMs),
     ino: String(st.ino),
+    dev: String(st.dev),
   };
 }
 
