@@ -26,6 +26,10 @@ import { openPlatformIO } from '../io/open-platform.js';
 import { lockStore } from '../history/store-lock.js';
 import { reconcile, type ReconcileResult } from '../history/reconcile.js';
 import { daemonIgnore, type WalkOptions } from '../history/tree-scan.js';
+import { batchRunner } from '../history/batch-retry.js';
+import { cleanRestoreTemps, cleanStoreTemps, RESTORE_TEMP_PATH_RE } from '../history/housekeeping.js';
+import { setRetryDefaults } from '../base/retry.js';
+import { openFdReport } from './fd-report.js';
 
 export interface DaemonOptions {
   config: ForgeConfig;
@@ -77,6 +81,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     logger: log,
     exit: (code) => process.exit(exitOverride ?? code),
   }).install();
+  // The launcher's early handlers (bin/forge.js) give way to the coordinator's.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    for (const l of process.listeners(sig)) if ((l as { forgeEarly?: boolean }).forgeEarly) process.off(sig, l);
+  }
+  // Retry settings from the config when it has them (retry.*), else the defaults; every retry is logged.
+  const retryCfg = ((cfg as { retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number } }).retry ?? {});
+  setRetryDefaults({
+    ...(retryCfg.maxAttempts !== undefined ? { maxAttempts: retryCfg.maxAttempts } : {}),
+    ...(retryCfg.baseDelayMs !== undefined ? { initialDelayMs: retryCfg.baseDelayMs } : {}),
+    ...(retryCfg.maxDelayMs !== undefined ? { maxDelayMs: retryCfg.maxDelayMs } : {}),
+    logger: log,
+  });
   try {
     const unlock = lockStore(storeDir);
     shutdown.register({ name: 'store-lock', phase: 'resources', stop: unlock, emergency: unlock });
@@ -87,6 +103,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     shutdown.register({ name: 'store', phase: 'resources', stop: () => store.close() });
     const index = await Index.open(indexFileOf(storeDir), { poolSize: cfg.poolSize });
     shutdown.register({ name: 'index', phase: 'resources', stop: () => index.close(), emergency: () => index.close() });
+    const leftovers = cleanStoreTemps(storeDir);
+    if (leftovers > 0) log.info({ removed: leftovers }, `removed ${leftovers} interrupted store write(s) left by a crash`);
 
     let server: MetricsServer | undefined;
     if (cfg.metricsEnabled) {
@@ -105,7 +123,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const walk: WalkOptions = { ignore: cfg.ignore, storeDir };
     const ignored = daemonIgnore(root, walk);
     const storeRel = path.relative(root, storeDir).split(path.sep).join('/');
-    const watchIgnore = [...cfg.ignore, ...(storeRel && !storeRel.startsWith('..') && !path.isAbsolute(storeRel) ? [storeRel] : [])];
+    const watchIgnore = [...cfg.ignore, RESTORE_TEMP_PATH_RE, ...(storeRel && !storeRel.startsWith('..') && !path.isAbsolute(storeRel) ? [storeRel] : [])];
     // Timed wrappers: every batch read and store feeds the logs (debug timings, slow warnings) and the metrics.
     const timedIo = {
       backend: io.backend,
@@ -120,7 +138,19 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       },
       putFile: (abs: string, options?: PutFileOptions) => log.timed('putFile', () => store.putFile(abs, options), { backend: io.backend, file: abs }),
     };
-    const recorder = new HistoryRecorder(root, timedIo, timedStore, index, log, { walk, shouldStop: () => shutdown.stopping });
+    // A batch is retried on transient errors and waits out a full disk (the daemon) or fails with "disk full" (--once).
+    const runBatch = batchRunner({ log, signal: shutdown.signal, ...(opts.once ? { storageWaitMs: 0 } : {}) });
+    const recorder = new HistoryRecorder(root, timedIo, timedStore, index, log, { walk, runBatch, shouldStop: () => shutdown.stopping });
+    // What has been recorded so far; the state step saves it on shutdown, so a restart's catch-up starts from it.
+    const progressState = { root, backend: io.backend, pid: process.pid, lastScanMs: 0, lastBatchMs: 0, batches: 0, versionsRecorded: 0 };
+    shutdown.register({
+      name: 'daemon-state',
+      phase: 'state',
+      stop: async () => {
+        await index.setState('daemon', { ...progressState, stoppedMs: Date.now(), cleanShutdown: true });
+        log.info({ ...progressState }, 'daemon state saved');
+      },
+    });
 
     // Watch first: anything that changes while the scan runs is queued, not lost.
     // (--once records the tree as it is and exits, so it needs no watcher.)
@@ -145,13 +175,28 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         onProgress: (files, bytes) => progress.tick(files, bytes),
       });
       progress.done();
+      progressState.lastScanMs = Date.now();
+      progressState.versionsRecorded += r.tally.recorded;
+      for (const p of r.walk.problems) {
+        log.warn({ problem: p }, `not recorded: ${p}`);
+        if (opts.once) opts.stderr.write(`forge: warning: not recorded: ${p}\n`);
+      }
+      // Interrupted writes and old restore temps from a crash: cleaned once the catch-up is done.
+      const tmps = cleanStoreTemps(storeDir) + cleanRestoreTemps(r.forgeTemps);
+      if (tmps > 0) log.info({ removed: tmps }, `removed ${tmps} leftover temp file(s)`);
       return r;
     };
 
     const first = await shutdown.track(runReconcile('scan'));
     opts.stdout.write(summaryLine(first) + '\n');
-    log.info({ ...first.walk, ...first.plan, recorded: first.tally.recorded, durationMs: Math.round(first.durationMs) }, 'scan complete');
-    await index.setState('daemon', { root, lastScanMs: Date.now(), pid: process.pid, backend: io.backend });
+    log.info(
+      { ...first.walk, ...first.plan, recorded: first.tally.recorded, filesRead: first.tally.filesStored, durationMs: Math.round(first.durationMs) },
+      'scan complete',
+    );
+    await index.setState('daemon', { ...progressState });
+    if (first.tally.failed > 0 && opts.once) {
+      opts.stderr.write(`forge: error: ${first.tally.failed} file(s) could not be recorded (see the warnings above)\n`);
+    }
     if (!watcher) return await shutdown.shutdown('--once');
 
     opts.stdout.write(
@@ -168,6 +213,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
           (async () => {
             const t0 = performance.now();
             const { tally, overflow } = await recorder.applyChanges(batch, ignored);
+            progressState.batches++;
+            progressState.lastBatchMs = Date.now();
+            progressState.versionsRecorded += tally.recorded;
             if (overflow) {
               log.warn({}, 'watcher overflow: rescanning the tree');
               const r = await runReconcile('rescan');
@@ -180,9 +228,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         );
       }
     };
-    void shutdown.supervise(
-      'watcher',
-      consume().then(() => {
+    // A batch that cannot be recorded (after its retries) stops the daemon with that error and a
+    // non-zero exit: it never lives on without recording.
+    void consume().then(
+      () => {
         // The iterator ends on close() (shutdown) or when the root itself is gone.
         if (!shutdown.stopping) {
           void shutdown.shutdown('watcher ended', {
@@ -192,8 +241,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
             }),
           });
         }
-      }),
+      },
+      (e: unknown) => {
+        if (!shutdown.stopping) void shutdown.shutdown('recording failed', { error: e });
+      },
     );
+    if (opts.debug) shutdown.register({ name: 'fd-report', phase: 'resources', stop: () => log.info({ fds: openFdReport(storeDir) }, 'open descriptors at exit') });
     return await shutdown.done;
   } catch (e) {
     // Startup failed: say why in plain words, release what was opened, exit 1 (78 for configuration).

@@ -51,6 +51,8 @@ export function planReconcile(walk: WalkResult, live: readonly VersionRecord[], 
 
 export interface ReconcileResult {
   walk: Pick<WalkResult, 'directories' | 'skipped' | 'problems'> & { files: number; totalBytes: number };
+  /** Forge's own restore temps the walk met (not recorded). */
+  forgeTemps: string[];
   plan: Omit<ReconcilePlan, 'toStore' | 'toRemove'> & { toStore: number; toRemove: number };
   tally: RecordTally;
   /** Whether the index had no versions at all before (a first scan). */
@@ -91,6 +93,7 @@ export async function reconcile(
   if (plan.toRemove.length > 0) addTally(tally, await recorder.recordRemovals(plan.toRemove));
   return {
     walk: { files: walk.files.length, totalBytes: walk.totalBytes, directories: walk.directories, skipped: walk.skipped, problems: walk.problems },
+    forgeTemps: walk.forgeTemps,
     plan: { toStore: plan.toStore.length, toRemove: plan.toRemove.length, unchanged: plan.unchanged, bytesToStore: plan.bytesToStore },
     tally,
     firstScan,

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { compileIgnore, type IgnoreMatcher } from '../watch/ignore.js';
+import { isForgeTempName } from './housekeeping.js';
 
 /** One regular file of the tree, as lstat saw it. */
 export interface FileFacts {
@@ -33,8 +34,10 @@ export interface WalkResult {
   directories: number;
   /** Symlinks, sockets, FIFOs and devices: not recorded (see README.md, "The `forge` command"). */
   skipped: number;
-  /** Entries that could not be read (EACCES, …), with the reason. */
+  /** Entries that could not be read (EACCES, …), or names that cannot be recorded, with the reason. */
   problems: string[];
+  /** Forge's own restore temps met on the way (never recorded; the daemon cleans old ones). */
+  forgeTemps: string[];
   totalBytes: number;
 }
 
@@ -74,7 +77,7 @@ export function factsOf(treePath: string, abs: string, st: fs.BigIntStats): File
  */
 export function walkTree(root: string, options: WalkOptions = {}, startRel = ''): WalkResult {
   const ignored = daemonIgnore(root, options);
-  const out: WalkResult = { files: [], directories: 0, skipped: 0, problems: [], totalBytes: 0 };
+  const out: WalkResult = { files: [], directories: 0, skipped: 0, problems: [], forgeTemps: [], totalBytes: 0 };
   const stack: string[] = [startRel];
   while (stack.length > 0) {
     const rel = stack.pop()!;
@@ -88,8 +91,29 @@ export function walkTree(root: string, options: WalkOptions = {}, startRel = '')
       continue;
     }
     out.directories++;
+    // Names that are not valid UTF-8 would be recorded under a mangled name (U+FFFD), and could not
+    // be read back by it: each is reported, never silently dropped.
+    const badNames = new Set<string>();
+    let raw: Buffer[] = [];
+    try {
+      raw = fs.readdirSync(absDir, { encoding: 'buffer' });
+    } catch {
+      /* vanished since: its entries are skipped below as they fail */
+    }
+    if (raw.length === entries.length) {
+      for (const b of raw) {
+        if (Buffer.from(b.toString('utf8'), 'utf8').equals(b)) continue;
+        badNames.add(b.toString('utf8'));
+        out.problems.push(`${rel ? rel + '/' : ''}${b.toString('utf8')}: name is not valid UTF-8 (bytes ${b.toString('hex')}); not recorded`);
+      }
+    }
     for (const d of entries) {
       const childRel = rel === '' ? d.name : `${rel}/${d.name}`;
+      if (badNames.has(d.name)) continue; // reported above
+      if (isForgeTempName(d.name)) {
+        out.forgeTemps.push(path.join(absDir, d.name));
+        continue;
+      }
       if (ignored(childRel)) continue;
       if (d.isDirectory()) {
         stack.push(childRel);
