@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import type { ForgeConfig } from '../runtime/config/schema.js';
-import { ForgeError } from '../base/errors.js';
+import { ForgeError, toForgeError } from '../base/errors.js';
 import { Index } from '../index-db/index.js';
 import { createLogger, type ForgeLogger } from '../runtime/logging.js';
 import { Metrics } from '../runtime/metrics.js';
@@ -26,7 +26,7 @@ import { openPlatformIO } from '../io/open-platform.js';
 import { lockStore } from '../history/store-lock.js';
 import { reconcile, type ReconcileResult } from '../history/reconcile.js';
 import { daemonIgnore, type WalkOptions } from '../history/tree-scan.js';
-import { batchRunner } from '../history/batch-retry.js';
+import { batchRunner, diskFullError, isDiskFull } from '../history/batch-retry.js';
 import { cleanRestoreTemps, cleanStoreTemps, RESTORE_TEMP_PATH_RE } from '../history/housekeeping.js';
 import { setRetryDefaults } from '../base/retry.js';
 import { openFdReport } from './fd-report.js';
@@ -139,7 +139,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       putFile: (abs: string, options?: PutFileOptions) => log.timed('putFile', () => store.putFile(abs, options), { backend: io.backend, file: abs }),
     };
     // A batch is retried on transient errors and waits out a full disk (the daemon) or fails with "disk full" (--once).
-    const runBatch = batchRunner({ log, signal: shutdown.signal, ...(opts.once ? { storageWaitMs: 0 } : {}) });
+    const runBatch = batchRunner({ log, signal: shutdown.signal, storeDir, ...(opts.once ? { storageWaitMs: 0 } : {}) });
     const recorder = new HistoryRecorder(root, timedIo, timedStore, index, log, { walk, runBatch, shouldStop: () => shutdown.stopping });
     // What has been recorded so far; the state step saves it on shutdown, so a restart's catch-up starts from it.
     const progressState = { root, backend: io.backend, pid: process.pid, lastScanMs: 0, lastBatchMs: 0, batches: 0, versionsRecorded: 0 };
@@ -250,8 +250,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return await shutdown.done;
   } catch (e) {
     // Startup failed: say why in plain words, release what was opened, exit 1 (78 for configuration).
-    exitOverride = reportError(e, { stderr: opts.stderr }, opts.debug ?? false);
-    await shutdown.shutdown('startup failed', { error: e });
+    const fe = toForgeError(e);
+    const err = isDiskFull(fe, storeDir) && !fe.message.startsWith('disk full') ? diskFullError('startup', fe, 0) : e;
+    exitOverride = reportError(err, { stderr: opts.stderr }, opts.debug ?? false);
+    await shutdown.shutdown('startup failed', { error: err });
     return exitOverride;
   }
 }

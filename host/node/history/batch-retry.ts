@@ -4,6 +4,7 @@
  * logged each time, for at most `storageWaitMs` (unbounded for the daemon, 0 for `--once`). What
  * cannot be recorded ends in an error, never in a daemon that runs on without recording.
  */
+import { statfsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ForgeError, toForgeError } from '../base/errors.js';
 import { withRetry } from '../base/retry.js';
@@ -17,6 +18,27 @@ export interface BatchRetryOptions {
   /** First pause while the disk is full (default 1000 ms); doubles up to `maxStorageDelayMs` (default 30 s). */
   storageDelayMs?: number;
   maxStorageDelayMs?: number;
+  /** The store: an SQLite I/O error while its filesystem has no room left is a full disk too. */
+  storeDir?: string;
+}
+
+/** Free bytes below which an I/O error on the store is taken for a full disk. */
+const FULL_BELOW_BYTES = 64 * 1024;
+
+/**
+ * Whether `err` means the disk is full: category `storage`, or an SQLite I/O error (SQLite reports
+ * a full disk under WAL as SQLITE_IOERR_SHMSIZE or _WRITE) while the store's filesystem is out of space.
+ */
+export function isDiskFull(err: ForgeError, storeDir?: string): boolean {
+  if (err.category === 'storage') return true;
+  const code = String(err.code ?? err.context.code ?? '');
+  if (storeDir === undefined || !code.startsWith('SQLITE_IOERR')) return false;
+  try {
+    const st = statfsSync(storeDir);
+    return st.bavail * st.bsize < FULL_BELOW_BYTES;
+  } catch {
+    return false;
+  }
 }
 
 /** The disk-full error a batch ends with when it gave up waiting. */
@@ -53,7 +75,7 @@ export function batchRunner(opts: BatchRetryOptions): <T>(operation: string, fn:
         return out;
       } catch (e) {
         const fe = toForgeError(e, { operation });
-        if (fe.category !== 'storage') throw fe;
+        if (!isDiskFull(fe, opts.storeDir)) throw fe;
         if (waited >= limit || opts.signal?.aborted) throw diskFullError(operation, fe, waited);
         full = true;
         opts.log.warn({ operation, code: fe.code ?? fe.context.code, waitedMs: waited, retryInMs: delay }, `disk full: ${operation} waits ${delay} ms for free space, then retries`);

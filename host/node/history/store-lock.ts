@@ -114,8 +114,12 @@ export function lockStore(storeDir: string): () => void {
       suggestions: [`Stop it first${other ? ` (kill ${other})` : ''}, or give this one its own store with --store <dir>.`],
     });
   }
-  fs.ftruncateSync(fd, 0);
-  fs.writeSync(fd, `${process.pid}\n`, 0);
+  try {
+    fs.ftruncateSync(fd, 0);
+    fs.writeSync(fd, `${process.pid}\n`, 0);
+  } catch {
+    /* the pid is for messages only (a full disk must not stop the lock): the flock is what counts */
+  }
   let released = false;
   return () => {
     if (released) return;
