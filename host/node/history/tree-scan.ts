@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { compileIgnore, type IgnoreMatcher } from '../watch/ignore.js';
 import { isForgeTempName } from './housekeeping.js';
+import ignore, { type Ignore } from 'ignore';
 
 /** One regular file of the tree, as lstat saw it. */
 export interface FileFacts {
@@ -41,9 +42,52 @@ export interface WalkResult {
   totalBytes: number;
 }
 
-/** The ignore matcher the daemon uses everywhere: patterns plus the store directory. */
+/** Files in the tree whose lines are ignore patterns for their directory and below (gitignore syntax). */
+export const IGNORE_FILES: readonly string[] = ['.gitignore', '.forgeignore'];
+
+/**
+ * The tree's own ignore files: `.gitignore` and `.forgeignore` in any directory apply to that
+ * directory and below, as git applies them (a deeper file's `!pattern` re-includes). Read once per
+ * directory and cached for the matcher's life (a restart reads edits).
+ */
+function treeIgnoreFiles(root: string): (relPath: string) => boolean {
+  const cache = new Map<string, Ignore | null>();
+  const load = (dir: string): Ignore | null => {
+    let ig = cache.get(dir);
+    if (ig !== undefined) return ig;
+    ig = null;
+    for (const name of IGNORE_FILES) {
+      try {
+        const text = fs.readFileSync(path.join(root, dir, name), 'utf8');
+        ig ??= ignore();
+        ig.add(text);
+      } catch {
+        /* absent */
+      }
+    }
+    cache.set(dir, ig);
+    return ig;
+  };
+  return (relPath) => {
+    const parts = relPath.split('/');
+    let ignored = false;
+    for (let i = 0; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      const ig = load(dir);
+      if (!ig) continue;
+      const t = ig.test(parts.slice(i).join('/'));
+      if (t.ignored) ignored = true;
+      else if (t.unignored) ignored = false;
+    }
+    return ignored;
+  };
+}
+
+/** The ignore matcher the daemon uses everywhere: patterns, the tree's .gitignore/.forgeignore files, and the store directory. */
 export function daemonIgnore(root: string, options: WalkOptions): IgnoreMatcher {
-  const base = compileIgnore(options.ignore ? [...options.ignore] : undefined);
+  const patterns = compileIgnore(options.ignore ? [...options.ignore] : undefined);
+  const fromTree = treeIgnoreFiles(root);
+  const base: IgnoreMatcher = (p: string) => p !== '' && (patterns(p) || fromTree(p));
   if (options.storeDir === undefined) return base;
   const rel = path.relative(root, options.storeDir).split(path.sep).join('/');
   if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return base;
