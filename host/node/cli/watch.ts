@@ -90,6 +90,7 @@ export const spec: CommandSpec = {
   options: {
     ...CONFIG_FLAGS,
     once: { type: 'boolean', description: 'Scan (or catch up), print the summary and exit without watching.' },
+    'log-format': { type: 'string', valueName: 'json|human', description: 'Log records on stderr: human lines (default on a terminal) or JSON (default otherwise).' },
   },
   minPositionals: 0,
   maxPositionals: 1,
@@ -118,6 +119,7 @@ export const spec: CommandSpec = {
       stderr: ctx.stderr,
       once: ctx.values['once'] === true,
       debug: ctx.debug,
+      ...(ctx.values['log-format'] === 'json' || ctx.values['log-format'] === 'human' ? { logFormat: ctx.values['log-format'] } : {}),
       metricsAddressConfigured: sources.metricsAddress !== 'default',
     });
   },

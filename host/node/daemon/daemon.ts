@@ -38,6 +38,8 @@ export interface DaemonOptions {
   /** Run the scan, print the summary and exit instead of watching (used by `--once`). */
   once?: boolean;
   debug?: boolean;
+  /** `json` forces JSON records on stderr even on a terminal (default: human lines on a TTY). */
+  logFormat?: 'json' | 'human';
   /** Whether metricsAddress was set explicitly (file, env or flag) rather than defaulted. */
   metricsAddressConfigured?: boolean;
 }
@@ -71,6 +73,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     rotateBytes: cfg.logRotateBytes,
     maxFiles: cfg.logMaxFiles,
     slowOperationMs: cfg.slowOperationMs,
+    ...(opts.logFormat !== undefined ? { format: opts.logFormat } : {}),
+    stacks: opts.debug ?? false,
     metrics,
     bindings: { component: 'daemon' },
   });
