@@ -92,6 +92,7 @@ export const spec: CommandSpec = {
     once: { type: 'boolean', description: 'Scan (or catch up), print the summary and exit without watching.' },
     push: { type: 'string', valueName: 'remote', description: 'Also push to this remote (see `forge remote`) after recording, every --push-interval; an outage never stops recording.' },
     'push-interval': { type: 'string', valueName: 'time', description: 'Time between pushes with --push, e.g. 30s (default), 5m.' },
+    'log-format': { type: 'string', valueName: 'json|human', description: 'Log records on stderr: human lines (default on a terminal) or JSON (default otherwise).' },
   },
   minPositionals: 0,
   maxPositionals: 1,
@@ -122,6 +123,7 @@ export const spec: CommandSpec = {
       stderr: ctx.stderr,
       once: ctx.values['once'] === true,
       debug: ctx.debug,
+      ...(ctx.values['log-format'] === 'json' || ctx.values['log-format'] === 'human' ? { logFormat: ctx.values['log-format'] } : {}),
       metricsAddressConfigured: sources.metricsAddress !== 'default',
       ...(push ? { push } : {}),
     });

@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import type { ForgeConfig } from '../runtime/config/schema.js';
-import { ForgeError } from '../base/errors.js';
+import { ForgeError, toForgeError } from '../base/errors.js';
 import { Index } from '../index-db/index.js';
 import { createLogger, type ForgeLogger } from '../runtime/logging.js';
 import { Metrics } from '../runtime/metrics.js';
@@ -17,13 +17,19 @@ import { startMetricsServer, type MetricsServer } from '../runtime/metrics-serve
 import { Shutdown } from '../runtime/shutdown.js';
 import { Progress } from '../term/progress.js';
 import { formatBytes, formatDuration, reportError } from '../term/output.js';
-import { indexFileOf } from '../cli/open.js';
+import { indexFileOf } from '../history/store-files.js';
+import type { BatchReadOptions } from '../base/platform-io.js';
+import type { PutFileOptions } from '../store/blob-store.js';
 import { openContentStore } from '../history/content-store.js';
 import { HistoryRecorder } from '../history/record.js';
 import { openPlatformIO } from '../io/open-platform.js';
 import { lockStore } from '../history/store-lock.js';
 import { reconcile, type ReconcileResult } from '../history/reconcile.js';
 import { daemonIgnore, type WalkOptions } from '../history/tree-scan.js';
+import { batchRunner, diskFullError, isDiskFull } from '../history/batch-retry.js';
+import { cleanRestoreTemps, cleanStoreTemps, RESTORE_TEMP_PATH_RE } from '../history/housekeeping.js';
+import { installRetryReporting } from '../runtime/retry-reporting.js';
+import { openFdReport } from './fd-report.js';
 
 export interface DaemonOptions {
   config: ForgeConfig;
@@ -32,6 +38,8 @@ export interface DaemonOptions {
   /** Run the scan, print the summary and exit instead of watching (used by `--once`). */
   once?: boolean;
   debug?: boolean;
+  /** `json` forces JSON records on stderr even on a terminal (default: human lines on a TTY). */
+  logFormat?: 'json' | 'human';
   /** Whether metricsAddress was set explicitly (file, env or flag) rather than defaulted. */
   metricsAddressConfigured?: boolean;
   /** `--push <remote>`: replicate to this remote every `intervalMs` (host/node/remote/replicator.ts). */
@@ -67,6 +75,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     rotateBytes: cfg.logRotateBytes,
     maxFiles: cfg.logMaxFiles,
     slowOperationMs: cfg.slowOperationMs,
+    ...(opts.logFormat !== undefined ? { format: opts.logFormat } : {}),
+    stacks: opts.debug ?? false,
     metrics,
     bindings: { component: 'daemon' },
   });
@@ -77,6 +87,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     logger: log,
     exit: (code) => process.exit(exitOverride ?? code),
   }).install();
+  // The launcher's early handlers (bin/forge.js) give way to the coordinator's.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    for (const l of process.listeners(sig)) if ((l as { forgeEarly?: boolean }).forgeEarly) process.off(sig, l);
+  }
+  // Retry settings from the config (retry.*): every retry in the process is logged and counted (forge_retries_total).
+  installRetryReporting({ config: cfg, logger: log, metrics });
   try {
     const unlock = lockStore(storeDir);
     shutdown.register({ name: 'store-lock', phase: 'resources', stop: unlock, emergency: unlock });
@@ -87,6 +103,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     shutdown.register({ name: 'store', phase: 'resources', stop: () => store.close() });
     const index = await Index.open(indexFileOf(storeDir), { poolSize: cfg.poolSize });
     shutdown.register({ name: 'index', phase: 'resources', stop: () => index.close(), emergency: () => index.close() });
+    const leftovers = cleanStoreTemps(storeDir);
+    if (leftovers > 0) log.info({ removed: leftovers }, `removed ${leftovers} interrupted store write(s) left by a crash`);
 
     let server: MetricsServer | undefined;
     if (cfg.metricsEnabled) {
@@ -105,11 +123,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const walk: WalkOptions = { ignore: cfg.ignore, storeDir };
     const ignored = daemonIgnore(root, walk);
     const storeRel = path.relative(root, storeDir).split(path.sep).join('/');
-    const watchIgnore = [...cfg.ignore, ...(storeRel && !storeRel.startsWith('..') && !path.isAbsolute(storeRel) ? [storeRel] : [])];
+    const watchIgnore = [...cfg.ignore, RESTORE_TEMP_PATH_RE, ...(storeRel && !storeRel.startsWith('..') && !path.isAbsolute(storeRel) ? [storeRel] : [])];
     // Timed wrappers: every batch read and store feeds the logs (debug timings, slow warnings) and the metrics.
     const timedIo = {
       backend: io.backend,
-      batchRead: (paths: readonly string[]) => log.timed('batchRead', () => io.batchRead(paths), { backend: io.backend, files: paths.length }),
+      batchRead: (paths: readonly string[], options?: BatchReadOptions) =>
+        log.timed('batchRead', () => io.batchRead(paths, options), { backend: io.backend, files: paths.length }),
     };
     const timedStore = {
       putMany: async (datas: readonly Uint8Array[]) => {
@@ -117,9 +136,21 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         for (const r of results) if (r.ok) metrics.recordCacheLookup('put', r.storedBytes === 0);
         return results;
       },
-      putFile: (abs: string) => log.timed('putFile', () => store.putFile(abs), { backend: io.backend, file: abs }),
+      putFile: (abs: string, options?: PutFileOptions) => log.timed('putFile', () => store.putFile(abs, options), { backend: io.backend, file: abs }),
     };
-    const recorder = new HistoryRecorder(root, timedIo, timedStore, index, log, { walk, shouldStop: () => shutdown.stopping });
+    // A batch is retried on transient errors and waits out a full disk (the daemon) or fails with "disk full" (--once).
+    const runBatch = batchRunner({ log, signal: shutdown.signal, storeDir, ...(opts.once ? { storageWaitMs: 0 } : {}) });
+    const recorder = new HistoryRecorder(root, timedIo, timedStore, index, log, { walk, runBatch, shouldStop: () => shutdown.stopping });
+    // What has been recorded so far; the state step saves it on shutdown, so a restart's catch-up starts from it.
+    const progressState = { root, backend: io.backend, pid: process.pid, lastScanMs: 0, lastBatchMs: 0, batches: 0, versionsRecorded: 0 };
+    shutdown.register({
+      name: 'daemon-state',
+      phase: 'state',
+      stop: async () => {
+        await index.setState('daemon', { ...progressState, stoppedMs: Date.now(), cleanShutdown: true });
+        log.info({ ...progressState }, 'daemon state saved');
+      },
+    });
 
     // Watch first: anything that changes while the scan runs is queued, not lost.
     // (--once records the tree as it is and exits, so it needs no watcher.)
@@ -144,13 +175,28 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         onProgress: (files, bytes) => progress.tick(files, bytes),
       });
       progress.done();
+      progressState.lastScanMs = Date.now();
+      progressState.versionsRecorded += r.tally.recorded;
+      for (const p of r.walk.problems) {
+        log.warn({ problem: p }, `not recorded: ${p}`);
+        if (opts.once) opts.stderr.write(`forge: warning: not recorded: ${p}\n`);
+      }
+      // Interrupted writes and old restore temps from a crash: cleaned once the catch-up is done.
+      const tmps = cleanStoreTemps(storeDir) + cleanRestoreTemps(r.forgeTemps);
+      if (tmps > 0) log.info({ removed: tmps }, `removed ${tmps} leftover temp file(s)`);
       return r;
     };
 
     const first = await shutdown.track(runReconcile('scan'));
     opts.stdout.write(summaryLine(first) + '\n');
-    log.info({ ...first.walk, ...first.plan, recorded: first.tally.recorded, durationMs: Math.round(first.durationMs) }, 'scan complete');
-    await index.setState('daemon', { root, lastScanMs: Date.now(), pid: process.pid, backend: io.backend });
+    log.info(
+      { ...first.walk, ...first.plan, recorded: first.tally.recorded, filesRead: first.tally.filesStored, durationMs: Math.round(first.durationMs) },
+      'scan complete',
+    );
+    await index.setState('daemon', { ...progressState });
+    if (first.tally.failed > 0 && opts.once) {
+      opts.stderr.write(`forge: error: ${first.tally.failed} file(s) could not be recorded (see the warnings above)\n`);
+    }
     let rep: { settled(): Promise<void> } | undefined;
     if (opts.push) {
       // Pushing runs beside the recording; an outage is logged and counted, never fatal.
@@ -177,6 +223,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
           (async () => {
             const t0 = performance.now();
             const { tally, overflow } = await recorder.applyChanges(batch, ignored);
+            progressState.batches++;
+            progressState.lastBatchMs = Date.now();
+            progressState.versionsRecorded += tally.recorded;
             if (overflow) {
               log.warn({}, 'watcher overflow: rescanning the tree');
               const r = await runReconcile('rescan');
@@ -189,9 +238,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         );
       }
     };
-    void shutdown.supervise(
-      'watcher',
-      consume().then(() => {
+    // A batch that cannot be recorded (after its retries) stops the daemon with that error and a
+    // non-zero exit: it never lives on without recording.
+    void consume().then(
+      () => {
         // The iterator ends on close() (shutdown) or when the root itself is gone.
         if (!shutdown.stopping) {
           void shutdown.shutdown('watcher ended', {
@@ -201,13 +251,19 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
             }),
           });
         }
-      }),
+      },
+      (e: unknown) => {
+        if (!shutdown.stopping) void shutdown.shutdown('recording failed', { error: e });
+      },
     );
+    if (opts.debug) shutdown.register({ name: 'fd-report', phase: 'resources', stop: () => log.info({ fds: openFdReport(storeDir) }, 'open descriptors at exit') });
     return await shutdown.done;
   } catch (e) {
     // Startup failed: say why in plain words, release what was opened, exit 1 (78 for configuration).
-    exitOverride = reportError(e, { stderr: opts.stderr }, opts.debug ?? false);
-    await shutdown.shutdown('startup failed', { error: e });
+    const fe = toForgeError(e);
+    const err = isDiskFull(fe, storeDir) && !fe.message.startsWith('disk full') ? diskFullError('startup', fe, 0) : e;
+    exitOverride = reportError(err, { stderr: opts.stderr }, opts.debug ?? false);
+    await shutdown.shutdown('startup failed', { error: err });
     return exitOverride;
   }
 }

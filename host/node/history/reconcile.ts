@@ -51,6 +51,8 @@ export function planReconcile(walk: WalkResult, live: readonly VersionRecord[], 
 
 export interface ReconcileResult {
   walk: Pick<WalkResult, 'directories' | 'skipped' | 'problems'> & { files: number; totalBytes: number };
+  /** Forge's own restore temps the walk met (not recorded). */
+  forgeTemps: string[];
   plan: Omit<ReconcilePlan, 'toStore' | 'toRemove'> & { toStore: number; toRemove: number };
   tally: RecordTally;
   /** Whether the index had no versions at all before (a first scan). */
@@ -77,10 +79,10 @@ export async function reconcile(
   const live = await index.files();
   const firstScan = live.length === 0 && (await index.stats()).versions === 0;
   const walk = walkTree(root, walkOptions);
+  // A recorded path that is now a symlink, FIFO or directory is gone as a file (the walk skipped it).
   const plan = planReconcile(walk, live, (p) => {
     try {
-      fs.lstatSync(path.join(root, ...p.split('/')));
-      return true;
+      return fs.lstatSync(path.join(root, ...p.split('/'))).isFile();
     } catch {
       return false;
     }
@@ -91,6 +93,7 @@ export async function reconcile(
   if (plan.toRemove.length > 0) addTally(tally, await recorder.recordRemovals(plan.toRemove));
   return {
     walk: { files: walk.files.length, totalBytes: walk.totalBytes, directories: walk.directories, skipped: walk.skipped, problems: walk.problems },
+    forgeTemps: walk.forgeTemps,
     plan: { toStore: plan.toStore.length, toRemove: plan.toRemove.length, unchanged: plan.unchanged, bytesToStore: plan.bytesToStore },
     tally,
     firstScan,

@@ -11,9 +11,11 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { toForgeError, type ForgeError } from '../base/errors.js';
+import { changedError } from '../base/safe-read.js';
 import type { AddVersionInput, Index, VersionRecord } from '../index-db/index.js';
-import type { Change, ReadResult } from '../base/platform-io.js';
-import type { PutManyResult, PutResult } from '../store/blob-store.js';
+import type { Change, FileIdentity } from '../base/platform-io.js';
+import type { PutFileOptions, PutManyResult, PutResult } from '../store/blob-store.js';
+import { SafeBatchReader, type BatchReader } from './safe-batch.js';
 import { latestMany, livePathsUnder } from '../index-db/queries.js';
 import { batches, factsOf, walkTree, type FileFacts, type WalkOptions } from './tree-scan.js';
 
@@ -23,14 +25,10 @@ export type PutInfo = PutResult;
 /** The blob store as the recorder uses it (BlobStore satisfies it). */
 export interface ContentSink {
   putMany(datas: readonly Uint8Array[]): Promise<PutManyResult[]>;
-  putFile(abs: string): Promise<PutResult>;
+  putFile(abs: string, options?: PutFileOptions): Promise<PutResult>;
 }
 
-/** The batch reader (a PlatformIO). */
-export interface BatchReader {
-  readonly backend: string;
-  batchRead(paths: readonly string[]): Promise<ReadResult[]>;
-}
+export type { BatchReader } from './safe-batch.js';
 
 /** A minimal logger (pino-compatible). */
 export interface RecorderLog {
@@ -50,6 +48,13 @@ export interface RecorderOptions {
   concurrency?: number;
   /** Checked between batches: a shutdown stops a long scan early (the next start catches up). */
   shouldStop?: () => boolean;
+  /**
+   * Runs one batch (read, store, record) under the caller's retry policy; a batch that throws is
+   * run again as a whole. Default: once. The daemon retries transient errors and waits out a full disk.
+   */
+  runBatch?: <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
+  /** Times a file that keeps changing while it is read is read again before it is reported (default 5). */
+  maxRereads?: number;
 }
 
 /** What one call recorded. */
@@ -63,13 +68,15 @@ export interface RecordTally {
   unchanged: number;
   removed: number;
   renamed: number;
-  /** Files that vanished or failed to read; failures are logged. */
+  /** Files that failed to read; failures are logged. */
   failed: number;
+  /** Files read again because they changed (or were replaced) between the walk and the read. */
+  reread: number;
   errors: ForgeError[];
 }
 
 export function emptyTally(): RecordTally {
-  return { recorded: 0, filesStored: 0, bytesRead: 0, unchanged: 0, removed: 0, renamed: 0, failed: 0, errors: [] };
+  return { recorded: 0, filesStored: 0, bytesRead: 0, unchanged: 0, removed: 0, renamed: 0, failed: 0, reread: 0, errors: [] };
 }
 
 export function addTally(into: RecordTally, t: RecordTally): RecordTally {
@@ -80,6 +87,7 @@ export function addTally(into: RecordTally, t: RecordTally): RecordTally {
   into.removed += t.removed;
   into.renamed += t.renamed;
   into.failed += t.failed;
+  into.reread += t.reread;
   into.errors.push(...t.errors);
   return into;
 }
@@ -91,8 +99,30 @@ interface Pending {
   oldPath?: string;
 }
 
+/** What one batch found besides what it stored: files to read again, paths that are no longer regular files. */
+interface Leftovers {
+  again: Pending[];
+  gone: string[];
+}
+
 function isLive(v: VersionRecord | undefined): v is VersionRecord {
   return v !== undefined && v.kind !== 'removed';
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+
+/** Codes that mean "the path is not (or no longer) the regular file the walk saw": look at it again. */
+const REEXAMINE = new Set(['ELOOP', 'ENOTREG', 'ECHANGED', 'ENOENT', 'ENOTDIR']);
+
+/** The facts to record for what was really read: the walk's path, the descriptor's fstat. */
+function factsFromIdentity(f: FileFacts, id: FileIdentity): FileFacts {
+  return { ...f, size: Number(id.size), mode: id.mode, mtimeMs: Number(id.mtimeNs) / 1e6, ino: String(id.ino), dev: String(id.dev) };
+}
+
+/** Whether a safe read returned the very file the walk saw (regular, same dev/ino). */
+function sameFile(f: FileFacts, id: FileIdentity): boolean {
+  return (id.mode & S_IFMT) === S_IFREG && String(id.dev) === f.dev && String(id.ino) === f.ino;
 }
 
 export class HistoryRecorder {
@@ -100,10 +130,13 @@ export class HistoryRecorder {
   private readonly batchFiles: number;
   private readonly batchBytes: number;
   private readonly concurrency: number;
+  private readonly maxRereads: number;
+  private readonly reader: SafeBatchReader;
+  private readonly runBatch: <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
 
   constructor(
     private readonly root: string,
-    private readonly io: BatchReader,
+    io: BatchReader,
     private readonly store: ContentSink,
     private readonly index: Index,
     private readonly log: RecorderLog,
@@ -113,15 +146,40 @@ export class HistoryRecorder {
     this.batchFiles = options.batchFiles ?? 256;
     this.batchBytes = options.batchBytes ?? 32 * 1024 * 1024;
     this.concurrency = Math.max(1, options.concurrency ?? 2);
+    this.maxRereads = Math.max(0, options.maxRereads ?? 5);
+    this.reader = new SafeBatchReader(io);
+    this.runBatch = options.runBatch ?? ((_op, fn) => fn());
   }
 
   /**
    * Stores and records `files` in batches. `onBatch` is called after each
-   * batch with the files and bytes it covered (for progress).
+   * batch with the files and bytes it covered (for progress). Every file is
+   * read safely (never through a symlink, never blocking on a FIFO) and
+   * recorded only when it is still the regular file the walk saw; a path
+   * that became something else is recorded as removed, a file that changed
+   * during its read is read again.
    */
   async recordFiles(files: readonly Pending[] | readonly FileFacts[], onBatch?: (files: number, bytes: number) => void): Promise<RecordTally> {
-    const pending: Pending[] = files.map((f) => ('facts' in f ? f : { facts: f }));
+    let work: Pending[] = files.map((f) => ('facts' in f ? f : { facts: f }));
     const tally = emptyTally();
+    for (let round = 0; work.length > 0; round++) {
+      const left: Leftovers = { again: [], gone: [] };
+      await this.recordRound(work, tally, left, round === 0 ? onBatch : undefined);
+      if (left.gone.length > 0) addTally(tally, await this.runBatch('record removals', () => this.recordRemovals(left.gone)));
+      if (this.options.shouldStop?.()) return tally;
+      tally.reread += left.again.length;
+      if (round >= this.maxRereads) {
+        for (const p of left.again) {
+          this.failed(p.facts.path, changedError(p.facts.abs, `still changing after ${this.maxRereads} re-reads`, 'record'), tally);
+        }
+        break;
+      }
+      work = left.again;
+    }
+    return tally;
+  }
+
+  private async recordRound(pending: Pending[], tally: RecordTally, left: Leftovers, onBatch?: (files: number, bytes: number) => void): Promise<void> {
     const small: Pending[] = [];
     const large: Pending[] = [];
     for (const p of pending) (p.facts.size >= this.largeFileBytes ? large : small).push(p);
@@ -132,8 +190,13 @@ export class HistoryRecorder {
     let failure: { error: unknown } | undefined;
     for (const group of batches(small.map((p) => p.facts), this.batchFiles, this.batchBytes)) {
       if (failure || this.options.shouldStop?.()) break;
-      const job: Promise<void> = this.storeBatch(group.map((f) => byPath.get(f.path)!), tally)
-        .then(() => onBatch?.(group.length, group.reduce((s, f) => s + f.size, 0)))
+      const job: Promise<void> = this.runBatch('record batch', () => this.storeBatch(group.map((f) => byPath.get(f.path)!)))
+        .then((r) => {
+          addTally(tally, r.tally);
+          left.again.push(...r.left.again);
+          left.gone.push(...r.left.gone);
+          onBatch?.(group.length, group.reduce((s, f) => s + f.size, 0));
+        })
         .catch((error: unknown) => void (failure ??= { error }))
         .finally(() => inflight.delete(job));
       inflight.add(job);
@@ -141,52 +204,76 @@ export class HistoryRecorder {
     }
     await Promise.all(inflight);
     if (failure) throw failure.error;
-    if (this.options.shouldStop?.()) return tally;
     for (const p of large) {
-      if (this.options.shouldStop?.()) return tally;
-      await this.storeLarge(p, tally);
+      if (this.options.shouldStop?.()) return;
+      const r = await this.runBatch('record large file', () => this.storeLarge(p));
+      addTally(tally, r.tally);
+      left.again.push(...r.left.again);
+      left.gone.push(...r.left.gone);
       onBatch?.(1, p.facts.size);
     }
-    return tally;
   }
 
-  private async storeBatch(group: Pending[], tally: RecordTally): Promise<void> {
-    const reads = await this.io.batchRead(group.map((p) => p.facts.abs));
+  /** Looks at a path again after a read found it changed or replaced. */
+  private reexamine(p: Pending, left: Leftovers): void {
+    const st = this.lstat(p.facts.path);
+    if (st !== undefined && st.isFile()) left.again.push({ ...p, facts: factsOf(p.facts.path, p.facts.abs, st) });
+    else left.gone.push(p.facts.path); // a symlink, FIFO, directory or nothing: what was recorded there is gone
+  }
+
+  /** Handles a failed slot: re-examine, throw (the batch is retried: disk full, transient), or report. */
+  private slotFailed(p: Pending, err: ForgeError, tally: RecordTally, left: Leftovers): void {
+    if (REEXAMINE.has(String(err.context.code ?? ''))) return this.reexamine(p, left);
+    if (err.category === 'storage' || err.isRetryable()) throw err;
+    this.failed(p.facts.path, err, tally);
+  }
+
+  /** One batch, all or nothing for the index: its tally and leftovers count only when it returns. */
+  private async storeBatch(group: Pending[]): Promise<{ tally: RecordTally; left: Leftovers }> {
+    const tally = emptyTally();
+    const left: Leftovers = { again: [], gone: [] };
+    const reads = await this.reader.read(group.map((p) => p.facts.abs));
     const ok: Array<{ p: Pending; data: Uint8Array }> = [];
     reads.forEach((r, i) => {
       const p = group[i]!;
-      if (r.ok) ok.push({ p, data: r.data });
-      else this.failed(p.facts.path, r.error, tally);
+      if (!r.ok) return this.slotFailed(p, r.error, tally, left);
+      if (r.identity === undefined || !sameFile(p.facts, r.identity)) return this.reexamine(p, left);
+      ok.push({ p: { ...p, facts: factsFromIdentity(p.facts, r.identity) }, data: r.data });
     });
-    if (ok.length === 0) return;
+    if (ok.length === 0) return { tally, left };
     const results = await this.store.putMany(ok.map((o) => o.data));
     const stored: Array<{ p: Pending; info: PutInfo }> = [];
     results.forEach((r, i) => {
       const o = ok[i]!;
       tally.bytesRead += o.data.length;
       if (r.ok) stored.push({ p: o.p, info: r });
-      else this.failed(o.p.facts.path, r.error, tally);
+      else this.slotFailed(o.p, r.error, tally, left);
     });
     await this.record(stored, tally);
+    return { tally, left };
   }
 
-  private async storeLarge(p: Pending, tally: RecordTally): Promise<void> {
+  private async storeLarge(p: Pending): Promise<{ tally: RecordTally; left: Leftovers }> {
+    const tally = emptyTally();
+    const left: Leftovers = { again: [], gone: [] };
+    let info: PutResult;
     try {
-      const info = await this.store.putFile(p.facts.abs);
-      tally.bytesRead += info.size;
-      await this.record([{ p, info }], tally);
+      info = await this.store.putFile(p.facts.abs, { safe: true, expect: { dev: BigInt(p.facts.dev), ino: BigInt(p.facts.ino) } });
     } catch (e) {
-      this.failed(p.facts.path, toForgeError(e, { file: p.facts.path, operation: 'putFile' }), tally);
+      this.slotFailed(p, toForgeError(e, { file: p.facts.path, operation: 'putFile' }), tally, left);
+      return { tally, left };
     }
+    if (info.identity === undefined || !sameFile(p.facts, info.identity)) {
+      this.reexamine(p, left);
+      return { tally, left };
+    }
+    tally.bytesRead += info.size;
+    await this.record([{ p: { ...p, facts: factsFromIdentity(p.facts, info.identity) }, info }], tally);
+    return { tally, left };
   }
 
   private failed(treePath: string, err: ForgeError, tally: RecordTally): void {
     tally.failed++;
-    // A file that vanished between the event and the read is not an error: a later event records the removal.
-    if (err.context.code === 'ENOENT') {
-      this.log.debug({ file: treePath }, 'file vanished before it could be read');
-      return;
-    }
     tally.errors.push(err);
     this.log.warn({ err, file: treePath }, 'could not record file');
   }
@@ -275,6 +362,12 @@ export class HistoryRecorder {
       const st = this.lstat(c.path);
       if (st === undefined) {
         // Gone again before we looked: a removal (of whatever was recorded).
+        await removeUnder(c.path);
+        if (c.kind === 'renamed' && c.oldPath !== undefined && !ignored(c.oldPath)) await removeUnder(c.oldPath);
+        continue;
+      }
+      if (!st.isFile() && !st.isDirectory()) {
+        // A symlink, FIFO, socket or device now: never read, and whatever was recorded there is gone.
         await removeUnder(c.path);
         if (c.kind === 'renamed' && c.oldPath !== undefined && !ignored(c.oldPath)) await removeUnder(c.oldPath);
         continue;

@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { compileIgnore, type IgnoreMatcher } from '../watch/ignore.js';
+import { isForgeTempName } from './housekeeping.js';
+import ignore, { type Ignore } from 'ignore';
 
 /** One regular file of the tree, as lstat saw it. */
 export interface FileFacts {
@@ -17,6 +19,8 @@ export interface FileFacts {
   mtimeMs: number;
   /** Inode number, decimal (may exceed 2^53). */
   ino: string;
+  /** Device number, decimal: with `ino`, the identity a safe read must find again. */
+  dev: string;
 }
 
 export interface WalkOptions {
@@ -31,14 +35,59 @@ export interface WalkResult {
   directories: number;
   /** Symlinks, sockets, FIFOs and devices: not recorded (see README.md, "The `forge` command"). */
   skipped: number;
-  /** Entries that could not be read (EACCES, …), with the reason. */
+  /** Entries that could not be read (EACCES, …), or names that cannot be recorded, with the reason. */
   problems: string[];
+  /** Forge's own restore temps met on the way (never recorded; the daemon cleans old ones). */
+  forgeTemps: string[];
   totalBytes: number;
 }
 
-/** The ignore matcher the daemon uses everywhere: patterns plus the store directory. */
+/** Files in the tree whose lines are ignore patterns for their directory and below (gitignore syntax). */
+export const IGNORE_FILES: readonly string[] = ['.gitignore', '.forgeignore'];
+
+/**
+ * The tree's own ignore files: `.gitignore` and `.forgeignore` in any directory apply to that
+ * directory and below, as git applies them (a deeper file's `!pattern` re-includes). Read once per
+ * directory and cached for the matcher's life (a restart reads edits).
+ */
+function treeIgnoreFiles(root: string): (relPath: string) => boolean {
+  const cache = new Map<string, Ignore | null>();
+  const load = (dir: string): Ignore | null => {
+    let ig = cache.get(dir);
+    if (ig !== undefined) return ig;
+    ig = null;
+    for (const name of IGNORE_FILES) {
+      try {
+        const text = fs.readFileSync(path.join(root, dir, name), 'utf8');
+        ig ??= ignore();
+        ig.add(text);
+      } catch {
+        /* absent */
+      }
+    }
+    cache.set(dir, ig);
+    return ig;
+  };
+  return (relPath) => {
+    const parts = relPath.split('/');
+    let ignored = false;
+    for (let i = 0; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      const ig = load(dir);
+      if (!ig) continue;
+      const t = ig.test(parts.slice(i).join('/'));
+      if (t.ignored) ignored = true;
+      else if (t.unignored) ignored = false;
+    }
+    return ignored;
+  };
+}
+
+/** The ignore matcher the daemon uses everywhere: patterns, the tree's .gitignore/.forgeignore files, and the store directory. */
 export function daemonIgnore(root: string, options: WalkOptions): IgnoreMatcher {
-  const base = compileIgnore(options.ignore ? [...options.ignore] : undefined);
+  const patterns = compileIgnore(options.ignore ? [...options.ignore] : undefined);
+  const fromTree = treeIgnoreFiles(root);
+  const base: IgnoreMatcher = (p: string) => p !== '' && (patterns(p) || fromTree(p));
   if (options.storeDir === undefined) return base;
   const rel = path.relative(root, options.storeDir).split(path.sep).join('/');
   if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return base;
@@ -55,6 +104,7 @@ export function factsOf(treePath: string, abs: string, st: fs.BigIntStats): File
     // Nanosecond precision where available, so a rewrite within the same millisecond still differs.
     mtimeMs: typeof st.mtimeNs === 'bigint' ? Number(st.mtimeNs) / 1e6 : Number(st.mtimeMs),
     ino: String(st.ino),
+    dev: String(st.dev),
   };
 }
 
@@ -71,7 +121,7 @@ export function factsOf(treePath: string, abs: string, st: fs.BigIntStats): File
  */
 export function walkTree(root: string, options: WalkOptions = {}, startRel = ''): WalkResult {
   const ignored = daemonIgnore(root, options);
-  const out: WalkResult = { files: [], directories: 0, skipped: 0, problems: [], totalBytes: 0 };
+  const out: WalkResult = { files: [], directories: 0, skipped: 0, problems: [], forgeTemps: [], totalBytes: 0 };
   const stack: string[] = [startRel];
   while (stack.length > 0) {
     const rel = stack.pop()!;
@@ -85,8 +135,29 @@ export function walkTree(root: string, options: WalkOptions = {}, startRel = '')
       continue;
     }
     out.directories++;
+    // Names that are not valid UTF-8 would be recorded under a mangled name (U+FFFD), and could not
+    // be read back by it: each is reported, never silently dropped.
+    const badNames = new Set<string>();
+    let raw: Buffer[] = [];
+    try {
+      raw = fs.readdirSync(absDir, { encoding: 'buffer' });
+    } catch {
+      /* vanished since: its entries are skipped below as they fail */
+    }
+    if (raw.length === entries.length) {
+      for (const b of raw) {
+        if (Buffer.from(b.toString('utf8'), 'utf8').equals(b)) continue;
+        badNames.add(b.toString('utf8'));
+        out.problems.push(`${rel ? rel + '/' : ''}${b.toString('utf8')}: name is not valid UTF-8 (bytes ${b.toString('hex')}); not recorded`);
+      }
+    }
     for (const d of entries) {
       const childRel = rel === '' ? d.name : `${rel}/${d.name}`;
+      if (badNames.has(d.name)) continue; // reported above
+      if (isForgeTempName(d.name)) {
+        out.forgeTemps.push(path.join(absDir, d.name));
+        continue;
+      }
       if (ignored(childRel)) continue;
       if (d.isDirectory()) {
         stack.push(childRel);

@@ -22,6 +22,7 @@
  * `process.exit()`, on signals or on crashes.
  */
 import { performance } from 'node:perf_hooks';
+import { humanSink } from './human-log.js';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { ERROR_CATEGORIES, ForgeError, toForgeError, type ErrorCategory, type ErrorContext } from '../base/errors.js';
 import { DEFAULT_LOG_MAX_FILES, DEFAULT_ROTATE_BYTES, RotatingFileSink } from './rotating-file.js';
@@ -67,6 +68,13 @@ export interface LoggerOptions {
   clock?: () => number;
   /** Fields added to every line (e.g. `{ component: 'daemon' }`). */
   bindings?: Record<string, unknown>;
+  /**
+   * Without `file`/`destination`: `human` lines on stderr (default when stderr is a TTY) or `json`
+   * records (default otherwise, and with `--log-format json`).
+   */
+  format?: 'json' | 'human';
+  /** Stacks in human lines (`--debug`). JSON records always carry them. */
+  stacks?: boolean;
 }
 
 /** Context of a timed operation. */
@@ -269,6 +277,8 @@ export function createLogger(opts: LoggerOptions = {}): ForgeLogger {
       maxBytes: opts.rotateBytes ?? DEFAULT_ROTATE_BYTES,
       maxFiles: opts.maxFiles ?? DEFAULT_LOG_MAX_FILES,
     });
+  } else if ((opts.format ?? (process.stderr.isTTY ? 'human' : 'json')) === 'human') {
+    sink = humanSink({ stacks: opts.stacks ?? false });
   } else {
     const d = pino.destination({ dest: 2, sync: true });
     sink = { write: (l: string) => d.write(l), flushSync: () => d.flushSync(), close: () => d.end() };

@@ -1,3 +1,5 @@
+import ignore from 'ignore';
+
 /**
  * Ignore patterns for the watcher, checked before a directory gets a watch
  * (so an ignored `node_modules` never costs an inotify watch) and before an
@@ -17,38 +19,11 @@ export interface IgnoreMatcher {
   readonly onlyNames?: ReadonlySet<string>;
 }
 
-/** Escapes a literal for a RegExp. */
-function escapeRe(s: string): string {
-  return s.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-}
-
-/** `*` within a segment, `?` one char, `**` any number of segments. */
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        // `**/` matches zero or more whole segments; a bare `**` anything.
-        if (glob[i + 2] === '/') {
-          re += '(?:.*/)?';
-          i += 2;
-        } else {
-          re += '.*';
-          i += 1;
-        }
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else re += escapeRe(c);
-  }
-  return new RegExp(`^${re}$`);
-}
-
 /**
- * Builds the matcher. A string without `/` or glob characters is a name: it
- * matches any path segment (so `node_modules` also covers everything below
- * it). A glob is matched against the relative path and against the basename;
- * a RegExp against the relative path. `!name` removes a default.
+ * Builds the matcher. Strings are gitignore patterns (the `ignore` package, git's semantics): a
+ * name without `/` matches at any depth and covers everything below it, a leading `/` anchors to
+ * the root, `dir/` matches directories, `*`, `**`, `?`, `[ab]` as git does them, `!p` re-includes.
+ * `!node_modules` (or another default) removes that default. A RegExp is tested on the relative path.
  *
  * @example
  * ```ts
@@ -61,34 +36,20 @@ export function compileIgnore(patterns: ReadonlyArray<string | RegExp> | undefin
   const negated = new Set<string>();
   const user: Array<string | RegExp> = [];
   for (const p of patterns ?? []) {
-    if (typeof p === 'string' && p.startsWith('!')) negated.add(p.slice(1));
+    if (typeof p === 'string' && p.startsWith('!') && DEFAULT_IGNORES.includes(p.slice(1))) negated.add(p.slice(1));
     else user.push(p);
   }
-  const names = new Set<string>();
-  const regexps: RegExp[] = [];
-  const globs: RegExp[] = [];
-  for (const p of [...DEFAULT_IGNORES.filter((d) => !negated.has(d)), ...user]) {
-    if (p instanceof RegExp) regexps.push(p);
-    else if (!/[*?/]/.test(p)) names.add(p);
-    else globs.push(globToRegExp(p.replace(/^\.?\//, '').replace(/\/$/, '')));
-  }
-  if (names.size === 0 && regexps.length === 0 && globs.length === 0) return Object.assign(() => false, { onlyNames: names });
+  const strings = [...DEFAULT_IGNORES.filter((d) => !negated.has(d)), ...user.filter((p): p is string => typeof p === 'string')];
+  const regexps = user.filter((p): p is RegExp => p instanceof RegExp);
+  if (strings.length === 0 && regexps.length === 0) return Object.assign(() => false, { onlyNames: new Set<string>() });
+  // Plain names (no glob, slash or negation) keep the scan's fast path: a name matches any segment.
+  const plain = strings.every((p) => !/[*?[\]{}/!\\]/.test(p) && !p.startsWith('#'));
+  const ig = ignore().add(strings);
   const matcher = (relPath: string): boolean => {
     if (relPath === '') return false;
-    if (names.size > 0) {
-      for (const seg of relPath.split('/')) if (names.has(seg)) return true;
-    }
-    if (globs.length > 0) {
-      const slash = relPath.lastIndexOf('/');
-      const base = slash < 0 ? relPath : relPath.slice(slash + 1);
-      for (const g of globs) {
-        if (g.test(relPath) || g.test(base)) return true;
-        // A glob that matches an ancestor directory covers everything below it.
-        for (let i = relPath.indexOf('/'); i > 0; i = relPath.indexOf('/', i + 1)) if (g.test(relPath.slice(0, i))) return true;
-      }
-    }
+    if (ig.ignores(relPath)) return true;
     for (const r of regexps) if (r.test(relPath)) return true;
     return false;
   };
-  return regexps.length === 0 && globs.length === 0 ? Object.assign(matcher, { onlyNames: names }) : matcher;
+  return plain && regexps.length === 0 ? Object.assign(matcher, { onlyNames: new Set(strings) }) : matcher;
 }
