@@ -98,7 +98,7 @@ export class KqueueWatchSource implements WatchSource {
     if (this.dirsUnwatched > 0) {
       return new ForgeError('filesystem', `watch: ${this.dirsUnwatched} directories are not watched: ${this.degradedReason()}`, {
         context: { operation: 'watch', backend: 'kqueue', file: this.rootAbs, code: 'EMFILE' },
-        suggestions: ['Raise maxHandles (FORGE_MAX_HANDLES) or `ulimit -n`, or add ignore patterns.'],
+        suggestions: ['Raise maxHandles (FORGE_MAX_FILE_HANDLES) or `ulimit -n`, or add ignore patterns.'],
       });
     }
     return undefined;

@@ -289,6 +289,11 @@ export class PositionalBackend implements PlatformIO, WatchSourceProvider {
     return this.opts.watchSource(root, options);
   }
 
+  /** The same as `close()`: `await using` closes it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -124,6 +124,8 @@ export interface WatchHandle extends AsyncIterable<Change[]> {
   /** Resolves once the initial scan is done and every watch is registered. */
   readonly ready: Promise<void>;
   stats(): WatchStats;
+  /** The same as {@link WatchHandle.close}, for `await using w = io.watch(root)`. */
+  [Symbol.asyncDispose](): Promise<void>;
   /** Unregisters every watch and closes every fd; the iterator then ends. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -141,6 +143,8 @@ export interface WatchHandle extends AsyncIterable<Change[]> {
  */
 export interface PlatformIO {
   readonly backend: BackendName;
+  /** The same as {@link PlatformIO.close}, for `await using io = await createPlatformIO()`. */
+  [Symbol.asyncDispose](): Promise<void>;
   /** Reads up to `length` bytes at `offset`. */
   read(path: string, offset: number, length: number): Promise<Uint8Array>;
   /** Writes `data` at `offset` (creating the file if needed); resolves to bytes written. */

@@ -122,7 +122,7 @@ export class ResourceManager extends EventEmitter {
     if (!Number.isInteger(max) || max < 1) {
       throw new ForgeError('configuration', `maxHandles must be an integer >= 1, got ${String(max)}`, {
         context: { operation: 'ResourceManager', field: 'maxHandles' },
-        suggestions: ['Set maxHandles (or FORGE_MAX_HANDLES) to a positive integer, e.g. 1024.'],
+        suggestions: ['Set maxHandles (or FORGE_MAX_FILE_HANDLES) to a positive integer, e.g. 1024.'],
       });
     }
     this.limit = max;

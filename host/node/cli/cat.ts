@@ -19,7 +19,7 @@ export const spec: CommandSpec = {
   examples: ['forge cat src/index.ts@42 > /tmp/index-v42.ts', 'forge cat 3a7bd3e2360a', 'forge cat src/index.ts@42 | less'],
   async run(ctx) {
     const arg = ctx.positionals[0]!;
-    const opened = await openIndex(ctx);
+    const opened = await openIndex(ctx, { forReading: true });
     const { root, index } = opened;
     try {
       let hash: string;

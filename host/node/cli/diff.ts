@@ -57,7 +57,7 @@ export const spec: CommandSpec = {
   maxPositionals: 3,
   examples: ['forge diff src/index.ts', 'forge diff src/index.ts 12 40', 'forge diff src/index.ts 40 current', 'forge diff -U 10 README.md'],
   async run(ctx) {
-    const opened = await openIndex(ctx);
+    const opened = await openIndex(ctx, { forReading: true });
     const { root, index } = opened;
     let content: ContentReader | undefined;
     try {

@@ -37,7 +37,7 @@ export const spec: CommandSpec = {
     const sinceOpt = ctx.values['since'];
     const sinceMs = typeof sinceOpt === 'string' ? parseTime(sinceOpt, 'log').getTime() : undefined;
     const utc = ctx.values['utc'] === true;
-    const { root, index } = await openIndex(ctx);
+    const { root, index } = await openIndex(ctx, { forReading: true });
     try {
       const arg = ctx.positionals[0];
       const treePath = arg === undefined || path.resolve(ctx.cwd, arg) === path.resolve(root) ? '' : toTreePath(root, ctx.cwd, arg);

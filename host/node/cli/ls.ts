@@ -26,7 +26,7 @@ export const spec: CommandSpec = {
   async run(ctx) {
     const atOpt = ctx.values['at'];
     const atMs = typeof atOpt === 'string' ? parseTime(atOpt, 'ls').getTime() : Date.now();
-    const { root, index } = await openIndex(ctx);
+    const { root, index } = await openIndex(ctx, { forReading: true });
     try {
       const arg = ctx.positionals[0];
       const dir = arg === undefined || path.resolve(ctx.cwd, arg) === path.resolve(root) ? '' : toTreePath(root, ctx.cwd, arg);

@@ -2,6 +2,8 @@
  * Opening the history for a command: locate the store, open the index (and
  * the blob store when content is needed), and resolve version selectors.
  */
+import { accessSync, constants, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ForgeError } from '../base/errors.js';
 import type { Index, VersionRecord } from '../index-db/index.js';
@@ -20,13 +22,59 @@ export interface OpenedIndex extends Location {
   index: Index;
 }
 
-/** Locates the store and opens its index; throws a ForgeError when there is none. */
-export async function openIndex(ctx: Pick<CommandContext, 'values' | 'cwd'>): Promise<OpenedIndex> {
+/**
+ * Locates the store and opens its index; throws a ForgeError when there is none. With `forReading`
+ * (commands that only read the history), a store that cannot be written (a read-only mount, a
+ * directory without write permission) is still read: SQLite in WAL mode must write beside the
+ * database even to read it, so the index is copied to a private temporary directory and read there.
+ */
+export async function openIndex(ctx: Pick<CommandContext, 'values' | 'cwd'>, options: { forReading?: boolean } = {}): Promise<OpenedIndex> {
   const loc = locate(ctx);
   requireStore(loc);
   const { Index } = await import('../index-db/index.js');
-  const index = await Index.open(indexFileOf(loc.storeDir));
+  const file = indexFileOf(loc.storeDir);
+  if (options.forReading && !writable(loc.storeDir)) {
+    const copy = snapshotIndex(file);
+    const index = await Index.open(copy.file, { readonly: true });
+    const close = index.close.bind(index);
+    index.close = async () => {
+      await close();
+      rmSync(copy.dir, { recursive: true, force: true });
+    };
+    return { ...loc, index };
+  }
+  const index = await Index.open(file);
   return { ...loc, index };
+}
+
+/** Whether this process may create files in `dir` (false on a read-only mount or without write permission). */
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK); // EROFS on a read-only mount, for root too
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A private copy of the index (with its WAL, which holds the newest commits) for reading a store that cannot be written. */
+function snapshotIndex(file: string): { dir: string; file: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'forge-ro-index-'));
+  const dest = path.join(dir, 'index.db');
+  for (const suffix of ['', '-wal']) {
+    try {
+      copyFileSync(file + suffix, dest + suffix);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || suffix === '') {
+        rmSync(dir, { recursive: true, force: true });
+        throw new ForgeError('filesystem', `cannot read the index of a read-only store: ${(e as Error).message}`, {
+          cause: e,
+          context: { file, operation: 'open index', code: (e as NodeJS.ErrnoException).code },
+        });
+      }
+    }
+  }
+  return { dir, file: dest };
 }
 
 /** Parses a positive integer option or argument, or throws a usage error. */

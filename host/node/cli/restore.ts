@@ -163,7 +163,7 @@ export const spec: CommandSpec = {
     const atOpt = ctx.values['at'];
     const wantSeq = typeof vOpt === 'string' ? parseSeq(vOpt, '--version', 'restore') : undefined;
     const wantAt = typeof atOpt === 'string' ? parseTime(atOpt, 'restore') : undefined;
-    const opened = await openIndex(ctx);
+    const opened = await openIndex(ctx, { forReading: true });
     const { root, index } = opened;
     try {
       const arg = ctx.positionals[0]!;

@@ -20,7 +20,7 @@ export const spec: CommandSpec = {
   maxPositionals: 0,
   examples: ['forge stats', 'forge stats --json | jq .dedupRatio'],
   async run(ctx) {
-    const { index, storeDir, root } = await openIndex(ctx);
+    const { index, storeDir, root } = await openIndex(ctx, { forReading: true });
     let s;
     let unique;
     try {

@@ -32,7 +32,7 @@ export const spec: CommandSpec = {
   maxPositionals: 0,
   examples: ['forge verify', 'forge verify --repair', 'forge verify --json | jq .problems'],
   async run(ctx) {
-    const opened = await openIndex(ctx);
+    const opened = await openIndex(ctx, { forReading: ctx.values['repair'] !== true });
     const { index, root, storeDir } = opened;
     const store = await openContent(opened);
     try {

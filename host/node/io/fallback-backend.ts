@@ -139,6 +139,11 @@ export class FallbackBackend implements PlatformIO, WatchSourceProvider {
   }
 
   /** Closes its watches, waits for operations in flight, then releases the handle budget if this backend owns it. Safe to call twice. */
+  /** The same as `close()`: `await using` closes it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.watches.closeAll();

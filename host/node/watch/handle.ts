@@ -181,6 +181,11 @@ export class ManagedWatchHandle implements WatchHandle {
     return this.closing !== undefined;
   }
 
+  /** The same as `close()`: `await using` closes it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
