@@ -31,6 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { prepareTree } from './lib/tree.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.join(here, '..');
@@ -47,43 +48,6 @@ if (!fs.existsSync(path.join(repo, 'dist', 'host', 'node', 'cli', 'main.js'))) {
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const fmt = (x) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`);
 
-function copyTree(src, dst, filter) {
-  let files = 0;
-  let bytes = 0;
-  const stack = [[src, dst]];
-  while (stack.length) {
-    const [s, d] = stack.pop();
-    fs.mkdirSync(d, { recursive: true });
-    for (const e of fs.readdirSync(s, { withFileTypes: true })) {
-      const sp = path.join(s, e.name);
-      const dp = path.join(d, e.name);
-      if (e.name === '.gitignore' || e.name === '.git') continue;
-      if (e.isDirectory()) stack.push([sp, dp]);
-      else if (e.isFile()) {
-        const st = fs.statSync(sp);
-        const r = filter(sp, st);
-        if (r === false) continue;
-        if (r === 'append') fs.writeFileSync(dp, Buffer.concat([fs.readFileSync(sp), Buffer.from('\n')]));
-        else fs.copyFileSync(sp, dp);
-        files++;
-        bytes += st.size;
-      }
-    }
-  }
-  return { files, bytes };
-}
-
-function prepareTree() {
-  const tree = path.join(work, 'tree');
-  fs.rmSync(work, { recursive: true, force: true });
-  fs.mkdirSync(tree, { recursive: true });
-  const src = path.join(repo, 'node_modules');
-  const skipCache = (p) => !p.startsWith(path.join(src, '.cache') + path.sep);
-  const a = copyTree(src, path.join(tree, 'copy1'), (p) => skipCache(p));
-  let b = { files: 0, bytes: 0 };
-  if (a.files < 20_000) b = copyTree(src, path.join(tree, 'copy2'), (p, st) => (skipCache(p) && st.size < 64 * 1024 ? 'append' : false));
-  return { tree, files: a.files + b.files, bytes: a.bytes + b.bytes };
-}
 
 function dropStore(tree) {
   fs.rmSync(path.join(tree, '.forge'), { recursive: true, force: true });
@@ -161,7 +125,7 @@ async function latency(tree) {
 }
 
 const onlyLatency = process.env.ONLY_LATENCY === '1';
-const { tree, files, bytes } = onlyLatency ? { tree: path.join(work, 'tree'), files: 0, bytes: 0 } : prepareTree();
+const { tree, files, bytes } = onlyLatency ? { tree: path.join(work, 'tree'), files: 0, bytes: 0 } : prepareTree(work, repo);
 if (!onlyLatency) {
 console.log(`tree: ${files} files, ${(bytes / 2 ** 20).toFixed(1)} MiB (copy of node_modules without .cache${files > 14_000 ? ' + small files again, +1 byte' : ''})`);
 const gitDefault = gitAdd(tree, []);

@@ -25,6 +25,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepareTree } from './lib/tree.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.join(here, '..');
@@ -114,43 +115,6 @@ async function bucketBytes(bucket, prefix = '') {
   return { bytes, objects };
 }
 
-function copyTree(src, dst, filter) {
-  let files = 0;
-  let bytes = 0;
-  const stack = [[src, dst]];
-  while (stack.length) {
-    const [s, d] = stack.pop();
-    fs.mkdirSync(d, { recursive: true });
-    for (const e of fs.readdirSync(s, { withFileTypes: true })) {
-      const sp = path.join(s, e.name);
-      const dp = path.join(d, e.name);
-      if (e.name === '.gitignore' || e.name === '.git') continue;
-      if (e.isDirectory()) stack.push([sp, dp]);
-      else if (e.isFile()) {
-        const st = fs.statSync(sp);
-        const how = filter(sp, st);
-        if (how === false) continue;
-        if (how === 'append') fs.writeFileSync(dp, Buffer.concat([fs.readFileSync(sp), Buffer.from('\n')]));
-        else fs.copyFileSync(sp, dp);
-        files++;
-        bytes += st.size;
-      }
-    }
-  }
-  return { files, bytes };
-}
-
-function prepareTree() {
-  const tree = path.join(work, 'tree');
-  fs.rmSync(work, { recursive: true, force: true });
-  fs.mkdirSync(tree, { recursive: true });
-  const src = path.join(repo, 'node_modules');
-  const notCache = (p) => !p.startsWith(path.join(src, '.cache') + path.sep);
-  const a = copyTree(src, path.join(tree, 'copy1'), (p) => notCache(p));
-  let b = { files: 0, bytes: 0 };
-  if (a.files < 20_000) b = copyTree(src, path.join(tree, 'copy2'), (p, st) => (notCache(p) && st.size < 64 * 1024 ? 'append' : false));
-  return { tree, files: a.files + b.files, bytes: a.bytes + b.bytes };
-}
 
 function listFiles(dir) {
   const out = [];
@@ -173,7 +137,7 @@ for (const b of Object.values(buckets)) await s3.send(new CreateBucketCommand({ 
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 console.log(`bench:remote — Ceph RGW at ${endpoint}, ${os.cpus().length} cores, load ${load()}`);
-const { tree, files, bytes } = prepareTree();
+const { tree, files, bytes } = prepareTree(work, repo);
 console.log(`tree: ${files} files, ${mib(bytes)} (${tree})`);
 spawnSync('sync');
 
