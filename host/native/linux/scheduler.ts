@@ -49,7 +49,7 @@ export interface IoUringBackendOptions {
   /**
    * Batches of at most this many paths (and readAll) read regular files of at most
    * `smallSyncMaxBytes` with plain open/fstat/read/close on this thread: for a
-   * file or two that is cheaper than a ring round trip (DESIGN.md). Default 4; 0 disables.
+   * file or two that is cheaper than a ring round trip (measured: docs/platforms.md). Default 4; 0 disables.
    */
   smallBatchSync?: number;
   /** Largest file the small-batch path reads synchronously (default 64 KiB); larger ones use the ring. */
