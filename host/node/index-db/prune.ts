@@ -5,7 +5,7 @@
  * that was deleted since — unless the caller names deleted files with `pruneDeleted`.
  */
 import { ForgeError } from '../base/errors.js';
-import type { SqliteDatabase } from './pool.js';
+import type { SqliteDatabase } from './sqlite-types.js';
 import { stmt } from './statements.js';
 
 export interface PrunePolicy {

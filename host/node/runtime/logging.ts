@@ -23,6 +23,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { humanSink } from './human-log.js';
+import type { LogSink } from './log-sink.js';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { ERROR_CATEGORIES, ForgeError, toForgeError, type ErrorCategory, type ErrorContext } from '../base/errors.js';
 import { DEFAULT_LOG_MAX_FILES, DEFAULT_ROTATE_BYTES, RotatingFileSink } from './rotating-file.js';
@@ -41,13 +42,7 @@ export interface OperationRecorder {
   recordError(category: ErrorCategory): void;
 }
 
-/** A line sink: anything with a synchronous `write(line)`. */
-export interface LogSink {
-  write(line: string): unknown;
-  flushSync?(): void;
-  close?(): void;
-  end?(): void;
-}
+export type { LogSink };
 
 export interface LoggerOptions {
   /** Minimum level written. Default `info`. */
