@@ -7,18 +7,12 @@
  */
 import type { ForgeError } from './errors.js';
 import type {
-  BackendKind as WitBackendKind,
   WriteOp as WitWriteOp,
 } from '../../../gen/types/host/interfaces/forge-core-platform-io.js';
 import type { Change as WitChange, ChangeKind as WitChangeKind } from '../../../gen/types/core/interfaces/forge-core-events.js';
 
 /** Backend names as the host reports them (`io-uring` in WIT is `io_uring` here). */
 export type BackendName = 'io_uring' | 'iocp' | 'kqueue' | 'fallback';
-
-/** Converts the WIT enum spelling to the host's. */
-export function backendNameOf(kind: WitBackendKind): BackendName {
-  return kind === 'io-uring' ? 'io_uring' : kind;
-}
 
 /** One write of a batch: the whole file `path` becomes `data`; `sync` fsyncs it before completing. */
 export interface WriteOp extends Omit<WitWriteOp, 'sync'> {

@@ -225,13 +225,6 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Valida
   return { ok: true, config: config as ForgeConfig };
 }
 
-/** Throws {@link ConfigError} with every issue, or returns the config. */
-export function assertValidConfig(input: unknown, opts: ValidateOptions = {}): ForgeConfig {
-  const r = validateConfig(input, opts);
-  if (!r.ok) throw new ConfigError(r.issues);
-  return r.config;
-}
-
 function errCode(e: unknown): string {
   return (e as { code?: string }).code ?? 'error';
 }
