@@ -67,11 +67,13 @@ export type ReadResult = { ok: true; data: Uint8Array; identity?: FileIdentity }
 /** One slot of a batch write: bytes written, or the error for that op alone. */
 export type WriteResult = { ok: true; bytes: number } | { ok: false; error: ForgeError };
 
+/** What happened to a path: created, modified, removed or renamed. */
 export type ChangeKind = WitChangeKind;
 
 /** A change under a watched root; `path` is relative to the root and `/`-separated. */
 export type Change = WitChange;
 
+/** Options of a tree watch. */
 export interface WatchOptions {
   /** Coalescing window in ms (default 100). 0 delivers each event batch as it is read. */
   debounceMs?: number;
@@ -83,6 +85,7 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
+/** Counters of a watch: what it watches and the events it has seen. */
 export interface WatchStats {
   directoriesWatched: number;
   filesWatched: number;
@@ -117,6 +120,7 @@ export interface WatchStats {
 export interface WatchHandle extends AsyncIterable<Change[]> {
   /** Resolves once the initial scan is done and every watch is registered. */
   readonly ready: Promise<void>;
+  /** Counters of this watch so far. */
   stats(): WatchStats;
   /** Unregisters every watch and closes every fd; the iterator then ends. Safe to call twice. */
   close(): Promise<void>;

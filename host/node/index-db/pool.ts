@@ -14,6 +14,7 @@ export type { SqliteDatabase };
 
 /** The subset of a pino logger the pool uses. */
 export interface PoolLogger {
+  /** Logs at warn level (a possible deadlock). */
   warn(obj: Record<string, unknown>, msg: string): void;
 }
 

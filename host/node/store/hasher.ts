@@ -9,6 +9,7 @@ import { coreBindings } from './core-bindings.js';
 import type { HashStream } from './hash-stream.js';
 import { toHex } from './hex.js';
 
+/** A SHA-256 implementation: `node-crypto` (default) or `core` (the WebAssembly reference). */
 export type HasherName = 'node-crypto' | 'core';
 
 export type { HashStream };
@@ -16,7 +17,9 @@ export type { HashStream };
 /** Computes object names: lowercase hex SHA-256. */
 export interface Hasher {
   readonly name: HasherName;
+  /** Lowercase hex SHA-256 of `data`. */
   hex(data: Uint8Array): string;
+  /** Starts an incremental SHA-256. */
   stream(): HashStream;
 }
 
