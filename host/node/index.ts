@@ -24,6 +24,7 @@ export type {
   ForgeConfig,
   ForgeConfigInput,
   ConfigField,
+  RetryConfig,
   ValidateOptions,
   ConfigIssue,
   LoadConfigOptions,

@@ -48,3 +48,6 @@ export type {
   PruneOptions,
   PruneResult,
 } from './index-db/index.js';
+export type { PrunePolicy, PrunePlan, DoomedVersion } from './index-db/prune.js';
+export type { StoreAccess } from './store/format.js';
+export type { ReadCounters } from './store/read.js';

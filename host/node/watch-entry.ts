@@ -16,5 +16,6 @@ import './base/dispose.js';
 export { ForgeError } from './base/errors.js';
 export type { Change, ChangeKind, WatchOptions, WatchHandle, WatchStats } from './base/platform-io.js';
 export { watch } from './io/watch.js';
+export type { ManagedWatchHandle } from './watch/handle.js';
 export { compileIgnore, DEFAULT_IGNORES } from './watch/ignore.js';
 export type { IgnoreMatcher } from './watch/ignore.js';

@@ -118,19 +118,6 @@ export function openFds(): string[] {
   return fs.readdirSync('/proc/self/fd');
 }
 
-/** Kind of every fd (`anon_inode:inotify`, `anon_inode:[io_uring]`, a path, …). */
-export function fdTargets(): string[] {
-  const out: string[] = [];
-  for (const fd of openFds()) {
-    try {
-      out.push(fs.readlinkSync(`/proc/self/fd/${fd}`));
-    } catch {
-      // closed meanwhile (the readdir fd itself)
-    }
-  }
-  return out;
-}
-
 /**
  * Cross-process lock for tests that lower a global inotify limit: other watch
  * test files take it too, so they never start a watch inside that window.

@@ -26,7 +26,6 @@ export const EVFILT_VNODE = -4;
 // kevent flags
 export const EV_ADD = 0x0001;
 export const EV_DELETE = 0x0002;
-export const EV_ENABLE = 0x0004;
 export const EV_CLEAR = 0x0020;
 export const EV_ERROR = 0x4000;
 export const EV_EOF = 0x8000;

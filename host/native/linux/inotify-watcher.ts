@@ -19,7 +19,6 @@ import { compileIgnore, type IgnoreMatcher } from '../../node/watch/ignore.js';
 import { changedSince, entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch/scan.js';
 import { limitError, rekeySubtree, WatchHealth } from './watch-health.js';
 
-export { maxUserWatches } from './watch-health.js';
 import {
   errnoName,
   decodeInotifyEvents,

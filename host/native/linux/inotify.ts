@@ -9,10 +9,8 @@ import { createRequire } from 'node:module';
 import { ForgeError, LINUX_ERRNO } from '../../node/base/errors.js';
 
 // Event bits (linux/inotify.h).
-export const IN_ACCESS = 0x1;
 export const IN_MODIFY = 0x2;
 export const IN_ATTRIB = 0x4;
-export const IN_CLOSE_WRITE = 0x8;
 export const IN_MOVED_FROM = 0x40;
 export const IN_MOVED_TO = 0x80;
 export const IN_CREATE = 0x100;

@@ -55,8 +55,3 @@ export function diffListings(before: Listing, after: Listing): Change[] {
   ];
 }
 
-/** Makes `snapshot` agree with `fresh` where it used to hold `before` (mutates `snapshot`). */
-export function applyListing(snapshot: Map<string, SnapshotEntry>, before: Listing, fresh: Listing): void {
-  for (const k of before.keys()) if (!fresh.has(k)) snapshot.delete(k);
-  for (const [k, v] of fresh) snapshot.set(k, v);
-}

@@ -9,7 +9,6 @@
  */
 import koffi from 'koffi';
 import type { LibraryHandle, TypeObject } from 'koffi';
-import { OVERLAPPED, OVERLAPPED_ENTRY, FILE_NOTIFY_INFORMATION } from './win32-layouts.js';
 
 export type Handle = bigint;
 export type Pointer = bigint;
@@ -122,6 +121,3 @@ export function layoutTypes(): { overlapped: TypeObject; entry: TypeObject; noti
   });
   return { overlapped, entry, notify };
 }
-
-/** Re-exported for callers that only need the numbers. */
-export { OVERLAPPED, OVERLAPPED_ENTRY, FILE_NOTIFY_INFORMATION };

@@ -62,15 +62,12 @@ export const FILE_FLAG_OVERLAPPED = 0x40000000;
 export const FILE_FLAG_BACKUP_SEMANTICS = 0x02000000;
 /** `(HANDLE)-1` */
 export const INVALID_HANDLE_VALUE = -1n;
-export const INFINITE = 0xffffffff;
 
 // ReadDirectoryChangesW notify filter
 export const FILE_NOTIFY_CHANGE_FILE_NAME = 0x001;
 export const FILE_NOTIFY_CHANGE_DIR_NAME = 0x002;
-export const FILE_NOTIFY_CHANGE_ATTRIBUTES = 0x004;
 export const FILE_NOTIFY_CHANGE_SIZE = 0x008;
 export const FILE_NOTIFY_CHANGE_LAST_WRITE = 0x010;
-export const FILE_NOTIFY_CHANGE_CREATION = 0x040;
 /** What the watcher asks for: names (files and dirs), size and last-write changes. */
 export const WATCH_NOTIFY_FILTER =
   FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME | FILE_NOTIFY_CHANGE_SIZE | FILE_NOTIFY_CHANGE_LAST_WRITE;
@@ -83,28 +80,17 @@ export const FILE_ACTION_RENAMED_OLD_NAME = 4;
 export const FILE_ACTION_RENAMED_NEW_NAME = 5;
 
 // Win32 error codes the backend branches on (winerror.h)
-export const ERROR_FILE_NOT_FOUND = 2;
 export const ERROR_ACCESS_DENIED = 5;
-export const ERROR_INVALID_HANDLE = 6;
 export const ERROR_HANDLE_EOF = 38;
-export const ERROR_INVALID_PARAMETER = 87;
-export const ERROR_MORE_DATA = 234;
-export const WAIT_TIMEOUT = 258;
-export const ERROR_ABANDONED_WAIT_0 = 735;
 export const ERROR_OPERATION_ABORTED = 995;
 export const ERROR_IO_PENDING = 997;
 export const ERROR_NOTIFY_ENUM_DIR = 1022;
 
 // NTSTATUS values seen in OVERLAPPED.Internal / OVERLAPPED_ENTRY.Internal (ntstatus.h)
-export const STATUS_SUCCESS = 0;
 /** Directory change buffer overflowed: the result has 0 bytes; rescan. */
 export const STATUS_NOTIFY_ENUM_DIR = 0x0000010c;
 /** The directory handle was closed while a ReadDirectoryChangesW was pending. */
 export const STATUS_NOTIFY_CLEANUP = 0x0000010b;
-export const STATUS_END_OF_FILE = 0xc0000011;
-export const STATUS_CANCELLED = 0xc0000120;
-export const STATUS_DELETE_PENDING = 0xc0000056;
-export const STATUS_ACCESS_DENIED = 0xc0000022;
 
 /** One decoded FILE_NOTIFY_INFORMATION record. */
 export interface NotifyRecord {

@@ -58,6 +58,7 @@ export interface ErrorContext {
   [key: string]: unknown;
 }
 
+/** Optional parts of a {@link ForgeError}: cause, context, suggestions, retryability. */
 export interface ForgeErrorOptions {
   cause?: unknown;
   context?: Partial<ErrorContext>;

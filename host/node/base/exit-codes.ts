@@ -25,7 +25,9 @@ export const EXIT_CODES = Object.freeze({
   CONFIG: 78,
 } as const);
 
+/** The name of a process exit code (a key of {@link EXIT_CODES}). */
 export type ExitCodeName = keyof typeof EXIT_CODES;
+/** A process exit code Forge uses (a value of {@link EXIT_CODES}). */
 export type ExitCode = (typeof EXIT_CODES)[ExitCodeName];
 
 /** The name of a Forge exit code, e.g. `exitCodeName(78) === 'CONFIG'`; `undefined` for others. */

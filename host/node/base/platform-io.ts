@@ -7,18 +7,12 @@
  */
 import type { ForgeError } from './errors.js';
 import type {
-  BackendKind as WitBackendKind,
   WriteOp as WitWriteOp,
 } from '../../../gen/types/host/interfaces/forge-core-platform-io.js';
 import type { Change as WitChange, ChangeKind as WitChangeKind } from '../../../gen/types/core/interfaces/forge-core-events.js';
 
 /** Backend names as the host reports them (`io-uring` in WIT is `io_uring` here). */
 export type BackendName = 'io_uring' | 'iocp' | 'kqueue' | 'fallback';
-
-/** Converts the WIT enum spelling to the host's. */
-export function backendNameOf(kind: WitBackendKind): BackendName {
-  return kind === 'io-uring' ? 'io_uring' : kind;
-}
 
 /** One write of a batch: the whole file `path` becomes `data`; `sync` fsyncs it before completing. */
 export interface WriteOp extends Omit<WitWriteOp, 'sync'> {
@@ -73,11 +67,13 @@ export type ReadResult = { ok: true; data: Uint8Array; identity?: FileIdentity }
 /** One slot of a batch write: bytes written, or the error for that op alone. */
 export type WriteResult = { ok: true; bytes: number } | { ok: false; error: ForgeError };
 
+/** What happened to a path: created, modified, removed or renamed. */
 export type ChangeKind = WitChangeKind;
 
 /** A change under a watched root; `path` is relative to the root and `/`-separated. */
 export type Change = WitChange;
 
+/** Options of a tree watch. */
 export interface WatchOptions {
   /** Coalescing window in ms (default 100). 0 delivers each event batch as it is read. */
   debounceMs?: number;
@@ -89,6 +85,7 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
+/** Counters of a watch: what it watches and the events it has seen. */
 export interface WatchStats {
   directoriesWatched: number;
   filesWatched: number;
@@ -123,6 +120,7 @@ export interface WatchStats {
 export interface WatchHandle extends AsyncIterable<Change[]> {
   /** Resolves once the initial scan is done and every watch is registered. */
   readonly ready: Promise<void>;
+  /** Counters of this watch so far. */
   stats(): WatchStats;
   /** The same as {@link WatchHandle.close}, for `await using w = io.watch(root)`. */
   [Symbol.asyncDispose](): Promise<void>;

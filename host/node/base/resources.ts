@@ -12,11 +12,15 @@ import { ForgeError, timeoutError } from './errors.js';
 
 /** The logging surface Forge's I/O uses (pino's logger satisfies it). */
 export interface IoLogger {
+  /** Logs at debug level. */
   debug(obj: Record<string, unknown>, msg?: string): void;
+  /** Logs at info level, when supported. */
   info?(obj: Record<string, unknown>, msg?: string): void;
+  /** Logs at warn level, when supported. */
   warn?(obj: Record<string, unknown>, msg?: string): void;
 }
 
+/** Options of a {@link ResourceManager}. */
 export interface ResourceManagerOptions {
   /** Most handles held at once (default 1024). */
   maxHandles?: number;
@@ -25,6 +29,7 @@ export interface ResourceManagerOptions {
   name?: string;
 }
 
+/** A snapshot of a {@link ResourceManager}'s handle budget. */
 export interface ResourceStats {
   limit: number;
   inUse: number;
@@ -37,6 +42,7 @@ export interface ResourceStats {
   acquiredTotal: number;
 }
 
+/** Options of an acquisition: a timeout and an abort signal. */
 export interface AcquireOptions {
   /** Reject with a `timeout` ForgeError after waiting this long. */
   timeoutMs?: number;
@@ -65,16 +71,19 @@ export class HandleGuard implements Disposable, AsyncDisposable {
     return this.released;
   }
 
+  /** Gives the handles back; later calls do nothing. */
   release(): void {
     if (this.released) return;
     this.released = true;
     this.owner['give'](this);
   }
 
+  /** Releases the handles (for `using`). */
   [Symbol.dispose](): void {
     this.release();
   }
 
+  /** Releases the handles (for `await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     this.release();
   }
@@ -147,6 +156,7 @@ export class ResourceManager extends EventEmitter {
     return this.limit - this.inUse;
   }
 
+  /** Restarts peak tracking from the handles in use now. */
   resetPeak(): void {
     this.peak = this.inUse;
   }

@@ -25,11 +25,15 @@ import { ForgeError, timeoutError, toForgeError } from './errors.js';
 /** The hard ceiling on attempts. */
 export const MAX_ATTEMPTS = 5;
 
+/** Where retry attempts are reported (pino's logger satisfies it). */
 export interface RetryLogger {
+  /** Reports a failed attempt that will be retried. */
   warn(obj: object, msg?: string): void;
+  /** Reports retry details at debug level, when supported. */
   debug?(obj: object, msg?: string): void;
 }
 
+/** How {@link withRetry} retries: attempts and capped exponential backoff. */
 export interface RetryPolicy {
   /** Total attempts including the first, 1..5. Default 5. */
   maxAttempts?: number;

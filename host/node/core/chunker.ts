@@ -44,6 +44,7 @@ export interface CdcOptions {
   max?: number;
 }
 
+/** Default FastCDC chunk sizes in bytes: 16 KiB minimum, 64 KiB average, 256 KiB maximum. */
 export const DEFAULT_CDC = { min: 16384, avg: 65536, max: 262144 } as const;
 
 /** Limits of the parameters: 64 B <= min <= avg <= max <= 1 GiB. */

@@ -22,6 +22,7 @@ export const CODEC_ERRORS: readonly CodecError[] = [
 
 /** The block sizes the LZ4 frame format allows (64 KiB, 256 KiB, 1 MiB, 4 MiB). */
 export const LZ4_BLOCK_SIZES = [65536, 262144, 1048576, 4194304] as const;
+/** An LZ4 frame block size the codec supports (one of `LZ4_BLOCK_SIZES`). */
 export type Lz4BlockSize = (typeof LZ4_BLOCK_SIZES)[number];
 
 /** Default block size: 4 MiB, as the `lz4` CLI (`-B7`). */
@@ -130,6 +131,7 @@ export interface Lz4FrameOptions {
   contentSize?: boolean;
 }
 
+/** Options of LZ4 frame decompression. */
 export interface Lz4DecompressOptions {
   /** Fail with a `too-large` error rather than produce more than this many bytes (default 1 GiB). */
   maxSize?: number;

@@ -184,6 +184,7 @@ export class Coalescer {
     if (!this.core.poisoned) bindings(this.core).coalescerFree(h);
   }
 
+  /** Frees the coalescer, as `close()` does (for `using`). */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -270,6 +270,7 @@ export class Index {
     }, 'referencedHashes');
   }
 
+  /** Counts of live files, versions and blobs, and their logical and stored bytes. */
   async stats(): Promise<IndexStats> {
     return this.with((db) => {
       const files = (stmt(db, 'SELECT count(*) AS n FROM files WHERE live = 1').get() as { n: number }).n;

@@ -4,7 +4,7 @@
  * this code is refused rather than misread.
  */
 import { ForgeError } from '../base/errors.js';
-import type { SqliteDatabase } from './pool.js';
+import type { SqliteDatabase } from './sqlite-types.js';
 import { stmt } from './statements.js';
 
 export interface Migration {

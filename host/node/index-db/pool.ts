@@ -7,12 +7,14 @@
  */
 import Database from 'better-sqlite3';
 import { ForgeError, timeoutError, toForgeError } from '../base/errors.js';
+import type { SqliteDatabase } from './sqlite-types.js';
 import { retainConnection } from './statements.js';
 
-export type SqliteDatabase = Database.Database;
+export type { SqliteDatabase };
 
 /** The subset of a pino logger the pool uses. */
 export interface PoolLogger {
+  /** Logs at warn level (a possible deadlock). */
   warn(obj: Record<string, unknown>, msg: string): void;
 }
 

@@ -5,9 +5,10 @@
  * that was deleted since — unless the caller names deleted files with `pruneDeleted`.
  */
 import { ForgeError } from '../base/errors.js';
-import type { SqliteDatabase } from './pool.js';
+import type { SqliteDatabase } from './sqlite-types.js';
 import { stmt } from './statements.js';
 
+/** Which versions a prune keeps: the newest `keep`, those younger than `keepDays`, and deleted files unless `pruneDeleted`. */
 export interface PrunePolicy {
   /** Keep at least the `keep` newest content versions of each path (>= 1). */
   keep?: number;
@@ -34,6 +35,7 @@ export interface DoomedVersion {
   reason: 'policy' | 'deleted';
 }
 
+/** What a prune would remove, computed before anything is deleted. */
 export interface PrunePlan {
   versions: DoomedVersion[];
   /** Content hashes no version would refer to any more. */

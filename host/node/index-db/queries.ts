@@ -41,15 +41,10 @@ export async function livePathsUnder(index: Index, dir: string): Promise<string[
   );
 }
 
-/** Every recorded path (live or not), for `forge doctor`/`verify` summaries. */
-export async function countPaths(index: Index): Promise<{ live: number; all: number }> {
-  return index.connections.with((db) => {
-    const r = stmt(db, 'SELECT count(*) AS all_n, coalesce(sum(live), 0) AS live_n FROM files').get() as { all_n: number; live_n: number };
-    return { live: r.live_n, all: r.all_n };
-  }, 'countPaths');
-}
-
-/** Every distinct content hash of every version, with the paths/seqs that use it (for verify). */
+/**
+ * Every distinct content hash of every version, with the paths/seqs that use it (for verify).
+ * @public Loaded from dist by the statement-teardown test, which static analysis cannot see.
+ */
 export async function versionHashes(index: Index): Promise<Map<string, Array<{ path: string; seq: number }>>> {
   return index.connections.with((db) => {
     const out = new Map<string, Array<{ path: string; seq: number }>>();

@@ -14,7 +14,7 @@
  * the life of the process (a few KiB each).
  */
 import type Database from 'better-sqlite3';
-import type { SqliteDatabase } from './pool.js';
+import type { SqliteDatabase } from './sqlite-types.js';
 
 const cache = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();
 

@@ -2,6 +2,7 @@
 import type { DoomedVersion, PrunePolicy } from './prune.js';
 import type { PoolLogger } from './pool.js';
 
+/** What a recorded version is: a creation, modification, removal or rename. */
 export type VersionKind = 'created' | 'modified' | 'removed' | 'renamed';
 export const KINDS: ReadonlySet<string> = new Set(['created', 'modified', 'removed', 'renamed']);
 
@@ -54,6 +55,7 @@ export interface BlobRecord {
   chunks: number;
 }
 
+/** Totals of an {@link Index}. */
 export interface IndexStats {
   /** Live files (latest version not 'removed'). */
   files: number;
@@ -68,6 +70,7 @@ export interface IndexStats {
 /** A pruning policy: see {@link PrunePolicy}. The newest content of every file always survives unless `pruneDeleted` names it. */
 export type PruneOptions = PrunePolicy;
 
+/** What a prune removed. */
 export interface PruneResult {
   versionsRemoved: number;
   /** Blob hashes no version refers to any more (run BlobStore.gc to reclaim them). */
@@ -78,6 +81,7 @@ export interface PruneResult {
   filesForgotten: string[];
 }
 
+/** Options of `Index.open`. */
 export interface IndexOptions {
   /** Connection pool size (default 4): the most connections open at once. */
   poolSize?: number;

@@ -40,6 +40,7 @@ export interface ProbeOverrides {
   koffiMissing?: boolean;
 }
 
+/** Options of {@link createPlatformIO}: backend choice, handle budget and tuning. */
 export interface CreatePlatformIOOptions {
   /** Force a backend (else FORGE_IO_BACKEND, else the best available); 'auto' probes. */
   backend?: BackendName | 'auto';
@@ -54,6 +55,7 @@ export interface CreatePlatformIOOptions {
   probe?: ProbeOverrides;
 }
 
+/** A backend the selector did not use, and why. */
 export interface BackendRejection {
   backend: BackendName;
   /** Human-readable reason, e.g. "kernel.io_uring_disabled = 2 (io_uring disabled for all processes)". */

@@ -11,7 +11,7 @@ import { FsWatchSource } from './fallback-watcher.js';
 import { createPlatformIO } from './select.js';
 import { ManagedWatchHandle, resolveWatchOptions, type ResolvedWatchOptions, type WatchSink, type WatchSource, type WatchSourceProvider } from '../watch/handle.js';
 import type { ForgeError } from '../base/errors.js';
-import type { PlatformIO, WatchHandle, WatchOptions, WatchStats } from '../base/platform-io.js';
+import type { PlatformIO, WatchOptions, WatchStats } from '../base/platform-io.js';
 import { InotifyWatchSource } from '../../native/linux/inotify-watcher.js';
 import { PollInotifyReader } from '../../native/linux/inotify-reader.js';
 
@@ -52,19 +52,7 @@ function hasWatchSource(io: PlatformIO): io is PlatformIO & WatchSourceProvider 
 }
 
 /**
- * Watches `root` through `io` when given (its own watcher), else as {@link watch} does.
- *
- * @example
- * ```ts
- * const h = watchTree('/srv/project', { debounceMs: 50 }, io);
- * ```
- */
-export function watchTree(root: string, options: WatchOptions | undefined, io?: PlatformIO): WatchHandle {
-  return io ? io.watch(root, options) : watch(root, options);
-}
-
-/**
- * Like {@link watchTree} with an explicit watcher (tests run every case on every watcher with it).
+ * Like {@link watch} with an explicit watcher (tests run every case on every watcher with it).
  * `inotify-io_uring`, `kqueue` and `ReadDirectoryChangesW` go through `io.watch()` when `io` is
  * given; `inotify-poll` and `fs.watch` run on their own.
  *

@@ -3,7 +3,7 @@
  * coloured when the terminal supports it and NO_COLOR is not set. Stacks only when asked (--debug);
  * the JSON records themselves go to the log file, or to stderr when it is not a terminal.
  */
-import type { LogSink } from './logging.js';
+import type { LogSink } from './log-sink.js';
 
 /** Fields a person does not need on every line. */
 const HIDDEN = new Set(['level', 'timestamp', 'pid', 'message', 'component', 'stack', 'context', 'suggestions', 'retryable', 'cause', 'err']);

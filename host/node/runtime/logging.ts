@@ -23,11 +23,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { humanSink } from './human-log.js';
+import type { LogSink } from './log-sink.js';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { ERROR_CATEGORIES, ForgeError, toForgeError, type ErrorCategory, type ErrorContext } from '../base/errors.js';
 import { DEFAULT_LOG_MAX_FILES, DEFAULT_ROTATE_BYTES, RotatingFileSink } from './rotating-file.js';
 
+/** The log levels, least severe first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+/** One of {@link LOG_LEVELS}. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** pino's numeric values for the levels, for filtering and tests. */
@@ -37,18 +40,15 @@ export const DEFAULT_SLOW_OPERATION_MS = 1000;
 
 /** Where operation timings and error counts go (implemented by {@link Metrics}). */
 export interface OperationRecorder {
+  /** Records one operation's outcome and duration. */
   observeOperation(op: string, backend: string, result: 'ok' | 'error', durationMs: number): void;
+  /** Counts an error of `category`. */
   recordError(category: ErrorCategory): void;
 }
 
-/** A line sink: anything with a synchronous `write(line)`. */
-export interface LogSink {
-  write(line: string): unknown;
-  flushSync?(): void;
-  close?(): void;
-  end?(): void;
-}
+export type { LogSink };
 
+/** Options of {@link createLogger}. */
 export interface LoggerOptions {
   /** Minimum level written. Default `info`. */
   level?: LogLevel;
@@ -152,22 +152,28 @@ export class ForgeLogger {
   set level(l: LogLevel) {
     this.pino.level = l;
   }
+  /** Whether lines at level `l` are written. */
   isLevelEnabled(l: LogLevel): boolean {
     return this.pino.isLevelEnabled(l);
   }
 
+  /** Logs at trace level. */
   trace(...a: LogArgs): void {
     (this.pino.trace as (...x: unknown[]) => void)(...a);
   }
+  /** Logs at debug level. */
   debug(...a: LogArgs): void {
     (this.pino.debug as (...x: unknown[]) => void)(...a);
   }
+  /** Logs at info level. */
   info(...a: LogArgs): void {
     (this.pino.info as (...x: unknown[]) => void)(...a);
   }
+  /** Logs at warn level. */
   warn(...a: LogArgs): void {
     (this.pino.warn as (...x: unknown[]) => void)(...a);
   }
+  /** Logs at error level. */
   error(...a: LogArgs): void {
     (this.pino.error as (...x: unknown[]) => void)(...a);
   }

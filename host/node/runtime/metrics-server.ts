@@ -17,6 +17,7 @@ import type { Metrics } from './metrics.js';
 
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';
 
+/** Options of {@link startMetricsServer}. */
 export interface MetricsServerOptions {
   /** `host:port` (IPv6 as `[::1]:9464`). Port 0 picks a free port. Default `127.0.0.1:9464`. */
   address?: string;
@@ -24,11 +25,13 @@ export interface MetricsServerOptions {
   allowRemote?: boolean;
 }
 
+/** A running metrics HTTP endpoint and where it listens. */
 export interface MetricsServer {
   readonly host: string;
   readonly port: number;
   /** `http://host:port` */
   readonly url: string;
+  /** Stops listening and closes open connections. */
   close(): Promise<void>;
 }
 

@@ -31,6 +31,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { ERROR_CATEGORIES, type ErrorCategory } from '../base/errors.js';
 import type { OperationRecorder } from './logging.js';
 
+/** Options of the {@link Metrics} registry. */
 export interface MetricsOptions {
   /** Prefix of every metric name. Default `forge_`. */
   prefix?: string;
@@ -135,6 +136,7 @@ export class Metrics implements OperationRecorder {
     for (const c of ERROR_CATEGORIES) this.errors.inc({ category: c }, 0);
   }
 
+  /** Sets the gauge of files currently watched. */
   setFilesWatched(n: number): void {
     this.filesWatched.set(n);
   }
@@ -157,6 +159,7 @@ export class Metrics implements OperationRecorder {
     else this.misses++;
   }
 
+  /** Counts an error of `category`. */
   recordError(category: ErrorCategory): void {
     this.errors.inc({ category });
   }
@@ -181,6 +184,7 @@ export class Metrics implements OperationRecorder {
     return n / (this.windowMs / 1000);
   }
 
+  /** Cache hits over all lookups so far (0 before any lookup). */
   cacheHitRate(): number {
     const total = this.hits + this.misses;
     return total === 0 ? 0 : this.hits / total;

@@ -54,11 +54,14 @@
 import { EXIT_CODES } from '../base/exit-codes.js';
 import { ForgeError, toForgeError } from '../base/errors.js';
 
+/** The shutdown phases, in the order they run. */
 export const SHUTDOWN_PHASES = ['intake', 'drain', 'state', 'resources'] as const;
+/** One of {@link SHUTDOWN_PHASES}. */
 export type ShutdownPhase = (typeof SHUTDOWN_PHASES)[number];
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 
+/** A part of the process that {@link Shutdown} stops in its phase. */
 export interface ShutdownComponent {
   name: string;
   phase: ShutdownPhase;
@@ -77,14 +80,21 @@ export interface ShutdownComponent {
 
 /** The logging this module needs (a ForgeLogger fits). */
 export interface ShutdownLogger {
+  /** Logs at info level. */
   info(obj: object, msg?: string): void;
+  /** Logs at warn level. */
   warn(obj: object, msg?: string): void;
+  /** Logs at error level. */
   error(obj: object, msg?: string): void;
+  /** Logs an error with its category and context, when supported. */
   logError?(err: unknown, context?: Record<string, unknown>): unknown;
+  /** Writes buffered lines out before exit. */
   flush?(): void;
+  /** Closes the log destination after the final line. */
   close?(): void;
 }
 
+/** Options of {@link Shutdown}: budgets, logger, exit function and signals. */
 export interface ShutdownOptions {
   /** Graceful shutdown budget. Default 30 000 ms. */
   timeoutMs?: number;
@@ -101,6 +111,7 @@ export interface ShutdownOptions {
   signals?: NodeJS.Signals[];
 }
 
+/** How one shutdown phase went. */
 export interface PhaseReport {
   phase: ShutdownPhase;
   durationMs: number;
@@ -108,6 +119,7 @@ export interface PhaseReport {
   failed: string[];
 }
 
+/** How a shutdown went: reason, exit code and each phase. */
 export interface ShutdownReport {
   reason: string;
   exitCode: number;

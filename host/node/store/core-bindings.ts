@@ -8,7 +8,7 @@ import { ForgeError } from '../base/errors.js';
 import { sha256, xxh32, Sha256Stream } from '../core/checksum.js';
 import { CODEC_ERRORS, lz4Compress, lz4Decompress, lz4FrameBlocks, lz4FrameHeader, lz4FrameTrailer, type Lz4BlockSize } from '../core/codec.js';
 import { cdcCutPoints } from '../core/chunker.js';
-import type { HashStream } from './hasher.js';
+import type { HashStream } from './hash-stream.js';
 import { toHex } from './hex.js';
 
 /** LZ4 frame options (see wit/forge.wit `frame-options`). */

@@ -10,7 +10,7 @@
  * user's tree therefore keeps a store only root can read; that user reads history through a
  * store of their own (or a daemon run as them).
  */
-import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ForgeError, toForgeError } from '../base/errors.js';
 import { FORMAT_FILE, FORMAT_NAME, FORMAT_VERSION, MANIFESTS_DIR, OBJECTS_DIR, tmpDir } from './object-path.js';
@@ -58,30 +58,6 @@ export function prepareStoreDir(dir: string, create = true): StoreAccess {
   } catch (err) {
     throw toForgeError(err, { file: dir, operation: 'open store' });
   }
-}
-
-/** True when `dir/objects` holds at least one object (any file in a fan-out directory). */
-export function storeHasObjects(dir: string): boolean {
-  const objects = join(dir, OBJECTS_DIR);
-  let names: string[];
-  try {
-    names = readdirNames(objects);
-  } catch {
-    return false;
-  }
-  for (const n of names) {
-    if (!/^[0-9a-f]{2}$/.test(n)) continue;
-    try {
-      if (readdirNames(join(objects, n)).some((f) => /^[0-9a-f]{62}$/.test(f))) return true;
-    } catch {
-      // not a directory
-    }
-  }
-  return false;
-}
-
-function readdirNames(dir: string): string[] {
-  return readdirSync(dir);
 }
 
 /** Creates store.json, or checks that an existing one describes a format this code reads. */

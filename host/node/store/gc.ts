@@ -17,6 +17,7 @@ import { listStoreDir, MANIFESTS_DIR, OBJECTS_DIR, isFanoutDir, isHash, isObject
 import { readObjectSync, type ReadContext } from './read.js';
 import { fsyncDirAsync } from './write.js';
 
+/** Options of `gc`: what to keep and age limits. */
 export interface GcOptions {
   /** Hashes to keep: whole-content hashes (chunked ones keep their manifest and chunks) or object hashes. */
   keep: Iterable<string>;
@@ -28,6 +29,7 @@ export interface GcOptions {
   dryRun?: boolean;
 }
 
+/** What `gc` kept and removed (or would remove, on a dry run). */
 export interface GcReport {
   /** Objects (and manifest refs) reachable from `keep`. */
   kept: number;

@@ -6,21 +6,20 @@
 import { createHash } from 'node:crypto';
 import { ForgeError } from '../base/errors.js';
 import { coreBindings } from './core-bindings.js';
+import type { HashStream } from './hash-stream.js';
 import { toHex } from './hex.js';
 
+/** A SHA-256 implementation: `node-crypto` (default) or `core` (the WebAssembly reference). */
 export type HasherName = 'node-crypto' | 'core';
 
-/** An incremental SHA-256. */
-export interface HashStream {
-  update(data: Uint8Array): void;
-  /** Lowercase hex digest; the stream is finished afterwards. */
-  hex(): string;
-}
+export type { HashStream };
 
 /** Computes object names: lowercase hex SHA-256. */
 export interface Hasher {
   readonly name: HasherName;
+  /** Lowercase hex SHA-256 of `data`. */
   hex(data: Uint8Array): string;
+  /** Starts an incremental SHA-256. */
   stream(): HashStream;
 }
 

@@ -17,13 +17,11 @@ const MAP_PRIVATE = 0x2;
 const MAP_FAILED = 0xffffffffffffffffn;
 
 let libc: LibcMmap | null | undefined;
-/** Why mmap is not available, when it is not. */
-export let mmapUnavailableReason: string | undefined;
 
 function load(): LibcMmap | null {
   if (libc !== undefined) return libc;
   if (process.platform !== 'linux') {
-    mmapUnavailableReason = `mmap reads are implemented for Linux only (this is ${process.platform})`;
+    // mmap reads are implemented for Linux only; elsewhere objects are read normally.
     return (libc = null);
   }
   try {
@@ -39,8 +37,8 @@ function load(): LibcMmap | null {
       view: (ptr, len) => koffi.view(ptr, len) as ArrayBuffer,
       address: (ptr) => koffi.address(ptr) as bigint,
     };
-  } catch (err) {
-    mmapUnavailableReason = `koffi could not load libc: ${err instanceof Error ? err.message : String(err)}`;
+  } catch {
+    // koffi could not load libc: objects are read normally.
     libc = null;
   }
   return libc;

@@ -6,6 +6,7 @@ import type { ResourceManager } from '../base/resources.js';
 import type { CdcParams, FrameOptions } from './core-bindings.js';
 import type { HasherName } from './hasher.js';
 
+/** Options of a {@link BlobStore}. */
 export interface BlobStoreOptions {
   /** SHA-256 implementation: 'node-crypto' (default, fastest here) or 'core' (the WebAssembly reference). */
   hasher?: HasherName;
@@ -75,15 +76,20 @@ export interface PutFileOptions {
   expect?: { dev: bigint; ino: bigint };
 }
 
+/** One item of `putMany`: bytes, an object holding bytes, or a file path to read. */
 export type PutManyItem = Uint8Array | { data: Uint8Array } | { path: string };
+/** One slot of `putMany`: the stored object, or the error for that item alone. */
 export type PutManyResult = ({ ok: true } & PutResult) | { ok: false; error: ForgeError };
+/** One slot of `getMany`: the content, or the error for that hash alone. */
 export type GetManyResult = { ok: true; data: Uint8Array } | { ok: false; error: ForgeError };
 
+/** Options of a read. */
 export interface GetOptions {
   /** Check the SHA-256 (default true). */
   verify?: boolean;
 }
 
+/** What the store holds for one hash: content and on-disk sizes. */
 export interface BlobStat {
   hash: string;
   /** Content size in bytes. */

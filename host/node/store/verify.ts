@@ -21,8 +21,10 @@ import {
 import { heldByLiveWriter } from './leftovers.js';
 import { readObjectSync, type ReadContext } from './read.js';
 
+/** What `verify` found wrong: a corrupt, missing or stray object, or a tmp leftover. */
 export type ProblemKind = 'corrupt' | 'missing' | 'stray' | 'tmp';
 
+/** One problem `verify` found. */
 export interface VerifyProblem {
   kind: ProblemKind;
   /** The file involved (for 'missing': where the object should be). */
@@ -31,6 +33,7 @@ export interface VerifyProblem {
   detail: string;
 }
 
+/** Progress of `verify`, after each entry checked. */
 export interface VerifyProgress {
   checked: number;
   total: number;
@@ -39,6 +42,7 @@ export interface VerifyProgress {
   problem?: VerifyProblem;
 }
 
+/** Options of `verify`. */
 export interface VerifyOptions {
   /** Called after each entry is checked. */
   onProgress?: (p: VerifyProgress) => void;
@@ -46,6 +50,7 @@ export interface VerifyOptions {
   expected?: Iterable<string>;
 }
 
+/** What `verify` checked and found. */
 export interface VerifyReport {
   ok: boolean;
   objects: number;

@@ -101,7 +101,7 @@ const MAX_POSTPONE = 25;
 type Waiter = { resolve: (r: IteratorResult<Change[]>) => void; reject: (e: unknown) => void };
 
 /**
- * A running watch over one {@link WatchSource}. Created by the backends; users
+ * A running watch over one watch source (a backend's event reader). Created by the backends; users
  * get it from `watch()` / `io.watch()`.
  *
  * @example
@@ -167,6 +167,7 @@ export class ManagedWatchHandle implements WatchHandle {
     this.ready.catch(() => undefined);
   }
 
+  /** Counters of this watch so far. */
   stats(): WatchStats {
     return this.source.stats();
   }
@@ -212,6 +213,7 @@ export class ManagedWatchHandle implements WatchHandle {
     return this.closing;
   }
 
+  /** Iterates the coalesced change batches until the watch closes. */
   [Symbol.asyncIterator](): AsyncIterator<Change[]> {
     return {
       next: () => this.next(),

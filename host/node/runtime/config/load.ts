@@ -30,6 +30,7 @@ import { ConfigError, formatConfigIssues, validateConfig, type ConfigIssue, type
 
 export const DEFAULT_CONFIG_FILE = 'forge.config.json';
 
+/** Where {@link loadConfig} reads values from: config file, environment and CLI flags. */
 export interface LoadConfigOptions {
   /** `--config` path. When given, the file must exist. */
   configPath?: string;
@@ -45,6 +46,7 @@ export interface LoadConfigOptions {
   checkPaths?: boolean;
 }
 
+/** A validated configuration together with where each value came from. */
 export interface LoadedConfig {
   config: ForgeConfig;
   /** The config file read, if any. */

@@ -110,11 +110,6 @@ export const CONFIG_FIELDS = Object.keys(ForgeConfigSchema.shape).flatMap((k) =>
   k === '$schema' ? [] : k === 'retry' ? Object.keys(RETRY_DEFAULTS).map((r) => `retry.${r}`) : [k],
 ) as ConfigField[];
 
-/** Whether `name` is a settable field (own-property check: `constructor` or `__proto__` never count). */
-export function isConfigField(name: string): name is ConfigField {
-  return (CONFIG_FIELDS as readonly string[]).includes(name);
-}
-
 /** Fields that hold filesystem paths (resolved relative to the config file's directory). */
 export const PATH_FIELDS: readonly ConfigField[] = ['storeDir', 'watchRoot', 'logFile'];
 

@@ -16,6 +16,7 @@ import { ForgeError } from '../../base/errors.js';
 import { parseHostPort, isLoopbackHost } from '../metrics-server.js';
 import { CONFIG_FIELDS, ForgeConfigSchema, RETRY_DEFAULTS, validRange, type ConfigField, type ForgeConfig } from './schema.js';
 
+/** One problem found in a configuration: the field, what is wrong, and what would be valid. */
 export interface ConfigIssue {
   /** The field (`storeDir`), or `(root)` for the whole document. */
   field: string;
@@ -27,8 +28,10 @@ export interface ConfigIssue {
   source?: string;
 }
 
+/** The outcome of {@link validateConfig}: the config, or every issue found. */
 export type ValidationResult = { ok: true; config: ForgeConfig } | { ok: false; issues: ConfigIssue[] };
 
+/** Options of {@link validateConfig}. */
 export interface ValidateOptions {
   /** Fields that must be present. Default `storeDir`, `watchRoot`. */
   required?: readonly ConfigField[];
@@ -223,13 +226,6 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Valida
   }
   const { $schema: _ignored, ...config } = data;
   return { ok: true, config: config as ForgeConfig };
-}
-
-/** Throws {@link ConfigError} with every issue, or returns the config. */
-export function assertValidConfig(input: unknown, opts: ValidateOptions = {}): ForgeConfig {
-  const r = validateConfig(input, opts);
-  if (!r.ok) throw new ConfigError(r.issues);
-  return r.config;
 }
 
 function errCode(e: unknown): string {
