@@ -51,7 +51,11 @@ describe.skipIf(!git)('ignore rules against git check-ignore', () => {
           expect(mismatches, `root .gitignore ${JSON.stringify(rootPatterns)}, sub/.gitignore ${JSON.stringify(nestedPatterns)}`).toEqual([]);
         },
       ),
-      { numRuns: 120 },
+      {
+        numRuns: 120,
+        // Found by this property: a deeper file cannot re-include below a directory a higher one excludes.
+        examples: [[['**/tmp', 'dist'], ['!c.txt'], [[['sub', 'tmp'], 'c.txt']]]],
+      },
     );
   }, 120_000);
 

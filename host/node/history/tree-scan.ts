@@ -68,18 +68,33 @@ function treeIgnoreFiles(root: string): (relPath: string) => boolean {
     cache.set(dir, ig);
     return ig;
   };
-  return (relPath) => {
-    const parts = relPath.split('/');
+  // The verdict of the ignore files on one path (a directory when `isDir`), the deepest file deciding.
+  const verdict = (parts: readonly string[], isDir: boolean): boolean => {
     let ignored = false;
     for (let i = 0; i < parts.length; i++) {
-      const dir = parts.slice(0, i).join('/');
-      const ig = load(dir);
+      const ig = load(parts.slice(0, i).join('/'));
       if (!ig) continue;
-      const t = ig.test(parts.slice(i).join('/'));
+      const t = ig.test(parts.slice(i).join('/') + (isDir ? '/' : ''));
       if (t.ignored) ignored = true;
       else if (t.unignored) ignored = false;
     }
     return ignored;
+  };
+  // As git: nothing below an excluded directory can be re-included, whatever a deeper file says.
+  const dirs = new Map<string, boolean>();
+  const dirIgnored = (parts: readonly string[]): boolean => {
+    const key = parts.join('/');
+    let v = dirs.get(key);
+    if (v === undefined) {
+      v = (parts.length > 1 && dirIgnored(parts.slice(0, -1))) || verdict(parts, true);
+      dirs.set(key, v);
+    }
+    return v;
+  };
+  return (relPath) => {
+    const parts = relPath.split('/');
+    if (parts.length > 1 && dirIgnored(parts.slice(0, -1))) return true;
+    return verdict(parts, false);
   };
 }
 
