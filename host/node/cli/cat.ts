@@ -5,13 +5,16 @@ import { openContent, openIndex, parseSeq, versionOfPath } from './open.js';
 import { toTreePath } from './paths.js';
 import { resolveHashPrefix } from './objects.js';
 
+/** Contents at least this large are streamed chunk by chunk (each verified before it is written) instead of held whole. */
+const STREAM_FROM_BYTES = 64 * 1024 * 1024;
+
 export const spec: CommandSpec = {
   name: 'cat',
   summary: 'Write an object or a file version to stdout.',
   args: '<hash | path@N>',
   description: [
     'With a hash (64 hex digits, or a unique prefix of at least 6), writes that content. With path@N, writes version N of path.',
-    'The content is verified (SHA-256) before anything is written; a damaged object fails with an error instead.',
+    'The content is verified (SHA-256) before anything is written; a damaged object fails with an error instead. Contents of 64 MiB and more are streamed: each chunk is verified before it is written, and the whole at the end.',
   ].join('\n'),
   options: {},
   minPositionals: 1,
@@ -42,8 +45,10 @@ export const spec: CommandSpec = {
       }
       const content = await openContent(opened);
       try {
-        const data = await content.get(hash);
-        await new Promise<void>((resolve, reject) => ctx.stdout.write(data, (e) => (e ? reject(e) : resolve())));
+        const write = (data: Uint8Array): Promise<void> => new Promise<void>((resolve, reject) => ctx.stdout.write(data, (e) => (e ? reject(e) : resolve())));
+        const size = (await index.blob(hash))?.size ?? 0;
+        if (size < STREAM_FROM_BYTES) await write(await content.get(hash));
+        else for await (const chunk of content.getStream(hash)) await write(chunk);
       } finally {
         await content.close();
       }

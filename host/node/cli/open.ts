@@ -145,7 +145,7 @@ export function shortHash(h: string | null | undefined): string {
 }
 
 /** What the read commands need from the blob store. */
-export type ContentReader = Pick<ContentStore, 'get' | 'close'>;
+export type ContentReader = Pick<ContentStore, 'get' | 'getToFile' | 'getStream' | 'close'>;
 
 /** Opens the blob store of `loc` (reads verify every object's SHA-256). */
 export async function openContent(loc: Location): Promise<ContentStore> {

@@ -11,29 +11,36 @@ import type { VersionRecord } from '../index-db/index.js';
 import type { CommandContext, CommandSpec } from './command.js';
 import { filesAt } from '../index-db/queries.js';
 import { formatBytes, UsageError } from '../term/output.js';
-import { noHistory, openContent, openIndex, parseSeq, parseTime, shortHash, versionOfPath, type OpenedIndex } from './open.js';
+import { noHistory, openContent, openIndex, parseSeq, parseTime, shortHash, versionOfPath, type ContentReader, type OpenedIndex } from './open.js';
 import { assertOutsideStore, assertReplaceable, assertWritableInsideTree, toTreePath } from './paths.js';
 
-/** Writes `data` to `dest` through a temporary sibling and a rename; keeps `mode` if given. */
-export function writeAtomic(dest: string, data: Uint8Array, mode?: number): void {
+/**
+ * Writes the content `hash` to `dest` atomically, streamed (memory does not grow with the content's
+ * size, so a multi-gigabyte file restores too): into a temporary sibling verified chunk by chunk and
+ * as a whole, fsynced, renamed over `dest`, then the directory fsynced. Returns the bytes written.
+ */
+async function restoreContent(content: ContentReader, hash: string, dest: string, mode?: number): Promise<number> {
   const dir = path.dirname(dest);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(dest)}.forge-restore-${randomBytes(6).toString('hex')}`);
-  let fd: number | undefined;
   try {
-    fd = fs.openSync(tmp, 'wx', mode === undefined ? 0o644 : mode & 0o7777);
-    let off = 0;
-    while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
+    const { size } = await content.getToFile(hash, tmp, { mode: mode === undefined ? 0o644 : mode & 0o7777 });
+    const fd = fs.openSync(tmp, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, dest);
+    fsyncDir(dir);
+    return size;
   } catch (e) {
-    if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
     throw e;
   }
-  // Make the rename durable too.
+}
+
+function fsyncDir(dir: string): void {
   try {
     const dfd = fs.openSync(dir, 'r');
     try {
@@ -117,9 +124,7 @@ async function restoreDirectory(ctx: CommandContext, opened: OpenedIndex, dir: s
   try {
     for (const { v, dest } of plan) {
       if (v.hash === null) continue;
-      const data = await content.get(v.hash);
-      writeAtomic(dest, data, v.mode ?? undefined);
-      bytes += data.length;
+      bytes += await restoreContent(content, v.hash, dest, v.mode ?? undefined);
     }
   } finally {
     await content.close();
@@ -236,10 +241,9 @@ export const spec: CommandSpec = {
       }
       const content = await openContent(opened);
       try {
-        const data = await content.get(chosen.hash);
-        writeAtomic(dest, data, chosen.mode ?? undefined);
+        const size = await restoreContent(content, chosen.hash, dest, chosen.mode ?? undefined);
         ctx.stdout.write(
-          `restored ${treePath} version ${chosen.seq} (${formatBytes(data.length)}, ${shortHash(chosen.hash)}) to ${path.relative(ctx.cwd, dest) || dest}\n`,
+          `restored ${treePath} version ${chosen.seq} (${formatBytes(size)}, ${shortHash(chosen.hash)}) to ${path.relative(ctx.cwd, dest) || dest}\n`,
         );
       } finally {
         await content.close();
