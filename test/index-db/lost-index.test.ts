@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { assertBuilt, forge } from '../cli/helpers.js';
 import { Index } from '../../host/node/index-db/index.js';
 
@@ -98,6 +98,24 @@ describe('a lost index', () => {
     // A second rebuild over an index with versions is refused without --force.
     expect(forge(['index', 'rebuild'], { cwd: tree }).code).not.toBe(0);
   }, 120_000);
+
+  it('a rebuild while a daemon holds the store is refused, and the index stays as it was', async () => {
+    // flock(1) holds the daemon's lock as `forge watch` does: the rebuild must not move the index away under it.
+    const lockFile = join(store, 'daemon.lock');
+    const holder = spawn('flock', ['-n', lockFile, 'sleep', '60'], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && spawnSync('flock', ['-n', lockFile, 'true']).status === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(spawnSync('flock', ['-n', lockFile, 'true']).status).not.toBe(0);
+      const before = sha256sum(join(store, 'index.db'));
+      const r = forge(['index', 'rebuild', '--force'], { cwd: tree });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/already recording/);
+      expect(sha256sum(join(store, 'index.db'))).toBe(before);
+      expect(readdirSync(store).filter((f) => f.startsWith('index.db.before-rebuild'))).toEqual([]);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('an index with no versions beside objects: gc refuses', () => {
     rmSync(join(store, 'index.db'));

@@ -3,6 +3,7 @@ import type { CommandSpec } from './command.js';
 import { indexFileOf, openContent } from './open.js';
 import { locate, requireStore } from './paths.js';
 import { formatBytes, UsageError } from '../term/output.js';
+import { lockStore } from '../history/store-lock.js';
 
 export const spec: CommandSpec = {
   name: 'index',
@@ -25,7 +26,13 @@ export const spec: CommandSpec = {
     const loc = locate(ctx);
     requireStore(loc);
     const { rebuildIndex } = await import('../store/rebuild.js');
-    const store = await openContent(loc);
+    // A running `forge watch` writes into the index this moves aside: its new versions would be lost.
+    // Holding the daemon's lock makes the two exclusive (a daemon started meanwhile is refused too).
+    const unlock = lockStore(loc.storeDir);
+    const store = await openContent(loc).catch((e: unknown) => {
+      unlock();
+      throw e;
+    });
     try {
       const r = await rebuildIndex(store, indexFileOf(loc.storeDir), { force: ctx.values['force'] === true });
       if (ctx.values['json']) {
@@ -40,6 +47,7 @@ export const spec: CommandSpec = {
       return r.corrupt.length + r.incomplete.length > 0 ? 1 : 0;
     } finally {
       await store.close();
+      unlock();
     }
   },
 };
