@@ -10,7 +10,7 @@ import type { CommandSpec } from './command.js';
 import { indexFileOf, parseTime } from './open.js';
 import { STORE_DIR_NAME } from './paths.js';
 import { formatBytes, formatDuration } from '../term/output.js';
-import { connectRemote, describeRequests } from './remote.js';
+import { connectionOf, connectionOptions, connectRemote, describeRequests } from './remote.js';
 import type { OriginState } from './pull.js';
 
 export const spec: CommandSpec = {
@@ -25,9 +25,7 @@ export const spec: CommandSpec = {
     host: { type: 'string', valueName: 'name', description: 'The host whose history to clone (default: the only one).' },
     at: { type: 'string', valueName: 'time', description: 'Only versions recorded at or before <time> (ISO-8601, epoch ms, or an age like 2h).' },
     'no-checkout': { type: 'boolean', description: 'Create only the store, write no files.' },
-    endpoint: { type: 'string', valueName: 'url', description: 'The S3 endpoint, e.g. http://127.0.0.1:7480.' },
-    region: { type: 'string', valueName: 'region', description: 'The region (default AWS_REGION, else us-east-1).' },
-    'path-style': { type: 'boolean', description: 'Path-style addressing (RGW, MinIO).' },
+    ...connectionOptions(),
     name: { type: 'string', valueName: 'remote', description: 'Name of the remote in the new store (default origin).' },
     json: { type: 'boolean', description: 'Print the result as JSON.' },
   },
@@ -41,11 +39,7 @@ export const spec: CommandSpec = {
     const [url, dirArg] = ctx.positionals as [string, string];
     const atMs = typeof ctx.values['at'] === 'string' ? parseTime(ctx.values['at'], 'clone').getTime() : undefined;
     const { parseRemote, addRemote } = await import('../remote/spec.js');
-    const remote = parseRemote(typeof ctx.values['name'] === 'string' ? ctx.values['name'] : 'origin', url, {
-      ...(typeof ctx.values['endpoint'] === 'string' ? { endpoint: ctx.values['endpoint'] } : {}),
-      ...(typeof ctx.values['region'] === 'string' ? { region: ctx.values['region'] } : {}),
-      pathStyle: ctx.values['path-style'] === true,
-    });
+    const remote = parseRemote(typeof ctx.values['name'] === 'string' ? ctx.values['name'] : 'origin', url, connectionOf(ctx.values));
     const dir = path.resolve(ctx.cwd, dirArg);
     let created = false;
     if (fs.existsSync(dir)) {

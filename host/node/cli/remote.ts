@@ -3,11 +3,30 @@
  * (kept in the store's index, credentials never), and checks and cleanup of
  * what is on them.
  */
-import type { CommandContext, CommandSpec } from './command.js';
+import type { CommandContext, CommandSpec, OptionSpec } from './command.js';
 import { openIndex } from './open.js';
 import { formatBytes, renderTable, UsageError } from '../term/output.js';
 import type { RemoteSpec } from '../remote/spec.js';
 import type { RemoteClient, RequestCounts } from '../remote/client.js';
+
+/** The options that say how to reach an S3 endpoint, shared by `remote add` and `clone` (`prefix` scopes the help). */
+export function connectionOptions(prefix = ''): Record<string, OptionSpec> {
+  const cap = (t: string) => (prefix ? t : t[0]!.toUpperCase() + t.slice(1));
+  return {
+    endpoint: { type: 'string', valueName: 'url', description: `${prefix}${cap('the S3 endpoint, e.g. http://127.0.0.1:7480 (default AWS).')}` },
+    region: { type: 'string', valueName: 'region', description: `${prefix}${cap('the region (default AWS_REGION, else us-east-1).')}` },
+    'path-style': { type: 'boolean', description: `${prefix}${cap('path-style addressing (RGW, MinIO).')}` },
+  };
+}
+
+/** The connection settings given by {@link connectionOptions}. */
+export function connectionOf(values: CommandContext['values']): { endpoint?: string; region?: string; pathStyle: boolean } {
+  return {
+    ...(typeof values['endpoint'] === 'string' ? { endpoint: values['endpoint'] } : {}),
+    ...(typeof values['region'] === 'string' ? { region: values['region'] } : {}),
+    pathStyle: values['path-style'] === true,
+  };
+}
 
 /** Opens a client for `spec` (loads the AWS SDK); retries are reported on `stderr`, one line each. */
 export async function connectRemote(spec: RemoteSpec, stderr?: NodeJS.WritableStream): Promise<RemoteClient> {
@@ -71,9 +90,7 @@ export const spec: CommandSpec = {
     'forge remote gc [name] [--grace 24h] [--dry-run]: deletes packs, objects and segments no host\'s history refers to, if older than the grace period, so a push in progress is never broken.',
   ].join('\n'),
   options: {
-    endpoint: { type: 'string', valueName: 'url', description: 'add: the S3 endpoint, e.g. http://127.0.0.1:7480 (default AWS).' },
-    region: { type: 'string', valueName: 'region', description: 'add: the region (default AWS_REGION, else us-east-1).' },
-    'path-style': { type: 'boolean', description: 'add: path-style addressing (RGW, MinIO).' },
+    ...connectionOptions('add: '),
     sample: { type: 'string', valueName: 'N', description: 'verify: download and check only N packs, chosen at random (default: all).' },
     grace: { type: 'string', valueName: 'age', description: 'gc: keep unreferenced files younger than this (default 24h).' },
     'dry-run': { type: 'boolean', short: 'n', description: 'gc: report, delete nothing.' },
@@ -102,11 +119,7 @@ export const spec: CommandSpec = {
       if (sub === 'add') {
         need(2, '<name> s3://<bucket>/<prefix>');
         max(2);
-        const s = specs.parseRemote(ctx.positionals[1]!, ctx.positionals[2]!, {
-          ...(typeof ctx.values['endpoint'] === 'string' ? { endpoint: ctx.values['endpoint'] } : {}),
-          ...(typeof ctx.values['region'] === 'string' ? { region: ctx.values['region'] } : {}),
-          pathStyle: ctx.values['path-style'] === true,
-        });
+        const s = specs.parseRemote(ctx.positionals[1]!, ctx.positionals[2]!, connectionOf(ctx.values));
         await specs.addRemote(index, s);
         ctx.stdout.write(`added remote ${s.name}: ${specs.remoteUrl(s)}${s.endpoint ? ` at ${s.endpoint}` : ''}\n`);
         return 0;

@@ -30,6 +30,23 @@ export interface VerifyReport {
   requests: RequestCounts;
 }
 
+/** A pack index as read from the remote: decoded, or the reason it could not be (gone meanwhile: skipped). */
+type ReadIndex<L> = { name: string; listed: L } & ({ idx: PackIndex; error?: undefined } | { idx?: undefined; error: string });
+
+/** Reads and decodes every listed pack index in turn; verify reports the damaged ones, gc leaves them. */
+async function* readPackIndexes<L extends { key: string }>(client: RemoteClient, listed: L[]): AsyncGenerator<ReadIndex<L>> {
+  for (const o of listed) {
+    const name = o.key.slice(6);
+    const got = await client.get(indexKey(name));
+    if (!got) continue;
+    try {
+      yield { name, listed: o, idx: decodeNamed<PackIndex>('pack index', client.key(indexKey(name)), name, got.body) };
+    } catch (e) {
+      yield { name, listed: o, error: (e as Error).message };
+    }
+  }
+}
+
 interface Histories {
   /** content hash → versions referring to it. */
   refs: Map<string, string[]>;
@@ -104,15 +121,9 @@ export async function verifyRemote(client: RemoteClient, options: { sample?: num
   const packs = new Map(packList.map((o) => [o.key.slice(6), o.size]));
   const present = new Set<string>();
   const packEntries = new Map<string, PackIndex>();
-  for (const o of indexList) {
-    const name = o.key.slice(6);
-    const got = await client.get(indexKey(name));
-    if (!got) continue;
-    let idx: PackIndex;
-    try {
-      idx = decodeNamed<PackIndex>('pack index', client.key(indexKey(name)), name, got.body);
-    } catch (e) {
-      problems.push({ kind: 'damaged', key: client.key(indexKey(name)), detail: (e as Error).message, affects: [] });
+  for await (const { name, idx, error } of readPackIndexes(client, indexList)) {
+    if (!idx) {
+      problems.push({ kind: 'damaged', key: client.key(indexKey(name)), detail: error, affects: [] });
       continue;
     }
     const size = packs.get(idx.pack);
@@ -213,16 +224,8 @@ export async function gcRemote(client: RemoteClient, options: { graceMs: number;
     r.bytes += size;
   };
   const indexed = new Set<string>();
-  for (const o of indexList) {
-    const name = o.key.slice(6);
-    const got = await client.get(indexKey(name));
-    if (!got) continue;
-    let idx: PackIndex;
-    try {
-      idx = decodeNamed<PackIndex>('pack index', client.key(indexKey(name)), name, got.body);
-    } catch {
-      continue; // a damaged index is verify's to report, not gc's to delete
-    }
+  for await (const { name, idx, listed: o } of readPackIndexes(client, indexList)) {
+    if (!idx) continue; // a damaged index is verify's to report, not gc's to delete
     indexed.add(idx.pack);
     if (idx.entries.some((e) => hist.refs.has(e[0]))) continue;
     const pack = packs.get(idx.pack);
