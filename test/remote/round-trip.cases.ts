@@ -7,12 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { requireTool } from '../support/reference-tools.js';
 import { Index } from '../../host/node/index-db/index.js';
 import { BlobStore } from '../../host/node/store/blob-store.js';
-import { addRemote, connect, forge, listKeys, record, rgwAvailable, sha256, tmpDir, treeHashes, writeTree } from './rgw.js';
+import { addRemote, connect, forge, forgeBin, listKeys, record, rgwAvailable, sha256, tmpDir, treeHashes, writeTree } from './rgw.js';
 
 const vars = rgwAvailable();
+const scriptTool = requireTool('script', 'util-linux', 'the clone progress bar on a pseudo-terminal');
 // Many CLI child processes against a real cluster: generous on a loaded 2-core machine (no timing is asserted).
 const LONG = 400_000;
 const dirs: string[] = [];
@@ -70,6 +73,16 @@ describe.skipIf(!vars)('remote round trip (Ceph RGW)', () => {
     expect(c.status).toBe(0);
     // The checkout equals the source tree, file for file.
     expect(treeHashes(clone)).toEqual(treeHashes(src));
+    // On a terminal (a real pty through script(1)) the clone draws a progress bar, then clears it for the summary.
+    if (scriptTool) {
+      const onTty = path.join(dst, 'clone-tty');
+      const cmd = [process.execPath, forgeBin, 'clone', `s3://${bucket}/team`, onTty, '--endpoint', rgw.endpoint, '--path-style'].map((a) => `'${a}'`).join(' ');
+      const t = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: rgw.env, encoding: 'utf8' });
+      expect(t.status, t.stdout).toBe(0);
+      expect(t.stdout).toMatch(/\r\[#*-*\] +\d+% clone: \d+\/\d+ files/);
+      expect(t.stdout).toMatch(/\r\x1b\[K[^]*cloned alpha:/);
+      expect(treeHashes(onTty)).toEqual(treeHashes(src));
+    }
 
     // Every recorded version of every path holds the bytes written, in order (the clone's own index and store).
     const index = await Index.open(path.join(clone, '.forge', 'index.db'));

@@ -10,7 +10,7 @@ import type { CommandSpec } from './command.js';
 import { indexFileOf, parseTime } from './open.js';
 import { STORE_DIR_NAME } from './paths.js';
 import { formatBytes, formatDuration } from '../term/output.js';
-import { connectionOf, connectionOptions, connectRemote, describeRequests } from './remote.js';
+import { connectionOf, connectionOptions, connectRemote, describeRequests, transferProgress } from './remote.js';
 import type { OriginState } from './pull.js';
 
 export const spec: CommandSpec = {
@@ -66,7 +66,8 @@ export const spec: CommandSpec = {
       const index = await Index.open(indexFileOf(storeDir));
       const store = await openContentStore(storeDir);
       try {
-        const r = await fetchHistory(client, index, store, host, null, atMs === undefined ? {} : { atMs });
+        const progress = await transferProgress(ctx, 'clone');
+        const r = await fetchHistory(client, index, store, host, null, { ...(atMs === undefined ? {} : { atMs }), onProgress: progress.update }).finally(progress.done);
         if (r.versions === 0) {
           throw new ForgeError('validation', `host ${host} has no versions${atMs !== undefined ? ` recorded at or before ${new Date(atMs).toISOString()}` : ''}`, {
             context: { operation: 'clone', host },

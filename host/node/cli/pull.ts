@@ -3,7 +3,7 @@ import { ForgeError } from '../base/errors.js';
 import type { CommandSpec } from './command.js';
 import { openContent, openIndex } from './open.js';
 import { formatBytes, formatDuration } from '../term/output.js';
-import { connectRemote, describeRequests } from './remote.js';
+import { connectRemote, describeRequests, transferProgress } from './remote.js';
 
 /** What `forge clone` remembers in the new store (index state `remote.origin`). */
 export interface OriginState {
@@ -42,7 +42,8 @@ export const spec: CommandSpec = {
       const client = await connectRemote(remote, ctx.stderr);
       const store = await openContent(opened);
       try {
-        const r = await fetchHistory(client, index, store, origin.host, { segment: origin.segment, seq: origin.seq });
+        const progress = await transferProgress(ctx, 'pull');
+        const r = await fetchHistory(client, index, store, origin.host, { segment: origin.segment, seq: origin.seq }, { onProgress: progress.update }).finally(progress.done);
         await index.setState('remote.origin', { ...origin, segment: r.segment, seq: r.seq } satisfies OriginState);
         const { applied: _applied, ...summary } = r;
         if (ctx.values['json']) ctx.stdout.write(JSON.stringify(summary) + '\n');

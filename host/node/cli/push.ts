@@ -2,7 +2,7 @@
 import type { CommandContext, CommandSpec } from './command.js';
 import { openIndex, openContent } from './open.js';
 import { formatBytes, formatDuration, UsageError } from '../term/output.js';
-import { connectRemote, describeRequests, sizeOption } from './remote.js';
+import { connectRemote, describeRequests, sizeOption, transferProgress } from './remote.js';
 
 export const spec: CommandSpec = {
   name: 'push',
@@ -36,21 +36,13 @@ async function runPush(ctx: CommandContext, name: string | undefined): Promise<n
   const host = await pushHost(index, typeof ctx.values['host'] === 'string' ? ctx.values['host'] : undefined);
   const store = await openContent(opened);
   const client = await connectRemote(remote, ctx.stderr);
-  const { Progress } = await import('../term/progress.js');
-  const progress = ctx.stderr.isTTY && !ctx.values['json'] ? new Progress({ label: 'push', stream: ctx.stderr }) : undefined;
-  let seen = 0;
-  let seenBytes = 0;
+  const progress = await transferProgress(ctx, 'push');
   try {
     const r = await push(client, index, store, { host, storeDir: opened.storeDir }, {
       ...(packSize !== undefined ? { packSize } : {}),
-      onProgress: (p) => {
-        progress?.setTotals(p.totalObjects, undefined);
-        progress?.tick(p.objects - seen, p.bytes - seenBytes);
-        seen = p.objects;
-        seenBytes = p.bytes;
-      },
+      onProgress: progress.update,
     });
-    progress?.done();
+    progress.done();
     if (ctx.values['json']) ctx.stdout.write(JSON.stringify(r) + '\n');
     else if (r.upToDate) ctx.stdout.write(`${remote.name}: up to date (host ${host}, seq ${r.headSeq}); ${describeRequests(r.requests)}\n`);
     else {
@@ -61,7 +53,7 @@ async function runPush(ctx: CommandContext, name: string | undefined): Promise<n
     }
     return 0;
   } finally {
-    progress?.done();
+    progress.done();
     client.close();
     await store.close();
     await index.close();

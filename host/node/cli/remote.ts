@@ -28,6 +28,30 @@ export function connectionOf(values: CommandContext['values']): { endpoint?: str
   };
 }
 
+/**
+ * A progress bar for a transfer (push, clone, pull) on a terminal, none otherwise or with --json.
+ * `update` takes the running totals the remote layer reports; `done` clears the bar.
+ */
+export async function transferProgress(
+  ctx: CommandContext,
+  label: string,
+): Promise<{ update: (p: { objects: number; bytes: number; totalObjects: number }) => void; done: () => void }> {
+  if (!ctx.stderr.isTTY || ctx.values['json']) return { update: () => {}, done: () => {} };
+  const { Progress } = await import('../term/progress.js');
+  const progress = new Progress({ label, stream: ctx.stderr });
+  let seen = 0;
+  let seenBytes = 0;
+  return {
+    update: (p) => {
+      progress.setTotals(p.totalObjects, undefined);
+      progress.tick(p.objects - seen, p.bytes - seenBytes);
+      seen = p.objects;
+      seenBytes = p.bytes;
+    },
+    done: () => progress.done(),
+  };
+}
+
 /** Opens a client for `spec` (loads the AWS SDK); retries are reported on `stderr`, one line each. */
 export async function connectRemote(spec: RemoteSpec, stderr?: NodeJS.WritableStream): Promise<RemoteClient> {
   const { RemoteClient } = await import('../remote/client.js');

@@ -53,8 +53,9 @@ export class Progress {
   constructor(private readonly opts: ProgressOptions) {
     this.now = opts.now ?? (() => performance.now());
     this.start = this.now();
-    this.lastDraw = this.start;
     this.tty = opts.stream.isTTY === true;
+    // A bar shows at the first tick (a short transfer still shows one); plain lines wait a full interval.
+    this.lastDraw = this.tty ? Number.NEGATIVE_INFINITY : this.start;
   }
 
   setTotals(totalFiles?: number, totalBytes?: number): void {
