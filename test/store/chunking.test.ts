@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { decodeManifest, encodeManifest, splitAt } from '../../host/node/store/chunking.js';
-import { parseFrameHeader } from '../../host/node/store/frame-codec.js';
+import { parseFrameHeader } from '../../host/node/store/codec/frame-codec.js';
 import { lz4Compress } from '../../host/node/core/codec.js';
 import { KeyedLocks } from '../../host/node/store/keyed-locks.js';
 import { ForgeError } from '../../host/node/base/errors.js';

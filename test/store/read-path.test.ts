@@ -5,10 +5,10 @@ import { BlobStore } from '../../host/node/store/blob-store.js';
 import { ForgeError } from '../../host/node/base/errors.js';
 import { objectPath } from '../../host/node/store/object-path.js';
 import { coreBindings } from '../../host/node/store/core-bindings.js';
-import { DECODE_POOL_AFTER_BYTES, FrameCodec } from '../../host/node/store/frame-codec.js';
+import { DECODE_POOL_AFTER_BYTES, FrameCodec } from '../../host/node/store/codec/frame-codec.js';
 import { createHasher } from '../../host/node/store/hasher.js';
 import { OFFLOAD_MIN_BYTES, readObject, type ReadContext } from '../../host/node/store/read.js';
-import { DecodePool, decodeWorkerPath } from '../../host/node/store/decode-pool.js';
+import { DecodePool, decodeWorkerPath } from '../../host/node/store/codec/decode-pool.js';
 import { HASHERS, sha256Hex, tempDir, withStore } from './helpers.js';
 
 const BLOCK = 65536;

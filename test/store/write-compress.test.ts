@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { CompressPool } from '../../host/node/store/compress-pool.js';
-import { WriteCompressor } from '../../host/node/store/write-compress.js';
+import { CompressPool } from '../../host/node/store/codec/compress-pool.js';
+import { WriteCompressor } from '../../host/node/store/codec/write-compress.js';
 import { coreBindings } from '../../host/node/store/core-bindings.js';
-import { DEFAULT_FRAME_OPTIONS } from '../../host/node/store/frame-codec.js';
+import { DEFAULT_FRAME_OPTIONS } from '../../host/node/store/codec/frame-codec.js';
 import { joinFrame, type Frame } from '../../host/node/store/write.js';
 import { lz4Compress, lz4Decompress } from '../../host/node/core/codec.js';
 import { requireDist } from './helpers.js';
@@ -34,7 +34,7 @@ function textish(n: number, seed: number): Uint8Array {
 
 describe('CompressPool', () => {
   it('start() brings every worker up, and ready counts them without the event loop being needed', async () => {
-    requireDist('store/compress-worker.js');
+    requireDist('store/codec/compress-worker.js');
     const pool = new CompressPool(2);
     try {
       expect(pool.ready).toBe(0);
@@ -47,7 +47,7 @@ describe('CompressPool', () => {
   });
 
   it('Property: concurrent jobs through reused staging buffers each get their own input back, and callers keep theirs', async () => {
-    requireDist('store/compress-worker.js');
+    requireDist('store/codec/compress-worker.js');
     const pool = new CompressPool(2);
     try {
       await fc.assert(
@@ -75,7 +75,7 @@ describe('WriteCompressor', () => {
   const join = (f: Frame): Uint8Array => joinFrame(f);
 
   it('frames large content here until a worker is up, then on the workers, byte-identical either way', async () => {
-    requireDist('store/compress-worker.js');
+    requireDist('store/codec/compress-worker.js');
     const c = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 2, parallel: true });
     try {
       const data = textish(700_000, 7);
@@ -107,7 +107,7 @@ describe('WriteCompressor', () => {
   });
 
   it('while no worker is up, a large batch is framed here only up to the per-turn budget; the rest waits for the workers', async () => {
-    requireDist('store/compress-worker.js');
+    requireDist('store/codec/compress-worker.js');
     const c = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 2, parallel: true });
     try {
       const items = Array.from({ length: 8 }, (_, i) => textish(1 << 20, i));

@@ -320,3 +320,66 @@ export function lz4FrameTrailer(contentChecksum: number, options: Lz4FrameOption
   checkSize(contentChecksum, 'contentChecksum', 'lz4FrameTrailer', 0xffffffff);
   return bindings(core).lz4FrameTrailer(contentChecksum, frameOptions(options, 'lz4FrameTrailer'));
 }
+
+/** Options of {@link lz4DecompressFrom}. */
+export interface Lz4DecompressFromOptions extends Lz4DecompressOptions {
+  /**
+   * Sees the decoded content while it is still in core memory (e.g. to hash it in place, with no
+   * copy). It must not call into the core, nor keep the view.
+   */
+  inspect?: (content: Uint8Array) => void;
+}
+
+/** The frame-decode export of `core` and its post-return, looked up once per instance. */
+function rawFrameDecoder(core: CoreInstance): { decode: (ptr: number, len: number, max: bigint) => number; post: (ret: number) => void } {
+  return core.cached(rawFrameDecoder, (c) => {
+    const f = c.export(IFACE, 'lz4-frame-decompress');
+    return { decode: (ptr, len, max) => f(ptr, len, max) as number, post: c.post(IFACE, 'lz4-frame-decompress') };
+  });
+}
+
+/**
+ * {@link lz4Decompress} of a frame of `length` bytes that `fill(dst)` writes straight into core
+ * memory (it returns how many bytes it wrote, at most `length`): the frame needs no buffer of its
+ * own and is not copied in. Every frame checksum is checked; bad input throws the same
+ * ForgeErrors as lz4Decompress. `fill` must not call into the core. Returns a copy of the
+ * content that owns its ArrayBuffer (so it can be transferred to another thread).
+ *
+ * @example
+ * ```ts
+ * import { readSync } from 'node:fs';
+ * import { createHash } from 'node:crypto';
+ * const h = createHash('sha256');
+ * const content = lz4DecompressFrom(size, (dst) => readSync(fd, dst, 0, dst.length, 0), {
+ *   maxSize: 64 << 20,
+ *   inspect: (view) => h.update(view), // hashed in core memory, before the copy out
+ * });
+ * ```
+ */
+export function lz4DecompressFrom(
+  length: number,
+  fill: (dst: Uint8Array) => number,
+  options: Lz4DecompressFromOptions = {},
+  core: CoreInstance = defaultCore(),
+): Uint8Array {
+  const maxSize = checkSize(options.maxSize ?? DEFAULT_LZ4_MAX_SIZE, 'maxSize', 'lz4DecompressFrom', Number.MAX_SAFE_INTEGER);
+  // The frame goes into the scratch region, which the core never frees: the call reads it in
+  // place, as it would an argument lowered by core.args().
+  const ptr = core.args(length).raw(length);
+  const got = Math.min(length, Math.max(0, fill(core.u8().subarray(ptr, ptr + length))));
+  const { decode, post } = rawFrameDecoder(core);
+  const ret = decode(ptr, got, BigInt(Math.min(maxSize, CORE_MAX_OUTPUT)));
+  try {
+    const dv = core.dv();
+    if (dv.getUint8(ret) !== 0) {
+      // lz4Decompress's error, with its suggestions: 'lz4Decompress' is the operation callers know.
+      throw codecError(CODEC_ERRORS[dv.getUint8(ret + 4)] ?? 'corrupt', 'lz4Decompress', { maxSize, inputSize: got });
+    }
+    const at = dv.getUint32(ret + 4, true);
+    const view = core.u8().subarray(at, at + dv.getUint32(ret + 8, true));
+    options.inspect?.(view);
+    return view.slice();
+  } finally {
+    post(ret);
+  }
+}

@@ -1,12 +1,20 @@
 /**
  * The store's one door to the compute core (SHA-256, xxh32, LZ4 frames, FastCDC).
- * Every other store file calls the core through here, so a change in the
- * core's host API is absorbed in one place.
+ * Every other store file calls the core through here, and this file calls only
+ * the public functions of core/ (checksum, codec, chunker): the core's raw
+ * exports and memory are touched in core/ alone.
  */
 import { defaultCore, loadCore, type CoreInstance } from '../core/loader.js';
-import { ForgeError } from '../base/errors.js';
 import { sha256, xxh32, Sha256Stream } from '../core/checksum.js';
-import { CODEC_ERRORS, lz4Compress, lz4Decompress, lz4FrameBlocks, lz4FrameHeader, lz4FrameTrailer, type Lz4BlockSize } from '../core/codec.js';
+import {
+  lz4Compress,
+  lz4Decompress,
+  lz4DecompressFrom,
+  lz4FrameBlocks,
+  lz4FrameHeader,
+  lz4FrameTrailer,
+  type Lz4BlockSize,
+} from '../core/codec.js';
 import { cdcCutPoints } from '../core/chunker.js';
 import type { HashStream } from './hash-stream.js';
 import { toHex } from './hex.js';
@@ -53,47 +61,6 @@ export interface CoreBindings {
   cdcCutPoints(data: Uint8Array, params: CdcParams): number[];
 }
 
-/** Largest output one core call can produce: its linear memory is 32-bit. */
-const CORE_MAX_OUTPUT = 0x7fff0000;
-
-/** The raw frame-decode export of one instance (cached there). */
-function frameDecoder(c: CoreInstance): { decode: (ptr: number, len: number, max: bigint) => number; post: (ret: number) => void } {
-  return c.cached(frameDecoder, (i) => {
-    const f = i.export('codec', 'lz4-frame-decompress');
-    return { decode: (ptr: number, len: number, max: bigint) => f(ptr, len, max) as number, post: i.post('codec', 'lz4-frame-decompress') };
-  });
-}
-
-function decompressFrom(
-  c: CoreInstance,
-  length: number,
-  fill: (dst: Uint8Array) => number,
-  maxSize: number,
-  inspect: ((content: Uint8Array) => void) | undefined,
-): Uint8Array {
-  // The frame goes into the scratch region, which the core never frees: the call below reads it
-  // in place, as it would an argument lowered by core.args().
-  const ptr = c.args(length).raw(length);
-  const got = fill(c.u8().subarray(ptr, ptr + length));
-  const { decode, post } = frameDecoder(c);
-  const ret = decode(ptr, got, BigInt(Math.min(maxSize, CORE_MAX_OUTPUT)));
-  try {
-    const dv = c.dv();
-    if (dv.getUint8(ret) !== 0) {
-      const kind = CODEC_ERRORS[dv.getUint8(ret + 4)] ?? 'corrupt';
-      throw new ForgeError('validation', `lz4Decompress: invalid LZ4 input (${kind})`, {
-        context: { operation: 'lz4Decompress', codecError: kind, maxSize, inputSize: got },
-      });
-    }
-    const at = dv.getUint32(ret + 4, true);
-    const view = c.u8().subarray(at, at + dv.getUint32(ret + 8, true));
-    inspect?.(view);
-    return view.slice();
-  } finally {
-    post(ret);
-  }
-}
-
 function make(core: () => CoreInstance): CoreBindings {
   return {
     sha256: (data) => sha256(data, core()),
@@ -111,7 +78,7 @@ function make(core: () => CoreInstance): CoreBindings {
     xxh32: (data, seed) => xxh32(data, seed, core()),
     lz4Compress: (data, options) => lz4Compress(data, options, core()),
     lz4Decompress: (frame, maxSize) => lz4Decompress(frame, { maxSize }, core()),
-    lz4DecompressFrom: (length, fill, maxSize, inspect) => decompressFrom(core(), length, fill, maxSize, inspect),
+    lz4DecompressFrom: (length, fill, maxSize, inspect) => lz4DecompressFrom(length, fill, inspect ? { maxSize, inspect } : { maxSize }, core()),
     lz4FrameHeader: (size, options) => lz4FrameHeader(size, options, core()),
     lz4FrameBlocks: (data, options) => lz4FrameBlocks(data, options, core()),
     lz4FrameTrailer: (sum, options) => lz4FrameTrailer(sum, options, core()),

@@ -5,11 +5,11 @@
  * No copy that is not needed: the file is read straight into core memory (mmap
  * above a threshold on Linux, a plain read otherwise), decoded there, hashed in
  * place, and copied out once. When several gets are waiting, large objects are
- * decoded and hashed on worker threads (decode-pool.ts).
+ * decoded and hashed on worker threads (codec/decode-pool.ts).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ForgeError, toForgeError } from '../base/errors.js';
-import type { FrameCodec } from './frame-codec.js';
+import type { FrameCodec } from './codec/frame-codec.js';
 import type { Hasher } from './hasher.js';
 import { withMappedFd } from './mmap.js';
 import { objectPath } from './object-path.js';

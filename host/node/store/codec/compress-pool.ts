@@ -2,15 +2,15 @@
  * A small pool of worker threads that compress for the store. Each worker
  * loads its own core instance (a core instance is not shareable across
  * threads). Workers run the compiled `dist/` JavaScript: under a TypeScript
- * runner this file maps its own path to `dist/host/node/store/compress-worker.js`.
+ * runner this file maps its own path to `dist/host/node/store/codec/compress-worker.js`.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ForgeError } from '../base/errors.js';
-import { coreModule } from '../core/loader.js';
-import type { FrameOptions } from './core-bindings.js';
+import { ForgeError } from '../../base/errors.js';
+import { coreModule } from '../../core/loader.js';
+import type { FrameOptions } from '../core-bindings.js';
 
 /** What a worker does with one piece of content. */
 export type CompressJobKind = 'frame' | 'blocks';
@@ -71,9 +71,9 @@ export function workerScriptPath(): string | undefined {
     const p = join(dir, 'compress-worker.js');
     return existsSync(p) ? p : undefined;
   }
-  // host/node/store/compress-pool.ts -> <root>/dist/host/node/store/compress-worker.js
+  // <root>/host/node/store/codec/compress-pool.ts -> <root>/dist/host/node/store/codec/compress-worker.js
   let root = dir;
-  for (let i = 0; i < 3; i++) root = dirname(root);
+  for (let i = 0; i < 4; i++) root = dirname(root);
   const p = join(root, 'dist', relative(root, dir), 'compress-worker.js');
   return existsSync(p) ? p : undefined;
 }
@@ -104,7 +104,7 @@ export class CompressPool {
   ) {
     const s = script ?? workerScriptPath();
     if (s === undefined) {
-      throw new ForgeError('dependency', 'The compiled compress worker (dist/host/node/store/compress-worker.js) is missing', {
+      throw new ForgeError('dependency', 'The compiled compress worker (dist/host/node/store/codec/compress-worker.js) is missing', {
         context: { operation: 'compress pool' },
         suggestions: ['Build the TypeScript with `npx tsc -p tsconfig.json` (npm ci does it), or set workers: 0.'],
       });

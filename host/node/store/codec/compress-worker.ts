@@ -3,9 +3,9 @@
  * compressing whatever the pool sends. Runs as compiled JS from dist/.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { categorize } from '../base/errors.js';
-import { loadCore } from '../core/loader.js';
-import { lz4Compress, lz4FrameBlocks } from '../core/codec.js';
+import { categorize } from '../../base/errors.js';
+import { loadCore } from '../../core/loader.js';
+import { lz4Compress, lz4FrameBlocks } from '../../core/codec.js';
 import type { CompressRequest, CompressResponse, CompressWorkerData } from './compress-pool.js';
 
 const port = parentPort;

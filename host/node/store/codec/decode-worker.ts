@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { freshCoreBindings } from './core-bindings.js';
+import { freshCoreBindings } from '../core-bindings.js';
 import type { DecodeRequest, DecodeResponse } from './decode-pool.js';
-import { readFully } from './read.js';
+import { readFully } from '../read.js';
 
 const port = parentPort;
 if (port === null) throw new Error('decode-worker.js must run in a worker thread');

@@ -15,9 +15,9 @@
  * queues it in the same turn. Until the first worker is up, everything is
  * framed here.
  */
-import type { CoreBindings, FrameOptions } from './core-bindings.js';
+import type { CoreBindings, FrameOptions } from '../core-bindings.js';
 import { CompressPool } from './compress-pool.js';
-import type { Frame } from './tmp-files.js';
+import type { Frame } from '../tmp-files.js';
 
 /** What the compressor takes from the store's FrameCodec. */
 export interface WriteCompressorOptions {

@@ -5,8 +5,8 @@
  * concurrent verified reads.
  */
 import { availableParallelism } from 'node:os';
-import { ForgeError } from '../base/errors.js';
-import type { CoreBindings, FrameOptions } from './core-bindings.js';
+import { ForgeError } from '../../base/errors.js';
+import type { CoreBindings, FrameOptions } from '../core-bindings.js';
 import { workerScriptPath } from './compress-pool.js';
 import { DecodePool, decodeWorkerPath } from './decode-pool.js';
 
