@@ -25,25 +25,9 @@ afterEach(() => {
 
 describe.skipIf(process.platform !== 'linux')('inotify watcher robustness', () => {
   test.runIf(!isRoot || canDropToNobody)('a directory unreadable at start is counted, then watched once chmod makes it readable', () => {
-    ensureDist();
-    const root = tmpRoot('unreadable');
-    roots.push(root);
-    let out: string;
-    if (isRoot) {
-      // Root reads every directory: the child runs as nobody, in a tree nobody owns.
-      fs.chmodSync(path.dirname(CHILD), 0o755);
-      execFileSync('chown', ['nobody', root]);
-      out = execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CHILD, root], { encoding: 'utf8', timeout: 60_000 });
-    } else {
-      out = execFileSync(process.execPath, [CHILD, root], { encoding: 'utf8', timeout: 60_000 });
-    }
-    const [ready, end] = out.trim().split('\n').map((l) => JSON.parse(l));
-    expect(ready.stats).toMatchObject({ unreadableDirectories: 1, partial: true });
-    expect(ready.stats.degradedReason).toMatch(/not readable yet.*locked/);
-    const paths = (end.changes as Array<{ path: string; kind: string }>).map((c) => `${c.kind}:${c.path}`);
-    expect(paths).toContain('created:locked/inside.txt');
-    expect(paths).toContain('created:locked/new.txt');
-    expect(end.stats).toMatchObject({ unreadableDirectories: 0, partial: false });
+    const { ready, end } = unreadableRun({});
+    expect(ready.kind).toMatch(/^inotify/);
+    expectUnreadableRecovered(ready, end);
   }, 90_000);
 
   test('a name that is not valid UTF-8 and a path longer than PATH_MAX are counted, not dropped silently', async () => {
@@ -78,4 +62,41 @@ describe.skipIf(process.platform !== 'linux')('inotify watcher robustness', () =
       await io.close();
     }
   }, 60_000);
+});
+
+/** Runs the unreadable-directory child (as nobody when this is root) and returns its two JSON lines. */
+function unreadableRun(env: NodeJS.ProcessEnv): { ready: Record<string, any>; end: Record<string, any> } {
+  ensureDist();
+  const root = tmpRoot('unreadable');
+  roots.push(root);
+  const opts = { encoding: 'utf8' as const, timeout: 60_000, env: { ...process.env, ...env } };
+  let out: string;
+  if (isRoot) {
+    // Root reads every directory: the child runs as nobody, in a tree nobody owns.
+    fs.chmodSync(path.dirname(CHILD), 0o755);
+    execFileSync('chown', ['nobody', root]);
+    out = execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CHILD, root], opts);
+  } else {
+    out = execFileSync(process.execPath, [CHILD, root], opts);
+  }
+  const [ready, end] = out.trim().split('\n').map((l) => JSON.parse(l));
+  return { ready, end };
+}
+
+/** Counted while unreadable; once chmod 755: the file inside and a file created later are reported, the count is 0. */
+function expectUnreadableRecovered(ready: Record<string, any>, end: Record<string, any>): void {
+  expect(ready.stats).toMatchObject({ unreadableDirectories: 1, partial: true });
+  expect(ready.stats.degradedReason).toMatch(/not readable yet.*locked/);
+  const paths = (end.changes as Array<{ path: string; kind: string }>).map((c) => `${c.kind}:${c.path}`);
+  expect(paths).toContain('created:locked/inside.txt');
+  expect(paths).toContain('created:locked/new.txt');
+  expect(end.stats).toMatchObject({ unreadableDirectories: 0, partial: false });
+}
+
+describe.skipIf(process.platform !== 'linux')('fs.watch fallback watcher robustness', () => {
+  test.runIf(!isRoot || canDropToNobody)('a directory unreadable at start is counted, retried every second, and watched once readable', () => {
+    const { ready, end } = unreadableRun({ FORGE_IO_BACKEND: 'fallback' });
+    expect(ready.kind).toBe('fs.watch');
+    expectUnreadableRecovered(ready, end);
+  }, 90_000);
 });
