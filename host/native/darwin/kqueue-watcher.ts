@@ -31,6 +31,7 @@ import type { HandleGuard, ResourceManager } from '../../node/base/resources.js'
 import type { ResolvedWatchOptions, WatchSink, WatchSource } from '../../node/watch/handle.js';
 import { compileIgnore, type IgnoreMatcher } from '../../node/watch/ignore.js';
 import { entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch/scan.js';
+import { UnaddressableEntries } from '../../node/watch/unaddressable.js';
 import { createdBy, UnreadableDirs } from '../../node/watch/unreadable.js';
 import { EVFILT_VNODE, EV_ADD, EV_CLEAR, EV_ERROR, KEVENT, TIMESPEC, VNODE_FFLAGS, decodeKevent, encodeKevent, vnodeAction } from './kqueue-layouts.js';
 import type { KqueueLib } from './kqueue-lib.js';
@@ -68,6 +69,9 @@ export class KqueueWatchSource implements WatchSource {
   private dirsUnwatched = 0;
   private filesUnwatched = 0;
   private readonly unreadable = new UnreadableDirs((rels) => this.retryUnreadable(rels));
+  private readonly unaddressable = new UnaddressableEntries();
+  /** Directories that could not be listed for another reason than permission. */
+  private readonly problems: string[] = [];
   /** Handles kept free for directories created later (files may not take them). */
   private readonly dirReserve: number;
 
@@ -140,7 +144,7 @@ export class KqueueWatchSource implements WatchSource {
   /** Scans `rel` (a subtree), adding watches; returns what it found (rel → entry). */
   private scan(rel: string): Snapshot {
     const found: Snapshot = new Map();
-    scanTree(this.rootAbs, rel, found, {
+    const result = scanTree(this.rootAbs, rel, found, {
       ignored: this.ignored,
       followSymlinks: this.options.followSymlinks,
       seenDirs: new Map(),
@@ -150,7 +154,9 @@ export class KqueueWatchSource implements WatchSource {
         if (!e.dir) this.watch(path.join(this.rootAbs, r), r, false);
       },
       onUnreadable: (r) => this.unreadable.note(r),
+      onUnaddressable: (r, why) => this.unaddressable.note(r, why),
     });
+    this.problems.push(...result.problems);
     for (const [k, v] of found) this.snapshot.set(k, v);
     return found;
   }
@@ -335,6 +341,8 @@ export class KqueueWatchSource implements WatchSource {
     const parts: string[] = [];
     const unreadable = this.unreadable.reason();
     if (unreadable !== undefined) parts.push(unreadable);
+    parts.push(...this.unaddressable.reasons());
+    if (this.problems.length > 0) parts.push(`not listed: ${this.problems.slice(0, 5).join(', ')}`);
     if (this.dirsUnwatched > 0) parts.push(`${this.dirsUnwatched} directories could not be watched (handle budget ${this.resources.limit} or open() failed)`);
     if (this.filesUnwatched > 0) {
       parts.push(`${this.filesUnwatched} files are watched at directory level only (handle budget ${this.resources.limit}, ${this.dirReserve} kept for new directories): their content changes are seen only when their directory changes`);
@@ -351,9 +359,11 @@ export class KqueueWatchSource implements WatchSource {
       filesWatched: this.byFd.size - dirs,
       eventsSeen: this.eventsSeen,
       overflows: 0,
-      partial: this.dirsUnwatched > 0 || this.unreadable.size > 0,
+      // Files watched at directory level only still have every change seen (later): not partial.
+      partial: this.dirsUnwatched > 0 || this.unreadable.size > 0 || this.problems.length > 0 || this.unaddressable.reasons().length > 0,
       ...(reason !== undefined ? { degradedReason: reason } : {}),
       ...this.unreadable.stats(),
+      ...this.unaddressable.stats(),
     };
   }
 

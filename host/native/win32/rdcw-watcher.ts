@@ -24,6 +24,7 @@ import type { HandleGuard, ResourceManager } from '../../node/base/resources.js'
 import type { ResolvedWatchOptions, WatchSink, WatchSource } from '../../node/watch/handle.js';
 import { compileIgnore, type IgnoreMatcher } from '../../node/watch/ignore.js';
 import { entriesUnder, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch/scan.js';
+import { UnaddressableEntries } from '../../node/watch/unaddressable.js';
 import { createdBy, UnreadableDirs } from '../../node/watch/unreadable.js';
 import { diffListings } from '../shared/snapshot-diff.js';
 import type { Completion, IocpPort } from './iocp-port.js';
@@ -75,6 +76,7 @@ export class RdcwWatchSource implements WatchSource {
   private readonly key = nextDirKey++;
   private sink: WatchSink | undefined;
   private readonly unreadable = new UnreadableDirs((rels) => this.retryUnreadable(rels));
+  private readonly unaddressable = new UnaddressableEntries();
 
   constructor(
     private readonly k: Kernel32,
@@ -134,7 +136,13 @@ export class RdcwWatchSource implements WatchSource {
 
   private scanOptions(): Parameters<typeof scanTree>[3] {
     // A fresh dev:ino set per scan: a renamed directory keeps its identity and must be rescanned.
-    return { ignored: this.ignored, followSymlinks: this.options.followSymlinks, seenDirs: new Map(), onUnreadable: (rel) => this.unreadable.note(rel) };
+    return {
+      ignored: this.ignored,
+      followSymlinks: this.options.followSymlinks,
+      seenDirs: new Map(),
+      onUnreadable: (rel) => this.unreadable.note(rel),
+      onUnaddressable: (rel, why) => this.unaddressable.note(rel, why),
+    };
   }
 
   /** Lists again the directories that could not be read; what a now-readable one holds is reported as created. */
@@ -266,7 +274,8 @@ export class RdcwWatchSource implements WatchSource {
     let files = 0;
     for (const v of this.snapshot.values()) v.dir ? dirs++ : files++;
     // One recursive handle covers the whole tree: only a directory not listable yet makes the watch partial.
-    const reason = this.unreadable.reason();
+    const reasons = [this.unreadable.reason(), ...this.unaddressable.reasons()].filter((r) => r !== undefined);
+    const reason = reasons.length > 0 ? reasons.join('; ') : undefined;
     return {
       directoriesWatched: dirs,
       filesWatched: files,
@@ -275,6 +284,7 @@ export class RdcwWatchSource implements WatchSource {
       partial: reason !== undefined,
       ...(reason !== undefined ? { degradedReason: reason } : {}),
       ...this.unreadable.stats(),
+      ...this.unaddressable.stats(),
     };
   }
 

@@ -24,6 +24,7 @@ import type { Change, WatchStats } from '../base/platform-io.js';
 import type { WatchSink, WatchSource } from '../watch/handle.js';
 import { compileIgnore, type IgnoreMatcher } from '../watch/ignore.js';
 import { changedSince, entriesUnder, scanTree, statPath, toEntry, type ScanOptions, type Snapshot } from '../watch/scan.js';
+import { UnaddressableEntries } from '../watch/unaddressable.js';
 import { createdBy, UnreadableDirs } from '../watch/unreadable.js';
 
 export interface FallbackWatchOptions {
@@ -58,6 +59,7 @@ export class FsWatchSource implements WatchSource {
    */
   private readonly replaced = new Map<string, fs.FSWatcher>();
   private readonly unreadable = new UnreadableDirs((rels) => this.retryUnreadable(rels));
+  private readonly unaddressable = new UnaddressableEntries();
   /** Directories that became readable after the start, each with its own recursive watcher (Linux). */
   private readonly late = new Map<string, fs.FSWatcher>();
 
@@ -96,6 +98,7 @@ export class FsWatchSource implements WatchSource {
       followSymlinks: this.options.followSymlinks,
       seenDirs: new Map(),
       onUnreadable: (rel) => this.unreadable.note(rel),
+      onUnaddressable: (rel, why) => this.unaddressable.note(rel, why),
       ...extra,
     };
   }
@@ -147,6 +150,7 @@ export class FsWatchSource implements WatchSource {
     if (this.problems.length > 0) reasons.push(`not listed: ${this.problems.slice(0, 5).join(', ')}`);
     const unreadable = this.unreadable.reason();
     if (unreadable !== undefined) reasons.push(unreadable);
+    reasons.push(...this.unaddressable.reasons());
     return {
       directoriesWatched: this.closed ? 0 : dirs,
       filesWatched: this.closed ? 0 : files,
@@ -155,6 +159,7 @@ export class FsWatchSource implements WatchSource {
       partial: reasons.length > 0,
       ...(reasons.length > 0 ? { degradedReason: reasons.join('; ') } : {}),
       ...this.unreadable.stats(),
+      ...this.unaddressable.stats(),
     };
   }
 
