@@ -12,7 +12,7 @@ export const FIXTURES = join(ROOT, 'test', 'fixtures', 'hardening');
 
 const SOURCES = [
   'base/errors.ts', 'base/exit-codes.ts', 'base/retry.ts', 'runtime/logging.ts', 'runtime/rotating-file.ts', 'runtime/metrics.ts',
-  'runtime/metrics-server.ts', 'runtime/retry-reporting.ts', 'runtime/shutdown.ts', 'runtime/config/schema.ts', 'runtime/config/validate.ts',
+  'runtime/metrics-server.ts', 'runtime/retry-reporting.ts', 'runtime/shutdown.ts', 'runtime/shutdown-types.ts', 'runtime/shutdown-log.ts', 'runtime/config/schema.ts', 'runtime/config/validate.ts',
   'runtime/config/load.ts', 'runtime/config/index.ts',
 ];
 

@@ -18,6 +18,10 @@
  *   node:fs shares). Waiting for readability of the kqueue descriptor with
  *   koffi.node.poll would avoid the periodic wake-up on macOS, but libkqueue's
  *   descriptor never reports readable (checked here), so it could not be tested.
+ * - A directory that cannot be opened or listed for lack of permission is
+ *   counted in `stats()` and tried again every second (and on its NOTE_ATTRIB
+ *   when it has a descriptor), through the watchers' shared UnreadableDirs; once
+ *   readable it is watched and scanned, and what it holds is reported as created.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -27,6 +31,8 @@ import type { HandleGuard, ResourceManager } from '../../node/base/resources.js'
 import type { ResolvedWatchOptions, WatchSink, WatchSource } from '../../node/watch/handle.js';
 import { compileIgnore, type IgnoreMatcher } from '../../node/watch/ignore.js';
 import { entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch/scan.js';
+import { UnaddressableEntries } from '../../node/watch/unaddressable.js';
+import { createdBy, UnreadableDirs } from '../../node/watch/unreadable.js';
 import { EVFILT_VNODE, EV_ADD, EV_CLEAR, EV_ERROR, KEVENT, TIMESPEC, VNODE_FFLAGS, decodeKevent, encodeKevent, vnodeAction } from './kqueue-layouts.js';
 import type { KqueueLib } from './kqueue-lib.js';
 import { pairRenames } from './kqueue-rename.js';
@@ -38,6 +44,9 @@ interface Watched {
   dir: boolean;
   guard: HandleGuard;
 }
+
+const EPERM = 1;
+const EACCES = 13;
 
 /** Events taken per kevent() call. */
 const EVENT_BATCH = 64;
@@ -59,6 +68,10 @@ export class KqueueWatchSource implements WatchSource {
   private eventsSeen = 0;
   private dirsUnwatched = 0;
   private filesUnwatched = 0;
+  private readonly unreadable = new UnreadableDirs((rels) => this.retryUnreadable(rels));
+  private readonly unaddressable = new UnaddressableEntries();
+  /** Directories that could not be listed for another reason than permission. */
+  private readonly problems: string[] = [];
   /** Handles kept free for directories created later (files may not take them). */
   private readonly dirReserve: number;
 
@@ -131,7 +144,7 @@ export class KqueueWatchSource implements WatchSource {
   /** Scans `rel` (a subtree), adding watches; returns what it found (rel → entry). */
   private scan(rel: string): Snapshot {
     const found: Snapshot = new Map();
-    scanTree(this.rootAbs, rel, found, {
+    const result = scanTree(this.rootAbs, rel, found, {
       ignored: this.ignored,
       followSymlinks: this.options.followSymlinks,
       seenDirs: new Map(),
@@ -140,7 +153,10 @@ export class KqueueWatchSource implements WatchSource {
       onEntry: (r, e) => {
         if (!e.dir) this.watch(path.join(this.rootAbs, r), r, false);
       },
+      onUnreadable: (r) => this.unreadable.note(r),
+      onUnaddressable: (r, why) => this.unaddressable.note(r, why),
     });
+    this.problems.push(...result.problems);
     for (const [k, v] of found) this.snapshot.set(k, v);
     return found;
   }
@@ -159,8 +175,11 @@ export class KqueueWatchSource implements WatchSource {
     const flags = this.lib.spec.flags;
     // A path that vanished before its watch was in place is not a gap: the parent's rescan reports it.
     const failed = (): void => {
+      const errno = this.lib.file.errno();
       guard.release();
       if (statPath(abs, false) === undefined) return;
+      // Not openable for lack of permission: retried until it is (the listing fails too, and says so).
+      if (dir && (errno === EACCES || errno === EPERM)) return this.unreadable.note(rel);
       if (dir) this.dirsUnwatched++;
       else this.filesUnwatched++;
     };
@@ -191,6 +210,7 @@ export class KqueueWatchSource implements WatchSource {
     if (this.closed || !this.sink) return;
     const rescans = new Set<string>();
     const modified = new Set<string>();
+    const retry: string[] = [];
     let rootGone = false;
     for (;;) {
       const events = this.mem!.bytes.subarray(KEVENT.size);
@@ -202,6 +222,8 @@ export class KqueueWatchSource implements WatchSource {
         this.eventsSeen++;
         const a = vnodeAction(ev.fflags, ev.flags, w.dir);
         if (a.rescanDirectory) rescans.add(w.rel);
+        // A directory's mode changed (NOTE_ATTRIB): it may be readable now.
+        if (w.dir && this.unreadable.has(w.rel)) retry.push(w.rel);
         if (a.modified) modified.add(w.rel);
         if (a.gone) {
           if (w.rel === '') rootGone = statPath(this.rootAbs, true) === undefined;
@@ -223,6 +245,20 @@ export class KqueueWatchSource implements WatchSource {
     }
     if (changes.length > 0) this.sink.push(changes);
     if (rootGone) this.sink.end();
+    else if (retry.length > 0) this.retryUnreadable(retry);
+  }
+
+  /** Opens and lists again the directories that could not be read; what a now-readable one holds is reported as created. */
+  private retryUnreadable(rels: string[]): void {
+    if (this.closed) return;
+    const changes: Change[] = [];
+    for (const rel of rels) {
+      this.unreadable.take(rel);
+      if (!this.snapshot.get(rel)?.dir) continue; // gone or replaced meanwhile
+      this.unwatch(rel); // a descriptor opened while unreadable is opened again with the scan
+      changes.push(...createdBy(this.snapshot, rel, () => this.scan(rel)));
+    }
+    if (changes.length > 0) this.sink?.push(changes);
   }
 
   private process(rescans: Set<string>, modified: Set<string>): Change[] {
@@ -239,6 +275,7 @@ export class KqueueWatchSource implements WatchSource {
       for (const c of diffListings(old, fresh)) {
         if (c.kind === 'removed') {
           before.set(c.path, old.get(c.path)!);
+          this.unreadable.forgetUnder(c.path);
           for (const k of entriesUnder(this.snapshot, c.path).sort().reverse()) {
             if (k !== c.path) {
               before.set(k, this.snapshot.get(k)!);
@@ -302,6 +339,10 @@ export class KqueueWatchSource implements WatchSource {
 
   private degradedReason(): string | undefined {
     const parts: string[] = [];
+    const unreadable = this.unreadable.reason();
+    if (unreadable !== undefined) parts.push(unreadable);
+    parts.push(...this.unaddressable.reasons());
+    if (this.problems.length > 0) parts.push(`not listed: ${this.problems.slice(0, 5).join(', ')}`);
     if (this.dirsUnwatched > 0) parts.push(`${this.dirsUnwatched} directories could not be watched (handle budget ${this.resources.limit} or open() failed)`);
     if (this.filesUnwatched > 0) {
       parts.push(`${this.filesUnwatched} files are watched at directory level only (handle budget ${this.resources.limit}, ${this.dirReserve} kept for new directories): their content changes are seen only when their directory changes`);
@@ -318,8 +359,11 @@ export class KqueueWatchSource implements WatchSource {
       filesWatched: this.byFd.size - dirs,
       eventsSeen: this.eventsSeen,
       overflows: 0,
-      partial: this.dirsUnwatched > 0,
+      // Files watched at directory level only still have every change seen (later): not partial.
+      partial: this.dirsUnwatched > 0 || this.unreadable.size > 0 || this.problems.length > 0 || this.unaddressable.reasons().length > 0,
       ...(reason !== undefined ? { degradedReason: reason } : {}),
+      ...this.unreadable.stats(),
+      ...this.unaddressable.stats(),
     };
   }
 
@@ -328,6 +372,7 @@ export class KqueueWatchSource implements WatchSource {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.unreadable.close();
     for (const rel of [...this.byRel.keys()]) this.unwatch(rel);
     if (this.kq >= 0) this.lib.file.close(this.kq);
     this.kq = -1;

@@ -10,6 +10,10 @@
  * - A new or moved-in directory is scanned and its contents reported as
  *   created, so nested creates (`mkdir -p a/b && touch a/b/f`) are never lost,
  *   even where change records for them are missing (Wine).
+ * - A directory the scan cannot list (access denied) is counted in `stats()`
+ *   and listed again every second (and when a record says it changed), through
+ *   the watchers' shared UnreadableDirs; the recursive request already covers
+ *   it, so once listable its entries are reported as created.
  * - Closing cancels the pending request with CancelIoEx and waits for its
  *   ERROR_OPERATION_ABORTED packet before the handle and buffer are freed.
  */
@@ -20,6 +24,8 @@ import type { HandleGuard, ResourceManager } from '../../node/base/resources.js'
 import type { ResolvedWatchOptions, WatchSink, WatchSource } from '../../node/watch/handle.js';
 import { compileIgnore, type IgnoreMatcher } from '../../node/watch/ignore.js';
 import { entriesUnder, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch/scan.js';
+import { UnaddressableEntries } from '../../node/watch/unaddressable.js';
+import { createdBy, UnreadableDirs } from '../../node/watch/unreadable.js';
 import { diffListings } from '../shared/snapshot-diff.js';
 import type { Completion, IocpPort } from './iocp-port.js';
 import type { Handle, Kernel32 } from './kernel32.js';
@@ -68,6 +74,9 @@ export class RdcwWatchSource implements WatchSource {
   private eventsSeen = 0;
   private overflows = 0;
   private readonly key = nextDirKey++;
+  private sink: WatchSink | undefined;
+  private readonly unreadable = new UnreadableDirs((rels) => this.retryUnreadable(rels));
+  private readonly unaddressable = new UnaddressableEntries();
 
   constructor(
     private readonly k: Kernel32,
@@ -88,6 +97,7 @@ export class RdcwWatchSource implements WatchSource {
         context: { operation: 'watch', file: this.rootAbs, backend: 'iocp', code: st ? 'ENOTDIR' : 'ENOENT' },
       });
     }
+    this.sink = sink;
     this.guard = await this.resources.acquire();
     const h = this.k.CreateFileW(
       path.toNamespacedPath(this.rootAbs),
@@ -126,7 +136,25 @@ export class RdcwWatchSource implements WatchSource {
 
   private scanOptions(): Parameters<typeof scanTree>[3] {
     // A fresh dev:ino set per scan: a renamed directory keeps its identity and must be rescanned.
-    return { ignored: this.ignored, followSymlinks: this.options.followSymlinks, seenDirs: new Map() };
+    return {
+      ignored: this.ignored,
+      followSymlinks: this.options.followSymlinks,
+      seenDirs: new Map(),
+      onUnreadable: (rel) => this.unreadable.note(rel),
+      onUnaddressable: (rel, why) => this.unaddressable.note(rel, why),
+    };
+  }
+
+  /** Lists again the directories that could not be read; what a now-readable one holds is reported as created. */
+  private retryUnreadable(rels: string[]): void {
+    if (this.closing) return;
+    const changes: Change[] = [];
+    for (const rel of rels) {
+      this.unreadable.take(rel);
+      if (!this.snapshot.get(rel)?.dir) continue; // gone or replaced meanwhile
+      changes.push(...createdBy(this.snapshot, rel, () => scanTree(this.rootAbs, rel, this.snapshot, this.scanOptions())));
+    }
+    if (changes.length > 0) this.sink?.push(changes);
   }
 
   /** Issues ReadDirectoryChangesW and returns the promise of its completion. */
@@ -184,6 +212,7 @@ export class RdcwWatchSource implements WatchSource {
   /** Updates the snapshot from the changes and adds what the records could not say. */
   private follow(changes: Change[]): Change[] {
     const out: Change[] = [];
+    const retry: string[] = [];
     const mentioned = new Set(changes.map((c) => c.path));
     const scanNew = (rel: string): void => {
       // Contents of a new or moved-in directory that no record reported.
@@ -207,6 +236,7 @@ export class RdcwWatchSource implements WatchSource {
         if (e?.dir) scanNew(c.path);
       } else if (c.kind === 'removed') {
         out.push(c);
+        this.unreadable.forgetUnder(c.path);
         for (const k of entriesUnder(this.snapshot, c.path).sort().reverse()) {
           if (k !== c.path && !mentioned.has(k)) out.push({ path: k, kind: 'removed' });
           this.snapshot.delete(k);
@@ -214,7 +244,9 @@ export class RdcwWatchSource implements WatchSource {
       } else if (c.kind === 'modified') {
         const known = this.snapshot.get(c.path);
         const e = entryOf(c.path);
-        // A directory's "modified" only says its listing changed; its entries are reported themselves.
+        // A directory's "modified" only says its listing changed; its entries are
+        // reported themselves, but an unreadable one may be readable now.
+        if (known?.dir && this.unreadable.has(c.path)) retry.push(c.path);
         if (known?.dir || e?.dir) continue;
         if (e) this.snapshot.set(c.path, e);
         out.push(c);
@@ -233,6 +265,7 @@ export class RdcwWatchSource implements WatchSource {
         out.push(c);
       }
     }
+    if (retry.length > 0) queueMicrotask(() => this.retryUnreadable(retry)); // after this batch is pushed
     return out;
   }
 
@@ -240,13 +273,25 @@ export class RdcwWatchSource implements WatchSource {
     let dirs = this.dir !== undefined ? 1 : 0;
     let files = 0;
     for (const v of this.snapshot.values()) v.dir ? dirs++ : files++;
-    // One recursive handle covers the whole tree, so the watch is never partial.
-    return { directoriesWatched: dirs, filesWatched: files, eventsSeen: this.eventsSeen, overflows: this.overflows, partial: false };
+    // One recursive handle covers the whole tree: only a directory not listable yet makes the watch partial.
+    const reasons = [this.unreadable.reason(), ...this.unaddressable.reasons()].filter((r) => r !== undefined);
+    const reason = reasons.length > 0 ? reasons.join('; ') : undefined;
+    return {
+      directoriesWatched: dirs,
+      filesWatched: files,
+      eventsSeen: this.eventsSeen,
+      overflows: this.overflows,
+      partial: reason !== undefined,
+      ...(reason !== undefined ? { degradedReason: reason } : {}),
+      ...this.unreadable.stats(),
+      ...this.unaddressable.stats(),
+    };
   }
 
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.unreadable.close();
     if (this.dir !== undefined) {
       if (this.pending) {
         this.k.CancelIoEx(this.dir, this.ov!.ptr);

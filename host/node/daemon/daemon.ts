@@ -197,7 +197,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     if (first.tally.failed > 0 && opts.once) {
       opts.stderr.write(`forge: error: ${first.tally.failed} file(s) could not be recorded (see the warnings above)\n`);
     }
-    let rep: { settled(): Promise<void> } | undefined;
+    let rep: { settled(): Promise<void>; lastError: ForgeError | undefined } | undefined;
     if (opts.push) {
       // Pushing runs beside the recording; an outage is logged and counted, never fatal.
       const { Replicator } = await import('../remote/replicator.js');
@@ -206,6 +206,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     }
     if (!watcher) {
       await rep?.settled(); // --once --push: the one push completes (or fails) before exit
+      // The recording is done either way; a failed push is this run's failure (1 network, 78 configuration).
+      if (rep?.lastError) exitOverride = reportError(rep.lastError, { stderr: opts.stderr }, opts.debug ?? false);
       return await shutdown.shutdown('--once');
     }
 

@@ -12,6 +12,10 @@
  *   subtrees still cost OS watches (their events are dropped here);
  * - the watch limit: Node's recursive watcher on Linux swallows the errors it
  *   hits while setting up, so a partial watch cannot be detected.
+ *
+ * A directory unreadable at start (or when it appears) is counted in `stats()` and tried again every
+ * second (UnreadableDirs); once readable it is scanned, its entries are reported as created, and on
+ * Linux it gets its own recursive fs.watch, since Node's root watcher never entered it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +23,9 @@ import { ForgeError, toForgeError } from '../base/errors.js';
 import type { Change, WatchStats } from '../base/platform-io.js';
 import type { WatchSink, WatchSource } from '../watch/handle.js';
 import { compileIgnore, type IgnoreMatcher } from '../watch/ignore.js';
-import { changedSince, entriesUnder, scanTree, statPath, toEntry, type Snapshot } from '../watch/scan.js';
+import { changedSince, entriesUnder, scanTree, statPath, toEntry, type ScanOptions, type Snapshot } from '../watch/scan.js';
+import { UnaddressableEntries } from '../watch/unaddressable.js';
+import { createdBy, UnreadableDirs } from '../watch/unreadable.js';
 
 export interface FallbackWatchOptions {
   ignore: Array<string | RegExp>;
@@ -52,6 +58,10 @@ export class FsWatchSource implements WatchSource {
    * name, so such a file gets its own watcher here.
    */
   private readonly replaced = new Map<string, fs.FSWatcher>();
+  private readonly unreadable = new UnreadableDirs((rels) => this.retryUnreadable(rels));
+  private readonly unaddressable = new UnaddressableEntries();
+  /** Directories that became readable after the start, each with its own recursive watcher (Linux). */
+  private readonly late = new Map<string, fs.FSWatcher>();
 
   constructor(
     root: string,
@@ -77,13 +87,56 @@ export class FsWatchSource implements WatchSource {
     }
     this.watcher.on('error', (err) => this.sink?.fail(toForgeError(err, { operation: 'watch', file: this.root, backend: 'fallback' })));
     // Node's recursive watcher stats every file anyway; full entries let events be told from noise.
-    const r = scanTree(this.root, '', this.snapshot, {
+    const r = scanTree(this.root, '', this.snapshot, this.scanOptions());
+    this.problems.push(...r.problems);
+    return undefined;
+  }
+
+  private scanOptions(extra?: Partial<ScanOptions>): ScanOptions {
+    return {
       ignored: this.ignored,
       followSymlinks: this.options.followSymlinks,
       seenDirs: new Map(),
-    });
-    this.problems.push(...r.problems);
-    return undefined;
+      onUnreadable: (rel) => this.unreadable.note(rel),
+      onUnaddressable: (rel, why) => this.unaddressable.note(rel, why),
+      ...extra,
+    };
+  }
+
+  /** Lists again the directories that could not be read; what a now-readable one holds is reported as created. */
+  private retryUnreadable(rels: string[]): void {
+    if (this.closed) return;
+    const out: Change[] = [];
+    for (const rel of rels) {
+      this.unreadable.take(rel);
+      if (!this.snapshot.get(rel)?.dir) continue; // gone or replaced meanwhile
+      this.watchLate(rel); // watch first, then scan (fails quietly while still unreadable)
+      out.push(...createdBy(this.snapshot, rel, () => scanTree(this.root, rel, this.snapshot, this.scanOptions())));
+      if (this.unreadable.has(rel)) this.unwatchLate(rel);
+    }
+    if (out.length > 0) this.sink?.push(out);
+  }
+
+  private watchLate(rel: string): void {
+    if (process.platform !== 'linux' || this.late.has(rel)) return; // native recursive watchers cover the subtree
+    try {
+      const w = fs.watch(`${this.root}/${rel}`, { recursive: true, persistent: true }, (ev, name) =>
+        this.onEvent(ev, name === null || name === undefined ? null : `${rel}${path.sep}${String(name)}`),
+      );
+      w.on('error', () => undefined); // the directory vanished; the root watcher reports that
+      this.late.set(rel, w);
+    } catch {
+      // still unreadable, or gone: the scan notes it again
+    }
+  }
+
+  private unwatchLate(rel: string): void {
+    for (const [k, w] of this.late) {
+      if (k === rel || k.startsWith(`${rel}/`)) {
+        w.close();
+        this.late.delete(k);
+      }
+    }
   }
 
   stats(): WatchStats {
@@ -93,13 +146,20 @@ export class FsWatchSource implements WatchSource {
       if (e.dir) dirs++;
       else files++;
     }
+    const reasons: string[] = [];
+    if (this.problems.length > 0) reasons.push(`not listed: ${this.problems.slice(0, 5).join(', ')}`);
+    const unreadable = this.unreadable.reason();
+    if (unreadable !== undefined) reasons.push(unreadable);
+    reasons.push(...this.unaddressable.reasons());
     return {
       directoriesWatched: this.closed ? 0 : dirs,
       filesWatched: this.closed ? 0 : files,
       eventsSeen: this.eventsSeen,
       overflows: 0,
-      partial: this.problems.length > 0,
-      ...(this.problems.length > 0 ? { degradedReason: `not listed: ${this.problems.slice(0, 5).join(', ')}` } : {}),
+      partial: reasons.length > 0,
+      ...(reasons.length > 0 ? { degradedReason: reasons.join('; ') } : {}),
+      ...this.unreadable.stats(),
+      ...this.unaddressable.stats(),
     };
   }
 
@@ -110,6 +170,9 @@ export class FsWatchSource implements WatchSource {
     this.watcher = undefined;
     for (const w of this.replaced.values()) w.close();
     this.replaced.clear();
+    for (const w of this.late.values()) w.close();
+    this.late.clear();
+    this.unreadable.close();
   }
 
   private rewatch(rel: string): void {
@@ -167,6 +230,8 @@ export class FsWatchSource implements WatchSource {
     const st = statPath(`${this.root}/${rel}`, this.options.followSymlinks);
     if (!st) {
       if (!before) return;
+      this.unreadable.forgetUnder(rel);
+      this.unwatchLate(rel);
       for (const k of entriesUnder(this.snapshot, rel)) {
         out.push({ path: k, kind: 'removed' });
         this.snapshot.delete(k);
@@ -176,21 +241,15 @@ export class FsWatchSource implements WatchSource {
       return;
     }
     if (st.isDirectory()) {
-      if (before?.dir) return; // a directory's own metadata is not a change of the tree
+      // A directory's own metadata is not a change of the tree, but a chmod may make it readable.
+      if (before?.dir) return void (this.unreadable.has(rel) && this.retryUnreadable([rel]));
       if (before) {
         this.snapshot.delete(rel);
         out.push({ path: rel, kind: 'removed' });
       }
       // Node may already have reported some of its entries one by one.
       const known = new Set(entriesUnder(this.snapshot, rel));
-      scanTree(this.root, rel, this.snapshot, {
-          ignored: this.ignored,
-        followSymlinks: this.options.followSymlinks,
-        seenDirs: new Map(),
-        onEntry: (r) => {
-          if (!known.has(r)) out.push({ path: r, kind: 'created' });
-        },
-      });
+      scanTree(this.root, rel, this.snapshot, this.scanOptions({ onEntry: (r) => void (known.has(r) || out.push({ path: r, kind: 'created' })) }));
       return;
     }
     // fs.watch fires for opens and attribute noise too: only a different size or mtime is a change.
@@ -208,7 +267,7 @@ export class FsWatchSource implements WatchSource {
 
   private rescan(out: Change[]): void {
     const fresh: Snapshot = new Map();
-    scanTree(this.root, '', fresh, { ignored: this.ignored, followSymlinks: this.options.followSymlinks, seenDirs: new Map() });
+    scanTree(this.root, '', fresh, this.scanOptions());
     for (const [rel, e] of this.snapshot) {
       const now = fresh.get(rel);
       if (!now) out.push({ path: rel, kind: 'removed' });

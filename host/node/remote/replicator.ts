@@ -6,7 +6,7 @@
  * the remote), `forge_remote_push_errors_total{category}`, `forge_remote_pushes_total{result}`.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { toForgeError } from '../base/errors.js';
+import { type ForgeError, toForgeError } from '../base/errors.js';
 import type { Index } from '../index-db/index.js';
 import { stmt } from '../index-db/statements.js';
 import type { BlobStore } from '../store/blob-store.js';
@@ -60,6 +60,8 @@ export class Replicator {
   private readonly pushes: Counter<'result'> | undefined;
   /** The last push, for tests and logs. */
   last: PushResult | undefined;
+  /** Why the last push failed (cleared by a push that succeeds): `forge watch --once --push` exits with it. */
+  lastError: ForgeError | undefined;
 
   private constructor(
     private readonly opts: ReplicatorOptions,
@@ -136,6 +138,7 @@ export class Replicator {
       const r = await push(client, this.opts.index, this.opts.store, { host: this.host, storeDir: this.opts.storeDir });
       this.last = r;
       this.pushedSeq = r.headSeq;
+      this.lastError = undefined;
       this.pushes?.inc({ result: 'ok' });
       if (!r.upToDate) {
         this.opts.log.info(
@@ -148,6 +151,7 @@ export class Replicator {
       const err = toForgeError(e, { operation: 'push', remote: this.spec.name });
       this.pushes?.inc({ result: ac.signal.aborted ? 'abandoned' : 'error' });
       if (!ac.signal.aborted) {
+        this.lastError = err;
         this.errors?.inc({ category: err.category });
         this.opts.log.warn({ remote: this.spec.name, category: err.category, err: err.message }, `push to ${this.spec.name} failed (${err.category}); recording goes on, the next push retries`);
       }
