@@ -56,13 +56,22 @@ function nodeFor(major) {
   return { bin, nodedir };
 }
 
+/** The header directory an earlier build in `dest` used (from node-gyp's config.gypi), to redo a wrong one. */
+function builtFor(dest) {
+  try {
+    return /"nodedir": "([^"]*)"/.exec(fs.readFileSync(path.join(dest, 'build', 'config.gypi'), 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 /** A better-sqlite3 addon built for `major`; returns its path. */
 function betterSqliteFor(major, node) {
   const src = path.join(repo, 'node_modules', 'better-sqlite3');
   const version = JSON.parse(fs.readFileSync(path.join(src, 'package.json'), 'utf8')).version;
   const dest = path.join(cache, `node${major}`, `better-sqlite3-${version}`);
   const addon = path.join(dest, 'build', 'Release', 'better_sqlite3.node');
-  if (fs.existsSync(addon)) return addon;
+  if (fs.existsSync(addon) && builtFor(dest) === node.nodedir) return addon;
   if (!node.nodedir || !fs.existsSync(path.join(node.nodedir, 'include', 'node'))) throw new Error(`no Node ${major} headers found to build better-sqlite3`);
   log(`building better-sqlite3 ${version} for Node ${major} (once; about a minute)`);
   fs.rmSync(dest, { recursive: true, force: true });
@@ -72,7 +81,11 @@ function betterSqliteFor(major, node) {
     '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
   ].find((p) => fs.existsSync(p));
   if (!gyp) throw new Error('node-gyp (bundled with npm) not found');
-  const r = run(node.bin, [gyp, 'rebuild', '--release', `--nodedir=${node.nodedir}`, '--jobs=2'], { cwd: dest, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Under `npm run`, an npmrc `nodedir` (e.g. Debian's /usr, Node 20's headers) arrives as npm_config_nodedir
+  // and wins over --nodedir: the addon would be built for the wrong ABI. Point both at this Node's headers.
+  const env = { ...process.env, npm_config_nodedir: node.nodedir };
+  delete env.NPM_CONFIG_NODEDIR;
+  const r = run(node.bin, [gyp, 'rebuild', '--release', `--nodedir=${node.nodedir}`, '--jobs=2'], { cwd: dest, env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0 || !fs.existsSync(addon)) throw new Error(`building better-sqlite3 for Node ${major} failed:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   return addon;
 }
