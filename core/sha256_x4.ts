@@ -97,24 +97,26 @@ export function sha256x4Blocks(st: usize, p0: usize, p1: usize, p2: usize, p3: u
     }
     let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, hh = h7;
     let x: v128;
+    // maj(a, b, c) = b ^ ((a ^ b) & (b ^ c)), and this round's a ^ b is the next round's b ^ c.
+    let ab0 = v128.xor(b, c), ab1 = ab0;
     // Eight rounds per pass: the roles of a..h rotate instead of values moving.
     for (let kw = KW; kw < KW + 64 * 16; kw += 8 * 16) {
-      x = i32x4.add(i32x4.add(hh, S1(e)), i32x4.add(v128.bitselect(f, g, e), v128.load(kw, 0)));
-      d = i32x4.add(d, x); hh = i32x4.add(x, i32x4.add(S0(a), v128.bitselect(c, a, v128.xor(a, b))));
-      x = i32x4.add(i32x4.add(g, S1(d)), i32x4.add(v128.bitselect(e, f, d), v128.load(kw, 16)));
-      c = i32x4.add(c, x); g = i32x4.add(x, i32x4.add(S0(hh), v128.bitselect(b, hh, v128.xor(hh, a))));
-      x = i32x4.add(i32x4.add(f, S1(c)), i32x4.add(v128.bitselect(d, e, c), v128.load(kw, 32)));
-      b = i32x4.add(b, x); f = i32x4.add(x, i32x4.add(S0(g), v128.bitselect(a, g, v128.xor(g, hh))));
-      x = i32x4.add(i32x4.add(e, S1(b)), i32x4.add(v128.bitselect(c, d, b), v128.load(kw, 48)));
-      a = i32x4.add(a, x); e = i32x4.add(x, i32x4.add(S0(f), v128.bitselect(hh, f, v128.xor(f, g))));
-      x = i32x4.add(i32x4.add(d, S1(a)), i32x4.add(v128.bitselect(b, c, a), v128.load(kw, 64)));
-      hh = i32x4.add(hh, x); d = i32x4.add(x, i32x4.add(S0(e), v128.bitselect(g, e, v128.xor(e, f))));
-      x = i32x4.add(i32x4.add(c, S1(hh)), i32x4.add(v128.bitselect(a, b, hh), v128.load(kw, 80)));
-      g = i32x4.add(g, x); c = i32x4.add(x, i32x4.add(S0(d), v128.bitselect(f, d, v128.xor(d, e))));
-      x = i32x4.add(i32x4.add(b, S1(g)), i32x4.add(v128.bitselect(hh, a, g), v128.load(kw, 96)));
-      f = i32x4.add(f, x); b = i32x4.add(x, i32x4.add(S0(c), v128.bitselect(e, c, v128.xor(c, d))));
-      x = i32x4.add(i32x4.add(a, S1(f)), i32x4.add(v128.bitselect(g, hh, f), v128.load(kw, 112)));
-      e = i32x4.add(e, x); a = i32x4.add(x, i32x4.add(S0(b), v128.bitselect(d, b, v128.xor(b, c))));
+      x = i32x4.add(i32x4.add(hh, S1(e)), i32x4.add(v128.xor(g, v128.and(e, v128.xor(f, g))), v128.load(kw, 0)));
+      ab1 = v128.xor(a, b); d = i32x4.add(d, x); hh = i32x4.add(x, i32x4.add(S0(a), v128.xor(b, v128.and(ab1, ab0))));
+      x = i32x4.add(i32x4.add(g, S1(d)), i32x4.add(v128.xor(f, v128.and(d, v128.xor(e, f))), v128.load(kw, 16)));
+      ab0 = v128.xor(hh, a); c = i32x4.add(c, x); g = i32x4.add(x, i32x4.add(S0(hh), v128.xor(a, v128.and(ab0, ab1))));
+      x = i32x4.add(i32x4.add(f, S1(c)), i32x4.add(v128.xor(e, v128.and(c, v128.xor(d, e))), v128.load(kw, 32)));
+      ab1 = v128.xor(g, hh); b = i32x4.add(b, x); f = i32x4.add(x, i32x4.add(S0(g), v128.xor(hh, v128.and(ab1, ab0))));
+      x = i32x4.add(i32x4.add(e, S1(b)), i32x4.add(v128.xor(d, v128.and(b, v128.xor(c, d))), v128.load(kw, 48)));
+      ab0 = v128.xor(f, g); a = i32x4.add(a, x); e = i32x4.add(x, i32x4.add(S0(f), v128.xor(g, v128.and(ab0, ab1))));
+      x = i32x4.add(i32x4.add(d, S1(a)), i32x4.add(v128.xor(c, v128.and(a, v128.xor(b, c))), v128.load(kw, 64)));
+      ab1 = v128.xor(e, f); hh = i32x4.add(hh, x); d = i32x4.add(x, i32x4.add(S0(e), v128.xor(f, v128.and(ab1, ab0))));
+      x = i32x4.add(i32x4.add(c, S1(hh)), i32x4.add(v128.xor(b, v128.and(hh, v128.xor(a, b))), v128.load(kw, 80)));
+      ab0 = v128.xor(d, e); g = i32x4.add(g, x); c = i32x4.add(x, i32x4.add(S0(d), v128.xor(e, v128.and(ab0, ab1))));
+      x = i32x4.add(i32x4.add(b, S1(g)), i32x4.add(v128.xor(a, v128.and(g, v128.xor(hh, a))), v128.load(kw, 96)));
+      ab1 = v128.xor(c, d); f = i32x4.add(f, x); b = i32x4.add(x, i32x4.add(S0(c), v128.xor(d, v128.and(ab1, ab0))));
+      x = i32x4.add(i32x4.add(a, S1(f)), i32x4.add(v128.xor(hh, v128.and(f, v128.xor(g, hh))), v128.load(kw, 112)));
+      ab0 = v128.xor(b, c); e = i32x4.add(e, x); a = i32x4.add(x, i32x4.add(S0(b), v128.xor(c, v128.and(ab0, ab1))));
     }
     h0 = i32x4.add(h0, a); h1 = i32x4.add(h1, b); h2 = i32x4.add(h2, c); h3 = i32x4.add(h3, d);
     h4 = i32x4.add(h4, e); h5 = i32x4.add(h5, f); h6 = i32x4.add(h6, g); h7 = i32x4.add(h7, hh);
