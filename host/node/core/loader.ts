@@ -125,13 +125,14 @@ export function selectCoreModule(env: Record<string, string | undefined> = proce
   };
   if (want === 'scalar') return scalar('FORGE_CORE=scalar');
   let path: string;
+  let bytes: Uint8Array;
   try {
     path = coreWasmPath('simd');
+    bytes = readModule(path);
   } catch (cause) {
     if (want === 'simd') throw cause;
-    return scalar('no SIMD module was built (build/forge-core-simd.wasm)');
+    return scalar(`no SIMD module to load (${(cause as Error).message})`);
   }
-  const bytes = readModule(path);
   if (WebAssembly.validate(bytes)) return { module: 'simd', path, reason: want === 'simd' ? 'FORGE_CORE=simd' : 'the engine validates WebAssembly SIMD', bytes };
   if (want === 'simd') {
     throw new ForgeError('dependency', `FORGE_CORE=simd, but this engine does not validate ${path} (WebAssembly SIMD)`, {
