@@ -63,38 +63,51 @@ export function sha256x4Init(st: usize): void {
 }
 
 /**
+ * Expands the schedule of one block of each lane: returns the area holding W[t] + K[t] of lane i
+ * at +16t+4i (valid until the next call).
+ */
+export function sha256x4Schedule(p0: usize, p1: usize, p2: usize, p3: usize): usize {
+  return schedule(p0, p1, p2, p3);
+}
+
+@inline function schedule(p0: usize, p1: usize, p2: usize, p3: usize): usize {
+  const K = kTable(), KW = kwArea(), WS = wsArea();
+  // W[0..15]: words j..j+3 of the four messages, transposed so each v128 is one word index.
+  // WS keeps W[t] for the expansion, KW gets W[t] + K[t] for the rounds.
+  for (let j: usize = 0; j < 64; j += 16) {
+    const r0 = loadBE(p0 + j), r1 = loadBE(p1 + j), r2 = loadBE(p2 + j), r3 = loadBE(p3 + j);
+    const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+    const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+    const w0 = i64x2.shuffle(t0, t1, 0, 2), w1 = i64x2.shuffle(t0, t1, 1, 3);
+    const w2 = i64x2.shuffle(t2, t3, 0, 2), w3 = i64x2.shuffle(t2, t3, 1, 3);
+    const w = WS + (j << 2), kw = KW + (j << 2), k = K + j;
+    v128.store(w, w0, 0); v128.store(w, w1, 16); v128.store(w, w2, 32); v128.store(w, w3, 48);
+    v128.store(kw, i32x4.add(w0, v128.load32_splat(k, 0)), 0);
+    v128.store(kw, i32x4.add(w1, v128.load32_splat(k, 4)), 16);
+    v128.store(kw, i32x4.add(w2, v128.load32_splat(k, 8)), 32);
+    v128.store(kw, i32x4.add(w3, v128.load32_splat(k, 12)), 48);
+  }
+  for (let t: usize = 16; t < 64; t++) {
+    const w = WS + ((t - 16) << 4); // W[t-16]; W[t-15] at +16, W[t-7] at +144, W[t-2] at +224
+    const wt = i32x4.add(
+      i32x4.add(s1(v128.load(w, 224)), v128.load(w, 144)),
+      i32x4.add(s0(v128.load(w, 16)), v128.load(w)),
+    );
+    v128.store(w, wt, 256);
+    v128.store(KW + (t << 4), i32x4.add(wt, v128.load32_splat(K + (t << 2))));
+  }
+  return KW;
+}
+
+/**
  * Compresses `blocks` 64-byte blocks of each lane (lane i reads from `pi` on) into the 4-lane
  * chaining value at `st`.
  */
 export function sha256x4Blocks(st: usize, p0: usize, p1: usize, p2: usize, p3: usize, blocks: usize): void {
   let h0 = v128.load(st, 0), h1 = v128.load(st, 16), h2 = v128.load(st, 32), h3 = v128.load(st, 48);
   let h4 = v128.load(st, 64), h5 = v128.load(st, 80), h6 = v128.load(st, 96), h7 = v128.load(st, 112);
-  const K = kTable(), KW = kwArea(), WS = wsArea();
   for (let n: usize = 0; n < blocks; n++) {
-    // W[0..15]: words j..j+3 of the four messages, transposed so each v128 is one word index.
-    // WS keeps W[t] for the expansion, KW gets W[t] + K[t] for the rounds.
-    for (let j: usize = 0; j < 64; j += 16) {
-      const r0 = loadBE(p0 + j), r1 = loadBE(p1 + j), r2 = loadBE(p2 + j), r3 = loadBE(p3 + j);
-      const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
-      const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-      const w0 = i64x2.shuffle(t0, t1, 0, 2), w1 = i64x2.shuffle(t0, t1, 1, 3);
-      const w2 = i64x2.shuffle(t2, t3, 0, 2), w3 = i64x2.shuffle(t2, t3, 1, 3);
-      const w = WS + (j << 2), kw = KW + (j << 2), k = K + j;
-      v128.store(w, w0, 0); v128.store(w, w1, 16); v128.store(w, w2, 32); v128.store(w, w3, 48);
-      v128.store(kw, i32x4.add(w0, v128.load32_splat(k, 0)), 0);
-      v128.store(kw, i32x4.add(w1, v128.load32_splat(k, 4)), 16);
-      v128.store(kw, i32x4.add(w2, v128.load32_splat(k, 8)), 32);
-      v128.store(kw, i32x4.add(w3, v128.load32_splat(k, 12)), 48);
-    }
-    for (let t: usize = 16; t < 64; t++) {
-      const w = WS + ((t - 16) << 4); // W[t-16]; W[t-15] at +16, W[t-7] at +144, W[t-2] at +224
-      const wt = i32x4.add(
-        i32x4.add(s1(v128.load(w, 224)), v128.load(w, 144)),
-        i32x4.add(s0(v128.load(w, 16)), v128.load(w)),
-      );
-      v128.store(w, wt, 256);
-      v128.store(KW + (t << 4), i32x4.add(wt, v128.load32_splat(K + (t << 2))));
-    }
+    const KW = schedule(p0, p1, p2, p3);
     let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, hh = h7;
     let x: v128;
     // maj(a, b, c) = b ^ ((a ^ b) & (b ^ c)), and this round's a ^ b is the next round's b ^ c.

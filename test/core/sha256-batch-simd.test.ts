@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import binaryen from 'binaryen';
-import { sha256Batch } from '../../host/node/core/checksum.js';
+import { Sha256Stream, sha256, sha256Batch } from '../../host/node/core/checksum.js';
 import { type CoreModuleKind, coreWasmPath, loadCore } from '../../host/node/core/loader.js';
 import { randomBytes } from '../../vectors/prng.mjs';
 
@@ -55,6 +55,18 @@ describe.each(['simd', 'scalar'] as const)('sha256Batch on the %s module', (kind
     const inputs = sizes.map((size, i) => randomBytes(1200 + i, size));
     expect(sha256Batch(inputs, core).map(hex)).toEqual(inputs.map(nodeSha));
     expect(sha256Batch([], core)).toEqual([]);
+  });
+
+  it('one-shot and streaming around the 4-block schedule groups and the 256 KiB call size = sha256sum', () => {
+    // The SIMD module expands the schedule of 4 consecutive blocks at once; the rest go scalar.
+    for (const size of [191, 192, 255, 256, 257, 319, 320, 1023, 1024, 262_143, 262_144, 262_208, 262_400, 1_000_003]) {
+      const data = randomBytes(7000 + size, size);
+      const want = sha256sum(data);
+      expect(hex(sha256(data, core))).toBe(want);
+      const s = new Sha256Stream(core);
+      for (let i = 0; i < data.length; i += 100_003) s.update(data.subarray(i, i + 100_003));
+      expect(hex(s.digest())).toBe(want);
+    }
   });
 
   it('equals node:crypto on random batches (fast-check)', () => {
