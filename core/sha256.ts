@@ -4,8 +4,9 @@
 // Speed notes: the rounds are unrolled with the constants inline, the message schedule lives in
 // locals, and big-endian words are read with load<u32> + bswap (measured faster here than a
 // schedule array in memory or an eight-round loop).
-// No SIMD: Debian 12's wabt 1.0.32 `wasm2c` rejects SIMD modules, and the vectors must run the
-// very same module natively.
+// The scalar module has no SIMD (Debian 12's wabt 1.0.32 `wasm2c` rejects it); the SIMD module
+// expands the schedule of four blocks at a time in i32x4 lanes (sha256_wide.ts).
+import { sha256BlocksWide } from "./sha256_wide";
 
 // Streaming state layout (SHA256_STATE_SIZE bytes, heap- or statically allocated):
 //   +0   h0..h7      8 × u32 chaining value
@@ -285,7 +286,13 @@ export function sha256Update(st: usize, p: usize, len: usize): void {
   len -= blocks << 6;
   while (blocks != 0) {
     const n = min<usize>(blocks, CHUNK_BLOCKS);
-    sha256Blocks(st, p, n);
+    if (ASC_FEATURE_SIMD) {
+      const wide = n & ~(<usize>3);
+      sha256BlocksWide(st, p, wide);
+      if (wide != n) sha256Blocks(st, p + (wide << 6), n - wide);
+    } else {
+      sha256Blocks(st, p, n);
+    }
     p += n << 6; blocks -= n;
   }
   if (len != 0) memory.copy(st + OFF_BUF, p, len);

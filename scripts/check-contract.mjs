@@ -1,7 +1,10 @@
 // Contract check (`npm run check:contract`, the first step of `npm test`). Fails when these drift
 // apart: wit/forge.wit, the generated types (gen/types), the component
 // (build/forge-core.component.wasm) and its jco bindings (gen/jco), the core module
-// (build/forge-core.wasm) and the direct loader (host/node/core/<iface>.ts).
+// (build/forge-core.wasm) and the direct loader (host/node/core/<iface>.ts). Steps 2-5 run for both
+// core modules: the scalar one above and the SIMD one (build/forge-core-simd.wasm,
+// build/forge-core-simd.component.wasm, gen/jco-simd), which must export the same functions; the
+// scalar module must also contain no SIMD instruction.
 //
 //  1. types:     `jco types` of wit/ into a temp dir equals gen/types/{core,host} byte for byte.
 //  2. component: a component made NOW from wit/ + build/forge-core.wasm (embed + new, which
@@ -18,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { componentEmbed, componentNew, componentWit, print } from '@bytecodealliance/jco';
+import binaryen from 'binaryen';
 import { transpileLoader } from './lib/transpile-loader.mjs';
 import { buildTypes } from './build-types.mjs';
 import { embedWorld } from './embed.mjs';
@@ -83,23 +87,29 @@ async function componentSignatures(bytes) {
   return sigs;
 }
 
-async function checkComponent() {
-  const coreBytes = readFileSync(at('build', 'forge-core.wasm'));
+/** The two core modules: their file stem and their jco output directory under gen/. */
+const MODULES = [
+  { kind: 'scalar', stem: 'forge-core', jco: 'jco' },
+  { kind: 'simd', stem: 'forge-core-simd', jco: 'jco-simd' },
+];
+
+async function checkComponent({ stem }) {
+  const coreBytes = readFileSync(at('build', `${stem}.wasm`));
   let fresh;
   try {
     fresh = await componentNew(await embedWorld(coreBytes, at('wit'), 'core'));
   } catch (e) {
-    fail('component', `build/forge-core.wasm does not implement world core of wit/forge.wit: ${String(e.message ?? e).split('\n').slice(0, 6).join(' | ')}`);
+    fail('component', `build/${stem}.wasm does not implement world core of wit/forge.wit: ${String(e.message ?? e).split('\n').slice(0, 6).join(' | ')}`);
     return null;
   }
-  const built = readFileSync(at('build', 'forge-core.component.wasm'));
+  const built = readFileSync(at('build', `${stem}.component.wasm`));
   const want = await componentSignatures(fresh);
   const have = await componentSignatures(built);
   for (const [fn, sig] of want) {
-    if (!have.has(fn)) fail('component', `build/forge-core.component.wasm lacks ${fn} (rebuild: npm run build:component)`);
-    else if (have.get(fn) !== sig) fail('component', `${fn} in build/forge-core.component.wasm is ${have.get(fn)}\n      but wit/forge.wit says ${sig}`);
+    if (!have.has(fn)) fail('component', `build/${stem}.component.wasm lacks ${fn} (rebuild: npm run build:component)`);
+    else if (have.get(fn) !== sig) fail('component', `${fn} in build/${stem}.component.wasm is ${have.get(fn)}\n      but wit/forge.wit says ${sig}`);
   }
-  for (const fn of have.keys()) if (!want.has(fn)) fail('component', `build/forge-core.component.wasm exports ${fn}, which wit/forge.wit no longer has`);
+  for (const fn of have.keys()) if (!want.has(fn)) fail('component', `build/${stem}.component.wasm exports ${fn}, which wit/forge.wit no longer has`);
   // World level: the same interfaces, checked on the component's embedded WIT.
   const dummyWorld = await componentWit(await componentNew(await componentEmbed({ dummy: true, witPath: at('wit'), world: 'core', stringEncoding: 'utf8' })));
   const builtWorld = await componentWit(built);
@@ -125,33 +135,41 @@ function stripCustomSections(bytes) {
   return Buffer.concat(parts);
 }
 
-function checkJcoBindings() {
-  const jcoCore = at('gen', 'jco', 'forge-core.core.wasm');
-  if (!existsSync(jcoCore)) return fail('jco', 'gen/jco/ is missing (run npm run build:component)');
-  if (!stripCustomSections(readFileSync(jcoCore)).equals(stripCustomSections(readFileSync(at('build', 'forge-core.wasm'))))) {
-    fail('jco', 'gen/jco/ was transpiled from another build of the core (run npm run build:component)');
+function checkJcoBindings({ stem, jco }) {
+  const jcoCore = at('gen', jco, 'forge-core.core.wasm');
+  if (!existsSync(jcoCore)) return fail('jco', `gen/${jco}/ is missing (run npm run build:component)`);
+  if (!stripCustomSections(readFileSync(jcoCore)).equals(stripCustomSections(readFileSync(at('build', `${stem}.wasm`))))) {
+    fail('jco', `gen/${jco}/ was transpiled from another build of build/${stem}.wasm (run npm run build:component)`);
   }
 }
 
 // ---------------------------------------------------------------- 4. module exports
 const ALLOWED_EXTRA = new Set(['memory', 'cabi_realloc', 'forge_scratch', '_initialize']);
 
-function checkModuleExports(sigs) {
-  const module = new WebAssembly.Module(readFileSync(at('build', 'forge-core.wasm')));
+function checkModuleExports(sigs, { kind, stem }) {
+  const bytes = readFileSync(at('build', `${stem}.wasm`));
+  const module = new WebAssembly.Module(bytes);
   const imports = WebAssembly.Module.imports(module);
-  if (imports.length) fail('module', `build/forge-core.wasm imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}; it must import nothing`);
+  if (imports.length) fail('module', `build/${stem}.wasm imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}; it must import nothing`);
   for (const { name } of WebAssembly.Module.exports(module)) {
     const m = /^(?:cabi_post_)?[^/]+\/([^@]+)@[^#]+#(.+)$/.exec(name);
     if (m) {
       if (!sigs.has(`${m[1]}#${m[2]}`)) fail('module', `export "${name}" is not a function of world core in wit/forge.wit`);
     } else if (!ALLOWED_EXTRA.has(name)) {
-      fail('module', `unexpected export "${name}": only Canonical-ABI functions, memory, cabi_realloc and forge_scratch may be exported (core/index.ts)`);
+      fail('module', `build/${stem}.wasm: unexpected export "${name}": only Canonical-ABI functions, memory, cabi_realloc and forge_scratch may be exported (core/index.ts)`);
     }
   }
+  // The portable module runs where SIMD does not (wasm2c 1.0.32, older engines).
+  const text = binaryen.readBinary(bytes);
+  text.setFeatures(binaryen.Features.All);
+  const vectorOps = (text.emitText().match(/\b(v128|i8x16|i16x8|i32x4|i64x2|f32x4|f64x2)\./g) ?? []).length;
+  text.dispose();
+  if (kind === 'scalar' && vectorOps) fail('module', `build/${stem}.wasm contains ${vectorOps} SIMD instructions; the portable module must have none`);
+  if (kind === 'simd' && !vectorOps) fail('module', `build/${stem}.wasm contains no SIMD instruction (built without --enable simd?)`);
 }
 
 // ---------------------------------------------------------------- 5. direct loader
-async function checkLoader(sigs) {
+async function checkLoader(sigs, kind) {
   const byIface = new Map();
   for (const key of sigs.keys()) {
     const [iface, fn] = key.split('#');
@@ -160,15 +178,19 @@ async function checkLoader(sigs) {
   }
   const loader = transpileLoader();
   try {
-    await checkBindings(byIface, loader);
+    await checkBindings(byIface, loader, kind);
   } finally {
     loader.cleanup();
   }
 }
 
-async function checkBindings(byIface, loader) {
-  const { loadCore } = await loader.importModule('core/loader');
-  const core = loadCore();
+async function checkBindings(byIface, loader, kind) {
+  const { loadCore, coreInfo } = await loader.importModule('core/loader');
+  const before = process.env.FORGE_CORE;
+  process.env.FORGE_CORE = kind;
+  let core;
+  try { core = loadCore(); } finally { if (before === undefined) delete process.env.FORGE_CORE; else process.env.FORGE_CORE = before; }
+  if (coreInfo().module !== kind) fail('loader', `FORGE_CORE=${kind} loaded the ${coreInfo().module} module`);
   for (const [iface, fns] of byIface) {
     if (!existsSync(at('host', 'node', 'core', `${iface}.ts`))) { fail('loader', `host/node/core/${iface}.ts is missing: no direct binding for interface ${iface}`); continue; }
     const mod = await loader.importModule(`core/${iface}`);
@@ -193,12 +215,15 @@ const tmp = mkdtempSync(join(tmpdir(), 'forge-contract-'));
 let sigs = null;
 try {
   checkTypes(tmp);
-  sigs = await checkComponent();
-  checkJcoBindings();
-  if (sigs && sigs.size === 0) fail('component', 'found no lifted functions in the component (parser out of date?)');
-  if (sigs) {
-    checkModuleExports(sigs);
-    await checkLoader(sigs);
+  for (const mod of MODULES) {
+    const got = await checkComponent(mod);
+    sigs ??= got;
+    checkJcoBindings(mod);
+    if (got && got.size === 0) fail('component', 'found no lifted functions in the component (parser out of date?)');
+    if (got) {
+      checkModuleExports(got, mod);
+      await checkLoader(got, mod.kind);
+    }
   }
 } catch (e) {
   fail('check', e.stack ?? String(e));
@@ -212,4 +237,4 @@ if (failures.length) {
   console.error('Fix: edit wit/forge.wit and the core/loader together, then run `npm run build` to regenerate.');
   process.exit(1);
 }
-console.log(`check:contract OK: ${sigs.size} functions of world core agree across wit/forge.wit, gen/types, the component, gen/jco, the core exports and the direct loader`);
+console.log(`check:contract OK: ${sigs.size} functions of world core agree across wit/forge.wit, gen/types, the components, gen/jco and gen/jco-simd, the exports of both core modules (scalar: no SIMD) and the direct loader on each`);

@@ -1,13 +1,16 @@
-// Verifies vectors/*.json through every implementation of the same core module:
-//   direct   the direct loader (host/node/core/*.ts, transpiled on the fly)
-//   jco      the jco-transpiled component bindings (gen/jco/)
+// Verifies vectors/*.json through every implementation of both core modules, the scalar
+// build/forge-core.wasm and the SIMD build/forge-core-simd.wasm:
+//   direct   the direct loader (host/node/core/*.ts, transpiled on the fly), with FORGE_CORE set
+//            to the module under test (and coreInfo() checked to report it)
+//   jco      the jco-transpiled component bindings (gen/jco/, gen/jco-simd/)
 //   native   build/forge-core.wasm translated by wabt's wasm2c, compiled by gcc, driven through
-//            test/vectors/native/harness.c
-//   interp   the same module in wabt's interpreter (spectest-interp): each case is recorded on
-//            V8 and replayed step by step in the interpreter (scripts/lib/interp-replay.mjs);
-//            cases writing more than --interp-max-bytes (default 262144) input bytes are left
-//            out of this runner only, and the count is printed
-//   node scripts/vectors-check.mjs [--only direct,jco,native,interp] [--interp-max-bytes N] [area...]
+//            test/vectors/native/harness.c (scalar only: wasm2c 1.0.32 rejects SIMD)
+//   interp   the module in wabt's interpreter (spectest-interp, which runs SIMD): each case is
+//            recorded on V8 and replayed step by step in the interpreter
+//            (scripts/lib/interp-replay.mjs); cases writing more than --interp-max-bytes
+//            (default 262144) input bytes are left out of this runner only, and the count is printed
+//   node scripts/vectors-check.mjs [--only direct,jco,native,interp] [--module scalar|simd]
+//                                  [--interp-max-bytes N] [area...]
 // Exits 1 on any mismatch, and when an implementation fails. The native and interp runners need
 // Debian's wabt (and gcc): where a tool is absent that runner does not run and one line says so and
 // how to enable it; with FORGE_REQUIRE_REFERENCE_TOOLS=1 (CI) an absent tool is a failure instead.
@@ -24,6 +27,12 @@ import { spawnSync } from 'node:child_process';
 const args = process.argv.slice(2);
 const onlyAt = args.indexOf('--only');
 const runners = onlyAt >= 0 ? args.splice(onlyAt, 2)[1].split(',') : ['direct', 'jco', 'native', 'interp'];
+const moduleAt = args.indexOf('--module');
+const modules = moduleAt >= 0 ? args.splice(moduleAt, 2)[1].split(',') : ['scalar', 'simd'];
+// The engines each module runs in: wasm2c (native) cannot translate SIMD.
+const MODULE_RUNNERS = { scalar: ['direct', 'jco', 'native', 'interp'], simd: ['direct', 'jco', 'interp'] };
+const MODULE_FILE = { scalar: 'forge-core.wasm', simd: 'forge-core-simd.wasm' };
+const JCO_DIR = { scalar: 'jco', simd: 'jco-simd' };
 const capAt = args.indexOf('--interp-max-bytes');
 const interpMaxBytes = capAt >= 0 ? Number(args.splice(capAt, 2)[1]) : 256 * 1024;
 const wanted = args;
@@ -51,7 +60,7 @@ for (const [name, area] of areas) {
   vectors.push({ name, area, cases: v.cases });
 }
 
-async function runAll(runner, run) {
+async function runAll(label, run) {
   const t0 = Date.now();
   let n = 0;
   for (const { name, area, cases } of vectors) {
@@ -63,28 +72,32 @@ async function runAll(runner, run) {
       } catch (e) {
         got = `threw: ${e.message}`;
       }
-      if (!same(got, want)) failures.push(`${runner}: ${name} case ${i}: expected ${short(want)}, got ${short(got)}`);
+      if (!same(got, want)) failures.push(`${label}: ${name} case ${i}: expected ${short(want)}, got ${short(got)}`);
       n++;
     }
   }
-  console.log(`vectors-check: ${runner.padEnd(6)} ${n} cases in ${Date.now() - t0} ms`);
+  console.log(`vectors-check: ${label.padEnd(13)} ${n} cases in ${Date.now() - t0} ms`);
 }
 
-async function directApis() {
+async function directApis(kind) {
   const loader = transpileLoader();
-  const { loadCore } = await loader.importModule('core/loader');
-  const core = loadCore();
+  const { loadCore, coreInfo } = await loader.importModule('core/loader');
+  const before = process.env.FORGE_CORE;
+  process.env.FORGE_CORE = kind;
+  let core;
+  try { core = loadCore(); } finally { if (before === undefined) delete process.env.FORGE_CORE; else process.env.FORGE_CORE = before; }
+  if (coreInfo().module !== kind) failures.push(`direct/${kind}: the loader loaded the ${coreInfo().module} module with FORGE_CORE=${kind}`);
   const apis = {};
   for (const iface of ['checksum', 'codec', 'chunker', 'events']) apis[iface] = (await loader.importModule(`core/${iface}`)).bindings(core);
   loader.cleanup();
   return apis;
 }
 
-async function runInterp() {
+async function runInterp(kind) {
   const t0 = Date.now();
-  const bytes = readFileSync(join(root, 'build', 'forge-core.wasm'));
+  const bytes = readFileSync(join(root, 'build', MODULE_FILE[kind]));
   const sigs = exportSignatures(bytes);
-  const dir = join(root, 'build', 'interp');
+  const dir = join(root, 'build', kind === 'scalar' ? 'interp' : 'interp-simd');
   mkdirSync(dir, { recursive: true });
   let n = 0, skipped = 0;
   for (const { name, area, cases } of vectors) {
@@ -97,19 +110,20 @@ async function runInterp() {
       let got;
       try { got = await area.checkNative(rec, cases[i]); } catch (e) { got = `threw: ${e.message}`; }
       const want = area.expected(cases[i]);
-      if (!same(got, want)) failures.push(`interp (V8 recording): ${name} case ${i}: expected ${short(want)}, got ${short(got)}`);
+      if (!same(got, want)) failures.push(`interp/${kind} (V8 recording): ${name} case ${i}: expected ${short(want)}, got ${short(got)}`);
       n++;
     }
     try {
       runWast(dir, name, replayWast(bytes, [{ steps: rec.steps }]));
     } catch (e) {
-      failures.push(`interp: ${name}: ${e.message}`);
+      failures.push(`interp/${kind}: ${name}: ${e.message}`);
     }
   }
-  console.log(`vectors-check: interp ${n} cases in ${Date.now() - t0} ms` +
+  console.log(`vectors-check: ${`interp/${kind}`.padEnd(13)} ${n} cases in ${Date.now() - t0} ms` +
     (skipped ? ` (${skipped} cases over --interp-max-bytes ${interpMaxBytes} checked by the other runners only)` : ''));
 }
 
+const ran = [];
 for (const runner of runners) {
   const missing = (RUNNER_TOOLS[runner] ?? []).filter(([tool]) => !hasCommand(tool));
   // The native harness compiles against Debian's wasm2c runtime sources (other wabt builds put them elsewhere).
@@ -124,27 +138,34 @@ for (const runner of runners) {
     else { console.log(line); notRun.push(runner); }
     continue;
   }
-  try {
-    if (runner === 'direct') {
-      const api = await directApis();
-      await runAll(runner, (area, c) => area.check(api, c));
-    } else if (runner === 'jco') {
-      const api = await import(pathToFileURL(join(root, 'gen', 'jco', 'forge-core.js')).href);
-      await runAll(runner, (area, c) => area.check(api, c));
-    } else if (runner === 'native') {
-      const core = new NativeCore(buildNativeHarness({ log: (m) => console.log(`vectors-check: ${m}`) }));
-      try {
-        await runAll(runner, (area, c) => area.checkNative(core, c));
-      } finally {
-        await core.close();
+  for (const kind of modules) {
+    if (!MODULE_RUNNERS[kind]) { failures.push(`unknown module "${kind}" (scalar, simd)`); continue; }
+    if (!MODULE_RUNNERS[kind].includes(runner)) continue;
+    const label = `${runner}/${kind}`;
+    try {
+      if (runner === 'direct') {
+        const api = await directApis(kind);
+        await runAll(label, (area, c) => area.check(api, c));
+      } else if (runner === 'jco') {
+        const api = await import(pathToFileURL(join(root, 'gen', JCO_DIR[kind], 'forge-core.js')).href);
+        await runAll(label, (area, c) => area.check(api, c));
+      } else if (runner === 'native') {
+        const core = new NativeCore(buildNativeHarness({ log: (m) => console.log(`vectors-check: ${m}`) }));
+        try {
+          await runAll(label, (area, c) => area.checkNative(core, c));
+        } finally {
+          await core.close();
+        }
+      } else if (runner === 'interp') {
+        await runInterp(kind);
+      } else {
+        failures.push(`unknown runner "${runner}" (direct, jco, native, interp)`);
+        continue;
       }
-    } else if (runner === 'interp') {
-      await runInterp();
-    } else {
-      failures.push(`unknown runner "${runner}" (direct, jco, native, interp)`);
+      ran.push(label);
+    } catch (e) {
+      failures.push(`${label}: could not run: ${e.message}`);
     }
-  } catch (e) {
-    failures.push(`${runner}: could not run: ${e.message}`);
   }
 }
 
@@ -154,6 +175,5 @@ if (failures.length) {
   if (failures.length > 50) console.error(`  … and ${failures.length - 50} more`);
   process.exit(1);
 }
-const ran = runners.filter((r) => !notRun.includes(r));
 console.log(`vectors-check OK: ${vectors.map((v) => `${v.name} (${v.cases.length})`).join(', ')} on ${ran.join(', ')}` +
   (notRun.length ? ` (not run: ${notRun.join(', ')})` : ''));

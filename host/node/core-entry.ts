@@ -19,8 +19,8 @@ export type { ErrorCategory, ErrorContext, ForgeErrorOptions } from './base/erro
 export type { Change, ChangeKind } from './base/platform-io.js';
 
 export { sha256, sha256Batch, xxh32, Sha256Stream } from './core/checksum.js';
-export { CoreInstance, CoreArgs, loadCore, loadCoreAsync } from './core/loader.js';
-export type { CoreFunction } from './core/loader.js';
+export { CoreInstance, CoreArgs, coreInfo, loadCore, loadCoreAsync, selectCoreModule } from './core/loader.js';
+export type { CoreFunction, CoreInfo, CoreModuleKind } from './core/loader.js';
 export {
   lz4Compress,
   lz4Decompress,

@@ -30,6 +30,7 @@ export function transpileLoader() {
   }
   // The copy cannot find build/ by walking up from the temp dir.
   process.env.FORGE_CORE_WASM ??= join(root, 'build', 'forge-core.wasm');
+  process.env.FORGE_CORE_SIMD_WASM ??= join(root, 'build', 'forge-core-simd.wasm');
   return {
     dir,
     importModule: (name) => import(pathToFileURL(join(dir, 'host', 'node', `${name}.js`)).href),

@@ -43,6 +43,14 @@ export async function generate() {
     const inputs = Array.from({ length: n }, (_, i) => ({ seed: 9000 + n * 1000 + i, size: (i * 2654435761) % (max + 1) }));
     cases.push({ kind: 'batch', inputs, sha256: inputs.map((s) => sha256sum(inputBytes(s))) });
   }
+  // Equal lengths around the padding boundaries, in groups of 2..9: the SIMD module hashes four
+  // inputs per pass (a short group repeats a lane) and pads all four lanes itself.
+  for (const size of [0, 55, 56, 63, 64, 65, 4096]) {
+    for (const n of [2, 3, 4, 5, 9]) {
+      const inputs = Array.from({ length: n }, (_, i) => ({ seed: 20_000 + size * 16 + n * 10 + i, size }));
+      cases.push({ kind: 'batch', inputs, sha256: inputs.map((s) => sha256sum(inputBytes(s))) });
+    }
+  }
   return cases;
 }
 

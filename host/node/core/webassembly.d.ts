@@ -27,5 +27,6 @@ declare namespace WebAssembly {
   class CompileError extends Error {}
   class LinkError extends Error {}
   function compile(bytes: ArrayBufferView | ArrayBuffer): Promise<Module>;
+  function validate(bytes: ArrayBufferView | ArrayBuffer): boolean;
   function instantiate(module: Module, imports?: Imports): Promise<Instance>;
 }
