@@ -9,6 +9,10 @@
  * Promise.all(fs.promises.readFile/writeFile), and the same Promise.all in a
  * child process with UV_USE_IO_URING=1 (libuv's own io_uring). Each number is
  * the median of ROUNDS interleaved rounds (the order rotates every round).
+ * The I/O goals are judged against libuv's io_uring, the strongest peer here for plain
+ * reads and writes: that child times Forge too, interleaved with it, so each goal's ratio
+ * comes from one process and one stretch of time (the machine may be shared). The child
+ * also times the page-cache limit of 100 × 1 MiB: a memcpy-bound reader (one reused buffer).
  * Also reported: the largest event-loop timer gap while the 1,000-file batch runs.
  * Ratios are peer time / Forge time: > 1 means Forge is faster.
  */
@@ -130,6 +134,7 @@ async function largestTimerGap(fn) {
 
 function checkRead(set) {
   return (name, res) => {
+    if (res === undefined) return; // the page-cache limit keeps nothing
     const bad = set.findIndex((p, i) => {
       const got = Array.isArray(res) && res[i] ? (res[i].ok === undefined ? res[i] : res[i].ok ? res[i].data : null) : null;
       return !got || Buffer.compare(Buffer.from(got), fs.readFileSync(p)) !== 0;
@@ -148,14 +153,42 @@ function checkWrite(set) {
 
 // ---------------------------------------------------------------- child: UV_USE_IO_URING=1 peers
 
+/**
+ * The page-cache limit for 100 × 1 MiB: open/readSync/close into ONE reused buffer, so nothing is
+ * allocated or first-touched; what is left is the kernel's copy out of the page cache (plus three
+ * syscalls a file) on one thread.
+ */
+function pageCacheLimit() {
+  const buf = Buffer.allocUnsafeSlow(MiB);
+  return async (set) => {
+    for (const p of set) {
+      const fd = fs.openSync(p, 'r');
+      // Into the same buffer again and again; the position moves on until EOF.
+      for (let pos = 0, n; (n = fs.readSync(fd, buf, 0, buf.length, pos)) > 0; ) pos += n;
+      fs.closeSync(fd);
+    }
+  };
+}
+
 if (process.argv[2] === '--uv-child') {
+  // libuv's io_uring and Forge in ONE process, interleaved: the ratios the I/O goals are judged by.
+  const { createPlatformIO } = await import(dist);
+  const io = await createPlatformIO();
+  const forge = (ps) => io.batchRead(ps);
+  const uvRead = readPeers['Promise.all(readFile)'];
   const out = {
-    read4k: await measure({ 'Promise.all(readFile)': readPeers['Promise.all(readFile)'] }, small, checkRead(small)),
-    read1m: await measure({ 'Promise.all(readFile)': readPeers['Promise.all(readFile)'] }, large, checkRead(large)),
-    write4k: await measure({ 'Promise.all(writeFile)': writePeers['Promise.all(writeFile)'] }, outs, checkWrite(outs)),
-    write4kSync: await measure({ 'Promise.all(write+sync)': syncWritePeers['Promise.all(write+sync)'] }, outs.slice(0, 1000), checkWrite(outs)),
+    backend: io.backend,
+    read4k: await measure({ Forge: forge, 'Promise.all(readFile)': uvRead }, small, checkRead(small)),
+    read1m: await measure({ Forge: forge, 'Promise.all(readFile)': uvRead, 'page-cache limit': pageCacheLimit() }, large, checkRead(large)),
+    write4k: await measure(
+      { Forge: (ps) => io.batchWrite(ps.map((p, i) => ({ path: p, data: wdata[i] }))), 'Promise.all(writeFile)': writePeers['Promise.all(writeFile)'] },
+      outs,
+      checkWrite(outs),
+    ),
+    write4kSync: await measure({ 'Promise.all(write+sync)': syncWritePeers['Promise.all(write+sync)'] }, outs, checkWrite(outs)),
     gap: await largestTimerGap(() => Promise.all(small.map((p) => fs.promises.readFile(p)))),
   };
+  await io.close();
   process.stdout.write(JSON.stringify(out));
   process.exit(0);
 }
@@ -197,9 +230,17 @@ const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--uv
   encoding: 'utf8',
   maxBuffer: 1 << 20,
 });
+/** Forge against libuv's io_uring, both timed in the child: { key: { forge, uv, ratio } }, and the page-cache limit. */
+const vsUring = {};
+let limit;
 if (child.status === 0) {
   const uv = JSON.parse(child.stdout);
-  for (const k of Object.keys(uv)) if (results[k]) for (const [n, v] of Object.entries(uv[k])) results[k][`${n} [UV_USE_IO_URING=1]`] = v;
+  for (const k of ['read4k', 'read1m', 'write4k', 'write4kSync']) {
+    const peer = Object.keys(uv[k]).find((n) => n.startsWith('Promise.all'));
+    results[k][`${peer} [UV_USE_IO_URING=1]`] = uv[k][peer];
+    if (uv[k].Forge !== undefined) vsUring[k] = { forge: uv[k].Forge, uv: uv[k][peer], ratio: uv[k][peer] / uv[k].Forge };
+  }
+  limit = { ms: uv.read1m['page-cache limit'], forge: uv.read1m.Forge };
   gaps['Promise.all(readFile) [UV_USE_IO_URING=1]'] = uv.gap;
 } else console.warn(`UV_USE_IO_URING=1 child failed: ${child.stderr}`);
 
@@ -225,12 +266,27 @@ for (const [n, v] of Object.entries(gaps)) console.log(`  ${n.padEnd(48)} ${v.to
 
 const r = results;
 const goal = (label, ok, detail) => console.log(`  ${ok ? 'met    ' : 'NOT met'}  ${label}: ${detail}`);
-console.log('\nGoals');
-goal('batchRead 1,000 × 4 KiB ≥ 5× Promise.all(readFile)', r.read4k['Promise.all(readFile)'] / r.read4k[forgeName] >= 5, `${(r.read4k['Promise.all(readFile)'] / r.read4k[forgeName]).toFixed(2)}×`);
+if (Object.keys(vsUring).length) {
+  console.log("\nForge against libuv's io_uring (UV_USE_IO_URING=1): both timed in one child process, interleaved");
+  for (const [k, v] of Object.entries(vsUring)) {
+    console.log(`  ${titles[k].padEnd(26)} Forge ${v.forge.toFixed(2).padStart(8)} ms   libuv io_uring ${v.uv.toFixed(2).padStart(8)} ms   ${v.ratio.toFixed(2)}×`);
+  }
+}
+if (limit) {
+  const gib = 100 / 1024 / (limit.ms / 1000);
+  console.log(`\nPage-cache limit, 100 × 1 MiB (open/readSync/close into one reused buffer, one thread): ${limit.ms.toFixed(2)} ms = ${gib.toFixed(2)} GiB/s; Forge takes ${(limit.forge / limit.ms).toFixed(2)}× that`);
+}
+console.log("\nGoals (the I/O goals are judged against libuv's io_uring, timed in the same process)");
+const vs = (k, min, label) => {
+  const v = vsUring[k];
+  if (!v) return goal(label, false, 'not measured (the UV_USE_IO_URING=1 child failed)');
+  goal(label, v.ratio >= min, `${v.ratio.toFixed(2)}× (Forge ${v.forge.toFixed(2)} ms, libuv io_uring ${v.uv.toFixed(2)} ms)`);
+};
+vs('read1m', 1.0, "batchRead 100 × 1 MiB ≥ 1.0× libuv's io_uring");
+vs('write4k', 1.25, "batchWrite 1,000 × 4 KiB ≥ 1.25× libuv's io_uring");
+vs('read4k', 5, "batchRead 1,000 × 4 KiB ≥ 5× libuv's io_uring");
 goal('batchRead 1,000 × 4 KiB ≥ 1.0× readFileSync loop', r.read4k.readFileSync / r.read4k[forgeName] >= 1, `${(r.read4k.readFileSync / r.read4k[forgeName]).toFixed(2)}×`);
 goal('largest timer gap ≤ 10 ms', gaps[forgeName] <= 10, `${gaps[forgeName].toFixed(2)} ms`);
-goal('batchWrite 1,000 × 4 KiB ≥ 1.25× Promise.all(writeFile)', r.write4k['Promise.all(writeFile)'] / r.write4k[forgeName] >= 1.25, `${(r.write4k['Promise.all(writeFile)'] / r.write4k[forgeName]).toFixed(2)}×`);
-goal('100 × 1 MiB no slower than Promise.all(readFile)', r.read1m['Promise.all(readFile)'] / r.read1m[forgeName] >= 1, `${(r.read1m['Promise.all(readFile)'] / r.read1m[forgeName]).toFixed(2)}×`);
 
 await io.close();
 await fb.close();

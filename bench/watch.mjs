@@ -236,7 +236,9 @@ function main() {
       );
     }
     const goals = [];
-    if (results.parcel) goals.push(`ready <= 1.0x parcel: ${me.readyMs <= results.parcel.readyMs ? 'met' : 'not met'}`);
+    // Wall and CPU are judged separately: parcel scans on a thread of its own, so its wall time can hide CPU.
+    if (results.parcel) goals.push(`ready wall <= 1.0x parcel: ${me.readyMs <= results.parcel.readyMs ? 'met' : 'not met'} (${f(me.readyMs / results.parcel.readyMs, 2)}x)`);
+    if (results.parcel) goals.push(`ready CPU <= 1.0x parcel: ${me.readyCpuMs <= results.parcel.readyCpuMs ? 'met' : 'not met'} (${f(me.readyCpuMs / results.parcel.readyCpuMs, 2)}x)`);
     if (results.chokidar) goals.push(`ready <= 0.1x chokidar: ${me.readyMs <= 0.1 * results.chokidar.readyMs ? 'met' : 'not met'}`);
     if (results.parcel) goals.push(`RSS <= 3x parcel: ${me.rssAdded <= 3 * Math.max(results.parcel.rssAdded, 0.1) ? 'met' : 'not met'}`);
     if (results.chokidar) goals.push(`RSS <= 0.25x chokidar: ${me.rssAdded <= 0.25 * results.chokidar.rssAdded ? 'met' : 'not met'}`);

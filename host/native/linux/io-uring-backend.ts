@@ -193,7 +193,7 @@ export interface IoUringStats {
     return {
       fileSlots: this.slotCount,
       slotsInUse: this.slotCount - this.freeSlots.length,
-      queued: this.queue.length - this.qHead + this.again.length,
+      queued: this.tasks.size,
       chainsSubmitted: this.counters.chainsSubmitted,
       enters: this.counters.enters,
       waits: this.counters.waits,

@@ -21,6 +21,7 @@ import { Ring, addressOf } from './ring.js';
 import { FileTask, SlabArena, type ChainTuning, type Outcome } from './sqe-chains.js';
 import { nofileLimit } from './syscalls.js';
 import { PlainReads } from './plain-reads.js';
+import { TaskQueue } from './task-queue.js';
 import type { DirectWriteOwner } from './direct-write-task.js';
 
 export interface IoUringBackendOptions {
@@ -91,9 +92,7 @@ export abstract class RingScheduler implements DirectWriteOwner {
   readonly results = new SlabArena(128 * 1024);
   readonly smallResult = 8 * 1024;
   /** Tasks waiting for their first chain (FIFO) and continuations (served first). */
-  protected queue: Array<FileTask<unknown>> = [];
-  protected qHead = 0;
-  protected readonly again: Array<FileTask<unknown>> = [];
+  protected readonly tasks = new TaskQueue();
   /** Chains in flight. */
   protected active = 0;
   /** Rises with files that fill the size hint, falls faster with files that do not (see preferStat). */
@@ -161,7 +160,7 @@ export abstract class RingScheduler implements DirectWriteOwner {
         }
         t.index = i;
         t.onSettle = settle;
-        this.queue.push(t as FileTask<unknown>);
+        this.tasks.push(t as FileTask<unknown>);
       }
       if (remaining === 0) resolve(results);
       else this.kick();
@@ -213,7 +212,7 @@ export abstract class RingScheduler implements DirectWriteOwner {
       t.guard?.release();
       t.guard = undefined;
     }
-    if (!done) this.again.push(t);
+    if (!done) this.tasks.pushAgain(t);
   }
 
   /** The ring fd (for tests that check nothing is left open). */
@@ -276,28 +275,13 @@ export abstract class RingScheduler implements DirectWriteOwner {
   protected run<R>(task: FileTask<R>): Promise<Outcome<R>> {
     this.assertOpen(task.operation);
     const p = task.promise();
-    this.queue.push(task as FileTask<unknown>);
+    this.tasks.push(task as FileTask<unknown>);
     this.kick();
     return p;
   }
 
-  private *pendingTasks(): Iterable<FileTask<unknown>> {
-    yield* this.again.splice(0);
-    yield* this.queue.slice(this.qHead);
-    this.queue = [];
-    this.qHead = 0;
-  }
-
   private nextTask(): FileTask<unknown> | undefined {
-    return this.again[0] ?? this.queue[this.qHead];
-  }
-
-  private takeTask(): void {
-    if (this.again.length) this.again.shift();
-    else if (++this.qHead > 4096 && this.qHead * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.qHead);
-      this.qHead = 0;
-    }
+    return this.tasks.peek();
   }
 
   /** Pumps now, unless a chunk already went in this turn of the event loop (then on the next turn). */
@@ -357,7 +341,7 @@ export abstract class RingScheduler implements DirectWriteOwner {
           }
           if (wantsSlot) slot = this.freeSlots.pop()!;
         }
-        this.takeTask();
+        this.tasks.take();
         this.start(t, slot, guard);
         started++;
         bytes += inline;
@@ -406,7 +390,7 @@ export abstract class RingScheduler implements DirectWriteOwner {
 
   /** Fails every task not yet started (their chains never reached the kernel). */
   private failPending(e: ForgeError): void {
-    for (const t of this.pendingTasks()) {
+    for (const t of this.tasks.drain()) {
       t.guard?.release(); // a safe read between its chains holds one
       t.guard = undefined;
       t.fail(e);
