@@ -8,6 +8,7 @@
  * an SQE 64, a CQE 16). Head/tail words shared with the kernel are read and
  * written with Atomics (acquire/release), everything else with plain views.
  */
+import { ownFd, releaseFd } from '../../node/base/owned-fds.js';
 import { ForgeError, toForgeError } from '../../node/base/errors.js';
 import {
   addressOf,
@@ -106,6 +107,7 @@ export class Ring {
 
   private constructor(fd: number, params: Buffer) {
     this.fd = fd;
+    ownFd(fd, 'io_uring');
     const u = (o: number): number => params.readUInt32LE(o);
     this.sqEntries = u(0);
     this.cqEntries = u(4);
@@ -316,6 +318,7 @@ export class Ring {
     for (const [addr, len] of this.maps) munmap(addr, len);
     this.maps = [];
     closeFd(this.fd);
+    releaseFd(this.fd);
   }
 }
 
