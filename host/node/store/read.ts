@@ -187,10 +187,11 @@ function readOpen(ctx: ReadContext, hash: string, path: string, fd: number, size
 function decodeChecked(ctx: ReadContext, hash: string, path: string, size: number, verify: boolean, fill: (dst: Uint8Array) => number): Uint8Array {
   // node:crypto hashes the content in core memory, before it is copied out; the core's own
   // SHA-256 cannot run while that memory is in use, so it hashes the copy.
-  const stream = verify && ctx.hasher.name === 'node-crypto' ? ctx.hasher.stream() : undefined;
+  const inPlace = verify && ctx.hasher.name === 'node-crypto';
+  let hashed: string | undefined;
   let content: Uint8Array;
   try {
-    content = ctx.codec.decompressFrom(size, fill, stream && ((view) => stream.update(view)));
+    content = ctx.codec.decompressFrom(size, fill, inPlace ? (view) => (hashed = ctx.hasher.hex(view)) : undefined);
   } catch (err) {
     if (err instanceof ForgeError && err.category === 'validation') {
       throw integrityError(path, hash, 'undecodable', `not a valid LZ4 frame: ${err.message}`);
@@ -198,7 +199,7 @@ function decodeChecked(ctx: ReadContext, hash: string, path: string, size: numbe
     throw toForgeError(err, { file: path, operation: 'get' });
   }
   if (verify) {
-    const actual = stream ? stream.hex() : ctx.hasher.hex(content);
+    const actual = hashed ?? ctx.hasher.hex(content);
     if (actual !== hash) throw integrityError(path, hash, actual);
   }
   return content;

@@ -42,6 +42,36 @@ interface Slot {
  */
 const DEPTH = 8;
 
+/**
+ * Frame bytes that concurrent verified reads decode inline before decode workers start (see
+ * {@link sharedDecodePool}): about a second of decoding, so the workers' start-up (~60 ms of CPU
+ * each, and a loss outright when the other cores are busy) is paid only by sustained concurrent
+ * reading. Counted over the whole process (every store), as the pool is.
+ */
+export const DECODE_POOL_AFTER_BYTES = 256 << 20;
+
+let shared: DecodePool | undefined;
+let inlineBytes = 0;
+
+/**
+ * The process's one decode pool, shared by every store: started once, when concurrent verified
+ * reads (of any store) have decoded {@link DECODE_POOL_AFTER_BYTES} inline, and kept up between
+ * stores (idle workers are unref'd, so they never keep the process alive). Undefined until then,
+ * or when the compiled worker is missing. Its size bound is the largest `size` asked for (the
+ * store option `workers`).
+ */
+export function sharedDecodePool(size: number, frameBytes: number): DecodePool | undefined {
+  if (shared !== undefined && !shared.isClosed) {
+    if (size > shared.size) shared.size = size;
+    return shared;
+  }
+  inlineBytes += frameBytes;
+  if (inlineBytes < DECODE_POOL_AFTER_BYTES) return undefined;
+  const script = decodeWorkerPath();
+  if (script !== undefined) shared = new DecodePool(size, script);
+  return shared;
+}
+
 /** decode-worker.js beside the compiled compress worker (same dist/ directory), if built. */
 export function decodeWorkerPath(): string | undefined {
   const compress = workerScriptPath();
@@ -67,9 +97,15 @@ export class DecodePool {
   private failed = false;
 
   constructor(
-    readonly size: number,
+    /** Most workers it runs at once (see {@link sharedDecodePool} for the process's one pool). */
+    public size: number,
     readonly script: string,
   ) {}
+
+  /** True once closed (callers then decode inline). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
 
   /**
    * Decodes the object open as `fd` (`size` bytes) on a worker with room for it, or returns
