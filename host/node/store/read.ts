@@ -135,7 +135,9 @@ export async function readObject(ctx: ReadContext, hash: string, verify: boolean
     }
     const done = job && (await job);
     if (done?.kind === 'content') {
-      if (done.actual !== hash) throw integrityError(path, hash, done.actual);
+      // Hashed here while the workers decode the next objects (the worker checked the frame).
+      const actual = ctx.hasher.hex(done.content);
+      if (actual !== hash) throw integrityError(path, hash, actual);
       return done.content;
     }
     // No worker had room, or the frame did not decode there: here, where errors are reported

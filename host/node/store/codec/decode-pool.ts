@@ -1,5 +1,6 @@
 /**
- * Worker threads that decode and hash objects for concurrent verified gets.
+ * Worker threads that decode objects for concurrent verified gets (the caller hashes them:
+ * a pipeline, the main thread hashing one object while the workers decode the next).
  * A lone get decodes on the calling thread (a round trip to a worker would only
  * add latency); when several gets are waiting, large objects go to the workers
  * so decoding and hashing use every core. The main thread opens the file and
@@ -21,12 +22,16 @@ export interface DecodeRequest {
 
 export type DecodeResponse =
   | { id: number; kind: 'ready' }
-  | { id: number; kind: 'content'; buffer: ArrayBuffer; length: number; actual: string }
+  | { id: number; kind: 'content'; buffer: ArrayBuffer; length: number }
   /** Not decoded there: the caller reads the object itself (`error` says why, if a failure). */
   | { id: number; kind: 'fallback'; error?: string };
 
-/** What a worker made of one object: its content and SHA-256, or nothing (the caller reads it itself). */
-export type DecodeOutcome = { kind: 'content'; content: Uint8Array; actual: string } | { kind: 'fallback' };
+/**
+ * What a worker made of one object: its content (every frame checksum checked; the caller
+ * hashes it, so the main thread hashes one object while the workers decode the next), or nothing
+ * (the caller reads it itself).
+ */
+export type DecodeOutcome = { kind: 'content'; content: Uint8Array } | { kind: 'fallback' };
 
 interface Slot {
   worker: Worker;
@@ -160,7 +165,7 @@ export class DecodePool {
       if (resolve === undefined) return;
       slot.jobs.delete(m.id);
       if (--slot.busy === 0) slot.worker.unref();
-      if (m.kind === 'content') resolve({ kind: 'content', content: new Uint8Array(m.buffer, 0, m.length), actual: m.actual });
+      if (m.kind === 'content') resolve({ kind: 'content', content: new Uint8Array(m.buffer, 0, m.length) });
       else resolve({ kind: 'fallback' });
     });
     // A worker that fails or exits is dropped; its jobs fall back to the callers (no hang, and
