@@ -254,7 +254,7 @@ export class BlobStore {
     await this.close();
   }
 
-  /** Stops the compression workers. Safe to call twice. */
+  /** Closes the store (its I/O backend if it made it). The process-wide worker pools stay up for other stores; idle, they never keep the process alive. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

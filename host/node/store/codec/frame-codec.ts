@@ -69,7 +69,7 @@ export function parseFrameHeader(bytes: Uint8Array): FrameHeaderInfo | undefined
  * ```ts
  * const codec = new FrameCodec(coreBindings());
  * const content = codec.decompress(frame); // throws ForgeError('validation') on a bad frame
- * await codec.close(); // stops decode workers, if any started
+ * await codec.close(); // the shared decode workers stay up for other stores
  * ```
  */
 export class FrameCodec {
