@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, fsyncSync, openSync, closeSync, writeSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import cacache from 'cacache';
@@ -190,6 +190,7 @@ async function measure(store, base, items) {
   }
 }
 
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 const fmt = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 async function table(title, base, items, unit, repeats) {
@@ -208,6 +209,9 @@ async function table(title, base, items, unit, repeats) {
   // Best of `repeats` rounds, the stores interleaved within each round, so a burst of load
   // from elsewhere on the machine does not land on one store only.
   const rows = stores.map((s) => ({ label: s.label, put: 0, get: 0 }));
+  // The machine may be shared: the load says how much the absolute figures mean (ratios within
+  // one table are measured interleaved, so they hold up better).
+  const loadBefore = load();
   for (let round = 0; round < repeats; round++) {
     for (let i = 0; i < stores.length; i++) {
       const r = await measure(stores[i], base, items);
@@ -218,7 +222,7 @@ async function table(title, base, items, unit, repeats) {
   }
   const by = (l) => rows.find((r) => r.label.startsWith(l));
   const c16 = by('cacache (16'), naive = by('naive'), git = by('git');
-  console.log(`\n### ${title} on ${base} (${unit === 'ops' ? 'ops/s' : 'MB/s'}, best of ${repeats}, verified reads, fsync ${SYNC ? 'on' : 'off'})`);
+  console.log(`\n### ${title} on ${base} (${unit === 'ops' ? 'ops/s' : 'MB/s'}, best of ${repeats}, verified reads, fsync ${SYNC ? 'on' : 'off'}; load average ${loadBefore} before, ${load()} after)`);
   console.log(`| store | put | get | put vs cacache-16 | get vs cacache-16 | put vs naive | get vs naive | put vs git | get vs git |`);
   console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|`);
   for (const r of rows) {

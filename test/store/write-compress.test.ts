@@ -76,7 +76,8 @@ describe('WriteCompressor', () => {
 
   it('frames large content here until a worker is up, then on the workers, byte-identical either way', async () => {
     requireDist('store/codec/compress-worker.js');
-    const c = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 2, parallel: true });
+    const own = new CompressPool(2);
+    const c = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 2, parallel: true, pool: own });
     try {
       const data = textish(700_000, 7);
       const expected = Buffer.from(lz4Compress(data, frame));
@@ -98,17 +99,22 @@ describe('WriteCompressor', () => {
       const batched = c.early(medium, true);
       expect(batched).toBeInstanceOf(Promise);
       expect(Buffer.from(join(await batched!)).equals(Buffer.from(lz4Compress(medium, frame)))).toBe(true);
-      // Small content is always framed here.
-      expect(c.early(textish(5000, 1), true)).toBeUndefined();
+      // Tiny content is always framed here.
+      expect(c.early(textish(300, 1), true)).toBeUndefined();
+      // A lone small content (one this turn, none the turn before) is framed here.
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
       expect(c.early(textish(5000, 1), false)).toBeUndefined();
     } finally {
       await c.close();
+      await own.close();
     }
   });
 
   it('while no worker is up, a large batch is framed here only up to the per-turn budget; the rest waits for the workers', async () => {
     requireDist('store/codec/compress-worker.js');
-    const c = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 2, parallel: true });
+    const own = new CompressPool(2);
+    const c = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 2, parallel: true, pool: own });
     try {
       const items = Array.from({ length: 8 }, (_, i) => textish(1 << 20, i));
       // All in one turn, as putMany does.
@@ -120,6 +126,69 @@ describe('WriteCompressor', () => {
       done.forEach((f, i) => expect(Buffer.from(join(f)).equals(Buffer.from(lz4Compress(items[i]!, frame)))).toBe(true));
     } finally {
       await c.close();
+      await own.close();
+    }
+  });
+
+  it('every compressor (every store) of the process uses the one shared pool, which outlives a store that closes', async () => {
+    requireDist('store/codec/compress-worker.js');
+    const a = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 1, parallel: true });
+    const b = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 2, parallel: true });
+    const data = textish(300_000, 11);
+    const expected = Buffer.from(lz4Compress(data, frame));
+    // Both start compressing (inline while no worker is up); both then hold the same pool.
+    expect(Buffer.from(join(await a.compress(data, false))).equals(expected)).toBe(true);
+    expect(Buffer.from(join(await b.compress(data, false))).equals(expected)).toBe(true);
+    const pa = (a as unknown as { pool: CompressPool }).pool;
+    const pb = (b as unknown as { pool: CompressPool }).pool;
+    expect(pa).toBe(pb);
+    expect(pa.size).toBe(2); // the largest bound asked for
+    await a.close();
+    // b still compresses on the (still running) workers once they are up.
+    await until(() => pb.ready > 0, 'a ready worker');
+    const later = b.compress(data, false);
+    expect(later).toBeInstanceOf(Promise);
+    expect(Buffer.from(join(await later)).equals(expected)).toBe(true);
+    await b.close();
+  });
+
+  it('Property: small contents of concurrent puts go to the workers packed into one job per turn, each frame byte-identical', async () => {
+    requireDist('store/codec/compress-worker.js');
+    const own = new CompressPool(2);
+    const c = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 2, parallel: true, pool: own });
+    let jobs = 0;
+    const runMany = own.runMany.bind(own);
+    own.runMany = (parts, o) => {
+      jobs++;
+      return runMany(parts, o);
+    };
+    try {
+      // Concurrency starts the workers; until one is up, everything is framed here.
+      expect(c.early(textish(4096, 1), true)).toBeUndefined();
+      await until(() => own.ready > 0, 'a ready worker');
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 512, max: 20_000 }), fc.nat()), { minLength: 2, maxLength: 40 }), async (specs) => {
+          const inputs = specs.map(([n, seed]) => (seed % 4 === 0 ? new Uint8Array(randomBytes(n)) : textish(n, seed)));
+          const before = jobs;
+          // One turn of concurrent single puts (not a batch): the second one on is packed.
+          const frames = inputs.map((d) => c.compress(d, false));
+          expect(frames.slice(1).every((f) => f instanceof Promise)).toBe(true);
+          const done = await Promise.all(frames);
+          done.forEach((f, i) => expect(Buffer.from(join(f)).equals(Buffer.from(lz4Compress(inputs[i]!, frame)))).toBe(true));
+          // Packed: one job per up to 256 KiB of them (a lone packed one is framed here, no job).
+          const packed = inputs.filter((_, i) => frames[i] instanceof Promise);
+          const bytes = packed.reduce((a, d) => a + d.length, 0);
+          if (packed.length < 2) expect(jobs - before).toBe(0);
+          else {
+            expect(jobs - before).toBeGreaterThanOrEqual(1);
+            expect(jobs - before).toBeLessThanOrEqual(Math.ceil(bytes / ((256 << 10) - 20_000)));
+          }
+        }),
+        { numRuns: 100 },
+      );
+    } finally {
+      await c.close();
+      await own.close();
     }
   });
 

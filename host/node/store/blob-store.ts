@@ -9,6 +9,7 @@ import type { PlatformIO } from '../base/platform-io.js';
 import { checkCdcParams, DEFAULT_CDC } from './chunking.js';
 import { ChunkedContent } from './chunked.js';
 import type { FrameCodec } from './codec/frame-codec.js';
+import { sharedCompressPoolSize } from './codec/compress-pool.js';
 import { WriteCompressor } from './codec/write-compress.js';
 import type { StoreAccess } from './format.js';
 import { collectGarbage, type GcOptions, type GcReport } from './gc.js';
@@ -253,7 +254,7 @@ export class BlobStore {
     await this.close();
   }
 
-  /** Stops the compression workers. Safe to call twice. */
+  /** Closes the store (its I/O backend if it made it). The process-wide worker pools stay up for other stores; idle, they never keep the process alive. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -286,11 +287,16 @@ export class BlobStore {
     return { ...this.direct, writes: stats?.directWrites ?? 0, fallbacks: stats?.directFallbacks ?? 0 };
   }
 
-  /** Whether large content is compressed on worker threads, and if not why. */
-  get compression(): { parallel: boolean; workers: number; reason?: string } {
+  /**
+   * Whether large content is compressed on worker threads, and if not why. `workers`: this
+   * store's bound (option `workers`); `poolSize`: the bound of the process's one shared pool
+   * (the largest `workers` of any store; 0 until a store starts it).
+   */
+  get compression(): { parallel: boolean; workers: number; poolSize: number; reason?: string } {
     return {
       parallel: this.codec.parallel,
       workers: this.codec.workers,
+      poolSize: sharedCompressPoolSize(),
       ...(this.codec.inlineReason ? { reason: this.codec.inlineReason } : {}),
     };
   }

@@ -2,7 +2,7 @@
  * The read side of the store: get (objects and reassembled chunked content), getMany,
  * streaming reads, stat, and the check of an existing object a put relies on.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { ForgeError, toForgeError } from '../base/errors.js';
 import type { PlatformIO } from '../base/platform-io.js';
 import type { ResourceManager } from '../base/resources.js';
@@ -146,8 +146,9 @@ export class Getter {
 
   /** 'ok' only if the object decodes and hashes to its name. */
   checkExisting(hash: string): ExistingState {
-    // The common case (new content) without constructing an ENOENT exception.
-    if (statSync(objectPath(this.d.root, hash), { throwIfNoEntry: false }) === undefined) return 'missing';
+    // The common case (new content) without constructing an ENOENT exception, nor a Stats
+    // object (access(2): half the cost of a stat here).
+    if (!existsSync(objectPath(this.d.root, hash))) return 'missing';
     try {
       return readObjectSync(this.d.readCtx, hash, true) === undefined ? 'missing' : 'ok';
     } catch (err) {

@@ -135,7 +135,9 @@ export async function readObject(ctx: ReadContext, hash: string, verify: boolean
     }
     const done = job && (await job);
     if (done?.kind === 'content') {
-      if (done.actual !== hash) throw integrityError(path, hash, done.actual);
+      // Hashed here while the workers decode the next objects (the worker checked the frame).
+      const actual = ctx.hasher.hex(done.content);
+      if (actual !== hash) throw integrityError(path, hash, actual);
       return done.content;
     }
     // No worker had room, or the frame did not decode there: here, where errors are reported
@@ -187,10 +189,11 @@ function readOpen(ctx: ReadContext, hash: string, path: string, fd: number, size
 function decodeChecked(ctx: ReadContext, hash: string, path: string, size: number, verify: boolean, fill: (dst: Uint8Array) => number): Uint8Array {
   // node:crypto hashes the content in core memory, before it is copied out; the core's own
   // SHA-256 cannot run while that memory is in use, so it hashes the copy.
-  const stream = verify && ctx.hasher.name === 'node-crypto' ? ctx.hasher.stream() : undefined;
+  const inPlace = verify && ctx.hasher.name === 'node-crypto';
+  let hashed: string | undefined;
   let content: Uint8Array;
   try {
-    content = ctx.codec.decompressFrom(size, fill, stream && ((view) => stream.update(view)));
+    content = ctx.codec.decompressFrom(size, fill, inPlace ? (view) => (hashed = ctx.hasher.hex(view)) : undefined);
   } catch (err) {
     if (err instanceof ForgeError && err.category === 'validation') {
       throw integrityError(path, hash, 'undecodable', `not a valid LZ4 frame: ${err.message}`);
@@ -198,7 +201,7 @@ function decodeChecked(ctx: ReadContext, hash: string, path: string, size: numbe
     throw toForgeError(err, { file: path, operation: 'get' });
   }
   if (verify) {
-    const actual = stream ? stream.hex() : ctx.hasher.hex(content);
+    const actual = hashed ?? ctx.hasher.hex(content);
     if (actual !== hash) throw integrityError(path, hash, actual);
   }
   return content;

@@ -12,19 +12,24 @@ import { ForgeError } from '../../base/errors.js';
 import { coreModule } from '../../core/loader.js';
 import type { FrameOptions } from '../core-bindings.js';
 
-/** What a worker does with one piece of content. */
-export type CompressJobKind = 'frame' | 'blocks';
+/** What a worker does with one piece of content: one frame, a frame's blocks, or (`frames`) one frame per part. */
+export type CompressJobKind = 'frame' | 'blocks' | 'frames';
 
 export interface CompressRequest {
   id: number;
   kind: CompressJobKind;
   data: Uint8Array;
   options: FrameOptions;
+  /** For `frames`: `data` is these parts back to back, one frame each. */
+  sizes?: number[];
 }
 
 export type CompressResponse =
-  | { id: number; ok: true; buffer: ArrayBuffer; offset: number; length: number }
+  /** `sizes` (for `frames`): the frames are back to back in the buffer, these long. */
+  | { id: number; ok: true; buffer: ArrayBuffer; offset: number; length: number; sizes?: number[] }
   | { id: number; ok: false; message: string; category: string };
+
+type CompressDone = Extract<CompressResponse, { ok: true }>;
 
 /** A worker's `workerData`: it stores 1 into `ready` (an Int32Array's one element) once its core is loaded. */
 export interface CompressWorkerData {
@@ -34,7 +39,7 @@ export interface CompressWorkerData {
 }
 
 interface Pending {
-  resolve: (out: Uint8Array) => void;
+  resolve: (out: CompressDone) => void;
   reject: (err: unknown) => void;
 }
 
@@ -99,7 +104,8 @@ export class CompressPool {
   readonly script: string;
 
   constructor(
-    readonly size: number,
+    /** Most workers it runs at once (see {@link sharedCompressPool} for the process's one pool). */
+    public size: number,
     script?: string,
   ) {
     const s = script ?? workerScriptPath();
@@ -125,7 +131,30 @@ export class CompressPool {
   }
 
   /** Compresses `data` on the least busy worker. `data` is copied to the worker. */
-  run(kind: CompressJobKind, data: Uint8Array, options: FrameOptions): Promise<Uint8Array> {
+  run(kind: 'frame' | 'blocks', data: Uint8Array, options: FrameOptions): Promise<Uint8Array> {
+    return this.post(kind, [data], data.length, options).then((m) => new Uint8Array(m.buffer, m.offset, m.length));
+  }
+
+  /**
+   * One frame per part, all compressed by one worker in one job: many small contents cost one
+   * message instead of one each. Frames are byte-identical to `lz4Compress(part, options)`.
+   */
+  runMany(parts: readonly Uint8Array[], options: FrameOptions): Promise<Uint8Array[]> {
+    let total = 0;
+    for (const p of parts) total += p.length;
+    return this.post('frames', parts, total, options).then((m) => {
+      const out: Uint8Array[] = [];
+      let at = m.offset;
+      for (const n of m.sizes ?? []) {
+        out.push(new Uint8Array(m.buffer, at, n));
+        at += n;
+      }
+      if (out.length !== parts.length) throw new ForgeError('unknown', `compress worker returned ${out.length} frames for ${parts.length} parts`, { context: { operation: 'compress' } });
+      return out;
+    });
+  }
+
+  private post(kind: CompressJobKind, parts: readonly Uint8Array[], total: number, options: FrameOptions): Promise<CompressDone> {
     if (this.closed) {
       return Promise.reject(new ForgeError('unknown', 'compress pool is closed', { context: { operation: 'compress' } }));
     }
@@ -134,10 +163,14 @@ export class CompressPool {
     // The caller's buffer can be neither shared nor transferred (that would detach it): the
     // worker gets a copy, in a shared buffer from a free list, so the copy writes memory that is
     // already mapped (a fresh buffer per job costs page faults: 2-4x the copy itself).
-    const stage = this.stage(data.length);
-    const input = new Uint8Array(stage, 0, data.length);
-    input.set(data);
-    return new Promise<Uint8Array>((resolve, reject) => {
+    const stage = this.stage(total);
+    const input = new Uint8Array(stage, 0, total);
+    let at = 0;
+    for (const p of parts) {
+      input.set(p, at);
+      at += p.length;
+    }
+    return new Promise<CompressDone>((resolve, reject) => {
       this.pending.set(id, {
         resolve: (out) => {
           this.done(slot);
@@ -152,7 +185,7 @@ export class CompressPool {
       });
       slot.busy++;
       if (slot.busy === 1) slot.worker.ref();
-      const msg: CompressRequest = { id, kind, data: input, options };
+      const msg: CompressRequest = kind === 'frames' ? { id, kind, data: input, options, sizes: parts.map((p) => p.length) } : { id, kind, data: input, options };
       slot.worker.postMessage(msg);
     });
   }
@@ -214,7 +247,7 @@ export class CompressPool {
       const p = this.pending.get(m.id);
       if (p === undefined) return;
       this.pending.delete(m.id);
-      if (m.ok) p.resolve(new Uint8Array(m.buffer, m.offset, m.length));
+      if (m.ok) p.resolve(m);
       else p.reject(new ForgeError(m.category === 'validation' ? 'validation' : 'unknown', `compress worker: ${m.message}`, { context: { operation: 'compress' } }));
     });
     worker.on('error', (err) => this.fail(slot, err));
@@ -240,4 +273,24 @@ export class CompressPool {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }
+}
+
+let shared: CompressPool | undefined;
+
+/**
+ * The process's one compress pool, shared by every store (and so by concurrent puts of all of
+ * them): started once, its workers stay up between stores (idle workers are unref'd, so they
+ * never keep the process alive). Its size bound is the largest `workers` any store asked for
+ * (the store option, default min(4, available parallelism)); `store.compression.poolSize`
+ * reports it.
+ */
+export function sharedCompressPool(size: number): CompressPool {
+  if (shared === undefined) shared = new CompressPool(size);
+  else if (size > shared.size) shared.size = size;
+  return shared;
+}
+
+/** The size bound of the process's shared compress pool, or 0 when no store has started it. */
+export function sharedCompressPoolSize(): number {
+  return shared?.size ?? 0;
 }

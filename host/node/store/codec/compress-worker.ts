@@ -19,6 +19,26 @@ port.on('message', (m: CompressRequest) => {
   let reply: CompressResponse;
   let transfer: ArrayBuffer[] = [];
   try {
+    if (m.kind === 'frames') {
+      // Many small contents in one job: their frames back to back in one transferred buffer.
+      const frames: Uint8Array[] = [];
+      let at = 0;
+      let total = 0;
+      for (const n of m.sizes ?? []) {
+        const f = lz4Compress(m.data.subarray(at, at + n), m.options, core);
+        frames.push(f);
+        at += n;
+        total += f.length;
+      }
+      const out = new Uint8Array(total);
+      let o = 0;
+      for (const f of frames) {
+        out.set(f, o);
+        o += f.length;
+      }
+      port.postMessage({ id: m.id, ok: true, buffer: out.buffer, offset: 0, length: total, sizes: frames.map((f) => f.length) } satisfies CompressResponse, [out.buffer]);
+      return;
+    }
     let out = m.kind === 'blocks' ? lz4FrameBlocks(m.data, m.options, core) : lz4Compress(m.data, m.options, core);
     // Transfer only a buffer the result owns alone (never a pooled Buffer's backing store).
     if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = new Uint8Array(out); // a copy, also for Buffers

@@ -1,5 +1,6 @@
 /**
- * Worker threads that decode and hash objects for concurrent verified gets.
+ * Worker threads that decode objects for concurrent verified gets (the caller hashes them:
+ * a pipeline, the main thread hashing one object while the workers decode the next).
  * A lone get decodes on the calling thread (a round trip to a worker would only
  * add latency); when several gets are waiting, large objects go to the workers
  * so decoding and hashing use every core. The main thread opens the file and
@@ -21,12 +22,16 @@ export interface DecodeRequest {
 
 export type DecodeResponse =
   | { id: number; kind: 'ready' }
-  | { id: number; kind: 'content'; buffer: ArrayBuffer; length: number; actual: string }
+  | { id: number; kind: 'content'; buffer: ArrayBuffer; length: number }
   /** Not decoded there: the caller reads the object itself (`error` says why, if a failure). */
   | { id: number; kind: 'fallback'; error?: string };
 
-/** What a worker made of one object: its content and SHA-256, or nothing (the caller reads it itself). */
-export type DecodeOutcome = { kind: 'content'; content: Uint8Array; actual: string } | { kind: 'fallback' };
+/**
+ * What a worker made of one object: its content (every frame checksum checked; the caller
+ * hashes it, so the main thread hashes one object while the workers decode the next), or nothing
+ * (the caller reads it itself).
+ */
+export type DecodeOutcome = { kind: 'content'; content: Uint8Array } | { kind: 'fallback' };
 
 interface Slot {
   worker: Worker;
@@ -41,6 +46,36 @@ interface Slot {
  * fed by an idle main thread beat 2 workers plus inline decoding), so inline is the overflow.
  */
 const DEPTH = 8;
+
+/**
+ * Frame bytes that concurrent verified reads decode inline before decode workers start (see
+ * {@link sharedDecodePool}): about a second of decoding, so the workers' start-up (~60 ms of CPU
+ * each, and a loss outright when the other cores are busy) is paid only by sustained concurrent
+ * reading. Counted over the whole process (every store), as the pool is.
+ */
+export const DECODE_POOL_AFTER_BYTES = 256 << 20;
+
+let shared: DecodePool | undefined;
+let inlineBytes = 0;
+
+/**
+ * The process's one decode pool, shared by every store: started once, when concurrent verified
+ * reads (of any store) have decoded {@link DECODE_POOL_AFTER_BYTES} inline, and kept up between
+ * stores (idle workers are unref'd, so they never keep the process alive). Undefined until then,
+ * or when the compiled worker is missing. Its size bound is the largest `size` asked for (the
+ * store option `workers`).
+ */
+export function sharedDecodePool(size: number, frameBytes: number): DecodePool | undefined {
+  if (shared !== undefined && !shared.isClosed) {
+    if (size > shared.size) shared.size = size;
+    return shared;
+  }
+  inlineBytes += frameBytes;
+  if (inlineBytes < DECODE_POOL_AFTER_BYTES) return undefined;
+  const script = decodeWorkerPath();
+  if (script !== undefined) shared = new DecodePool(size, script);
+  return shared;
+}
 
 /** decode-worker.js beside the compiled compress worker (same dist/ directory), if built. */
 export function decodeWorkerPath(): string | undefined {
@@ -67,9 +102,15 @@ export class DecodePool {
   private failed = false;
 
   constructor(
-    readonly size: number,
+    /** Most workers it runs at once (see {@link sharedDecodePool} for the process's one pool). */
+    public size: number,
     readonly script: string,
   ) {}
+
+  /** True once closed (callers then decode inline). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
 
   /**
    * Decodes the object open as `fd` (`size` bytes) on a worker with room for it, or returns
@@ -124,7 +165,7 @@ export class DecodePool {
       if (resolve === undefined) return;
       slot.jobs.delete(m.id);
       if (--slot.busy === 0) slot.worker.unref();
-      if (m.kind === 'content') resolve({ kind: 'content', content: new Uint8Array(m.buffer, 0, m.length), actual: m.actual });
+      if (m.kind === 'content') resolve({ kind: 'content', content: new Uint8Array(m.buffer, 0, m.length) });
       else resolve({ kind: 'fallback' });
     });
     // A worker that fails or exits is dropped; its jobs fall back to the callers (no hang, and

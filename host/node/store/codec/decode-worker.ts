@@ -1,10 +1,10 @@
 /**
  * Worker thread body of {@link DecodePool}: reads an object through an fd the
- * main thread opened, decodes it on a core instance of its own and hashes it
- * with node:crypto, so concurrent verified gets use more than one core. Runs as
+ * main thread opened and decodes it (every frame checksum checked) on a core
+ * instance of its own, so concurrent verified gets use more than one core; the
+ * main thread hashes the content meanwhile-decoded objects (a pipeline). Runs as
  * compiled JS from dist/.
  */
-import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { freshCoreBindings } from '../core-bindings.js';
 import type { DecodeRequest, DecodeResponse } from './decode-pool.js';
@@ -19,11 +19,10 @@ port.on('message', (m: DecodeRequest) => {
   let reply: DecodeResponse;
   let transfer: ArrayBuffer[] = [];
   try {
-    const h = createHash('sha256');
-    const content = core.lz4DecompressFrom(m.size, (dst) => readFully(m.fd, dst), m.maxSize, (view) => h.update(view));
+    const content = core.lz4DecompressFrom(m.size, (dst) => readFully(m.fd, dst), m.maxSize);
     // The content owns its ArrayBuffer (see lz4DecompressFrom): transfer it, no copy.
     const buffer = content.buffer as ArrayBuffer;
-    reply = { id: m.id, kind: 'content', buffer, length: content.length, actual: h.digest('hex') };
+    reply = { id: m.id, kind: 'content', buffer, length: content.length };
     transfer = [buffer];
   } catch (err) {
     // A bad frame or a read error: the main thread reads the object again and reports it the

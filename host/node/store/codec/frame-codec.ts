@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { ForgeError } from '../../base/errors.js';
 import type { CoreBindings, FrameOptions } from '../core-bindings.js';
 import { workerScriptPath } from './compress-pool.js';
-import { DecodePool, decodeWorkerPath } from './decode-pool.js';
+import { sharedDecodePool, type DecodePool } from './decode-pool.js';
 
 export const DEFAULT_FRAME_OPTIONS: FrameOptions = {
   blockSize: 65536,
@@ -17,12 +17,7 @@ export const DEFAULT_FRAME_OPTIONS: FrameOptions = {
   blockChecksum: false,
 };
 
-/**
- * Frame bytes that concurrent verified reads decode inline before decode workers start (see
- * decodeWorkers): about a second of decoding, so the workers' start-up (~60 ms of CPU each, and
- * a loss outright when the other cores are busy) is paid only by sustained concurrent reading.
- */
-export const DECODE_POOL_AFTER_BYTES = 256 << 20;
+export { DECODE_POOL_AFTER_BYTES } from './decode-pool.js';
 
 const BLOCK_SIZES = new Set([65536, 262144, 1048576, 4194304]);
 const LZ4_MAGIC = 0x184d2204;
@@ -74,7 +69,7 @@ export function parseFrameHeader(bytes: Uint8Array): FrameHeaderInfo | undefined
  * ```ts
  * const codec = new FrameCodec(coreBindings());
  * const content = codec.decompress(frame); // throws ForgeError('validation') on a bad frame
- * await codec.close(); // stops decode workers, if any started
+ * await codec.close(); // the shared decode workers stay up for other stores
  * ```
  */
 export class FrameCodec {
@@ -82,9 +77,6 @@ export class FrameCodec {
   readonly parallelThreshold: number;
   readonly workers: number;
   readonly maxObjectSize: number;
-  private decodePool: DecodePool | undefined;
-  /** Frame bytes concurrent verified reads decoded inline before the decode workers started. */
-  private concurrentDecodeBytes = 0;
   /** Why compression is not parallel although workers were asked for, if so. */
   inlineReason: string | undefined;
 
@@ -139,17 +131,10 @@ export class FrameCodec {
    * other processes they gain nothing), hence the threshold.
    */
   decodeWorkers(frameBytes: number): DecodePool | undefined {
-    if (this.decodePool !== undefined || this.workers === 0) return this.decodePool;
-    this.concurrentDecodeBytes += frameBytes;
-    if (this.concurrentDecodeBytes < DECODE_POOL_AFTER_BYTES) return undefined;
-    const script = decodeWorkerPath();
-    if (script !== undefined) this.decodePool = new DecodePool(this.workers, script);
-    return this.decodePool;
+    if (this.workers === 0) return undefined;
+    return sharedDecodePool(this.workers, frameBytes);
   }
 
-  async close(): Promise<void> {
-    const d = this.decodePool;
-    this.decodePool = undefined;
-    await d?.close();
-  }
+  /** Stops using the decode workers (the shared pool stays up for the process's other stores). */
+  async close(): Promise<void> {}
 }

@@ -10,13 +10,19 @@
  *   checksum, joined as header ++ blocks... ++ trailer — byte-for-byte one
  *   LZ4 frame (the same scheme as FrameCodec.compress).
  * - In a batch, each larger object goes to a worker whole.
+ * - Small content of concurrent puts (several in one turn: a putMany, or
+ *   puts issued together, as a scan does) goes to the workers too, packed:
+ *   the small contents of one turn travel in jobs of up to
+ *   SMALL_JOB_BYTES, one message each, so the message cost is shared and
+ *   this thread is left with hashing and the file system. A lone put (or
+ *   any put before a worker is up) frames here.
  *
  * A frame made here is returned as a value (not a promise), so the writer
  * queues it in the same turn. Until the first worker is up, everything is
  * framed here.
  */
 import type { CoreBindings, FrameOptions } from '../core-bindings.js';
-import { CompressPool } from './compress-pool.js';
+import { sharedCompressPool, type CompressPool } from './compress-pool.js';
 import type { Frame } from '../tmp-files.js';
 
 /** What the compressor takes from the store's FrameCodec. */
@@ -28,10 +34,16 @@ export interface WriteCompressorOptions {
   workers: number;
   /** False: everything is compressed on the calling thread. */
   parallel: boolean;
+  /** The pool to use (default: the process's shared one, see sharedCompressPool). */
+  pool?: CompressPool;
 }
 
 /** In a batch, content at least this large goes to a worker whole. */
 const BATCH_WORKER_MIN = 16_384;
+/** Smaller content is always framed here (a copy to a worker costs about what framing it does). */
+const SMALL_WORKER_MIN = 512;
+/** Small contents of one turn are sent in jobs of at most this many bytes (several workers share a large turn). */
+const SMALL_JOB_BYTES = 256 << 10;
 /** While the workers start: at most this many bytes per turn are compressed here instead. */
 const STARTUP_INLINE_BUDGET = 4 << 20;
 
@@ -51,6 +63,11 @@ export class WriteCompressor {
   private started = false;
   /** Bytes compressed here this turn because no worker was up yet. */
   private inlineBytes = 0;
+  /** Small contents asked for this turn, and in the turn before (concurrency: see small). */
+  private smallThisTurn = 0;
+  private smallLastTurn = 0;
+  /** Small contents of this turn waiting to go to the workers together. */
+  private packed: Array<{ data: Uint8Array; resolve: (f: Frame) => void; reject: (err: unknown) => void }> = [];
 
   constructor(
     private readonly core: CoreBindings,
@@ -69,7 +86,7 @@ export class WriteCompressor {
   early(data: Uint8Array, batched: boolean): Promise<Frame> | undefined {
     if (!this.o.parallel || this.closed) return undefined;
     const toWorkers = batched ? data.length >= BATCH_WORKER_MIN : data.length > this.o.parallelThreshold;
-    if (!toWorkers) return undefined;
+    if (!toWorkers) return data.length >= SMALL_WORKER_MIN ? this.small(data, batched) : undefined;
     const pool = this.workers();
     if (pool.ready === 0) {
       // Starting a worker takes ~100 ms (thread, modules, core): rather than wait for that,
@@ -89,16 +106,79 @@ export class WriteCompressor {
     return batched ? pool.run('frame', data, this.o.frame) : this.ranges(data);
   }
 
-  /** Stops the workers. Safe to call twice. */
+  /**
+   * A small content's frame from the workers, packed with the other small contents of this turn,
+   * when puts run concurrently (a batch, a second small content this turn, or several last
+   * turn: a steady stream of concurrent puts) and a worker is up; else undefined (framed here).
+   * Concurrency also starts the workers.
+   */
+  private small(data: Uint8Array, batched: boolean): Promise<Frame> | undefined {
+    if (this.smallThisTurn++ === 0) {
+      process.nextTick(() => {
+        this.smallLastTurn = this.smallThisTurn;
+        this.smallThisTurn = 0;
+      });
+    }
+    if (!batched && this.smallThisTurn < 2 && this.smallLastTurn < 2) return undefined;
+    const pool = this.workers();
+    if (pool.ready === 0) {
+      if (!this.started) {
+        this.started = true;
+        pool.start();
+      }
+      return undefined;
+    }
+    return new Promise<Frame>((resolve, reject) => {
+      if (this.packed.length === 0) process.nextTick(() => this.sendPacked(pool));
+      this.packed.push({ data, resolve, reject });
+    });
+  }
+
+  /** Sends this turn's small contents to the workers (a lone one is framed here: no message for one). */
+  private sendPacked(pool: CompressPool): void {
+    const items = this.packed;
+    this.packed = [];
+    const frame = this.o.frame;
+    const here = (it: (typeof items)[number]): void => {
+      try {
+        it.resolve(this.core.lz4Compress(it.data, frame));
+      } catch (err) {
+        it.reject(err);
+      }
+    };
+    if (items.length === 1) {
+      here(items[0]!);
+      return;
+    }
+    for (let i = 0; i < items.length; ) {
+      let bytes = 0;
+      let j = i;
+      while (j < items.length && (j === i || bytes + items[j]!.data.length <= SMALL_JOB_BYTES)) bytes += items[j++]!.data.length;
+      const job = items.slice(i, j);
+      pool.runMany(
+        job.map((it) => it.data),
+        frame,
+      ).then(
+        (frames) => job.forEach((it, k) => it.resolve(frames[k]!)),
+        // A worker that failed (or a pool closed meanwhile): frame here, the put goes on.
+        () => job.forEach(here),
+      );
+      i = j;
+    }
+  }
+
+  /**
+   * Stops using the workers. Safe to call twice. The shared pool stays up for the other stores
+   * of the process (its idle workers do not keep the process alive); a pool given in the
+   * options is the caller's to close.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    const p = this.pool;
     this.pool = undefined;
-    await p?.close();
   }
 
   private workers(): CompressPool {
-    return (this.pool ??= new CompressPool(this.o.workers));
+    return (this.pool ??= this.o.pool ?? sharedCompressPool(this.o.workers));
   }
 
   private async ranges(data: Uint8Array): Promise<Frame> {
