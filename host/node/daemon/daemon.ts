@@ -8,6 +8,7 @@
  * 5. the "ready" line on stdout; then each coalesced batch of changes is recorded.
  */
 import path from 'node:path';
+import v8 from 'node:v8';
 import type { ForgeConfig } from '../runtime/config/schema.js';
 import { ForgeError, toForgeError } from '../base/errors.js';
 import { Index } from '../index-db/index.js';
@@ -86,6 +87,10 @@ function summaryLine(r: ReconcileResult): string {
  * shutdown coordinator also exits the process with it).
  */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  // A background process that streams file contents through: V8 otherwise lets the heap grow with
+  // the garbage rate (about 40 MiB more peak RSS on a 20,000-file scan, same time) rather than
+  // collect sooner; the live heap stays small.
+  v8.setFlagsFromString('--optimize-for-size');
   const cfg = opts.config;
   const root = path.resolve(cfg.watchRoot);
   const storeDir = path.resolve(cfg.storeDir);
