@@ -16,6 +16,7 @@ import type { AddVersionInput, Index, VersionRecord } from '../index-db/index.js
 import type { Change, FileIdentity } from '../base/platform-io.js';
 import type { PutFileOptions, PutManyResult, PutResult } from '../store/blob-store.js';
 import { SafeBatchReader, type BatchReader } from './safe-batch.js';
+import { RowSink } from './row-sink.js';
 import { latestMany, livePathsUnder } from '../index-db/queries.js';
 import { batches, factsOf, walkTree, type FileFacts, type WalkOptions } from './tree-scan.js';
 
@@ -153,37 +154,6 @@ interface BatchOutcome {
 
 function* pendingOf(files: Iterable<Pending | FileFacts>): Generator<Pending> {
   for (const f of files) yield 'facts' in f ? f : { facts: f };
-}
-
-/**
- * Versions of stored batches, committed to the index `max` rows per transaction; `tally.recorded`
- * counts them once committed.
- */
-class RowSink {
-  private rows: AddVersionInput[] = [];
-
-  constructor(
-    private readonly index: Index,
-    private readonly max: number,
-    private readonly runBatch: <T>(operation: string, fn: () => Promise<T>) => Promise<T>,
-    private readonly tally: RecordTally,
-  ) {}
-
-  add(rows: readonly AddVersionInput[]): void {
-    for (const r of rows) this.rows.push(r);
-  }
-
-  full(): boolean {
-    return this.rows.length >= this.max;
-  }
-
-  async flush(): Promise<void> {
-    if (this.rows.length === 0) return;
-    const rows = this.rows;
-    this.rows = [];
-    await this.runBatch('record versions', () => this.index.addVersions(rows));
-    this.tally.recorded += rows.length;
-  }
 }
 
 export class HistoryRecorder {
