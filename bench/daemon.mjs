@@ -16,12 +16,20 @@
  *      `core.fsyncMethod=batch` (the same durability as Forge, which fsyncs
  *      every object before recording it).
  *    Ratio = git time / Forge time (> 1: Forge faster).
+ *    Peak RSS of each (bench/lib/measure.mjs: GNU time's ru_maxrss, else VmHWM polling).
+ * 1b. Initial scan of 100,000 tiny files (about 250 bytes each, distinct; TINY_FILES to change the
+ *    count, 0 to skip), the same three runs.
+ *    Goals, each printed with met / not met from this one run: forge >= 1.0x git defaults,
+ *    >= 2.0x git with equal fsync, and (tiny files) peak RSS <= 4x git's.
  * 2. Latency from a file write to its version being recorded: `forge watch`
  *    running (default debounce 100 ms); N writes one at a time; the bench polls
  *    the index (read-only SQLite) every millisecond for the new content's hash.
  *    Reports p50/p99/max; goal p99 <= debounce + 50 ms.
  *
- * Env: BENCH_DAEMON_DIR (work dir, default $TMPDIR/forge-bench-daemon),
+ * The load average is printed at the start and the end: the machine may be shared, and only the
+ * ratios measured in one run compare.
+ *
+ * Env: BENCH_DAEMON_DIR (work dir, default $TMPDIR/forge-bench-daemon, on the disk here),
  * LATENCY_WRITES (default 200), ONLY_LATENCY=1 (skip the scan part), KEEP=1 to keep the work dir.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -32,6 +40,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { prepareTree } from './lib/tree.mjs';
+import { loadLine, measure, mib, rssSource } from './lib/measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.join(here, '..');
@@ -54,31 +63,65 @@ function dropStore(tree) {
   fs.rmSync(path.join(tree, '.git'), { recursive: true, force: true });
 }
 
-function gitAdd(tree, extra) {
+async function gitAdd(tree, extra) {
   dropStore(tree);
   const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: work, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b' };
   spawnSync('git', ['init', '-q', tree], { env });
   spawnSync('sync');
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync('git', ['-C', tree, ...extra, 'add', '-A'], { env, maxBuffer: 1 << 26 });
-  const t = ms(t0);
+  const r = await measure('git', ['-C', tree, ...extra, 'add', '-A'], { env });
   if (r.status !== 0) throw new Error(`git add failed: ${r.stderr}`);
   const n = spawnSync('git', ['-C', tree, 'ls-files'], { env, maxBuffer: 1 << 28 }).stdout.toString().split('\n').filter(Boolean).length;
-  return { ms: t, files: n };
+  return { ms: r.ms, rssKiB: r.rssKiB, files: n };
 }
 
-function forgeScan(tree) {
+async function forgeScan(tree) {
   dropStore(tree);
   spawnSync('sync');
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [forgeBin, 'watch', tree, '--once', '--no-metrics', '--log-level', 'warn'], {
+  const r = await measure(process.execPath, [forgeBin, 'watch', tree, '--once', '--no-metrics', '--log-level', 'warn'], {
     env: { ...process.env, FORGE_IGNORE: '!node_modules' },
-    maxBuffer: 1 << 26,
   });
-  const t = ms(t0);
   if (r.status !== 0) throw new Error(`forge watch --once failed (${r.status}): ${r.stderr}`);
-  const summary = r.stdout.toString().trim().split('\n').find((l) => l.includes('initial scan')) ?? '';
-  return { ms: t, summary };
+  const summary = r.stdout.trim().split('\n').find((l) => l.includes('initial scan')) ?? '';
+  return { ms: r.ms, rssKiB: r.rssKiB, summary };
+}
+
+/** `n` tiny files with distinct content, 100 per directory (as bench:scale). */
+function tinyTree(dir, n) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    const d = path.join(dir, `d${Math.floor(i / 10_000)}`, `e${Math.floor(i / 100) % 100}`);
+    if (i % 100 === 0) fs.mkdirSync(d, { recursive: true });
+    const body = `file ${i}: ${'forge scale bench '.repeat(1 + (i % 25))}\n`;
+    fs.writeFileSync(path.join(d, `f${i}.txt`), body);
+    bytes += body.length;
+  }
+  return bytes;
+}
+
+const verdict = (ok) => (ok ? 'met' : 'not met');
+
+/** The three runs on `tree`, printed as a table with the goals. */
+async function scanTable(title, tree, rssGoal) {
+  const gitDefault = await gitAdd(tree, []);
+  const gitFsync = await gitAdd(tree, ['-c', 'core.fsync=loose-object,index', '-c', 'core.fsyncMethod=batch']);
+  const forge = await forgeScan(tree);
+  console.log(forge.summary);
+  console.log('');
+  console.log(`| ${title.padEnd(56)} | time     | peak RSS | git / forge time |`);
+  console.log('|----------------------------------------------------------|----------|----------|------------------|');
+  console.log(`| forge watch --once (fsync per object, LZ4, SQLite index)  | ${fmt(forge.ms).padStart(8)} | ${mib(forge.rssKiB).padStart(8)} |                  |`);
+  console.log(`| git add -A, git defaults (loose objects not fsynced)      | ${fmt(gitDefault.ms).padStart(8)} | ${mib(gitDefault.rssKiB).padStart(8)} | ${(gitDefault.ms / forge.ms).toFixed(2).padStart(15)}x |`);
+  console.log(`| git add -A, core.fsync=loose-object + fsyncMethod=batch   | ${fmt(gitFsync.ms).padStart(8)} | ${mib(gitFsync.rssKiB).padStart(8)} | ${(gitFsync.ms / forge.ms).toFixed(2).padStart(15)}x |`);
+  console.log(`(git recorded ${gitDefault.files} files)`);
+  const d = gitDefault.ms / forge.ms;
+  const f = gitFsync.ms / forge.ms;
+  console.log(`goal: >= 1.0x git defaults: ${d.toFixed(2)}x, ${verdict(d >= 1)}; >= 2.0x git at equal fsync: ${f.toFixed(2)}x, ${verdict(f >= 2)}`);
+  if (rssGoal) {
+    const r = forge.rssKiB / gitDefault.rssKiB;
+    console.log(`goal: peak RSS <= 4x git's: ${mib(forge.rssKiB)} vs ${mib(gitDefault.rssKiB)} (${r.toFixed(1)}x), ${verdict(r <= 4)} (growth with the file count: npm run bench:scale)`);
+  }
+  dropStore(tree);
 }
 
 async function latency(tree) {
@@ -125,21 +168,22 @@ async function latency(tree) {
 }
 
 const onlyLatency = process.env.ONLY_LATENCY === '1';
+const TINY = Number(process.env.TINY_FILES ?? 100_000);
+console.log(`bench:daemon — work dir ${work}; peak RSS from ${rssSource}`);
+console.log(`start: ${loadLine()}`);
 const { tree, files, bytes } = onlyLatency ? { tree: path.join(work, 'tree'), files: 0, bytes: 0 } : prepareTree(work, repo);
 if (!onlyLatency) {
-console.log(`tree: ${files} files, ${(bytes / 2 ** 20).toFixed(1)} MiB (copy of node_modules without .cache${files > 14_000 ? ' + small files again, +1 byte' : ''})`);
-const gitDefault = gitAdd(tree, []);
-const gitFsync = gitAdd(tree, ['-c', 'core.fsync=loose-object,index', '-c', 'core.fsyncMethod=batch']);
-const forge = forgeScan(tree);
-console.log(forge.summary);
-console.log('');
-console.log('| initial scan (>= 20,000 files)                          | time     | git / forge |');
-console.log('|---------------------------------------------------------|----------|-------------|');
-console.log(`| forge watch --once (fsync per object, LZ4, SQLite index) | ${fmt(forge.ms).padStart(8)} |             |`);
-console.log(`| git add -A, git defaults (loose objects not fsynced)     | ${fmt(gitDefault.ms).padStart(8)} | ${(gitDefault.ms / forge.ms).toFixed(2).padStart(10)}x |`);
-console.log(`| git add -A, core.fsync=loose-object + fsyncMethod=batch  | ${fmt(gitFsync.ms).padStart(8)} | ${(gitFsync.ms / forge.ms).toFixed(2).padStart(10)}x |`);
-console.log(`(git recorded ${gitDefault.files} files; goal: git / forge >= 2x)`);
-dropStore(tree);
+  console.log(`tree: ${files} files, ${(bytes / 2 ** 20).toFixed(1)} MiB (copy of node_modules without .cache${files > 14_000 ? ' + small files again, +1 byte' : ''})`);
+  await scanTable(`initial scan, ${files} files`, tree, false);
+  if (TINY > 0) {
+    const tiny = path.join(work, 'tiny');
+    const tb = tinyTree(tiny, TINY);
+    console.log('');
+    console.log(`tiny tree: ${TINY} files, ${(tb / 2 ** 20).toFixed(1)} MiB`);
+    await scanTable(`initial scan, ${TINY} tiny files`, tiny, true);
+    fs.rmSync(tiny, { recursive: true, force: true });
+  }
+  console.log(`after the scans: ${loadLine()}`);
 }
 
 const lat = await latency(tree);

@@ -8,6 +8,7 @@
  * 5. the "ready" line on stdout; then each coalesced batch of changes is recorded.
  */
 import path from 'node:path';
+import v8 from 'node:v8';
 import type { ForgeConfig } from '../runtime/config/schema.js';
 import { ForgeError, toForgeError } from '../base/errors.js';
 import { Index } from '../index-db/index.js';
@@ -21,7 +22,7 @@ import { indexFileOf } from '../history/store-files.js';
 import type { BatchReadOptions } from '../base/platform-io.js';
 import type { PutFileOptions } from '../store/blob-store.js';
 import { openContentStore } from '../history/content-store.js';
-import { HistoryRecorder } from '../history/record.js';
+import { DEFAULT_SCAN_CONCURRENCY, HistoryRecorder } from '../history/record.js';
 import { openPlatformIO } from '../io/open-platform.js';
 import { lockStore } from '../history/store-lock.js';
 import { reconcile, type ReconcileResult } from '../history/reconcile.js';
@@ -46,6 +47,27 @@ export interface DaemonOptions {
   push?: { remote: string; intervalMs: number };
 }
 
+/** The largest FORGE_SCAN_CONCURRENCY accepted. */
+export const MAX_SCAN_CONCURRENCY = 64;
+
+/**
+ * Read/store batches the scan keeps in flight: FORGE_SCAN_CONCURRENCY (1..64), default
+ * {@link DEFAULT_SCAN_CONCURRENCY}. Memory held for file contents is at most this many batches
+ * (each at most 256 files and 32 MiB).
+ */
+export function scanConcurrency(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['FORGE_SCAN_CONCURRENCY'];
+  if (raw === undefined || raw === '') return DEFAULT_SCAN_CONCURRENCY;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SCAN_CONCURRENCY) {
+    throw new ForgeError('configuration', `FORGE_SCAN_CONCURRENCY must be an integer from 1 to ${MAX_SCAN_CONCURRENCY}, not ${JSON.stringify(raw)}`, {
+      context: { operation: 'scan', field: 'FORGE_SCAN_CONCURRENCY' },
+      suggestions: [`Unset it for the default (${DEFAULT_SCAN_CONCURRENCY}), or set a whole number of batches from 1 to ${MAX_SCAN_CONCURRENCY}.`],
+    });
+  }
+  return n;
+}
+
 /** The line tests and scripts wait for. */
 export const READY_PREFIX = 'forge: ready';
 
@@ -65,6 +87,10 @@ function summaryLine(r: ReconcileResult): string {
  * shutdown coordinator also exits the process with it).
  */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  // A background process that streams file contents through: V8 otherwise lets the heap grow with
+  // the garbage rate (about 40 MiB more peak RSS on a 20,000-file scan, same time) rather than
+  // collect sooner; the live heap stays small.
+  v8.setFlagsFromString('--optimize-for-size');
   const cfg = opts.config;
   const root = path.resolve(cfg.watchRoot);
   const storeDir = path.resolve(cfg.storeDir);
@@ -94,6 +120,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // Retry settings from the config (retry.*): every retry in the process is logged and counted (forge_retries_total).
   installRetryReporting({ config: cfg, logger: log, metrics });
   try {
+    const concurrency = scanConcurrency();
     const unlock = lockStore(storeDir);
     shutdown.register({ name: 'store-lock', phase: 'resources', stop: unlock, emergency: unlock });
     const { io, rejected } = await openPlatformIO({ backend: cfg.ioBackend, maxFileHandles: cfg.maxFileHandles });
@@ -140,7 +167,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     };
     // A batch is retried on transient errors and waits out a full disk (the daemon) or fails with "disk full" (--once).
     const runBatch = batchRunner({ log, signal: shutdown.signal, storeDir, ...(opts.once ? { storageWaitMs: 0 } : {}) });
-    const recorder = new HistoryRecorder(root, timedIo, timedStore, index, log, { walk, runBatch, shouldStop: () => shutdown.stopping });
+    const recorder = new HistoryRecorder(root, timedIo, timedStore, index, log, { walk, runBatch, concurrency, shouldStop: () => shutdown.stopping });
     // What has been recorded so far; the state step saves it on shutdown, so a restart's catch-up starts from it.
     const progressState = { root, backend: io.backend, pid: process.pid, lastScanMs: 0, lastBatchMs: 0, batches: 0, versionsRecorded: 0 };
     shutdown.register({

@@ -16,6 +16,7 @@ import type { AddVersionInput, Index, VersionRecord } from '../index-db/index.js
 import type { Change, FileIdentity } from '../base/platform-io.js';
 import type { PutFileOptions, PutManyResult, PutResult } from '../store/blob-store.js';
 import { SafeBatchReader, type BatchReader } from './safe-batch.js';
+import { RowSink } from './row-sink.js';
 import { latestMany, livePathsUnder } from '../index-db/queries.js';
 import { batches, factsOf, walkTree, type FileFacts, type WalkOptions } from './tree-scan.js';
 
@@ -44,8 +45,19 @@ export interface RecorderOptions {
   /** Bytes per read/store batch (default 32 MiB). */
   batchBytes?: number;
   walk: WalkOptions;
-  /** Batches in flight at once (default 2). */
+  /**
+   * Read/store batches in flight at once (default {@link DEFAULT_SCAN_CONCURRENCY}). The bound on
+   * memory: at most this many batches' contents (each <= `batchBytes`) are held at once, and the
+   * store spreads their hashing and compression over its worker pool.
+   */
   concurrency?: number;
+  /**
+   * Versions written to the index per transaction (default 4096): stored batches' rows are
+   * gathered and committed together, since one transaction per small batch costs more than the
+   * rows. A row is only written after its content is durable in the store, so a crash before the
+   * commit loses no data: the next start's catch-up reads those files again.
+   */
+  indexBatchRows?: number;
   /** Checked between batches: a shutdown stops a long scan early (the next start catches up). */
   shouldStop?: () => boolean;
   /**
@@ -92,11 +104,19 @@ export function addTally(into: RecordTally, t: RecordTally): RecordTally {
   return into;
 }
 
+/** Read/store batches in flight at once unless configured (`RecorderOptions.concurrency`, FORGE_SCAN_CONCURRENCY). */
+export const DEFAULT_SCAN_CONCURRENCY = 4;
+
 /** A file to store, and how to record it if its content is new. */
-interface Pending {
+export interface Pending {
   facts: FileFacts;
   /** For renames: the path it came from (already known to be live). */
   oldPath?: string;
+  /**
+   * The path's newest version when the caller already knows it (null: none, or removed), so the
+   * index is not asked again; undefined: look it up. Only valid while nothing else writes the index.
+   */
+  prev?: VersionRecord | null;
 }
 
 /** What one batch found besides what it stored: files to read again, paths that are no longer regular files. */
@@ -125,11 +145,23 @@ function sameFile(f: FileFacts, id: FileIdentity): boolean {
   return (id.mode & S_IFMT) === S_IFREG && String(id.dev) === f.dev && String(id.ino) === f.ino;
 }
 
+/** What storing one batch produced: versions to add once the batch counts. */
+interface BatchOutcome {
+  tally: RecordTally;
+  left: Leftovers;
+  rows: AddVersionInput[];
+}
+
+function* pendingOf(files: Iterable<Pending | FileFacts>): Generator<Pending> {
+  for (const f of files) yield 'facts' in f ? f : { facts: f };
+}
+
 export class HistoryRecorder {
   private readonly largeFileBytes: number;
   private readonly batchFiles: number;
   private readonly batchBytes: number;
   private readonly concurrency: number;
+  private readonly indexBatchRows: number;
   private readonly maxRereads: number;
   private readonly reader: SafeBatchReader;
   private readonly runBatch: <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
@@ -145,7 +177,8 @@ export class HistoryRecorder {
     this.largeFileBytes = options.largeFileBytes ?? 8 * 1024 * 1024;
     this.batchFiles = options.batchFiles ?? 256;
     this.batchBytes = options.batchBytes ?? 32 * 1024 * 1024;
-    this.concurrency = Math.max(1, options.concurrency ?? 2);
+    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_SCAN_CONCURRENCY);
+    this.indexBatchRows = Math.max(1, options.indexBatchRows ?? 4096);
     this.maxRereads = Math.max(0, options.maxRereads ?? 5);
     this.reader = new SafeBatchReader(io);
     this.runBatch = options.runBatch ?? ((_op, fn) => fn());
@@ -159,14 +192,15 @@ export class HistoryRecorder {
    * that became something else is recorded as removed, a file that changed
    * during its read is read again.
    */
-  async recordFiles(files: readonly Pending[] | readonly FileFacts[], onBatch?: (files: number, bytes: number) => void): Promise<RecordTally> {
-    let work: Pending[] = files.map((f) => ('facts' in f ? f : { facts: f }));
+  async recordFiles(files: Iterable<Pending | FileFacts>, onBatch?: (files: number, bytes: number) => void): Promise<RecordTally> {
     const tally = emptyTally();
-    for (let round = 0; work.length > 0; round++) {
+    let work: Iterable<Pending> = pendingOf(files);
+    for (let round = 0; ; round++) {
       const left: Leftovers = { again: [], gone: [] };
       await this.recordRound(work, tally, left, round === 0 ? onBatch : undefined);
       if (left.gone.length > 0) addTally(tally, await this.runBatch('record removals', () => this.recordRemovals(left.gone)));
       if (this.options.shouldStop?.()) return tally;
+      if (left.again.length === 0) break;
       tally.reread += left.again.length;
       if (round >= this.maxRereads) {
         for (const p of left.again) {
@@ -179,34 +213,53 @@ export class HistoryRecorder {
     return tally;
   }
 
-  private async recordRound(pending: Pending[], tally: RecordTally, left: Leftovers, onBatch?: (files: number, bytes: number) => void): Promise<void> {
-    const small: Pending[] = [];
+  /**
+   * One pass over `pending`, consumed lazily: at most `concurrency` batches are read and stored at
+   * once, and their versions are committed `indexBatchRows` at a time. Large files are stored one
+   * by one afterwards (only their facts are kept meanwhile).
+   */
+  private async recordRound(pending: Iterable<Pending>, tally: RecordTally, left: Leftovers, onBatch?: (files: number, bytes: number) => void): Promise<void> {
     const large: Pending[] = [];
-    for (const p of pending) (p.facts.size >= this.largeFileBytes ? large : small).push(p);
-    const byPath = new Map(small.map((p) => [p.facts.path, p]));
-    // Batches overlap (reading one while another is compressed, written and fsynced): the scan
-    // mostly waits on the disk, so two in flight keep it busy. Paths are distinct across batches.
+    const small = function* (this: HistoryRecorder): Generator<Pending> {
+      for (const p of pending) {
+        if (p.facts.size >= this.largeFileBytes) large.push(p);
+        else yield p;
+      }
+    }.call(this);
+    const rows = new RowSink(this.index, this.indexBatchRows, this.runBatch, tally);
+    // Batches overlap (reading one while others are hashed, compressed, written and fsynced): the
+    // scan mostly waits on the disk and the store's workers. Paths are distinct across batches.
     const inflight = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
-    for (const group of batches(small.map((p) => p.facts), this.batchFiles, this.batchBytes)) {
-      if (failure || this.options.shouldStop?.()) break;
-      const job: Promise<void> = this.runBatch('record batch', () => this.storeBatch(group.map((f) => byPath.get(f.path)!)))
-        .then((r) => {
-          addTally(tally, r.tally);
-          left.again.push(...r.left.again);
-          left.gone.push(...r.left.gone);
-          onBatch?.(group.length, group.reduce((s, f) => s + f.size, 0));
-        })
-        .catch((error: unknown) => void (failure ??= { error }))
-        .finally(() => inflight.delete(job));
-      inflight.add(job);
-      if (inflight.size >= this.concurrency) await Promise.race(inflight);
+    try {
+      for (const group of batches(small, this.batchFiles, this.batchBytes, (p) => p.facts.size)) {
+        if (failure || this.options.shouldStop?.()) break;
+        const job: Promise<void> = this.runBatch('record batch', () => this.storeBatch(group))
+          .then((r) => {
+            rows.add(r.rows);
+            addTally(tally, r.tally);
+            left.again.push(...r.left.again);
+            left.gone.push(...r.left.gone);
+            onBatch?.(group.length, group.reduce((s, p) => s + p.facts.size, 0));
+          })
+          .catch((error: unknown) => void (failure ??= { error }))
+          .finally(() => inflight.delete(job));
+        inflight.add(job);
+        if (inflight.size >= this.concurrency) await Promise.race(inflight);
+        if (rows.full()) await rows.flush();
+      }
+      await Promise.all(inflight);
+    } finally {
+      // What was stored is recorded even when a later batch failed or a shutdown stopped the scan.
+      await Promise.all(inflight);
+      await rows.flush();
     }
-    await Promise.all(inflight);
     if (failure) throw failure.error;
     for (const p of large) {
       if (this.options.shouldStop?.()) return;
       const r = await this.runBatch('record large file', () => this.storeLarge(p));
+      if (r.rows.length > 0) await this.index.addVersions(r.rows);
+      r.tally.recorded += r.rows.length;
       addTally(tally, r.tally);
       left.again.push(...r.left.again);
       left.gone.push(...r.left.gone);
@@ -228,8 +281,8 @@ export class HistoryRecorder {
     this.failed(p.facts.path, err, tally);
   }
 
-  /** One batch, all or nothing for the index: its tally and leftovers count only when it returns. */
-  private async storeBatch(group: Pending[]): Promise<{ tally: RecordTally; left: Leftovers }> {
+  /** One batch, all or nothing: its rows, tally and leftovers count only when it returns. */
+  private async storeBatch(group: Pending[]): Promise<BatchOutcome> {
     const tally = emptyTally();
     const left: Leftovers = { again: [], gone: [] };
     const reads = await this.reader.read(group.map((p) => p.facts.abs));
@@ -240,7 +293,7 @@ export class HistoryRecorder {
       if (r.identity === undefined || !sameFile(p.facts, r.identity)) return this.reexamine(p, left);
       ok.push({ p: { ...p, facts: factsFromIdentity(p.facts, r.identity) }, data: r.data });
     });
-    if (ok.length === 0) return { tally, left };
+    if (ok.length === 0) return { tally, left, rows: [] };
     const results = await this.store.putMany(ok.map((o) => o.data));
     const stored: Array<{ p: Pending; info: PutInfo }> = [];
     results.forEach((r, i) => {
@@ -249,11 +302,10 @@ export class HistoryRecorder {
       if (r.ok) stored.push({ p: o.p, info: r });
       else this.slotFailed(o.p, r.error, tally, left);
     });
-    await this.record(stored, tally);
-    return { tally, left };
+    return { tally, left, rows: await this.versionRows(stored, tally) };
   }
 
-  private async storeLarge(p: Pending): Promise<{ tally: RecordTally; left: Leftovers }> {
+  private async storeLarge(p: Pending): Promise<BatchOutcome> {
     const tally = emptyTally();
     const left: Leftovers = { again: [], gone: [] };
     let info: PutResult;
@@ -261,15 +313,14 @@ export class HistoryRecorder {
       info = await this.store.putFile(p.facts.abs, { safe: true, expect: { dev: BigInt(p.facts.dev), ino: BigInt(p.facts.ino) } });
     } catch (e) {
       this.slotFailed(p, toForgeError(e, { file: p.facts.path, operation: 'putFile' }), tally, left);
-      return { tally, left };
+      return { tally, left, rows: [] };
     }
     if (info.identity === undefined || !sameFile(p.facts, info.identity)) {
       this.reexamine(p, left);
-      return { tally, left };
+      return { tally, left, rows: [] };
     }
     tally.bytesRead += info.size;
-    await this.record([{ p: { ...p, facts: factsFromIdentity(p.facts, info.identity) }, info }], tally);
-    return { tally, left };
+    return { tally, left, rows: await this.versionRows([{ p: { ...p, facts: factsFromIdentity(p.facts, info.identity) }, info }], tally) };
   }
 
   private failed(treePath: string, err: ForgeError, tally: RecordTally): void {
@@ -278,12 +329,14 @@ export class HistoryRecorder {
     this.log.warn({ err, file: treePath }, 'could not record file');
   }
 
-  private async record(stored: Array<{ p: Pending; info: PutInfo }>, tally: RecordTally): Promise<void> {
+  /** The versions to add for what a batch stored (content equal to the newest version is not recorded again). */
+  private async versionRows(stored: Array<{ p: Pending; info: PutInfo }>, tally: RecordTally): Promise<AddVersionInput[]> {
     tally.filesStored += stored.length;
-    const latest = await latestMany(this.index, stored.map((s) => s.p.facts.path));
+    const unknown = stored.filter((s) => s.p.prev === undefined).map((s) => s.p.facts.path);
+    const latest = unknown.length > 0 ? await latestMany(this.index, unknown) : new Map<string, VersionRecord>();
     const rows: AddVersionInput[] = [];
     for (const { p, info } of stored) {
-      const prev = latest.get(p.facts.path);
+      const prev = p.prev === undefined ? latest.get(p.facts.path) : (p.prev ?? undefined);
       const base = {
         path: p.facts.path,
         hash: info.hash,
@@ -302,8 +355,7 @@ export class HistoryRecorder {
         tally.unchanged++;
       } else rows.push({ ...base, kind: isLive(prev) ? 'modified' : 'created' });
     }
-    if (rows.length > 0) await this.index.addVersions(rows);
-    tally.recorded += rows.length;
+    return rows;
   }
 
   /** Records removals of the live paths among `paths`. */

@@ -45,12 +45,19 @@ export interface WalkResult {
 /** Files in the tree whose lines are ignore patterns for their directory and below (gitignore syntax). */
 export const IGNORE_FILES: readonly string[] = ['.gitignore', '.forgeignore'];
 
+/** A tree-ignore matcher that the walk can tell which directories hold no ignore file (it listed them). */
+interface TreeIgnore {
+  (relPath: string): boolean;
+  /** The walk listed `dir` and saw whether it holds an ignore file: no read is tried where there is none. */
+  listed(dir: string, hasIgnoreFile: boolean): void;
+}
+
 /**
  * The tree's own ignore files: `.gitignore` and `.forgeignore` in any directory apply to that
  * directory and below, as git applies them (a deeper file's `!pattern` re-includes). Read once per
  * directory and cached for the matcher's life (a restart reads edits).
  */
-function treeIgnoreFiles(root: string): (relPath: string) => boolean {
+function treeIgnoreFiles(root: string): TreeIgnore {
   const cache = new Map<string, Ignore | null>();
   const load = (dir: string): Ignore | null => {
     let ig = cache.get(dir);
@@ -71,8 +78,10 @@ function treeIgnoreFiles(root: string): (relPath: string) => boolean {
   // The verdict of the ignore files on one path (a directory when `isDir`), the deepest file deciding.
   const verdict = (parts: readonly string[], isDir: boolean): boolean => {
     let ignored = false;
+    let dir = '';
     for (let i = 0; i < parts.length; i++) {
-      const ig = load(parts.slice(0, i).join('/'));
+      if (i > 0) dir = i === 1 ? parts[0]! : `${dir}/${parts[i - 1]!}`;
+      const ig = load(dir);
       if (!ig) continue;
       const t = ig.test(parts.slice(i).join('/') + (isDir ? '/' : ''));
       if (t.ignored) ignored = true;
@@ -91,22 +100,31 @@ function treeIgnoreFiles(root: string): (relPath: string) => boolean {
     }
     return v;
   };
-  return (relPath) => {
+  const test = ((relPath: string) => {
     const parts = relPath.split('/');
     if (parts.length > 1 && dirIgnored(parts.slice(0, -1))) return true;
     return verdict(parts, false);
+  }) as TreeIgnore;
+  test.listed = (dir, hasIgnoreFile) => {
+    if (!hasIgnoreFile && !cache.has(dir)) cache.set(dir, null);
   };
+  return test;
 }
 
 /** The ignore matcher the daemon uses everywhere: patterns, the tree's .gitignore/.forgeignore files, and the store directory. */
 export function daemonIgnore(root: string, options: WalkOptions): IgnoreMatcher {
+  return walkIgnore(root, options).ignored;
+}
+
+function walkIgnore(root: string, options: WalkOptions): { ignored: IgnoreMatcher; listed: TreeIgnore['listed'] } {
   const patterns = compileIgnore(options.ignore ? [...options.ignore] : undefined);
   const fromTree = treeIgnoreFiles(root);
   const base: IgnoreMatcher = (p: string) => p !== '' && (patterns(p) || fromTree(p));
-  if (options.storeDir === undefined) return base;
+  const listed = fromTree.listed;
+  if (options.storeDir === undefined) return { ignored: base, listed };
   const rel = path.relative(root, options.storeDir).split(path.sep).join('/');
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return base;
-  return (p: string) => p === rel || p.startsWith(rel + '/') || base(p);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return { ignored: base, listed };
+  return { ignored: (p: string) => p === rel || p.startsWith(rel + '/') || base(p), listed };
 }
 
 /** Facts of one file from its lstat. */
@@ -123,54 +141,81 @@ export function factsOf(treePath: string, abs: string, st: fs.BigIntStats): File
   };
 }
 
+/** What a walk met besides the files it yielded; filled in as the walk goes. */
+export interface WalkStats {
+  files: number;
+  directories: number;
+  /** Symlinks, sockets, FIFOs and devices: not recorded (see README.md, "The `forge` command"). */
+  skipped: number;
+  /** Entries that could not be read (EACCES, …), or names that cannot be recorded, with the reason. */
+  problems: string[];
+  /** Forge's own restore temps met on the way (never recorded; the daemon cleans old ones). */
+  forgeTemps: string[];
+  totalBytes: number;
+}
+
+export function emptyWalkStats(): WalkStats {
+  return { files: 0, directories: 0, skipped: 0, problems: [], forgeTemps: [], totalBytes: 0 };
+}
+
+/** Files per batch a streamed walk yields by default. */
+export const WALK_BATCH_FILES = 1024;
+
 /**
- * Lists every regular file under `root` that is not ignored, depth first.
- * `startRel` walks only that subtree (paths stay root-relative).
- * Symbolic links are not followed (a link out of the tree must not pull
- * foreign files into its history).
+ * Streams every regular file under `root` that is not ignored, depth first, in batches of at most
+ * `batchFiles` files, so that a caller that records each batch before asking for the next holds
+ * one batch at a time however large the tree is (the walk itself keeps only the directories still
+ * to visit). `stats` is filled in as the walk goes. `startRel` walks only that subtree (paths stay
+ * root-relative). Symbolic links are not followed (a link out of the tree must not pull foreign
+ * files into its history).
  *
  * @example
  * ```ts
- * const { files, directories } = walkTree('/srv/project', { storeDir: '/srv/project/.forge' });
+ * const stats = emptyWalkStats();
+ * for (const batch of walkBatches('/srv/project', { storeDir: '/srv/project/.forge' }, stats)) console.log(batch.length);
+ * console.log(stats.files, stats.directories);
  * ```
  */
-export function walkTree(root: string, options: WalkOptions = {}, startRel = ''): WalkResult {
-  const ignored = daemonIgnore(root, options);
-  const out: WalkResult = { files: [], directories: 0, skipped: 0, problems: [], forgeTemps: [], totalBytes: 0 };
+export function* walkBatches(root: string, options: WalkOptions, stats: WalkStats, startRel = '', batchFiles = WALK_BATCH_FILES): Generator<FileFacts[]> {
+  const { ignored, listed } = walkIgnore(root, options);
+  const max = Math.max(1, batchFiles);
+  let out: FileFacts[] = [];
   const stack: string[] = [startRel];
   while (stack.length > 0) {
     const rel = stack.pop()!;
     const absDir = rel === '' ? root : path.join(root, rel);
-    let entries: fs.Dirent[];
+    let entries: Array<fs.Dirent<Buffer>>;
     try {
-      entries = fs.readdirSync(absDir, { withFileTypes: true });
+      // One listing, names as bytes: the types for the walk, the bytes to find names that are not UTF-8.
+      entries = fs.readdirSync(absDir, { withFileTypes: true, encoding: 'buffer' });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') out.problems.push(`${rel || '.'}: ${code ?? String(e)}`);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') stats.problems.push(`${rel || '.'}: ${code ?? String(e)}`);
       continue;
     }
-    out.directories++;
-    // Names that are not valid UTF-8 would be recorded under a mangled name (U+FFFD), and could not
-    // be read back by it: each is reported, never silently dropped.
-    const badNames = new Set<string>();
-    let raw: Buffer[] = [];
-    try {
-      raw = fs.readdirSync(absDir, { encoding: 'buffer' });
-    } catch {
-      /* vanished since: its entries are skipped below as they fail */
-    }
-    if (raw.length === entries.length) {
-      for (const b of raw) {
-        if (Buffer.from(b.toString('utf8'), 'utf8').equals(b)) continue;
-        badNames.add(b.toString('utf8'));
-        out.problems.push(`${rel ? rel + '/' : ''}${b.toString('utf8')}: name is not valid UTF-8 (bytes ${b.toString('hex')}); not recorded`);
+    stats.directories++;
+    let hasIgnoreFile = false;
+    const names: string[] = new Array(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const b = entries[i]!.name;
+      const name = b.toString('utf8');
+      // A name that is not valid UTF-8 would be recorded under a mangled name (U+FFFD), and could
+      // not be read back by it: each is reported, never silently dropped.
+      if (name.includes('\uFFFD') && !Buffer.from(name, 'utf8').equals(b)) {
+        stats.problems.push(`${rel ? rel + '/' : ''}${name}: name is not valid UTF-8 (bytes ${b.toString('hex')}); not recorded`);
+        continue;
       }
+      names[i] = name;
+      if (IGNORE_FILES.includes(name)) hasIgnoreFile = true;
     }
-    for (const d of entries) {
-      const childRel = rel === '' ? d.name : `${rel}/${d.name}`;
-      if (badNames.has(d.name)) continue; // reported above
-      if (isForgeTempName(d.name)) {
-        out.forgeTemps.push(path.join(absDir, d.name));
+    listed(rel, hasIgnoreFile);
+    for (let i = 0; i < entries.length; i++) {
+      const name = names[i];
+      if (name === undefined) continue; // reported above
+      const d = entries[i]!;
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      if (isForgeTempName(name)) {
+        stats.forgeTemps.push(path.join(absDir, name));
         continue;
       }
       if (ignored(childRel)) continue;
@@ -179,26 +224,47 @@ export function walkTree(root: string, options: WalkOptions = {}, startRel = '')
         continue;
       }
       if (!d.isFile()) {
-        out.skipped++;
+        stats.skipped++;
         continue;
       }
-      const abs = path.join(absDir, d.name);
+      const abs = path.join(absDir, name);
       try {
         const st = fs.lstatSync(abs, { bigint: true });
         if (!st.isFile()) {
-          out.skipped++;
+          stats.skipped++;
           continue;
         }
         const f = factsOf(childRel, abs, st);
-        out.files.push(f);
-        out.totalBytes += f.size;
+        out.push(f);
+        stats.files++;
+        stats.totalBytes += f.size;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT') out.problems.push(`${childRel}: ${code ?? String(e)}`);
+        if (code !== 'ENOENT') stats.problems.push(`${childRel}: ${code ?? String(e)}`);
+      }
+      if (out.length >= max) {
+        yield out;
+        out = [];
       }
     }
   }
-  return out;
+  if (out.length > 0) yield out;
+}
+
+/**
+ * Lists every regular file under `root` that is not ignored (all at once: for subtrees; the scan
+ * streams with {@link walkBatches}).
+ *
+ * @example
+ * ```ts
+ * const { files, directories } = walkTree('/srv/project', { storeDir: '/srv/project/.forge' });
+ * ```
+ */
+export function walkTree(root: string, options: WalkOptions = {}, startRel = ''): WalkResult {
+  const stats = emptyWalkStats();
+  const files: FileFacts[] = [];
+  for (const batch of walkBatches(root, options, stats, startRel)) for (const f of batch) files.push(f);
+  return { files, directories: stats.directories, skipped: stats.skipped, problems: stats.problems, forgeTemps: stats.forgeTemps, totalBytes: stats.totalBytes };
 }
 
 /** Counts the directories a watcher would watch (for `forge doctor`), stopping at `limit`. */
@@ -224,18 +290,24 @@ export function countDirectories(root: string, options: WalkOptions = {}, limit 
   return n;
 }
 
-/** Splits files into batches of at most `maxFiles` files and about `maxBytes` bytes. */
-export function* batches(files: readonly FileFacts[], maxFiles: number, maxBytes: number): Generator<FileFacts[]> {
-  let cur: FileFacts[] = [];
+/** Splits items into batches of at most `maxFiles` items and about `maxBytes` bytes (`sizeOf` each), consuming `items` lazily. */
+export function* batches<T = FileFacts>(
+  items: Iterable<T>,
+  maxFiles: number,
+  maxBytes: number,
+  sizeOf: (item: T) => number = (f) => (f as FileFacts).size,
+): Generator<T[]> {
+  let cur: T[] = [];
   let bytes = 0;
-  for (const f of files) {
-    if (cur.length > 0 && (cur.length >= maxFiles || bytes + f.size > maxBytes)) {
+  for (const f of items) {
+    const size = sizeOf(f);
+    if (cur.length > 0 && (cur.length >= maxFiles || bytes + size > maxBytes)) {
       yield cur;
       cur = [];
       bytes = 0;
     }
     cur.push(f);
-    bytes += f.size;
+    bytes += size;
   }
   if (cur.length > 0) yield cur;
 }

@@ -11,6 +11,7 @@ import { checkReadable, migrate, userVersion } from './migrations.js';
 import { guardLostIndex, indexFileIsNew } from './store-guard.js';
 import { applyPrune, checkPrunePolicy, planPrune, type PrunePlan } from './prune.js';
 import { rowsOf, stmt } from './statements.js';
+import { insertImported, maxSeqOf, versionsAfterSeq, type ImportedBlob, type ImportedVersion } from './imported.js';
 import { ConnectionPool, type SqliteDatabase } from './pool.js';
 import {
   KINDS,
@@ -28,6 +29,7 @@ import {
 } from './types.js';
 
 export * from './types.js';
+export type { ImportedBlob, ImportedVersion } from './imported.js';
 
 
 // `await using` on Node versions whose Symbol.asyncDispose is missing (the well-known symbol Node uses).
@@ -175,6 +177,31 @@ export class Index {
   async addVersions(list: readonly AddVersionInput[]): Promise<number[]> {
     for (const v of list) checkInput(v);
     return this.with((db) => db.transaction(() => list.map((v) => insertVersion(db, v))).immediate(), 'addVersions');
+  }
+
+  /** The newest seq of any version (0 when there is none). */
+  async maxSeq(): Promise<number> {
+    return this.with((db) => maxSeqOf(db), 'maxSeq');
+  }
+
+  /** Every version with seq > `afterSeq`, oldest first (what a push sends). */
+  async versionsAfter(afterSeq: number): Promise<VersionRecord[]> {
+    return this.with((db) => versionsAfterSeq(db, afterSeq), 'versionsAfter');
+  }
+
+  /**
+   * Writes versions recorded elsewhere (a remote's history, oldest first) with their original
+   * seq, in one transaction. Every seq must be above this index's newest (else a validation
+   * ForgeError and nothing written); `blobs` gives the stored facts of each content hash.
+   *
+   * @example
+   * ```ts
+   * await index.importVersions(segment.versions, new Map([[hash, { storedSize: 120, chunks: 1 }]]));
+   * ```
+   */
+  async importVersions(versions: readonly ImportedVersion[], blobs: ReadonlyMap<string, ImportedBlob>): Promise<void> {
+    if (versions.length === 0) return;
+    await this.with((db) => insertImported(db, versions, blobs), 'importVersions');
   }
 
   /** The newest version of `path`, or undefined. */

@@ -1,0 +1,40 @@
+/** `forge watch --once` with FORGE_SCAN_CONCURRENCY: a bad value stops it before anything starts; a good one scans. */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const forge = path.resolve('bin/forge.js');
+
+function once(tree: string, value: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [forge, 'watch', tree, '--once', '--no-metrics', '--log-level', 'warn'], {
+    env: { ...process.env, FORGE_SCAN_CONCURRENCY: value },
+    encoding: 'utf8',
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('FORGE_SCAN_CONCURRENCY', () => {
+  it('refuses 0, 65 and "two" with exit 78 and the accepted range; records every file with 1 and with 64', () => {
+    const tree = fs.mkdtempSync(path.join(os.tmpdir(), 'forge-conc-'));
+    try {
+      for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(tree, `f${i}.txt`), `file ${i}\n`);
+      for (const bad of ['0', '65', 'two']) {
+        const r = once(tree, bad);
+        expect(r.status).toBe(78);
+        expect(r.stderr).toMatch(/FORGE_SCAN_CONCURRENCY must be an integer from 1 to 64/);
+        expect(fs.existsSync(path.join(tree, '.forge', 'index.db'))).toBe(false);
+      }
+      for (const good of ['1', '64']) {
+        fs.rmSync(path.join(tree, '.forge'), { recursive: true, force: true });
+        const r = once(tree, good);
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(/initial scan: 30 files .*: 30 recorded, 0 unchanged, 0 removed/);
+      }
+    } finally {
+      fs.rmSync(tree, { recursive: true, force: true });
+    }
+  });
+});
