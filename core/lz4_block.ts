@@ -210,31 +210,73 @@ export function lz4DecompressBlock(src: usize, srcLen: usize, dst: usize, dstCap
   // The token of the next sequence: loaded together with the previous offset on the shortcut.
   let token = <usize>load<u8>(ip++);
 
+  // Shortcut bounds: with ip <= ilimit, 32 input bytes are left, so this is not the last
+  // sequence (that one ends the block after its literals) and its offset, one length byte and
+  // the next token are readable; with op <= olimit, 40 output bytes are left, so 16 + 24 whole
+  // bytes can be copied. Too short a block or output: ilimit 0 (ip >= 1) turns the shortcut off.
+  const roomy = srcLen > 32 && dstCap > 40;
+  const ilimit: usize = roomy ? iend - 32 : 0;
+  const olimit: usize = roomy ? oend - 40 : 0;
+
   while (true) {
-    // Shortcut for the common sequence: at most 14 literals, a match of at most 18 bytes at an
-    // offset of at least 8, with room to copy 16 + 24 bytes whole. 32 input bytes left means
-    // this is not the last sequence (that one ends the block after its literals) and its offset
-    // and the next token are readable; 40 output bytes left means nothing can overflow.
-    if (token < 0xf0 && (token & 15) != 15 && iend - ip >= 32 && oend - op >= 40) {
+    // The shortcut, a loop of its own (its values stay in registers): literals of at most 14
+    // bytes and a match at an offset of at least 8, of at most 18 bytes or with one length byte
+    // (up to 273). Anything else leaves the loop for the general path below, which decodes the
+    // same sequence again from its token.
+    while (ip <= ilimit && op <= olimit) {
       const lit = token >> 4;
-      store<u64>(op, load<u64>(ip));
-      store<u64>(op, load<u64>(ip, 8), 8);
+      const mlc = token & 15;
+      if (lit == 15) break;
+      if (ASC_FEATURE_SIMD) {
+        v128.store(op, v128.load(ip));
+      } else {
+        store<u64>(op, load<u64>(ip));
+        store<u64>(op, load<u64>(ip, 8), 8);
+      }
       // Offset and next token in one load: the chain from one token to the next is one load.
       const w = load<u32>(ip + lit);
       const off = <usize>(w & 0xffff);
       const o = op + lit;
-      if (off >= 8 && off <= o - lowLimit) {
+      if (off < 8 || off > o - lowLimit) break; // short (overlapping) or invalid: general path
+      let m = o - off;
+      if (mlc != 15) {
         // Forward 8-byte steps: with off >= 8 each load reads only bytes already final.
-        const m = o - off;
-        store<u64>(o, load<u64>(m));
-        store<u64>(o, load<u64>(m, 8), 8);
-        store<u64>(o, load<u64>(m, 16), 16);
-        op = o + (token & 15) + MINMATCH;
+        if (ASC_FEATURE_SIMD && off >= 16) {
+          v128.store(o, v128.load(m));
+          v128.store(o, v128.load(m, 16), 16);
+        } else {
+          store<u64>(o, load<u64>(m));
+          store<u64>(o, load<u64>(m, 8), 8);
+          store<u64>(o, load<u64>(m, 16), 16);
+        }
+        op = o + mlc + MINMATCH;
         ip += lit + 3;
         token = <usize>((w >> 16) & 0xff);
         continue;
       }
-      // A short or invalid offset: the general path below decodes this sequence.
+      // A long match with one length byte: 16-byte steps, with room for their overrun.
+      const b = w >> 16 & 0xff;
+      if (b == 255) break;
+      const mend = o + 15 + MINMATCH + <usize>b;
+      if (mend + 16 > oend) break;
+      let d = o;
+      if (ASC_FEATURE_SIMD && off >= 16) {
+        do {
+          v128.store(d, v128.load(m));
+          d += 16;
+          m += 16;
+        } while (d < mend);
+      } else {
+        do {
+          store<u64>(d, load<u64>(m));
+          store<u64>(d, load<u64>(m, 8), 8);
+          d += 16;
+          m += 16;
+        } while (d < mend);
+      }
+      op = mend;
+      ip += lit + 4;
+      token = <usize>load<u8>(ip - 1);
     }
 
     // Literal length.
@@ -312,4 +354,5 @@ export function lz4DecompressBlock(src: usize, srcLen: usize, dst: usize, dstCap
     if (ip >= iend) return LZ4_ERR_CORRUPT; // a block ends with literals, never after a match
     token = <usize>load<u8>(ip++);
   }
+  return LZ4_ERR_CORRUPT; // not reached (the loop only returns); the compiler cannot tell
 }
