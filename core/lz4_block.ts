@@ -78,6 +78,45 @@ const PERIOD_DIST: usize = memory.data<u8>([0, 8, 8, 9, 8, 10, 12, 14]);
   return op;
 }
 
+// xxHash32 primes (as core/xxh32.ts): the frame encoder hashes its input during compression.
+export const XXH_P1: u32 = 0x9e3779b1;
+export const XXH_P2: u32 = 0x85ebca77;
+export const XXH_P3: u32 = 0xc2b2ae3d;
+export const XXH_P4: u32 = 0x27d4eb2f;
+export const XXH_P5: u32 = 0x165667b1;
+
+/**
+ * Size of an xxh32 stripe state: lanes v1..v4 @0..12 and the address of the first byte not
+ * hashed yet @16 (a whole number of 16-byte stripes after the start of the hashed data).
+ */
+export const XXH_LANES_SIZE: usize = 24;
+
+/** The compressor hashes its input in pieces of at least this many bytes, just behind itself. */
+const HASH_CHUNK: usize = 2048;
+
+// @ts-ignore: decorator
+@inline function xxhRound(acc: u32, lane: u32): u32 {
+  return rotl<u32>(acc + lane * XXH_P2, 13) * XXH_P1;
+}
+
+/** Hashes every whole 16-byte stripe in [state.hp, end) into `st` (see XXH_LANES_SIZE). */
+export function xxhStripes(st: usize, end: usize): void {
+  let p = <usize>load<u32>(st, 16);
+  let v1 = load<u32>(st, 0), v2 = load<u32>(st, 4), v3 = load<u32>(st, 8), v4 = load<u32>(st, 12);
+  while (p + 16 <= end) {
+    v1 = xxhRound(v1, load<u32>(p, 0));
+    v2 = xxhRound(v2, load<u32>(p, 4));
+    v3 = xxhRound(v3, load<u32>(p, 8));
+    v4 = xxhRound(v4, load<u32>(p, 12));
+    p += 16;
+  }
+  store<u32>(st, v1, 0);
+  store<u32>(st, v2, 4);
+  store<u32>(st, v3, 8);
+  store<u32>(st, v4, 12);
+  store<u32>(st, <u32>p, 16);
+}
+
 /**
  * Compresses `srcLen` bytes at `src` into [dst, dst+dstCap). Returns the compressed size, or 0
  * when the block would not fit in `dstCap` bytes (then the caller stores it raw). Nothing is
@@ -86,6 +125,23 @@ const PERIOD_DIST: usize = memory.data<u8>([0, 8, 8, 9, 8, 10, 12, 14]);
  * Matches never reach before `src`, so every block is independent.
  */
 export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize, dstCap: usize): usize {
+  return compressBlock(src, srcLen, dst, dstCap, 0, false);
+}
+
+/**
+ * lz4CompressBlock that also feeds the xxh32 state `st` (see XXH_LANES_SIZE) with the input it
+ * has passed, in pieces of HASH_CHUNK bytes while they are still in cache, so the content
+ * checksum costs no second pass over memory. The output bytes are the same. The caller hashes
+ * what is left of the block (xxhStripes up to src + srcLen), also after a 0 (stored raw) result.
+ */
+export function lz4CompressBlockHashed(src: usize, srcLen: usize, dst: usize, dstCap: usize, st: usize): usize {
+  return compressBlock(src, srcLen, dst, dstCap, st, true);
+}
+
+// @ts-ignore: decorator
+@inline function compressBlock(src: usize, srcLen: usize, dst: usize, dstCap: usize, st: usize, hash: bool): usize {
+  let hashedTo: usize = 0;
+  if (hash) hashedTo = <usize>load<u32>(st, 16) + HASH_CHUNK;
   let op = dst;
   const olimit = dst + dstCap;
   let anchor = src;
@@ -158,6 +214,10 @@ export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize, dstCap: 
           store<u8>(token, load<u8>(token) | <u8>ml);
         }
         anchor = ip;
+        if (hash && anchor >= hashedTo) {
+          xxhStripes(st, anchor);
+          hashedTo = anchor + HASH_CHUNK;
+        }
         if (ip > mflimit) {
           done = true;
           break;
