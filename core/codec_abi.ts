@@ -9,10 +9,9 @@
 import { canAlloc, freeArg, MAX_ALLOC, postList, postResultList, retErr, retList, retOkList } from "./abi";
 import { lz4Bound, lz4CompressBlock, lz4DecompressBlock, LZ4_ERR_OVERFLOW } from "./lz4_block";
 import {
-  blocksBound, decodedLen, decodedPtr, ERR_CORRUPT, ERR_TOO_LARGE, frameBound, lz4FrameDecode,
+  blocksBound, blocksContentChecksum, decodedLen, decodedPtr, ERR_CORRUPT, ERR_TOO_LARGE, frameBound, lz4FrameDecode,
   MAX_HEADER, writeBlocks, writeHeader, writeTrailer,
 } from "./lz4_frame";
-import { xxh32 } from "./xxh32";
 
 // lz4-block-compress: func(data: list<u8>) -> list<u8>
 export function codec__lz4_block_compress(ptr: usize, len: usize): usize {
@@ -66,8 +65,8 @@ export function post__codec__lz4_block_decompress(ret: usize): void {
 export function codec__lz4_frame_compress(ptr: usize, len: usize, blockSize: u32, contentSize: bool, contentChecksum: bool, blockChecksum: bool): usize {
   const out = heap.alloc(frameBound(len, blockSize));
   let n = writeHeader(out, <u64>len, blockSize, contentSize, contentChecksum, blockChecksum);
-  n += writeBlocks(out + n, ptr, len, blockSize, blockChecksum);
-  n += writeTrailer(out + n, contentChecksum ? xxh32(ptr, len, 0) : 0, contentChecksum);
+  n += writeBlocks(out + n, ptr, len, blockSize, blockChecksum, contentChecksum);
+  n += writeTrailer(out + n, contentChecksum ? blocksContentChecksum : 0, contentChecksum);
   freeArg(ptr, len);
   return retList(out, n);
 }

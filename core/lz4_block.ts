@@ -78,6 +78,45 @@ const PERIOD_DIST: usize = memory.data<u8>([0, 8, 8, 9, 8, 10, 12, 14]);
   return op;
 }
 
+// xxHash32 primes (as core/xxh32.ts): the frame encoder hashes its input during compression.
+export const XXH_P1: u32 = 0x9e3779b1;
+export const XXH_P2: u32 = 0x85ebca77;
+export const XXH_P3: u32 = 0xc2b2ae3d;
+export const XXH_P4: u32 = 0x27d4eb2f;
+export const XXH_P5: u32 = 0x165667b1;
+
+/**
+ * Size of an xxh32 stripe state: lanes v1..v4 @0..12 and the address of the first byte not
+ * hashed yet @16 (a whole number of 16-byte stripes after the start of the hashed data).
+ */
+export const XXH_LANES_SIZE: usize = 24;
+
+/** The compressor hashes its input in pieces of at least this many bytes, just behind itself. */
+const HASH_CHUNK: usize = 2048;
+
+// @ts-ignore: decorator
+@inline function xxhRound(acc: u32, lane: u32): u32 {
+  return rotl<u32>(acc + lane * XXH_P2, 13) * XXH_P1;
+}
+
+/** Hashes every whole 16-byte stripe in [state.hp, end) into `st` (see XXH_LANES_SIZE). */
+export function xxhStripes(st: usize, end: usize): void {
+  let p = <usize>load<u32>(st, 16);
+  let v1 = load<u32>(st, 0), v2 = load<u32>(st, 4), v3 = load<u32>(st, 8), v4 = load<u32>(st, 12);
+  while (p + 16 <= end) {
+    v1 = xxhRound(v1, load<u32>(p, 0));
+    v2 = xxhRound(v2, load<u32>(p, 4));
+    v3 = xxhRound(v3, load<u32>(p, 8));
+    v4 = xxhRound(v4, load<u32>(p, 12));
+    p += 16;
+  }
+  store<u32>(st, v1, 0);
+  store<u32>(st, v2, 4);
+  store<u32>(st, v3, 8);
+  store<u32>(st, v4, 12);
+  store<u32>(st, <u32>p, 16);
+}
+
 /**
  * Compresses `srcLen` bytes at `src` into [dst, dst+dstCap). Returns the compressed size, or 0
  * when the block would not fit in `dstCap` bytes (then the caller stores it raw). Nothing is
@@ -86,6 +125,23 @@ const PERIOD_DIST: usize = memory.data<u8>([0, 8, 8, 9, 8, 10, 12, 14]);
  * Matches never reach before `src`, so every block is independent.
  */
 export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize, dstCap: usize): usize {
+  return compressBlock(src, srcLen, dst, dstCap, 0, false);
+}
+
+/**
+ * lz4CompressBlock that also feeds the xxh32 state `st` (see XXH_LANES_SIZE) with the input it
+ * has passed, in pieces of HASH_CHUNK bytes while they are still in cache, so the content
+ * checksum costs no second pass over memory. The output bytes are the same. The caller hashes
+ * what is left of the block (xxhStripes up to src + srcLen), also after a 0 (stored raw) result.
+ */
+export function lz4CompressBlockHashed(src: usize, srcLen: usize, dst: usize, dstCap: usize, st: usize): usize {
+  return compressBlock(src, srcLen, dst, dstCap, st, true);
+}
+
+// @ts-ignore: decorator
+@inline function compressBlock(src: usize, srcLen: usize, dst: usize, dstCap: usize, st: usize, hash: bool): usize {
+  let hashedTo: usize = 0;
+  if (hash) hashedTo = <usize>load<u32>(st, 16) + HASH_CHUNK;
   let op = dst;
   const olimit = dst + dstCap;
   let anchor = src;
@@ -158,6 +214,10 @@ export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize, dstCap: 
           store<u8>(token, load<u8>(token) | <u8>ml);
         }
         anchor = ip;
+        if (hash && anchor >= hashedTo) {
+          xxhStripes(st, anchor);
+          hashedTo = anchor + HASH_CHUNK;
+        }
         if (ip > mflimit) {
           done = true;
           break;
@@ -210,31 +270,73 @@ export function lz4DecompressBlock(src: usize, srcLen: usize, dst: usize, dstCap
   // The token of the next sequence: loaded together with the previous offset on the shortcut.
   let token = <usize>load<u8>(ip++);
 
+  // Shortcut bounds: with ip <= ilimit, 32 input bytes are left, so this is not the last
+  // sequence (that one ends the block after its literals) and its offset, one length byte and
+  // the next token are readable; with op <= olimit, 40 output bytes are left, so 16 + 24 whole
+  // bytes can be copied. Too short a block or output: ilimit 0 (ip >= 1) turns the shortcut off.
+  const roomy = srcLen > 32 && dstCap > 40;
+  const ilimit: usize = roomy ? iend - 32 : 0;
+  const olimit: usize = roomy ? oend - 40 : 0;
+
   while (true) {
-    // Shortcut for the common sequence: at most 14 literals, a match of at most 18 bytes at an
-    // offset of at least 8, with room to copy 16 + 24 bytes whole. 32 input bytes left means
-    // this is not the last sequence (that one ends the block after its literals) and its offset
-    // and the next token are readable; 40 output bytes left means nothing can overflow.
-    if (token < 0xf0 && (token & 15) != 15 && iend - ip >= 32 && oend - op >= 40) {
+    // The shortcut, a loop of its own (its values stay in registers): literals of at most 14
+    // bytes and a match at an offset of at least 8, of at most 18 bytes or with one length byte
+    // (up to 273). Anything else leaves the loop for the general path below, which decodes the
+    // same sequence again from its token.
+    while (ip <= ilimit && op <= olimit) {
       const lit = token >> 4;
-      store<u64>(op, load<u64>(ip));
-      store<u64>(op, load<u64>(ip, 8), 8);
+      const mlc = token & 15;
+      if (lit == 15) break;
+      if (ASC_FEATURE_SIMD) {
+        v128.store(op, v128.load(ip));
+      } else {
+        store<u64>(op, load<u64>(ip));
+        store<u64>(op, load<u64>(ip, 8), 8);
+      }
       // Offset and next token in one load: the chain from one token to the next is one load.
       const w = load<u32>(ip + lit);
       const off = <usize>(w & 0xffff);
       const o = op + lit;
-      if (off >= 8 && off <= o - lowLimit) {
+      if (off < 8 || off > o - lowLimit) break; // short (overlapping) or invalid: general path
+      let m = o - off;
+      if (mlc != 15) {
         // Forward 8-byte steps: with off >= 8 each load reads only bytes already final.
-        const m = o - off;
-        store<u64>(o, load<u64>(m));
-        store<u64>(o, load<u64>(m, 8), 8);
-        store<u64>(o, load<u64>(m, 16), 16);
-        op = o + (token & 15) + MINMATCH;
+        if (ASC_FEATURE_SIMD && off >= 16) {
+          v128.store(o, v128.load(m));
+          v128.store(o, v128.load(m, 16), 16);
+        } else {
+          store<u64>(o, load<u64>(m));
+          store<u64>(o, load<u64>(m, 8), 8);
+          store<u64>(o, load<u64>(m, 16), 16);
+        }
+        op = o + mlc + MINMATCH;
         ip += lit + 3;
         token = <usize>((w >> 16) & 0xff);
         continue;
       }
-      // A short or invalid offset: the general path below decodes this sequence.
+      // A long match with one length byte: 16-byte steps, with room for their overrun.
+      const b = w >> 16 & 0xff;
+      if (b == 255) break;
+      const mend = o + 15 + MINMATCH + <usize>b;
+      if (mend + 16 > oend) break;
+      let d = o;
+      if (ASC_FEATURE_SIMD && off >= 16) {
+        do {
+          v128.store(d, v128.load(m));
+          d += 16;
+          m += 16;
+        } while (d < mend);
+      } else {
+        do {
+          store<u64>(d, load<u64>(m));
+          store<u64>(d, load<u64>(m, 8), 8);
+          d += 16;
+          m += 16;
+        } while (d < mend);
+      }
+      op = mend;
+      ip += lit + 4;
+      token = <usize>load<u8>(ip - 1);
     }
 
     // Literal length.
@@ -312,4 +414,5 @@ export function lz4DecompressBlock(src: usize, srcLen: usize, dst: usize, dstCap
     if (ip >= iend) return LZ4_ERR_CORRUPT; // a block ends with literals, never after a match
     token = <usize>load<u8>(ip++);
   }
+  return LZ4_ERR_CORRUPT; // not reached (the loop only returns); the compiler cannot tell
 }

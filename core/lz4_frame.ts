@@ -7,7 +7,10 @@
 // concatenated frames. Every checksum is verified. Output grows geometrically but never past the
 // caller's `maxSize`; any malformed input returns an error code (CodecError below) instead of
 // trapping.
-import { lz4Bound, lz4CompressBlock, lz4DecompressBlock, LZ4_ERR_OVERFLOW } from "./lz4_block";
+import {
+  lz4Bound, lz4CompressBlock, lz4CompressBlockHashed, lz4DecompressBlock, LZ4_ERR_OVERFLOW, XXH_LANES_SIZE,
+  XXH_P1, XXH_P2, XXH_P3, XXH_P4, XXH_P5, xxhStripes,
+} from "./lz4_block";
 import { xxh32 } from "./xxh32";
 import { canAlloc, MAX_ALLOC } from "./abi";
 
@@ -87,19 +90,71 @@ export function blocksBound(len: usize, blockSize: u32): usize {
   return len + nBlocks * 8;
 }
 
+/** A running xxh32 (seed 0), fed by the compressor as it goes (see lz4CompressBlockHashed). */
+const XXH_STATE: usize = memory.data(<i32>XXH_LANES_SIZE, 8);
+
+/** Starts an xxh32 (seed 0) of data beginning at `start`. */
+function xxhBegin(start: usize): void {
+  store<u32>(XXH_STATE, XXH_P1 + XXH_P2, 0);
+  store<u32>(XXH_STATE, XXH_P2, 4);
+  store<u32>(XXH_STATE, 0, 8);
+  store<u32>(XXH_STATE, 0 - XXH_P1, 12);
+  store<u32>(XXH_STATE, <u32>start, 16);
+}
+
+/** Finishes the xxh32 of the `len` bytes at `start` begun by xxhBegin(start): as core/xxh32.ts ends. */
+function xxhEnd(start: usize, len: usize): u32 {
+  const end = start + len;
+  xxhStripes(XXH_STATE, end);
+  let h: u32;
+  if (len >= 16) {
+    h = rotl<u32>(load<u32>(XXH_STATE, 0), 1) + rotl<u32>(load<u32>(XXH_STATE, 4), 7) +
+      rotl<u32>(load<u32>(XXH_STATE, 8), 12) + rotl<u32>(load<u32>(XXH_STATE, 12), 18);
+  } else {
+    h = XXH_P5;
+  }
+  h += <u32>len;
+  let p = <usize>load<u32>(XXH_STATE, 16);
+  while (p + 4 <= end) {
+    h = rotl<u32>(h + load<u32>(p) * XXH_P3, 17) * XXH_P4;
+    p += 4;
+  }
+  while (p < end) {
+    h = rotl<u32>(h + <u32>load<u8>(p) * XXH_P5, 11) * XXH_P1;
+    p++;
+  }
+  h ^= h >>> 15;
+  h *= XXH_P2;
+  h ^= h >>> 13;
+  h *= XXH_P3;
+  h ^= h >>> 16;
+  return h;
+}
+
+/** The content checksum of the last writeBlocks call made with `contentChecksum`. */
+export let blocksContentChecksum: u32 = 0;
+
 /**
  * Encodes `len` bytes at `src` as independent blocks of `blockSize` (normalized) at `dst`
- * (room for blocksBound bytes). Returns the bytes written.
+ * (room for blocksBound bytes). Returns the bytes written. With `contentChecksum`, also leaves
+ * xxh32(src, len, 0) in blocksContentChecksum, computed during compression (no second pass).
  */
-export function writeBlocks(dst: usize, src: usize, len: usize, blockSize: u32, blockChecksum: bool): usize {
+export function writeBlocks(dst: usize, src: usize, len: usize, blockSize: u32, blockChecksum: bool, contentChecksum: bool = false): usize {
   const bs = <usize>normalizeBlockSize(blockSize);
   let op = dst;
   let ip = src;
   const end = src + len;
+  if (contentChecksum) xxhBegin(src);
   while (ip < end) {
     const n = end - ip < bs ? end - ip : bs;
     // Compressed straight into place, and only if strictly smaller than the raw block.
-    const c = n > 1 ? lz4CompressBlock(ip, n, op + 4, n - 1) : 0;
+    let c: usize = 0;
+    if (contentChecksum) {
+      if (n > 1) c = lz4CompressBlockHashed(ip, n, op + 4, n - 1, XXH_STATE);
+      xxhStripes(XXH_STATE, ip + n); // the rest of the block, while in cache
+    } else if (n > 1) {
+      c = lz4CompressBlock(ip, n, op + 4, n - 1);
+    }
     let data: usize;
     if (c != 0) {
       store<u32>(op, <u32>c);
@@ -113,6 +168,7 @@ export function writeBlocks(dst: usize, src: usize, len: usize, blockSize: u32, 
     op += 4 + data + (blockChecksum ? 4 : 0);
     ip += n;
   }
+  if (contentChecksum) blocksContentChecksum = xxhEnd(src, len);
   return op - dst;
 }
 
