@@ -36,6 +36,7 @@ export type { FrameOptions as StoreFrameOptions, CdcParams as StoreCdcParams } f
 export type { PoolLogger as IndexLogger } from './index-db/pool.js';
 export { objectPath, isHash } from './store/object-path.js';
 export { Index } from './index-db/index.js';
+export type { ImportedBlob, ImportedVersion } from './index-db/imported.js';
 /** Cached prepared statements for connections borrowed from `Index.connections` (safe on Node >= 24 with better-sqlite3 12). */
 export { stmt as preparedStatement } from './index-db/statements.js';
 export type {

@@ -65,7 +65,6 @@ import {
 } from './shutdown-types.js';
 
 export {
-  DEFAULT_SHUTDOWN_TIMEOUT_MS,
   SHUTDOWN_PHASES,
   type PhaseReport,
   type ShutdownComponent,
