@@ -11,8 +11,8 @@ const STORE = [
   'test/store/roundtrip.test.ts',
   'test/store/write-commit.test.ts',
   'test/store/write-compress.test.ts',
-  'test/store/read-mutants.test.ts',
-  'test/store/write-mutants.test.ts',
+  'test/store/read-detail.test.ts',
+  'test/store/write-detail.test.ts',
   'test/store/rename-retry.test.ts',
 ];
 
