@@ -168,6 +168,7 @@ describe('short writes through the io backend', () => {
       batchRead: (ps) => inner.batchRead(ps),
       watch: (root, o) => inner.watch(root, o),
       close: () => inner.close(),
+      [Symbol.asyncDispose]: () => inner[Symbol.asyncDispose](),
     };
     const store = await BlobStore.open(t.dir, { io, sync: true, workers: 0 });
     try {
