@@ -98,6 +98,40 @@ describe.each(MODES)('object writes (%s)', (_name, options) => {
     }
   });
 
+  it('chunked content: every distinct chunk and the manifest are written once, 0400, and read back whole', async () => {
+    const t = tempDir();
+    const store = await BlobStore.open(t.dir, { ...options, chunkThreshold: 64 * 1024 });
+    try {
+      // The same 200 kB three times: content-defined chunks repeat, and each is stored once.
+      const block = randomBytes(200_000);
+      const data = Buffer.concat([block, block, block, randomBytes(50_000)]);
+      const r = await store.put(data);
+      expect(r.hash).toBe(sha256Hex(data));
+      expect(r.chunks).toBeGreaterThan(3);
+      expect(r.manifest).toMatch(/^[0-9a-f]{64}$/);
+      const objects = readdirSync(join(t.dir, 'objects'), { recursive: true, withFileTypes: true }).filter(
+        (e) => e.isFile() && /^[0-9a-f]{62}$/.test(e.name),
+      );
+      // Fewer objects than chunks (repeats), plus the manifest; what the put says it stored is what is on disk.
+      expect(objects.length).toBeLessThan(r.chunks + 1);
+      let onDisk = 0;
+      for (const e of objects) {
+        const st = statSync(join(e.parentPath, e.name));
+        expect(st.mode & 0o777).toBe(0o400);
+        onDisk += st.size;
+        if (lz4) expect(decodedHash(join(e.parentPath, e.name))).toBe(`${e.parentPath.slice(-2)}${e.name}`);
+      }
+      expect(r.storedBytes).toBe(onDisk);
+      expect(Buffer.from(await store.get(r.hash)).equals(data)).toBe(true);
+      // Again: nothing new is written.
+      expect((await store.put(data)).storedBytes).toBe(0);
+      expect(readdirSync(tmpDir(t.dir))).toEqual([]);
+    } finally {
+      await store.close();
+      t.cleanup();
+    }
+  });
+
   it('an object name that is a directory fails its put (ForgeError with the hash), every time, and the rest still work', async () => {
     const t = tempDir();
     const store = await BlobStore.open(t.dir, options);
