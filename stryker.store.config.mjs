@@ -5,6 +5,8 @@
 // never settled) should cost seconds, not minutes.
 import base from './stryker.config.mjs';
 
+const name = process.env.FORGE_MUTATION_NAME ?? 'store';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   ...base,
@@ -12,4 +14,8 @@ export default {
   concurrency: 2,
   timeoutMS: 5_000,
   mutate: ['host/node/store/read.ts', 'host/node/store/write.ts'],
+  // event-recorder writes every tested mutant as it is done (reports/mutation/<name>-events/*-onMutantTested.json),
+  // so a run stopped early still says which mutants survived so far.
+  reporters: [...base.reporters, 'event-recorder'],
+  eventReporter: { baseDir: `reports/mutation/${name}-events` },
 };
