@@ -195,6 +195,40 @@ describe('ConnectionPool lifecycle', () => {
     }
   });
 
+  it('a lease released twice is pooled once: two later leases never share a connection', async () => {
+    const t = tempDir('forge-pool-');
+    const pool = new ConnectionPool(join(t.dir, 'p.db'), { size: 2 });
+    try {
+      const a = await pool.acquire('a');
+      a.release();
+      a.release();
+      const [b, c] = await Promise.all([pool.acquire('b'), pool.acquire('c')]);
+      expect(b.db).not.toBe(c.db);
+      expect(pool.inUse).toBe(2);
+      b.release();
+      c.release();
+    } finally {
+      await pool.close();
+      t.cleanup();
+    }
+  });
+
+  it('peakInUse keeps the highest count after fewer connections are used', async () => {
+    const t = tempDir('forge-pool-');
+    const pool = new ConnectionPool(join(t.dir, 'p.db'), { size: 3 });
+    try {
+      const held = await Promise.all([pool.acquire(), pool.acquire(), pool.acquire()]);
+      for (const l of held) l.release();
+      expect(pool.peakInUse).toBe(3);
+      const one = await pool.acquire();
+      expect(pool.peakInUse).toBe(3);
+      one.release();
+    } finally {
+      await pool.close();
+      t.cleanup();
+    }
+  });
+
   for (const acquireTimeoutMs of [0, Number.POSITIVE_INFINITY]) {
     it(`acquireTimeoutMs ${acquireTimeoutMs}: a waiter waits without a deadline`, async () => {
       const t = tempDir('forge-pool-');
@@ -232,6 +266,7 @@ describe('ConnectionPool lifecycle', () => {
     const lines: string[] = [];
     const write = process.stderr.write;
     try {
+      const before = Date.now();
       const held = await pool.acquire();
       process.stderr.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
       let err: ForgeError;
@@ -250,7 +285,11 @@ describe('ConnectionPool lifecycle', () => {
       const holders = logged[0]!.holders as Array<{ label: string; heldMs: number }>;
       expect(holders).toHaveLength(1);
       expect(holders[0]!.label).toBe('anonymous');
+      // How long the holder held it: between 0 and the time this test has waited since acquiring.
       expect(holders[0]!.heldMs).toBeGreaterThanOrEqual(0);
+      expect(holders[0]!.heldMs).toBeLessThanOrEqual(Date.now() - before);
+      // One line each (newline-terminated JSON).
+      expect(lines.join('')).toBe(lines.map((l) => `${l.trimEnd()}\n`).join(''));
       expect(pool.waiting).toBe(0);
       held.release();
     } finally {
