@@ -3,7 +3,7 @@
 // object files right at the 16 KiB peek boundary, and a worker-decoded object whose content is not
 // its name. Damaged objects are made from the store's own frames (one object's file copied under
 // another's name), expected hashes by node:crypto.
-import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ForgeError } from '../../host/node/base/errors.js';
@@ -126,6 +126,53 @@ describe.each(HASHERS)('read path details (hasher %s)', (hasher) => {
     }
   });
 
+  it('every get closes its file, also when it fails (lone and concurrent gets, /proc/self/fd)', async () => {
+    const t = tempDir();
+    const store = await BlobStore.open(t.dir, { hasher, sync: false, workers: 0, mmapThreshold: 64 * 1024 });
+    try {
+      const hashes = await Promise.all([100, 30_000, 200_000].map((n) => store.put(randomBytes(n)).then((r) => r.hash)));
+      const { ha } = await swapped(store, t.dir, randomBytes(20_000), randomBytes(20_001));
+      const openFds = (): number => readdirSync('/proc/self/fd').length;
+      const before = openFds();
+      for (let i = 0; i < 100; i++) {
+        for (const h of hashes) await store.get(h);
+        await Promise.all(hashes.map((h) => store.get(h)));
+        await rejection(store.get(ha));
+        await Promise.all([rejection(store.get(ha)), rejection(store.get(ha))]);
+      }
+      // 900 gets and 300 failed ones: a leak would leave hundreds open; a few may come and go meanwhile.
+      expect(openFds()).toBeLessThan(before + 20);
+    } finally {
+      await store.close();
+      t.cleanup();
+    }
+  });
+
+  it('mmap is used from mmapThreshold on: one byte below is read, at the threshold it is mapped (stats)', async () => {
+    const t = tempDir();
+    const threshold = 64 * 1024;
+    const store = await BlobStore.open(t.dir, { hasher, sync: false, workers: 0, mmapThreshold: threshold });
+    try {
+      const probe = await store.put(randomBytes(10_000));
+      const overhead = statSync(objectPath(t.dir, probe.hash)).size - 10_000;
+      const below = randomBytes(threshold - 1 - overhead);
+      const at = randomBytes(threshold - overhead);
+      const hb = (await store.put(below)).hash;
+      const hat = (await store.put(at)).hash;
+      expect(statSync(objectPath(t.dir, hb)).size).toBe(threshold - 1);
+      expect(statSync(objectPath(t.dir, hat)).size).toBe(threshold);
+      const s0 = store.stats().mmapReads;
+      expect(Buffer.from(await store.get(hb)).equals(below)).toBe(true);
+      expect(store.stats().mmapReads).toBe(s0);
+      expect(Buffer.from(await store.get(hat)).equals(at)).toBe(true);
+      if (process.platform === 'linux') expect(store.stats().mmapReads).toBe(s0 + 1);
+      expect(store.stats().mmapFallbacks).toBe(0);
+    } finally {
+      await store.close();
+      t.cleanup();
+    }
+  });
+
   it('an object name that is a directory, or under a file, is a ForgeError with the code and the file', async () => {
     const t = tempDir();
     const store = await BlobStore.open(t.dir, { hasher, sync: false, workers: 0 });
@@ -181,6 +228,9 @@ describe('worker-decoded reads', () => {
       // Unverified, or a lone get: decoded here, the same bytes.
       expect(sha256Hex((await readObject(ctx, ha, false, true))!)).toBe(hb);
       expect(taken).toBe(2);
+      // A context without counters (read.ts used outside a store) reads mapped objects too.
+      const mapped: ReadContext = { ...ctx, mmapThreshold: 4096 };
+      expect(sha256Hex((await readObject(mapped, hb, true, false))!)).toBe(hb);
     } finally {
       await codec.close();
       await store.close();
