@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ForgeError } from '../../host/node/base/errors.js';
 import { BlobStore } from '../../host/node/store/blob-store.js';
 import { coreBindings } from '../../host/node/store/core-bindings.js';
-import { DECODE_POOL_AFTER_BYTES, FrameCodec } from '../../host/node/store/frame-codec.js';
+import { DECODE_POOL_AFTER_BYTES, FrameCodec } from '../../host/node/store/codec/frame-codec.js';
 import { createHasher } from '../../host/node/store/hasher.js';
 import { objectDir, objectPath } from '../../host/node/store/object-path.js';
 import { OFFLOAD_MIN_BYTES, readObject, type ReadContext } from '../../host/node/store/read.js';
