@@ -288,8 +288,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     if (opts.debug) shutdown.register({ name: 'fd-report', phase: 'resources', stop: () => log.info({ fds: openFdReport(storeDir) }, 'open descriptors at exit') });
     return await shutdown.done;
   } catch (e) {
-    // Startup failed: say why in plain words, release what was opened, exit 1 (78 for configuration).
     const fe = toForgeError(e);
+    // A stop asked for during startup (SIGTERM in the first scan) aborts the scan's batches: that is the
+    // stop, not a failure. What was recorded stays, and the next start catches up the rest.
+    if (shutdown.stopping && fe.code === 'ABORT_ERR') {
+      log.info({ stoppedDuring: 'scan' }, 'the first scan stopped part way; the next start catches up what it did not record');
+      return await shutdown.done;
+    }
+    // Startup failed: say why in plain words, release what was opened, exit 1 (78 for configuration).
     const err = isDiskFull(fe, storeDir) && !fe.message.startsWith('disk full') ? diskFullError('startup', fe, 0) : e;
     exitOverride = reportError(err, { stderr: opts.stderr }, opts.debug ?? false);
     await shutdown.shutdown('startup failed', { error: err });
