@@ -163,7 +163,9 @@ export async function runLz4Bench({ corpusSize = 32 << 20, randomSize = 16 << 20
     ['random bytes', randomBytes(randomSize)],
   ];
   const results = {};
-  log(`\nLZ4 frames — ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, Node ${process.version}; MB/s of uncompressed bytes per CPU-second (median of ${runs})`);
+  log(
+    `\nLZ4 frames — ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, Node ${process.version}; MB/s of uncompressed bytes per CPU-second (median of ${runs})`,
+  );
   for (const [label, data] of goalsOnly ? [] : inputs) {
     const impls = [
       ['forge (4 MiB blocks)', (d) => codec.lz4Compress(d), (f) => codec.lz4Decompress(f, { maxSize: data.length })],
@@ -195,7 +197,9 @@ export async function runLz4Bench({ corpusSize = 32 << 20, randomSize = 16 << 20
     log('|---|---:|---:|---:|---:|---:|---:|');
     for (const [name, r] of Object.entries(rows)) {
       const peer = name.startsWith('forge (4') ? undefined : r;
-      log(`| ${name} | ${fmt(r.compressMBs)} | ${fmt(r.decompressMBs)} | ${fmt(r.ratio, 4)} | ${peer?.compressMBs ? fmt(forge.compressMBs / peer.compressMBs, 2) + 'x' : ''} | ${peer?.decompressMBs ? fmt(forge.decompressMBs / peer.decompressMBs, 2) + 'x' : ''} | ${peer?.ratio ? fmt(forge.ratio / peer.ratio, 3) : ''} |`);
+      log(
+        `| ${name} | ${fmt(r.compressMBs)} | ${fmt(r.decompressMBs)} | ${fmt(r.ratio, 4)} | ${peer?.compressMBs ? fmt(forge.compressMBs / peer.compressMBs, 2) + 'x' : ''} | ${peer?.decompressMBs ? fmt(forge.decompressMBs / peer.decompressMBs, 2) + 'x' : ''} | ${peer?.ratio ? fmt(forge.ratio / peer.ratio, 3) : ''} |`,
+      );
     }
   }
   // The goals, each from paired rounds on the corpus (forge: 4 MiB blocks, content checksum on,
@@ -204,17 +208,31 @@ export async function runLz4Bench({ corpusSize = 32 << 20, randomSize = 16 << 20
   const frame = codec.lz4Compress(data);
   const peerBlock = lz4wasm.compress(data);
   const rounds = goalRounds;
-  const c = pairedRatio(() => codec.lz4Compress(data), () => lz4wasm.compress(data), rounds);
-  const d = pairedRatio(() => codec.lz4Decompress(frame, { maxSize: data.length }), () => lz4wasm.decompress(peerBlock), rounds);
+  const c = pairedRatio(
+    () => codec.lz4Compress(data),
+    () => lz4wasm.compress(data),
+    rounds,
+  );
+  const d = pairedRatio(
+    () => codec.lz4Decompress(frame, { maxSize: data.length }),
+    () => lz4wasm.decompress(peerBlock),
+    rounds,
+  );
   const cliBytes = goalsOnly ? lz4CliRatio(data) : undefined;
   const cli = goalsOnly ? (cliBytes === undefined ? undefined : cliBytes / data.length) : results[inputs[0][0]]['lz4 -1 (CLI)'].ratio;
   const r = cli ? frame.length / data.length / cli : undefined;
   const met = (ok) => (ok ? 'met' : 'NOT MET');
   const span = (x) => `${fmt(x.median, 2)}x (min ${fmt(x.min, 2)}x, max ${fmt(x.max, 2)}x over ${rounds} paired rounds)`;
-  log(`\nGoals (corpus; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}):`);
+  log(
+    `\nGoals (corpus; load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}):`,
+  );
   log(`- LZ4 frame compress >= 1.05x lz4-wasm: ${span(c)}: ${met(c.median >= 1.05)}`);
   log(`- LZ4 frame decompress with checksum >= 1.0x lz4-wasm block decode: ${span(d)}: ${met(d.median >= 1.0)}`);
-  log(`- ratio within 2% of lz4 -1 (forge ratio / lz4 -1 ratio <= 1.02): ${r === undefined ? '- (lz4 CLI missing: apt-get install lz4): NOT MET' : `${fmt(r, 4)}: ${met(r <= 1.02)}`}`);
+  log(
+    `- ratio within 2% of lz4 -1 (forge ratio / lz4 -1 ratio <= 1.02): ${r === undefined ? '- (lz4 CLI missing: apt-get install lz4): NOT MET' : `${fmt(r, 4)}: ${met(r <= 1.02)}`}`,
+  );
   results.goals = { compressVsLz4Wasm: c, decompressVsLz4Wasm: d, ratioVsLz4Cli: r };
   return results;
 }

@@ -23,7 +23,10 @@ async function importDist(name) {
 }
 
 /** CPU microseconds of this process so far (user + system). */
-const cpuUs = () => { const u = process.cpuUsage(); return u.user + u.system; };
+const cpuUs = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 
 /**
  * Median CPU time per call of `fn` (ms) over `runs` runs, after `warm` unmeasured calls; calls
@@ -62,7 +65,11 @@ const { coreInfo, coreWasmPath, loadCore } = await importDist('core/loader');
 const cores = Object.fromEntries(['simd', 'scalar'].map((kind) => [kind, loadCore(new WebAssembly.Module(readFileSync(coreWasmPath(kind))))]));
 const jco = await import(pathToFileURL(join(root, 'gen', 'jco', 'forge-core.js')).href);
 const hw = await createSHA256();
-const hashWasm = (d) => { hw.init(); hw.update(d); return hw.digest('binary'); };
+const hashWasm = (d) => {
+  hw.init();
+  hw.update(d);
+  return hw.digest('binary');
+};
 const nodeCrypto = (d) => createHash('sha256').update(d).digest();
 
 const impls = [
@@ -90,7 +97,10 @@ const want = nodeCrypto(big).toString('hex');
 for (const [name, f] of impls) {
   if (Buffer.from(f(big)).toString('hex') !== want) throw new Error(`${name}: wrong digest`);
 }
-const batches = [['simd', (xs) => sha256Batch(xs, cores.simd)], ['scalar', (xs) => sha256Batch(xs, cores.scalar)]];
+const batches = [
+  ['simd', (xs) => sha256Batch(xs, cores.simd)],
+  ['scalar', (xs) => sha256Batch(xs, cores.scalar)],
+];
 for (const [kind, batch] of batches) {
   if (batch(small).some((d, i) => Buffer.from(d).toString('hex') !== nodeCrypto(small[i]).toString('hex'))) {
     throw new Error(`forge batch (${kind}): wrong digest`);
@@ -101,13 +111,25 @@ for (const [kind, batch] of batches) {
 // load hits all of them alike; each figure is the median over the rounds.
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const rounds = quick ? 3 : 7;
-const bigMs = impls.map(() => []), smallMs = impls.map(() => []), batchMs = batches.map(() => []);
-for (const [, f] of impls) { f(big); for (const d of small) f(d); }
+const bigMs = impls.map(() => []),
+  smallMs = impls.map(() => []),
+  batchMs = batches.map(() => []);
+for (const [, f] of impls) {
+  f(big);
+  for (const d of small) f(d);
+}
 for (const [, batch] of batches) batch(small);
 for (let r = 0; r < rounds; r++) {
   impls.forEach(([, f], i) => {
     bigMs[i].push(timePerCall(() => f(big), { runs: 1, warm: 0, minMs: 0 }));
-    smallMs[i].push(timePerCall(() => { for (const d of small) f(d); }, { runs: 1, warm: 0 }) / small.length);
+    smallMs[i].push(
+      timePerCall(
+        () => {
+          for (const d of small) f(d);
+        },
+        { runs: 1, warm: 0 },
+      ) / small.length,
+    );
   });
   batches.forEach(([, batch], i) => batchMs[i].push(timePerCall(() => batch(small), { runs: 1, warm: 0 }) / small.length));
 }
@@ -116,17 +138,25 @@ const batchOps = batchMs.map((ms) => 1e3 / median(ms));
 
 const [simdRow, scalarRow] = rows;
 const fmt = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-console.log(`SHA-256 — ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, Node ${process.version}, load avg ${loadavg().map((l) => l.toFixed(1)).join(' ')}; per CPU-second, median of ${rounds} rounds`);
+console.log(
+  `SHA-256 — ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, Node ${process.version}, load avg ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}; per CPU-second, median of ${rounds} rounds`,
+);
 console.log(`default module here: ${coreInfo().module} (${coreInfo().reason})`);
 console.log(`\n| implementation | ${big.length >> 20} MiB one-shot MB/s | SIMD / peer | scalar / peer | 4 KiB ops/s | SIMD / peer | scalar / peer |`);
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 const vs = (a, b) => (a === b ? '' : `${fmt(a / b, 2)}x`);
 for (const r of rows) {
-  console.log(`| ${r.name} | ${fmt(r.mbps)} | ${vs(simdRow.mbps, r.mbps)} | ${vs(scalarRow.mbps, r.mbps)} | ${fmt(r.ops)} | ${vs(simdRow.ops, r.ops)} | ${vs(scalarRow.ops, r.ops)} |`);
+  console.log(
+    `| ${r.name} | ${fmt(r.mbps)} | ${vs(simdRow.mbps, r.mbps)} | ${vs(scalarRow.mbps, r.mbps)} | ${fmt(r.ops)} | ${vs(simdRow.ops, r.ops)} | ${vs(scalarRow.ops, r.ops)} |`,
+  );
 }
 const hwRow = rows.find((r) => r.name === 'hash-wasm');
 batches.forEach(([kind], i) => {
-  console.log(`| forge sha256Batch, ${kind} module (1000 × 4 KiB per call) | | | | ${fmt(batchOps[i])} | ${fmt(batchOps[i] / hwRow.ops, 2)}x vs hash-wasm one at a time | |`);
+  console.log(
+    `| forge sha256Batch, ${kind} module (1000 × 4 KiB per call) | | | | ${fmt(batchOps[i])} | ${fmt(batchOps[i] / hwRow.ops, 2)}x vs hash-wasm one at a time | |`,
+  );
 });
 console.log('\n| small call (default module) | direct loader ns/call | jco bindings ns/call | jco / direct |');
 console.log('|---|---:|---:|---:|');

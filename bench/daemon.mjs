@@ -57,7 +57,6 @@ if (!fs.existsSync(path.join(repo, 'dist', 'host', 'node', 'cli', 'main.js'))) {
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const fmt = (x) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`);
 
-
 function dropStore(tree) {
   fs.rmSync(path.join(tree, '.forge'), { recursive: true, force: true });
   fs.rmSync(path.join(tree, '.git'), { recursive: true, force: true });
@@ -70,7 +69,10 @@ async function gitAdd(tree, extra) {
   spawnSync('sync');
   const r = await measure('git', ['-C', tree, ...extra, 'add', '-A'], { env });
   if (r.status !== 0) throw new Error(`git add failed: ${r.stderr}`);
-  const n = spawnSync('git', ['-C', tree, 'ls-files'], { env, maxBuffer: 1 << 28 }).stdout.toString().split('\n').filter(Boolean).length;
+  const n = spawnSync('git', ['-C', tree, 'ls-files'], { env, maxBuffer: 1 << 28 })
+    .stdout.toString()
+    .split('\n')
+    .filter(Boolean).length;
   return { ms: r.ms, rssKiB: r.rssKiB, files: n };
 }
 
@@ -81,7 +83,11 @@ async function forgeScan(tree) {
     env: { ...process.env, FORGE_IGNORE: '!node_modules' },
   });
   if (r.status !== 0) throw new Error(`forge watch --once failed (${r.status}): ${r.stderr}`);
-  const summary = r.stdout.trim().split('\n').find((l) => l.includes('initial scan')) ?? '';
+  const summary =
+    r.stdout
+      .trim()
+      .split('\n')
+      .find((l) => l.includes('initial scan')) ?? '';
   return { ms: r.ms, rssKiB: r.rssKiB, summary };
 }
 
@@ -110,16 +116,24 @@ async function scanTable(title, tree, rssGoal) {
   console.log('');
   console.log(`| ${title.padEnd(56)} | time     | peak RSS | git / forge time |`);
   console.log('|----------------------------------------------------------|----------|----------|------------------|');
-  console.log(`| forge watch --once (fsync per object, LZ4, SQLite index)  | ${fmt(forge.ms).padStart(8)} | ${mib(forge.rssKiB).padStart(8)} |                  |`);
-  console.log(`| git add -A, git defaults (loose objects not fsynced)      | ${fmt(gitDefault.ms).padStart(8)} | ${mib(gitDefault.rssKiB).padStart(8)} | ${(gitDefault.ms / forge.ms).toFixed(2).padStart(15)}x |`);
-  console.log(`| git add -A, core.fsync=loose-object + fsyncMethod=batch   | ${fmt(gitFsync.ms).padStart(8)} | ${mib(gitFsync.rssKiB).padStart(8)} | ${(gitFsync.ms / forge.ms).toFixed(2).padStart(15)}x |`);
+  console.log(
+    `| forge watch --once (fsync per object, LZ4, SQLite index)  | ${fmt(forge.ms).padStart(8)} | ${mib(forge.rssKiB).padStart(8)} |                  |`,
+  );
+  console.log(
+    `| git add -A, git defaults (loose objects not fsynced)      | ${fmt(gitDefault.ms).padStart(8)} | ${mib(gitDefault.rssKiB).padStart(8)} | ${(gitDefault.ms / forge.ms).toFixed(2).padStart(15)}x |`,
+  );
+  console.log(
+    `| git add -A, core.fsync=loose-object + fsyncMethod=batch   | ${fmt(gitFsync.ms).padStart(8)} | ${mib(gitFsync.rssKiB).padStart(8)} | ${(gitFsync.ms / forge.ms).toFixed(2).padStart(15)}x |`,
+  );
   console.log(`(git recorded ${gitDefault.files} files)`);
   const d = gitDefault.ms / forge.ms;
   const f = gitFsync.ms / forge.ms;
   console.log(`goal: >= 1.0x git defaults: ${d.toFixed(2)}x, ${verdict(d >= 1)}; >= 2.0x git at equal fsync: ${f.toFixed(2)}x, ${verdict(f >= 2)}`);
   if (rssGoal) {
     const r = forge.rssKiB / gitDefault.rssKiB;
-    console.log(`goal: peak RSS <= 4x git's: ${mib(forge.rssKiB)} vs ${mib(gitDefault.rssKiB)} (${r.toFixed(1)}x), ${verdict(r <= 4)} (growth with the file count: npm run bench:scale)`);
+    console.log(
+      `goal: peak RSS <= 4x git's: ${mib(forge.rssKiB)} vs ${mib(gitDefault.rssKiB)} (${r.toFixed(1)}x), ${verdict(r <= 4)} (growth with the file count: npm run bench:scale)`,
+    );
   }
   dropStore(tree);
 }
@@ -173,7 +187,9 @@ console.log(`bench:daemon — work dir ${work}; peak RSS from ${rssSource}`);
 console.log(`start: ${loadLine()}`);
 const { tree, files, bytes } = onlyLatency ? { tree: path.join(work, 'tree'), files: 0, bytes: 0 } : prepareTree(work, repo);
 if (!onlyLatency) {
-  console.log(`tree: ${files} files, ${(bytes / 2 ** 20).toFixed(1)} MiB (copy of node_modules without .cache${files > 14_000 ? ' + small files again, +1 byte' : ''})`);
+  console.log(
+    `tree: ${files} files, ${(bytes / 2 ** 20).toFixed(1)} MiB (copy of node_modules without .cache${files > 14_000 ? ' + small files again, +1 byte' : ''})`,
+  );
   await scanTable(`initial scan, ${files} files`, tree, false);
   if (TINY > 0) {
     const tiny = path.join(work, 'tiny');
@@ -188,6 +204,8 @@ if (!onlyLatency) {
 
 const lat = await latency(tree);
 console.log('');
-console.log(`write -> version recorded, ${lat.n} writes, debounce ${DEBOUNCE} ms: p50 ${fmt(lat.p50)}, p99 ${fmt(lat.p99)}, max ${fmt(lat.max)} ` +
-  `(goal p99 <= ${DEBOUNCE + 50} ms: ${lat.p99 <= DEBOUNCE + 50 ? 'met' : 'missed'}); daemon exit code on SIGTERM: ${lat.exit}`);
+console.log(
+  `write -> version recorded, ${lat.n} writes, debounce ${DEBOUNCE} ms: p50 ${fmt(lat.p50)}, p99 ${fmt(lat.p99)}, max ${fmt(lat.max)} ` +
+    `(goal p99 <= ${DEBOUNCE + 50} ms: ${lat.p99 <= DEBOUNCE + 50 ? 'met' : 'missed'}); daemon exit code on SIGTERM: ${lat.exit}`,
+);
 if (!process.env.KEEP) fs.rmSync(work, { recursive: true, force: true });

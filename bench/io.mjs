@@ -209,7 +209,9 @@ const forgeRead = { [`Forge ${io.backend}`]: (ps) => io.batchRead(ps), 'Forge fa
 const forgeWrite = { [`Forge ${io.backend}`]: (ps) => io.batchWrite(ps.map((p, i) => ({ path: p, data: wdata[i] }))) };
 const forgeWriteSync = { [`Forge ${io.backend}`]: (ps) => io.batchWrite(ps.map((p, i) => ({ path: p, data: wdata[i], sync: true }))) };
 
-console.log(`bench/io — ${os.cpus().length} cores, ${os.arch()}, Linux ${os.release()}, Node ${process.versions.node}; median of ${ROUNDS} rounds (ms); warm cache; data in ${root}`);
+console.log(
+  `bench/io — ${os.cpus().length} cores, ${os.arch()}, Linux ${os.release()}, Node ${process.versions.node}; median of ${ROUNDS} rounds (ms); warm cache; data in ${root}`,
+);
 const one = small.slice(0, 1);
 const results = {
   read1x4k: await measure({ ...forgeRead, ...readPeers }, one, checkRead(one)),
@@ -269,12 +271,16 @@ const goal = (label, ok, detail) => console.log(`  ${ok ? 'met    ' : 'NOT met'}
 if (Object.keys(vsUring).length) {
   console.log("\nForge against libuv's io_uring (UV_USE_IO_URING=1): both timed in one child process, interleaved");
   for (const [k, v] of Object.entries(vsUring)) {
-    console.log(`  ${titles[k].padEnd(26)} Forge ${v.forge.toFixed(2).padStart(8)} ms   libuv io_uring ${v.uv.toFixed(2).padStart(8)} ms   ${v.ratio.toFixed(2)}×`);
+    console.log(
+      `  ${titles[k].padEnd(26)} Forge ${v.forge.toFixed(2).padStart(8)} ms   libuv io_uring ${v.uv.toFixed(2).padStart(8)} ms   ${v.ratio.toFixed(2)}×`,
+    );
   }
 }
 if (limit) {
   const gib = 100 / 1024 / (limit.ms / 1000);
-  console.log(`\nPage-cache limit, 100 × 1 MiB (open/readSync/close into one reused buffer, one thread): ${limit.ms.toFixed(2)} ms = ${gib.toFixed(2)} GiB/s; Forge takes ${(limit.forge / limit.ms).toFixed(2)}× that`);
+  console.log(
+    `\nPage-cache limit, 100 × 1 MiB (open/readSync/close into one reused buffer, one thread): ${limit.ms.toFixed(2)} ms = ${gib.toFixed(2)} GiB/s; Forge takes ${(limit.forge / limit.ms).toFixed(2)}× that`,
+  );
 }
 console.log("\nGoals (the I/O goals are judged against libuv's io_uring, timed in the same process)");
 const vs = (k, min, label) => {
@@ -285,7 +291,11 @@ const vs = (k, min, label) => {
 vs('read1m', 1.0, "batchRead 100 × 1 MiB ≥ 1.0× libuv's io_uring");
 vs('write4k', 1.25, "batchWrite 1,000 × 4 KiB ≥ 1.25× libuv's io_uring");
 vs('read4k', 5, "batchRead 1,000 × 4 KiB ≥ 5× libuv's io_uring");
-goal('batchRead 1,000 × 4 KiB ≥ 1.0× readFileSync loop', r.read4k.readFileSync / r.read4k[forgeName] >= 1, `${(r.read4k.readFileSync / r.read4k[forgeName]).toFixed(2)}×`);
+goal(
+  'batchRead 1,000 × 4 KiB ≥ 1.0× readFileSync loop',
+  r.read4k.readFileSync / r.read4k[forgeName] >= 1,
+  `${(r.read4k.readFileSync / r.read4k[forgeName]).toFixed(2)}×`,
+);
 goal('largest timer gap ≤ 10 ms', gaps[forgeName] <= 10, `${gaps[forgeName].toFixed(2)} ms`);
 
 await io.close();

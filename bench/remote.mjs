@@ -115,7 +115,6 @@ async function bucketBytes(bucket, prefix = '') {
   return { bytes, objects };
 }
 
-
 function listFiles(dir) {
   const out = [];
   const stack = [dir];
@@ -134,7 +133,11 @@ function listFiles(dir) {
 const suffix = Date.now().toString(36);
 const buckets = { forge: `bench-forge-${suffix}`, restic: `bench-restic-${suffix}`, rclone: `bench-rclone-${suffix}` };
 for (const b of Object.values(buckets)) await s3.send(new CreateBucketCommand({ Bucket: b }));
-const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 console.log(`bench:remote — Ceph RGW at ${endpoint}, ${os.cpus().length} cores, load ${load()}`);
 const { tree, files, bytes } = prepareTree(work, repo);
@@ -150,7 +153,9 @@ const push1 = run(process.execPath, forgeArgs('push', '--host', 'bench', '--json
 const forgePuts = rgwPuts() - p0;
 const push1r = JSON.parse(push1.stdout);
 const forgeStored = await bucketBytes(buckets.forge);
-console.log(`forge: watch --once ${fmt(scan.ms)}, push ${fmt(push1.ms)}: ${push1r.objects} objects in ${push1r.packs} packs + ${push1r.singles} single, ${push1r.requests.requests} requests (${push1r.requests.puts} PUT by forge's count, ${forgePuts} by radosgw's), stored ${mib(forgeStored.bytes)} in ${forgeStored.objects} objects`);
+console.log(
+  `forge: watch --once ${fmt(scan.ms)}, push ${fmt(push1.ms)}: ${push1r.objects} objects in ${push1r.packs} packs + ${push1r.singles} single, ${push1r.requests.requests} requests (${push1r.requests.puts} PUT by forge's count, ${forgePuts} by radosgw's), stored ${mib(forgeStored.bytes)} in ${forgeStored.objects} objects`,
+);
 
 const repoArg = ['-r', `s3:${endpoint}/${buckets.restic}`];
 p0 = rgwPuts();
@@ -158,7 +163,9 @@ const rInit = run('restic', [...repoArg, 'init']);
 const rBackup = run('restic', [...repoArg, 'backup', '--quiet', '--host', 'bench', tree]);
 const resticPuts = rgwPuts() - p0;
 const resticStored = await bucketBytes(buckets.restic);
-console.log(`restic: init ${fmt(rInit.ms)}, backup ${fmt(rBackup.ms)}, ${resticPuts} PUT (radosgw), stored ${mib(resticStored.bytes)} in ${resticStored.objects} objects`);
+console.log(
+  `restic: init ${fmt(rInit.ms)}, backup ${fmt(rBackup.ms)}, ${resticPuts} PUT (radosgw), stored ${mib(resticStored.bytes)} in ${resticStored.objects} objects`,
+);
 
 p0 = rgwPuts();
 const rc = run('rclone', ['copy', tree, `rgw:${buckets.rclone}/raw`, '--transfers', '16', '--exclude', '.forge/**']);
@@ -178,7 +185,9 @@ const push2r = JSON.parse(push2.stdout);
 p0 = rgwPuts();
 const rBackup2 = run('restic', [...repoArg, 'backup', '--quiet', '--host', 'bench', tree]);
 const resticPuts2 = rgwPuts() - p0;
-console.log(`incremental (100 files): forge watch --once ${fmt(scan2.ms)}, push ${fmt(push2.ms)} (${push2r.versions} versions, ${push2r.requests.requests} requests, ${forgePuts2} PUT); restic backup ${fmt(rBackup2.ms)} (${resticPuts2} PUT)`);
+console.log(
+  `incremental (100 files): forge watch --once ${fmt(scan2.ms)}, push ${fmt(push2.ms)} (${push2r.versions} versions, ${push2r.requests.requests} requests, ${forgePuts2} PUT); restic backup ${fmt(rBackup2.ms)} (${resticPuts2} PUT)`,
+);
 
 // ---- clone / restore
 const cloneDir = path.join(work, 'clone');
@@ -187,7 +196,9 @@ const clone = run(process.execPath, forgeArgs('clone', `s3://${buckets.forge}/t`
 const cloneR = JSON.parse(clone.stdout);
 const restoreDir = path.join(work, 'restic-restore');
 const rRestore = run('restic', [...repoArg, 'restore', 'latest', '--target', restoreDir]);
-console.log(`clone: forge clone ${fmt(clone.ms)} (${cloneR.versions} versions, ${cloneR.objects} objects, ${cloneR.requests.requests} requests); restic restore latest ${fmt(rRestore.ms)}`);
+console.log(
+  `clone: forge clone ${fmt(clone.ms)} (${cloneR.versions} versions, ${cloneR.objects} objects, ${cloneR.requests.requests} requests); restic restore latest ${fmt(rRestore.ms)}`,
+);
 
 // ---- ratios
 const goals = [
@@ -200,6 +211,8 @@ const goals = [
 ];
 console.log(`\nratios (load ${load()}):`);
 for (const [name, x, ok] of goals) console.log(`  ${name.padEnd(72)} ${x.toFixed(2).padStart(7)}  ${ok(x) ? 'met' : 'NOT met'}`);
-console.log(`  (rclone copy of the raw tree: ${fmt(rc.ms)}, ${rclonePuts} PUT, ${mib(rcloneStored.bytes)}; forge push / rclone copy = ${(push1.ms / rc.ms).toFixed(2)})`);
+console.log(
+  `  (rclone copy of the raw tree: ${fmt(rc.ms)}, ${rclonePuts} PUT, ${mib(rcloneStored.bytes)}; forge push / rclone copy = ${(push1.ms / rc.ms).toFixed(2)})`,
+);
 if (!process.env.KEEP) fs.rmSync(work, { recursive: true, force: true });
 s3.destroy();

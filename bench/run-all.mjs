@@ -8,14 +8,20 @@ import os from 'node:os';
 
 const benches = ['core', 'io', 'watch', 'store', 'daemon'];
 const only = process.argv.slice(2);
-console.log(`# Forge benchmarks on ${os.cpus().length}-core ${os.arch()} ${os.cpus()[0]?.model ?? ''}, ` +
-  `Linux ${os.release()}, Node ${process.version}, ${new Date().toISOString()}`);
+console.log(
+  `# Forge benchmarks on ${os.cpus().length}-core ${os.arch()} ${os.cpus()[0]?.model ?? ''}, ` +
+    `Linux ${os.release()}, Node ${process.version}, ${new Date().toISOString()}`,
+);
 let failed = 0;
 const goals = [];
 for (const name of benches) {
   if (only.length && !only.includes(name)) continue;
   const file = new URL(`./${name}.mjs`, import.meta.url);
-  if (!existsSync(file)) { console.log(`\n## ${name}: bench/${name}.mjs is missing`); failed++; continue; }
+  if (!existsSync(file)) {
+    console.log(`\n## ${name}: bench/${name}.mjs is missing`);
+    failed++;
+    continue;
+  }
   console.log(`\n## bench:${name}`);
   // Each bench's output is printed when it ends (stdout is piped so its goal lines can be collected).
   const r = spawnSync(process.execPath, ['--expose-gc', file.pathname], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -23,7 +29,10 @@ for (const name of benches) {
   for (const line of (r.stdout ?? '').split('\n')) {
     if (/\b(met|not met|NOT met|NOT MET|missed)\b/.test(line) && /goal|>=|<=|≥|≤/.test(line)) goals.push(`${name}: ${line.trim()}`);
   }
-  if (r.status !== 0) { console.log(`bench:${name} exited ${r.status ?? r.signal}`); failed++; }
+  if (r.status !== 0) {
+    console.log(`bench:${name} exited ${r.status ?? r.signal}`);
+    failed++;
+  }
 }
 // Every goal of every bench in one list, each a ratio measured in this run.
 console.log(`\n## Goals (${goals.filter((g) => !/NOT met|NOT MET|not met|missed/.test(g)).length} met of ${goals.length})`);

@@ -28,9 +28,7 @@ const repo = path.join(here, '..');
 const forgeBin = path.join(repo, 'bin', 'forge.js');
 const work = process.env.BENCH_SCALE_DIR ?? path.join(os.tmpdir(), 'forge-bench-scale');
 const with1M = process.env.SCALE_1M === '1' || process.argv.includes('--1m');
-const counts = process.env.SCALE_COUNTS
-  ? process.env.SCALE_COUNTS.split(',').map((s) => Number(s.trim()))
-  : [10_000, 100_000, ...(with1M ? [1_000_000] : [])];
+const counts = process.env.SCALE_COUNTS ? process.env.SCALE_COUNTS.split(',').map((s) => Number(s.trim())) : [10_000, 100_000, ...(with1M ? [1_000_000] : [])];
 
 if (!fs.existsSync(path.join(repo, 'dist', 'host', 'node', 'cli', 'main.js'))) {
   console.error('dist/ is missing: run `npm run build:ts` first');
@@ -118,7 +116,9 @@ if (rows.length > 1) {
   console.log('');
   console.log(`growth ${a.n} → ${b.n} files: forge ${slope(a.f, b.f)}; git ${slope(a.g, b.g)}; git (batch fsync) ${slope(a.gf, b.gf)}`);
   const rssOk = b.f.rssKiB <= 4 * b.g.rssKiB;
-  console.log(`goal peak RSS <= 4x git's at ${b.n} files: ${mib(b.f.rssKiB)} vs ${mib(b.g.rssKiB)} (${(b.f.rssKiB / b.g.rssKiB).toFixed(1)}x): ${rssOk ? 'met' : 'not met'}`);
+  console.log(
+    `goal peak RSS <= 4x git's at ${b.n} files: ${mib(b.f.rssKiB)} vs ${mib(b.g.rssKiB)} (${(b.f.rssKiB / b.g.rssKiB).toFixed(1)}x): ${rssOk ? 'met' : 'not met'}`,
+  );
 }
 console.log(`end: ${loadLine()}`);
 if (!process.env.KEEP) fs.rmSync(work, { recursive: true, force: true });

@@ -7,7 +7,21 @@
 // naive store; cacache cannot, so its numbers stay unsynced (marked).
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, fsyncSync, openSync, closeSync, writeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  fsyncSync,
+  openSync,
+  closeSync,
+  writeSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,7 +46,10 @@ const HISTORY_VERSIONS = quick ? 10 : 50;
 const HISTORY_SIZE = 20 << 20;
 
 // ----------------------------------------------------------------------------- data
-const WORDS = 'the of and to in is you that it he was for on are as with his they at be this have from or one had by word but not what all were we when your can said there use an each which she do how their if will up other about out many then them these so some her would make like him into time has look two more write go see number no way could people my than first water been call who oil its now find long down day did get come made may part'.split(' ');
+const WORDS =
+  'the of and to in is you that it he was for on are as with his they at be this have from or one had by word but not what all were we when your can said there use an each which she do how their if will up other about out many then them these so some her would make like him into time has look two more write go see number no way could people my than first water been call who oil its now find long down day did get come made may part'.split(
+    ' ',
+  );
 /** Text-like content (compresses ~2x with LZ4): what a source tree's history holds. */
 function textLike(n, rnd = randomBytes(n)) {
   const out = Buffer.allocUnsafe(n);
@@ -74,46 +91,72 @@ function forgeStore(label, opts, mode) {
     async get(keys) {
       let n = 0;
       if (mode === 'batch') {
-        for (let i = 0; i < keys.length; i += 256) for (const r of await this.s.getMany(keys.slice(i, i + 256))) { if (!r.ok) throw r.error; n += r.data.length; }
+        for (let i = 0; i < keys.length; i += 256)
+          for (const r of await this.s.getMany(keys.slice(i, i + 256))) {
+            if (!r.ok) throw r.error;
+            n += r.data.length;
+          }
         return n;
       }
       if (mode === 'c16') return (await runConcurrent(keys, 16, (k) => this.s.get(k))).reduce((a, b) => a + b.length, 0);
       for (const k of keys) n += (await this.s.get(k)).length;
       return n;
     },
-    async close() { await this.s.close(); },
+    async close() {
+      await this.s.close();
+    },
   };
 }
 
 function cacacheStore(label, concurrency) {
   return {
     label: label + (SYNC ? ' (no fsync)' : ''),
-    async open(dir) { this.dir = dir; },
+    async open(dir) {
+      this.dir = dir;
+    },
     async put(items) {
       // Key = content hash, integrity sha256: the same addressing as the others.
-      return runConcurrent(items, concurrency, async (d) => { await cacache.put(this.dir, sha256(d), d, { algorithms: ['sha256'] }); return sha256(d); });
+      return runConcurrent(items, concurrency, async (d) => {
+        await cacache.put(this.dir, sha256(d), d, { algorithms: ['sha256'] });
+        return sha256(d);
+      });
     },
     async get(keys) {
       // get(key) reads the index entry and the content and checks its integrity (EINTEGRITY on mismatch).
       const out = await runConcurrent(keys, concurrency, async (k) => (await cacache.get(this.dir, k)).data);
       return out.reduce((a, b) => a + b.length, 0);
     },
-    async close() { cacache.clearMemoized(); },
+    async close() {
+      cacache.clearMemoized();
+    },
   };
 }
 
 function naiveStore() {
   return {
     label: 'naive sha256+writeFileSync+rename',
-    async open(dir) { this.dir = dir; this.dirs = new Set(); mkdirSync(join(dir, 'tmp'), { recursive: true }); this.n = 0; },
+    async open(dir) {
+      this.dir = dir;
+      this.dirs = new Set();
+      mkdirSync(join(dir, 'tmp'), { recursive: true });
+      this.n = 0;
+    },
     async put(items) {
       const out = [];
       for (const d of items) {
         const h = sha256(d);
         const sub = join(this.dir, h.slice(0, 2));
-        if (!this.dirs.has(sub)) { mkdirSync(sub, { recursive: true }); this.dirs.add(sub); }
+        if (!this.dirs.has(sub)) {
+          mkdirSync(sub, { recursive: true });
+          this.dirs.add(sub);
+        }
         const tmp = join(this.dir, 'tmp', String(this.n++));
-        if (SYNC) { const fd = openSync(tmp, 'w'); writeSync(fd, d); fsyncSync(fd); closeSync(fd); } else writeFileSync(tmp, d);
+        if (SYNC) {
+          const fd = openSync(tmp, 'w');
+          writeSync(fd, d);
+          fsyncSync(fd);
+          closeSync(fd);
+        } else writeFileSync(tmp, d);
         renameSync(tmp, join(sub, h.slice(2)));
         out.push(h);
       }
@@ -144,7 +187,11 @@ function gitStore() {
     },
     // git reads paths, so the inputs are written to files first (not timed: see prepare()).
     prepare(items) {
-      this.paths = items.map((d, i) => { const p = join(this.staging, String(i)); writeFileSync(p, d); return p; });
+      this.paths = items.map((d, i) => {
+        const p = join(this.staging, String(i));
+        writeFileSync(p, d);
+        return p;
+      });
     },
     async put() {
       const out = execFileSync('git', ['-C', this.repo, 'hash-object', '-w', '--stdin-paths'], { input: this.paths.join('\n') + '\n', maxBuffer: 1 << 28 });
@@ -162,7 +209,14 @@ function gitStore() {
 async function runConcurrent(items, n, fn) {
   const out = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => { while (next < items.length) { const i = next++; out[i] = await fn(items[i]); } }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]);
+      }
+    }),
+  );
   return out;
 }
 
@@ -190,7 +244,10 @@ async function measure(store, base, items) {
   }
 }
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const fmt = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 async function table(title, base, items, unit, repeats) {
@@ -221,12 +278,18 @@ async function table(title, base, items, unit, repeats) {
     }
   }
   const by = (l) => rows.find((r) => r.label.startsWith(l));
-  const c16 = by('cacache (16'), naive = by('naive'), git = by('git');
-  console.log(`\n### ${title} on ${base} (${unit === 'ops' ? 'ops/s' : 'MB/s'}, best of ${repeats}, verified reads, fsync ${SYNC ? 'on' : 'off'}; load average ${loadBefore} before, ${load()} after)`);
+  const c16 = by('cacache (16'),
+    naive = by('naive'),
+    git = by('git');
+  console.log(
+    `\n### ${title} on ${base} (${unit === 'ops' ? 'ops/s' : 'MB/s'}, best of ${repeats}, verified reads, fsync ${SYNC ? 'on' : 'off'}; load average ${loadBefore} before, ${load()} after)`,
+  );
   console.log(`| store | put | get | put vs cacache-16 | get vs cacache-16 | put vs naive | get vs naive | put vs git | get vs git |`);
   console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|`);
   for (const r of rows) {
-    console.log(`| ${r.label} | ${fmt(r.put)} | ${fmt(r.get)} | ${fmt(r.put / c16.put, 2)}x | ${fmt(r.get / c16.get, 2)}x | ${fmt(r.put / naive.put, 2)}x | ${fmt(r.get / naive.get, 2)}x | ${fmt(r.put / git.put, 2)}x | ${fmt(r.get / git.get, 2)}x |`);
+    console.log(
+      `| ${r.label} | ${fmt(r.put)} | ${fmt(r.get)} | ${fmt(r.put / c16.put, 2)}x | ${fmt(r.get / c16.get, 2)}x | ${fmt(r.put / naive.put, 2)}x | ${fmt(r.get / naive.get, 2)}x | ${fmt(r.put / git.put, 2)}x | ${fmt(r.get / git.get, 2)}x |`,
+    );
   }
   printGoals(rows, unit, c16, naive);
   return rows;
@@ -237,11 +300,15 @@ function printGoals(rows, unit, c16, naive) {
   const forge = rows.filter((r) => r.label.startsWith('forge') && !r.label.includes('core SHA-256'));
   const best = (k) => forge.reduce((a, b) => (b[k] > a[k] ? b : a));
   const verdict = (ok) => (ok ? 'met' : 'not met');
-  const bp = best('put'), bg = best('get');
-  const say = (what, r, k, peer, goal) => `${what} ${fmt(r[k] / peer[k], 2)}x (${r.label.replace(/^forge /, '')}; goal >= ${goal}x: ${verdict(r[k] / peer[k] >= goal)})`;
+  const bp = best('put'),
+    bg = best('get');
+  const say = (what, r, k, peer, goal) =>
+    `${what} ${fmt(r[k] / peer[k], 2)}x (${r.label.replace(/^forge /, '')}; goal >= ${goal}x: ${verdict(r[k] / peer[k] >= goal)})`;
   if (unit === 'ops') {
-    console.log(`goals: ${say('put vs cacache-16', bp, 'put', c16, 10)}; ${say('put vs naive', bp, 'put', naive, 0.8)}; ` +
-      `${say('get vs cacache-16', bg, 'get', c16, 10)}; ${say('get vs naive', bg, 'get', naive, 0.8)}`);
+    console.log(
+      `goals: ${say('put vs cacache-16', bp, 'put', c16, 10)}; ${say('put vs naive', bp, 'put', naive, 0.8)}; ` +
+        `${say('get vs cacache-16', bg, 'get', c16, 10)}; ${say('get vs naive', bg, 'get', naive, 0.8)}`,
+    );
   } else {
     console.log(`goals: ${say('put vs cacache-16', bp, 'put', c16, 1)}; ${say('get vs cacache-16', bg, 'get', c16, 1)}`);
   }
@@ -287,18 +354,26 @@ async function history(base) {
     const forgeBytes = duBytes(join(dir, 'forge', 'objects')) + duBytes(join(dir, 'forge', 'manifests'));
     const repo = join(dir, 'repo');
     execFileSync('git', ['init', '-q', '--object-format=sha256', repo]);
-    const paths = versions.map((v, i) => { const p = join(dir, `v${i}`); writeFileSync(p, v); return p; });
+    const paths = versions.map((v, i) => {
+      const p = join(dir, `v${i}`);
+      writeFileSync(p, v);
+      return p;
+    });
     t = performance.now();
     execFileSync('git', ['-C', repo, 'hash-object', '-w', '--stdin-paths'], { input: paths.join('\n') + '\n', maxBuffer: 1 << 24 });
     const gitMs = performance.now() - t;
     const gitBytes = duBytes(join(repo, '.git', 'objects'));
     const mb = (b) => fmt(b / (1 << 20), 1);
-    console.log(`\n### History: ${HISTORY_VERSIONS} versions of a ${HISTORY_SIZE >> 20} MiB text file, 3 small edits each (+ an insertion every 5th), on ${base}`);
+    console.log(
+      `\n### History: ${HISTORY_VERSIONS} versions of a ${HISTORY_SIZE >> 20} MiB text file, 3 small edits each (+ an insertion every 5th), on ${base}`,
+    );
     console.log(`| store | bytes stored | vs logical | vs git loose | time |`);
     console.log(`|---|---:|---:|---:|---:|`);
     console.log(`| logical (sum of versions) | ${mb(logical)} MiB | 1.00x | | |`);
     console.log(`| git loose objects (zlib) | ${mb(gitBytes)} MiB | ${fmt(gitBytes / logical, 3)}x | 1.00x | ${fmt(gitMs / 1000, 1)} s |`);
-    console.log(`| forge (FastCDC chunks + LZ4) | ${mb(forgeBytes)} MiB | ${fmt(forgeBytes / logical, 3)}x | ${fmt(forgeBytes / gitBytes, 3)}x | ${fmt(forgeMs / 1000, 1)} s |`);
+    console.log(
+      `| forge (FastCDC chunks + LZ4) | ${mb(forgeBytes)} MiB | ${fmt(forgeBytes / logical, 3)}x | ${fmt(forgeBytes / gitBytes, 3)}x | ${fmt(forgeMs / 1000, 1)} s |`,
+    );
     console.log(`goal: forge <= 0.2x the bytes of git loose objects: ${forgeBytes / gitBytes <= 0.2 ? 'met' : 'not met'} (${fmt(forgeBytes / gitBytes, 3)}x)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -315,7 +390,10 @@ const locations = [
 ].filter(([kind, p]) => existsSync(p) && (only === undefined || only === kind));
 for (const [kind, base] of locations) {
   let benchBase = base;
-  if (base === '/work') { benchBase = join('/work', '.bench-tmp'); mkdirSync(benchBase, { recursive: true }); }
+  if (base === '/work') {
+    benchBase = join('/work', '.bench-tmp');
+    mkdirSync(benchBase, { recursive: true });
+  }
   const repeats = quick ? 1 : kind === 'tmpfs' ? 3 : 2;
   await table(`${N_SMALL} x 4 KiB (10% duplicates), ${kind}`, benchBase, small, 'ops', repeats);
   await table(`${N_LARGE} x 1 MiB (10% duplicates), ${kind}`, benchBase, large, 'mb', repeats);

@@ -167,7 +167,11 @@ async function child(name, root) {
   const list = path.join(os.tmpdir(), `forge-bench-watch-${process.pid}.json`);
   fs.writeFileSync(list, JSON.stringify(files));
   const tb = performance.now();
-  const writer = spawn(process.execPath, ['-e', "const fs=require('fs');for(const f of JSON.parse(fs.readFileSync(process.argv[1],'utf8')))fs.writeFileSync(f,'burst')", list]);
+  const writer = spawn(process.execPath, [
+    '-e',
+    "const fs=require('fs');for(const f of JSON.parse(fs.readFileSync(process.argv[1],'utf8')))fs.writeFileSync(f,'burst')",
+    list,
+  ]);
   await new Promise((r) => writer.on('exit', r));
   const writerMs = performance.now() - tb;
   lastEvent = performance.now();
@@ -200,7 +204,10 @@ function main() {
   const loadAtStart = os.loadavg()[0];
   console.log(
     `watch bench: ${TOP + TOP * SUB} directories, ${files.length} files; ${os.cpus().length}-core ${os.arch()}, ` +
-      `Linux ${os.release()}, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+      `Linux ${os.release()}, Node ${process.version}, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
   );
   const results = {};
   for (const n of names) {
@@ -237,8 +244,12 @@ function main() {
     }
     const goals = [];
     // Wall and CPU are judged separately: parcel scans on a thread of its own, so its wall time can hide CPU.
-    if (results.parcel) goals.push(`ready wall <= 1.0x parcel: ${me.readyMs <= results.parcel.readyMs ? 'met' : 'not met'} (${f(me.readyMs / results.parcel.readyMs, 2)}x)`);
-    if (results.parcel) goals.push(`ready CPU <= 1.0x parcel: ${me.readyCpuMs <= results.parcel.readyCpuMs ? 'met' : 'not met'} (${f(me.readyCpuMs / results.parcel.readyCpuMs, 2)}x)`);
+    if (results.parcel)
+      goals.push(`ready wall <= 1.0x parcel: ${me.readyMs <= results.parcel.readyMs ? 'met' : 'not met'} (${f(me.readyMs / results.parcel.readyMs, 2)}x)`);
+    if (results.parcel)
+      goals.push(
+        `ready CPU <= 1.0x parcel: ${me.readyCpuMs <= results.parcel.readyCpuMs ? 'met' : 'not met'} (${f(me.readyCpuMs / results.parcel.readyCpuMs, 2)}x)`,
+      );
     if (results.chokidar) goals.push(`ready <= 0.1x chokidar: ${me.readyMs <= 0.1 * results.chokidar.readyMs ? 'met' : 'not met'}`);
     if (results.parcel) goals.push(`RSS <= 3x parcel: ${me.rssAdded <= 3 * Math.max(results.parcel.rssAdded, 0.1) ? 'met' : 'not met'}`);
     if (results.chokidar) goals.push(`RSS <= 0.25x chokidar: ${me.rssAdded <= 0.25 * results.chokidar.rssAdded ? 'met' : 'not met'}`);
@@ -248,7 +259,9 @@ function main() {
     );
     console.log(`goals: ${goals.join('; ')}`);
     if (Math.max(loadAtStart, os.loadavg()[0]) > os.cpus().length) {
-      console.log(`note: load average above the core count (${os.loadavg()[0].toFixed(1)}): wall-clock times and latencies include waiting for a CPU; ready CPU ms is the steadier measure.`);
+      console.log(
+        `note: load average above the core count (${os.loadavg()[0].toFixed(1)}): wall-clock times and latencies include waiting for a CPU; ready CPU ms is the steadier measure.`,
+      );
     }
   }
 }

@@ -13,7 +13,9 @@ if (process.argv[2] === 'watch') {
 const { existsSync } = await import('node:fs');
 const main = new URL('../dist/host/node/cli/main.js', import.meta.url);
 if (!existsSync(main)) {
-  process.stderr.write('forge: the compiled CLI is missing (dist/host/node/cli/main.js).\n  hint: run `npm ci` (or `npm run build`) in the forge-io directory first.\n');
+  process.stderr.write(
+    'forge: the compiled CLI is missing (dist/host/node/cli/main.js).\n  hint: run `npm ci` (or `npm run build`) in the forge-io directory first.\n',
+  );
   process.exit(70);
 }
 const { runCli } = await import(main.href);

@@ -17,9 +17,21 @@ mkdirSync(join(root, 'build'), { recursive: true });
 process.chdir(root);
 const { error } = await asc.main(
   [
-    'core/cli/main.ts', '--config', 'node_modules/@assemblyscript/wasi-shim/asconfig.json',
-    '-o', out, '--optimizeLevel', '3', '--shrinkLevel', '0', '--converge', '--noAssert',
-    '--runtime', 'minimal', '--disable', 'simd',
+    'core/cli/main.ts',
+    '--config',
+    'node_modules/@assemblyscript/wasi-shim/asconfig.json',
+    '-o',
+    out,
+    '--optimizeLevel',
+    '3',
+    '--shrinkLevel',
+    '0',
+    '--converge',
+    '--noAssert',
+    '--runtime',
+    'minimal',
+    '--disable',
+    'simd',
   ],
   { stdout: process.stdout, stderr: process.stderr },
 );

@@ -13,7 +13,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // jco's JS entry run by this node (not node_modules/.bin/jco: on Windows that is a .cmd shim execFile cannot run).
 const jco = join(root, 'node_modules', '@bytecodealliance', 'jco', 'dist', 'jco.js');
 
-for (const [name, jcoDir] of [['forge-core', 'jco'], ['forge-core-simd', 'jco-simd']]) {
+for (const [name, jcoDir] of [
+  ['forge-core', 'jco'],
+  ['forge-core-simd', 'jco-simd'],
+]) {
   const core = join(root, 'build', `${name}.wasm`);
   const embedded = join(root, 'build', `${name}.embed.wasm`);
   const component = join(root, 'build', `${name}.component.wasm`);

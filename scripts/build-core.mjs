@@ -24,10 +24,15 @@ async function build(simd) {
   const out = simd ? `${base.replace('forge-core', 'forge-core-simd')}.wasm` : `${base}.wasm`;
   const { error } = await asc.main(
     [
-      'core/index.ts', '--config', 'asconfig.json', '--target', target,
+      'core/index.ts',
+      '--config',
+      'asconfig.json',
+      '--target',
+      target,
       // The transform gives exports their Canonical-ABI names (an absolute path: asc resolves
       // relative transform paths against its own package, not the config file).
-      '--transform', join(root, 'scripts', 'cabi-transform.mjs'),
+      '--transform',
+      join(root, 'scripts', 'cabi-transform.mjs'),
       ...(simd ? ['--enable', 'simd', '--outFile', out, '--textFile', out.replace(/\.wasm$/, '.wat')] : []),
     ],
     { stdout: process.stdout, stderr: process.stderr },

@@ -34,13 +34,13 @@ const camel = (kebab) => kebab.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase()
 
 function listFiles(dir, base = dir) {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(join(dir, e.name), base) : [relative(base, join(dir, e.name))]);
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name), base) : [relative(base, join(dir, e.name))]));
 }
 
 /** Extra lines of `a` vs `b` as a short unified-style excerpt. */
 function lineDiff(a, b, max = 12) {
-  const al = a.split('\n'), bl = b.split('\n');
+  const al = a.split('\n'),
+    bl = b.split('\n');
   const out = [];
   for (let i = 0; i < Math.max(al.length, bl.length) && out.length < max; i++) {
     if (al[i] !== bl[i]) out.push(`      line ${i + 1}: expected ${JSON.stringify(al[i] ?? '')}\n               found    ${JSON.stringify(bl[i] ?? '')}`);
@@ -99,7 +99,13 @@ async function checkComponent({ stem }) {
   try {
     fresh = await componentNew(await embedWorld(coreBytes, at('wit'), 'core'));
   } catch (e) {
-    fail('component', `build/${stem}.wasm does not implement world core of wit/forge.wit: ${String(e.message ?? e).split('\n').slice(0, 6).join(' | ')}`);
+    fail(
+      'component',
+      `build/${stem}.wasm does not implement world core of wit/forge.wit: ${String(e.message ?? e)
+        .split('\n')
+        .slice(0, 6)
+        .join(' | ')}`,
+    );
     return null;
   }
   const built = readFileSync(at('build', `${stem}.component.wasm`));
@@ -127,8 +133,14 @@ function stripCustomSections(bytes) {
   while (p < bytes.length) {
     const start = p;
     const id = bytes[p++];
-    let size = 0, shift = 0, b;
-    do { b = bytes[p++]; size |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80);
+    let size = 0,
+      shift = 0,
+      b;
+    do {
+      b = bytes[p++];
+      size |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
     p += size;
     if (id !== 0) parts.push(bytes.subarray(start, p));
   }
@@ -156,7 +168,10 @@ function checkModuleExports(sigs, { kind, stem }) {
     if (m) {
       if (!sigs.has(`${m[1]}#${m[2]}`)) fail('module', `export "${name}" is not a function of world core in wit/forge.wit`);
     } else if (!ALLOWED_EXTRA.has(name)) {
-      fail('module', `build/${stem}.wasm: unexpected export "${name}": only Canonical-ABI functions, memory, cabi_realloc and forge_scratch may be exported (core/index.ts)`);
+      fail(
+        'module',
+        `build/${stem}.wasm: unexpected export "${name}": only Canonical-ABI functions, memory, cabi_realloc and forge_scratch may be exported (core/index.ts)`,
+      );
     }
   }
   // The portable module runs where SIMD does not (wasm2c 1.0.32, older engines).
@@ -189,12 +204,23 @@ async function checkBindings(byIface, loader, kind) {
   const before = process.env.FORGE_CORE;
   process.env.FORGE_CORE = kind;
   let core;
-  try { core = loadCore(); } finally { if (before === undefined) delete process.env.FORGE_CORE; else process.env.FORGE_CORE = before; }
+  try {
+    core = loadCore();
+  } finally {
+    if (before === undefined) delete process.env.FORGE_CORE;
+    else process.env.FORGE_CORE = before;
+  }
   if (coreInfo().module !== kind) fail('loader', `FORGE_CORE=${kind} loaded the ${coreInfo().module} module`);
   for (const [iface, fns] of byIface) {
-    if (!existsSync(at('host', 'node', 'core', `${iface}.ts`))) { fail('loader', `host/node/core/${iface}.ts is missing: no direct binding for interface ${iface}`); continue; }
+    if (!existsSync(at('host', 'node', 'core', `${iface}.ts`))) {
+      fail('loader', `host/node/core/${iface}.ts is missing: no direct binding for interface ${iface}`);
+      continue;
+    }
     const mod = await loader.importModule(`core/${iface}`);
-    if (typeof mod.bindings !== 'function') { fail('loader', `host/node/core/${iface}.ts does not export bindings(core)`); continue; }
+    if (typeof mod.bindings !== 'function') {
+      fail('loader', `host/node/core/${iface}.ts does not export bindings(core)`);
+      continue;
+    }
     let bound;
     try {
       bound = mod.bindings(core);
@@ -204,8 +230,10 @@ async function checkBindings(byIface, loader, kind) {
     }
     const want = fns.map(camel).sort();
     const have = Object.keys(bound).sort();
-    for (const k of want.filter((k) => !have.includes(k))) fail('loader', `host/node/core/${iface}.ts binds no ${k} (WIT ${iface}#${fns.find((f) => camel(f) === k)})`);
-    for (const k of have.filter((k) => !want.includes(k))) fail('loader', `host/node/core/${iface}.ts binds ${k}, which is not a function of interface ${iface} in wit/forge.wit`);
+    for (const k of want.filter((k) => !have.includes(k)))
+      fail('loader', `host/node/core/${iface}.ts binds no ${k} (WIT ${iface}#${fns.find((f) => camel(f) === k)})`);
+    for (const k of have.filter((k) => !want.includes(k)))
+      fail('loader', `host/node/core/${iface}.ts binds ${k}, which is not a function of interface ${iface} in wit/forge.wit`);
     for (const k of have) if (typeof bound[k] !== 'function') fail('loader', `host/node/core/${iface}.ts: ${k} is not a function`);
   }
 }
@@ -237,4 +265,6 @@ if (failures.length) {
   console.error('Fix: edit wit/forge.wit and the core/loader together, then run `npm run build` to regenerate.');
   process.exit(1);
 }
-console.log(`check:contract OK: ${sigs.size} functions of world core agree across wit/forge.wit, gen/types, the components, gen/jco and gen/jco-simd, the exports of both core modules (scalar: no SIMD) and the direct loader on each`);
+console.log(
+  `check:contract OK: ${sigs.size} functions of world core agree across wit/forge.wit, gen/types, the components, gen/jco and gen/jco-simd, the exports of both core modules (scalar: no SIMD) and the direct loader on each`,
+);

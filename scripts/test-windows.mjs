@@ -40,7 +40,7 @@ function run(cmd, argv, opts = {}) {
 
 function findWine() {
   for (const c of ['/usr/lib/wine/wine64', '/usr/bin/wine64']) if (fs.existsSync(c)) return c;
-  fail('wine64 not found. Install Debian\'s wine packages: apt-get install -y --no-install-recommends wine wine64');
+  fail("wine64 not found. Install Debian's wine packages: apt-get install -y --no-install-recommends wine wine64");
 }
 function findWineserver() {
   for (const c of ['/usr/lib/wine/wineserver', '/usr/lib/wine/wineserver64', '/usr/bin/wineserver']) if (fs.existsSync(c)) return c;

@@ -39,8 +39,14 @@ const wanted = args;
 
 // The reference tools each runner needs, with the Debian package that brings them.
 const RUNNER_TOOLS = {
-  native: [['wasm2c', 'wabt'], ['gcc', 'gcc libc6-dev']],
-  interp: [['wast2json', 'wabt'], ['spectest-interp', 'wabt']],
+  native: [
+    ['wasm2c', 'wabt'],
+    ['gcc', 'gcc libc6-dev'],
+  ],
+  interp: [
+    ['wast2json', 'wabt'],
+    ['spectest-interp', 'wabt'],
+  ],
 };
 const REQUIRE_REFERENCE_TOOLS = process.env.FORGE_REQUIRE_REFERENCE_TOOLS === '1';
 const hasCommand = (c) => spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status === 0;
@@ -49,14 +55,23 @@ const notRun = [];
 const areas = await loadAreas();
 const failures = [];
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-const short = (v) => { const s = JSON.stringify(v); return s.length > 100 ? `${s.slice(0, 100)}…` : s; };
+const short = (v) => {
+  const s = JSON.stringify(v);
+  return s.length > 100 ? `${s.slice(0, 100)}…` : s;
+};
 
 const vectors = [];
 for (const [name, area] of areas) {
   if (wanted.length && !wanted.includes(name)) continue;
   const v = readVectors(name);
-  if (!v) { failures.push(`${name}: vectors/${name}.json is missing (run npm run vectors:generate)`); continue; }
-  if (v.format !== 1) { failures.push(`${name}: vectors/${name}.json has format ${v.format}; this checker reads format 1`); continue; }
+  if (!v) {
+    failures.push(`${name}: vectors/${name}.json is missing (run npm run vectors:generate)`);
+    continue;
+  }
+  if (v.format !== 1) {
+    failures.push(`${name}: vectors/${name}.json has format ${v.format}; this checker reads format 1`);
+    continue;
+  }
   vectors.push({ name, area, cases: v.cases });
 }
 
@@ -85,7 +100,12 @@ async function directApis(kind) {
   const before = process.env.FORGE_CORE;
   process.env.FORGE_CORE = kind;
   let core;
-  try { core = loadCore(); } finally { if (before === undefined) delete process.env.FORGE_CORE; else process.env.FORGE_CORE = before; }
+  try {
+    core = loadCore();
+  } finally {
+    if (before === undefined) delete process.env.FORGE_CORE;
+    else process.env.FORGE_CORE = before;
+  }
   if (coreInfo().module !== kind) failures.push(`direct/${kind}: the loader loaded the ${coreInfo().module} module with FORGE_CORE=${kind}`);
   const apis = {};
   for (const iface of ['checksum', 'codec', 'chunker', 'events']) apis[iface] = (await loader.importModule(`core/${iface}`)).bindings(core);
@@ -99,16 +119,24 @@ async function runInterp(kind) {
   const sigs = exportSignatures(bytes);
   const dir = join(root, 'build', kind === 'scalar' ? 'interp' : 'interp-simd');
   mkdirSync(dir, { recursive: true });
-  let n = 0, skipped = 0;
+  let n = 0,
+    skipped = 0;
   for (const { name, area, cases } of vectors) {
     // One instance per area, as in the recording: the replay must reproduce every step.
     const rec = new RecordingCore(bytes, sigs);
     for (let i = 0; i < cases.length; i++) {
       const probe = new RecordingCore(bytes, sigs);
       await area.checkNative(probe, cases[i]);
-      if (probe.writtenBytes() > interpMaxBytes) { skipped++; continue; }
+      if (probe.writtenBytes() > interpMaxBytes) {
+        skipped++;
+        continue;
+      }
       let got;
-      try { got = await area.checkNative(rec, cases[i]); } catch (e) { got = `threw: ${e.message}`; }
+      try {
+        got = await area.checkNative(rec, cases[i]);
+      } catch (e) {
+        got = `threw: ${e.message}`;
+      }
       const want = area.expected(cases[i]);
       if (!same(got, want)) failures.push(`interp/${kind} (V8 recording): ${name} case ${i}: expected ${short(want)}, got ${short(got)}`);
       n++;
@@ -119,8 +147,10 @@ async function runInterp(kind) {
       failures.push(`interp/${kind}: ${name}: ${e.message}`);
     }
   }
-  console.log(`vectors-check: ${`interp/${kind}`.padEnd(13)} ${n} cases in ${Date.now() - t0} ms` +
-    (skipped ? ` (${skipped} cases over --interp-max-bytes ${interpMaxBytes} checked by the other runners only)` : ''));
+  console.log(
+    `vectors-check: ${`interp/${kind}`.padEnd(13)} ${n} cases in ${Date.now() - t0} ms` +
+      (skipped ? ` (${skipped} cases over --interp-max-bytes ${interpMaxBytes} checked by the other runners only)` : ''),
+  );
 }
 
 const ran = [];
@@ -135,11 +165,17 @@ for (const runner of runners) {
     const pkgs = [...new Set(missing.flatMap(([, p]) => p.split(' ')))].join(' ');
     const line = `forge tests: not run: vectors on the ${runner} runner (no ${tools} on PATH) (enable: apt-get install ${pkgs})`;
     if (REQUIRE_REFERENCE_TOOLS) failures.push(`${line}; FORGE_REQUIRE_REFERENCE_TOOLS=1 requires it`);
-    else { console.log(line); notRun.push(runner); }
+    else {
+      console.log(line);
+      notRun.push(runner);
+    }
     continue;
   }
   for (const kind of modules) {
-    if (!MODULE_RUNNERS[kind]) { failures.push(`unknown module "${kind}" (scalar, simd)`); continue; }
+    if (!MODULE_RUNNERS[kind]) {
+      failures.push(`unknown module "${kind}" (scalar, simd)`);
+      continue;
+    }
     if (!MODULE_RUNNERS[kind].includes(runner)) continue;
     const label = `${runner}/${kind}`;
     try {
@@ -175,5 +211,7 @@ if (failures.length) {
   if (failures.length > 50) console.error(`  … and ${failures.length - 50} more`);
   process.exit(1);
 }
-console.log(`vectors-check OK: ${vectors.map((v) => `${v.name} (${v.cases.length})`).join(', ')} on ${ran.join(', ')}` +
-  (notRun.length ? ` (not run: ${notRun.join(', ')})` : ''));
+console.log(
+  `vectors-check OK: ${vectors.map((v) => `${v.name} (${v.cases.length})`).join(', ')} on ${ran.join(', ')}` +
+    (notRun.length ? ` (not run: ${notRun.join(', ')})` : ''),
+);

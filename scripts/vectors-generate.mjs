@@ -12,7 +12,11 @@ const LICENSE = 'MIT';
 
 const areas = await loadAreas();
 const wanted = process.argv.slice(2);
-for (const w of wanted) if (!areas.has(w)) { console.error(`vectors-generate: no area "${w}" (have: ${[...areas.keys()].join(', ')})`); process.exit(2); }
+for (const w of wanted)
+  if (!areas.has(w)) {
+    console.error(`vectors-generate: no area "${w}" (have: ${[...areas.keys()].join(', ')})`);
+    process.exit(2);
+  }
 
 for (const [name, area] of areas) {
   if (wanted.length && !wanted.includes(name)) continue;
@@ -27,7 +31,10 @@ for (const [name, area] of areas) {
     `  "generator": "scripts/vectors/${name}.mjs",`,
     `  "license": ${JSON.stringify(LICENSE)},`,
     '  "provenance": [',
-    area.provenance().map((p) => `    ${JSON.stringify(p)}`).join(',\n'),
+    area
+      .provenance()
+      .map((p) => `    ${JSON.stringify(p)}`)
+      .join(',\n'),
     '  ],',
     '  "cases": [',
     cases.map((c) => `    ${JSON.stringify(c)}`).join(',\n'),

@@ -14,10 +14,27 @@ import { join } from 'node:path';
 /** Function signatures of a module's exported functions: name -> { params: ['i32'|'i64'…], results }. */
 export function exportSignatures(bytes) {
   let p = 8;
-  const leb = () => { let r = 0, s = 0, b; do { b = bytes[p++]; r |= (b & 0x7f) << s; s += 7; } while (b & 0x80); return r >>> 0; };
-  const name = () => { const n = leb(); const s = Buffer.from(bytes.subarray(p, p + n)).toString('utf8'); p += n; return s; };
+  const leb = () => {
+    let r = 0,
+      s = 0,
+      b;
+    do {
+      b = bytes[p++];
+      r |= (b & 0x7f) << s;
+      s += 7;
+    } while (b & 0x80);
+    return r >>> 0;
+  };
+  const name = () => {
+    const n = leb();
+    const s = Buffer.from(bytes.subarray(p, p + n)).toString('utf8');
+    p += n;
+    return s;
+  };
   const valType = (b) => ({ 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' })[b] ?? `0x${b.toString(16)}`;
-  const types = [], funcTypes = [], exports = [];
+  const types = [],
+    funcTypes = [],
+    exports = [];
   let importedFuncs = 0;
   while (p < bytes.length) {
     const id = bytes[p++];
@@ -31,18 +48,33 @@ export function exportSignatures(bytes) {
         types.push({ params, results });
       }
     } else if (id === 2) {
-      for (let n = leb(); n > 0; n--) { name(); name(); const kind = bytes[p++]; if (kind === 0) { leb(); importedFuncs++; } else throw new Error('exportSignatures: only function imports are supported'); }
+      for (let n = leb(); n > 0; n--) {
+        name();
+        name();
+        const kind = bytes[p++];
+        if (kind === 0) {
+          leb();
+          importedFuncs++;
+        } else throw new Error('exportSignatures: only function imports are supported');
+      }
     } else if (id === 3) {
       for (let n = leb(); n > 0; n--) funcTypes.push(leb());
     } else if (id === 7) {
-      for (let n = leb(); n > 0; n--) { const nm = name(); const kind = bytes[p++]; const idx = leb(); if (kind === 0) exports.push([nm, idx]); }
+      for (let n = leb(); n > 0; n--) {
+        const nm = name();
+        const kind = bytes[p++];
+        const idx = leb();
+        if (kind === 0) exports.push([nm, idx]);
+      }
     }
     p = end;
   }
   return new Map(exports.map(([nm, idx]) => [nm, types[funcTypes[idx - importedFuncs]]]));
 }
 
-const FNV_OFFSET = 0xcbf29ce484222325n, FNV_PRIME = 0x100000001b3n, MASK = (1n << 64n) - 1n;
+const FNV_OFFSET = 0xcbf29ce484222325n,
+  FNV_PRIME = 0x100000001b3n,
+  MASK = (1n << 64n) - 1n;
 /** 64-bit FNV-1a as a signed i64 (the way the driver returns it). */
 function fnv1a64(bytes) {
   let h = FNV_OFFSET;
@@ -57,7 +89,9 @@ export class RecordingCore {
     this.sigs = signatures;
     this.steps = [];
   }
-  mem() { return new Uint8Array(this.x.memory.buffer); }
+  mem() {
+    return new Uint8Array(this.x.memory.buffer);
+  }
   async alloc(size, align = 1) {
     const ptr = this.x.cabi_realloc(0, 0, align, size) >>> 0;
     this.steps.push({ op: 'alloc', size, align, ptr });
@@ -73,7 +107,9 @@ export class RecordingCore {
     this.steps.push({ op: 'read', ptr, len, hash: fnv1a64(out) });
     return out;
   }
-  async u32(ptr) { return Buffer.from(await this.read(ptr, 4)).readUInt32LE(0); }
+  async u32(ptr) {
+    return Buffer.from(await this.read(ptr, 4)).readUInt32LE(0);
+  }
   async call(name, ...args) {
     const sig = this.sigs.get(name);
     if (!sig) throw new Error(`no export ${name}`);
@@ -94,10 +130,16 @@ export class RecordingCore {
   }
   async close() {}
   /** Bytes written in total (the replay script carries them). */
-  writtenBytes() { return this.steps.reduce((n, s) => n + (s.op === 'write' ? s.bytes.length : 0), 0); }
+  writtenBytes() {
+    return this.steps.reduce((n, s) => n + (s.op === 'write' ? s.bytes.length : 0), 0);
+  }
 }
 
-const wastBytes = (b) => { let s = '"'; for (const x of b) s += `\\${x.toString(16).padStart(2, '0')}`; return `${s}"`; };
+const wastBytes = (b) => {
+  let s = '"';
+  for (const x of b) s += `\\${x.toString(16).padStart(2, '0')}`;
+  return `${s}"`;
+};
 const wastString = (s) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 const constOf = (type, v) => `(${type}.const ${type === 'i64' ? BigInt.asIntN(64, BigInt(v)) : Number(BigInt.asIntN(32, BigInt(v)))})`;
 
@@ -123,7 +165,10 @@ export function replayWast(moduleBytes, recordings) {
     (local.get $h)))`);
     let wi = 0;
     for (const s of steps) {
-      if (s.op === 'alloc') out.push(`(assert_return (invoke $core${r} "cabi_realloc" (i32.const 0) (i32.const 0) (i32.const ${s.align}) (i32.const ${s.size})) (i32.const ${s.ptr | 0}))`);
+      if (s.op === 'alloc')
+        out.push(
+          `(assert_return (invoke $core${r} "cabi_realloc" (i32.const 0) (i32.const 0) (i32.const ${s.align}) (i32.const ${s.size})) (i32.const ${s.ptr | 0}))`,
+        );
       else if (s.op === 'write') out.push(`(assert_return (invoke $drv${r} "w${wi++}"))`);
       else if (s.op === 'read') out.push(`(assert_return (invoke $drv${r} "fnv" (i32.const ${s.ptr}) (i32.const ${s.len})) (i64.const ${s.hash}))`);
       else {
@@ -143,10 +188,11 @@ export function runWast(dir, name, text) {
   writeFileSync(wast, text);
   try {
     execFileSync('wast2json', [wast, '-o', json], { stdio: 'pipe' });
-    return execFileSync('spectest-interp', [json], { stdio: 'pipe', maxBuffer: 64 << 20 }).toString().trim();
+    return execFileSync('spectest-interp', [json], { stdio: 'pipe', maxBuffer: 64 << 20 })
+      .toString()
+      .trim();
   } catch (e) {
     const report = `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').filter(Boolean).slice(-8).join('\n    ');
     throw new Error(`wabt interpreter: ${report || e.message}`);
   }
 }
-

@@ -58,11 +58,18 @@ function exportsTable(header) {
 /** Builds build/native/harness (wasm2c + gcc) unless an up-to-date one exists; returns its path. */
 export function buildNativeHarness({ log = () => {} } = {}) {
   mkdirSync(outDir, { recursive: true });
-  const stamp = createHash('sha256').update(readFileSync(wasmPath)).update(readFileSync(harnessSrc)).update(readFileSync(fileURLToPath(import.meta.url))).digest('hex');
+  const stamp = createHash('sha256')
+    .update(readFileSync(wasmPath))
+    .update(readFileSync(harnessSrc))
+    .update(readFileSync(fileURLToPath(import.meta.url)))
+    .digest('hex');
   const bin = join(outDir, 'harness');
   const stampFile = join(outDir, 'harness.stamp');
   if (existsSync(bin) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return bin;
-  for (const [tool, hint] of [['wasm2c', 'apt-get install wabt'], ['gcc', 'apt-get install gcc']]) {
+  for (const [tool, hint] of [
+    ['wasm2c', 'apt-get install wabt'],
+    ['gcc', 'apt-get install gcc'],
+  ]) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
     } catch {
@@ -73,8 +80,9 @@ export function buildNativeHarness({ log = () => {} } = {}) {
   execFileSync('wasm2c', [wasmPath, '-n', 'forge_core', '-o', join(outDir, 'forge_core.c')], { stdio: 'inherit' });
   writeFileSync(join(outDir, 'exports.inc'), exportsTable(readFileSync(join(outDir, 'forge_core.h'), 'utf8')));
   log('gcc -O2 harness.c forge_core.c wasm-rt-impl.c -> build/native/harness');
-  execFileSync('gcc', ['-O2', '-w', `-I${outDir}`, `-I${RT_DIR}`, '-o', bin,
-    harnessSrc, join(outDir, 'forge_core.c'), join(RT_DIR, 'wasm-rt-impl.c'), '-lm'], { stdio: 'inherit' });
+  execFileSync('gcc', ['-O2', '-w', `-I${outDir}`, `-I${RT_DIR}`, '-o', bin, harnessSrc, join(outDir, 'forge_core.c'), join(RT_DIR, 'wasm-rt-impl.c'), '-lm'], {
+    stdio: 'inherit',
+  });
   writeFileSync(stampFile, stamp);
   return bin;
 }
@@ -108,10 +116,18 @@ export class NativeCore {
   }
 
   /** cabi_realloc(0, 0, align, size). */
-  async alloc(size, align = 1) { return Number(await this.request(`A ${size} ${align}`)); }
-  async write(ptr, bytes) { if (bytes.length) await this.request(`W ${ptr} ${hex(bytes)}`); }
-  async read(ptr, len) { return len ? new Uint8Array(Buffer.from(await this.request(`R ${ptr} ${len}`), 'hex')) : new Uint8Array(0); }
-  async u32(ptr) { return Buffer.from(await this.read(ptr, 4)).readUInt32LE(0); }
+  async alloc(size, align = 1) {
+    return Number(await this.request(`A ${size} ${align}`));
+  }
+  async write(ptr, bytes) {
+    if (bytes.length) await this.request(`W ${ptr} ${hex(bytes)}`);
+  }
+  async read(ptr, len) {
+    return len ? new Uint8Array(Buffer.from(await this.request(`R ${ptr} ${len}`), 'hex')) : new Uint8Array(0);
+  }
+  async u32(ptr) {
+    return Buffer.from(await this.read(ptr, 4)).readUInt32LE(0);
+  }
   /** Calls an export by its full name; i64 arguments may be bigints. Returns a bigint or undefined. */
   async call(name, ...args) {
     const r = await this.request(`C ${name} ${args.map(String).join(' ')}`.trimEnd());

@@ -8,7 +8,12 @@ import { WASI } from 'node:wasi';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const wasm = process.env.FORGE_CLI_WASM ?? join(root, 'build', 'forge-core-cli.wasm');
-const wasi = new WASI({ version: 'preview1', args: ['forge-core-cli', ...process.argv.slice(2)], preopens: { '/': '/', '.': process.cwd() }, returnOnExit: true });
+const wasi = new WASI({
+  version: 'preview1',
+  args: ['forge-core-cli', ...process.argv.slice(2)],
+  preopens: { '/': '/', '.': process.cwd() },
+  returnOnExit: true,
+});
 const module = await WebAssembly.compile(readFileSync(wasm));
 const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
 process.exitCode = wasi.start(instance);

@@ -16,7 +16,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export function transpileLoader() {
   const dir = mkdtempSync(join(tmpdir(), 'forge-loader-'));
   const files = [
-    ...readdirSync(join(root, 'host', 'node', 'core')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => join('core', f)),
+    ...readdirSync(join(root, 'host', 'node', 'core'))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+      .map((f) => join('core', f)),
     join('base', 'errors.ts'),
   ];
   for (const f of files) {

@@ -17,7 +17,9 @@ const areasDir = join(root, 'scripts', 'vectors');
 /** Every area module, by name. */
 export async function loadAreas() {
   const areas = new Map();
-  for (const f of readdirSync(areasDir).filter((f) => f.endsWith('.mjs')).sort()) {
+  for (const f of readdirSync(areasDir)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort()) {
     const mod = await import(pathToFileURL(join(areasDir, f)).href);
     if (typeof mod.generate === 'function') areas.set(mod.name, mod);
   }

@@ -80,7 +80,8 @@ export class CoalescerModel {
           if (src.from !== undefined) {
             origin = src.from; // a chain: a->b then b->c is a->c
             src.from = undefined;
-            if (src.existedBefore === true) src.existsNow = false; // b was there before: now gone
+            if (src.existedBefore === true)
+              src.existsNow = false; // b was there before: now gone
             else this.#drop(src);
           } else {
             this.#drop(src); // the pair reports its removal

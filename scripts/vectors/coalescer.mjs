@@ -16,9 +16,10 @@ export const description =
 /** Who produced each expected field (recorded in the file). */
 export const provenance = () => [
   {
-    field: 'outputs', source: 'project-reference',
+    field: 'outputs',
+    source: 'project-reference',
     tool: 'scripts/vectors/coalescer-ref.mjs (a plain JavaScript model of the coalescing rules, separate from the core)',
-    note: 'The coalescing rules are Forge\'s own; no independent tool implements them.',
+    note: "The coalescing rules are Forge's own; no independent tool implements them.",
   },
 ];
 
@@ -61,15 +62,41 @@ function randomSteps(seed, n) {
 }
 
 const RULES = [
-  [{ path: 'a', kind: 'modified' }, { path: 'a', kind: 'modified' }, { path: 'a', kind: 'modified' }],
-  [{ path: 'a', kind: 'created' }, { path: 'a', kind: 'modified' }],
-  [{ path: 'a', kind: 'created' }, { path: 'a', kind: 'removed' }],
-  [{ path: 'a', kind: 'removed' }, { path: 'a', kind: 'created' }],
+  [
+    { path: 'a', kind: 'modified' },
+    { path: 'a', kind: 'modified' },
+    { path: 'a', kind: 'modified' },
+  ],
+  [
+    { path: 'a', kind: 'created' },
+    { path: 'a', kind: 'modified' },
+  ],
+  [
+    { path: 'a', kind: 'created' },
+    { path: 'a', kind: 'removed' },
+  ],
+  [
+    { path: 'a', kind: 'removed' },
+    { path: 'a', kind: 'created' },
+  ],
   [{ path: 'b', kind: 'renamed', oldPath: 'a' }],
-  [{ path: 'b', kind: 'renamed', oldPath: 'a' }, { path: 'c', kind: 'renamed', oldPath: 'b' }],
-  [{ path: 'f.tmp', kind: 'created' }, { path: 'f', kind: 'renamed', oldPath: 'f.tmp' }],
-  [{ path: 'b', kind: 'renamed', oldPath: 'a' }, { path: 'b', kind: 'removed' }],
-  [{ path: '', kind: 'overflow' }, { path: 'x', kind: 'modified' }, { path: '', kind: 'overflow' }],
+  [
+    { path: 'b', kind: 'renamed', oldPath: 'a' },
+    { path: 'c', kind: 'renamed', oldPath: 'b' },
+  ],
+  [
+    { path: 'f.tmp', kind: 'created' },
+    { path: 'f', kind: 'renamed', oldPath: 'f.tmp' },
+  ],
+  [
+    { path: 'b', kind: 'renamed', oldPath: 'a' },
+    { path: 'b', kind: 'removed' },
+  ],
+  [
+    { path: '', kind: 'overflow' },
+    { path: 'x', kind: 'modified' },
+    { path: '', kind: 'overflow' },
+  ],
 ];
 
 export async function generate() {

@@ -14,9 +14,10 @@ export const description =
 /** Who produced each expected field (recorded in the file). */
 export const provenance = () => [
   {
-    field: 'cutPoints', source: 'project-reference',
+    field: 'cutPoints',
+    source: 'project-reference',
     tool: 'scripts/vectors/fastcdc-ref.mjs (plain JavaScript, written from the definition in vectors/README.md, separate from the core)',
-    note: 'No independent tool implements this FastCDC variant (its gear table and masks are Forge\'s own), so the project\'s reference model produces the expected values.',
+    note: "No independent tool implements this FastCDC variant (its gear table and masks are Forge's own), so the project's reference model produces the expected values.",
   },
 ];
 

@@ -33,14 +33,20 @@ export function provenance() {
   return [
     { field: 'decodedSha256', kind: 'encode', source: 'independent', tool: `${lz4}: \`lz4 -d\` of the frame; ${digest}` },
     {
-      field: 'frame', kind: 'encode', source: 'project-output', tool: "Forge's encoder (core/lz4_frame.ts), pinned",
+      field: 'frame',
+      kind: 'encode',
+      source: 'project-output',
+      tool: "Forge's encoder (core/lz4_frame.ts), pinned",
       note: 'LZ4 allows many encodings of one input, so no independent tool can produce these bytes; decodedSha256 proves them correct with the lz4 CLI.',
     },
     { field: 'frame', kind: 'decode', source: 'independent', tool: `${lz4}, run with the case's \`flags\`` },
     { field: 'decodedSha256', kind: 'decode', source: 'independent', tool: `${lz4}: \`lz4 -d\`; ${digest}` },
     { field: 'frame', kind: 'error', source: 'construction', tool: `a frame written by ${lz4} (-BX -B4 --content-size), then damaged on purpose` },
     {
-      field: 'error', kind: 'error', source: 'construction', tool: 'the kind of damage done to the frame',
+      field: 'error',
+      kind: 'error',
+      source: 'construction',
+      tool: 'the kind of damage done to the frame',
       note: 'cut short: truncated; first byte flipped: bad-magic; a byte inside a checksummed block flipped: checksum-mismatch.',
     },
   ];
@@ -60,12 +66,32 @@ const OPTIONS = [
   { blockSize: 4194304, contentSize: true, contentChecksum: true, blockChecksum: false },
 ];
 const ENCODE_INPUTS = [
-  { textLike: 1, size: 0 }, { textLike: 2, size: 1 }, { textLike: 3, size: 13 }, { seed: 4, size: 300 },
-  { textLike: 5, size: 5000 }, { seed: 6, size: 4096 }, { textLike: 7, size: 70_000 }, { textLike: 8, size: 90_000 },
-  { repeat: 0, size: 100_000 }, { text: 'abcabcabcabcabcabcabcabcabcabc' },
+  { textLike: 1, size: 0 },
+  { textLike: 2, size: 1 },
+  { textLike: 3, size: 13 },
+  { seed: 4, size: 300 },
+  { textLike: 5, size: 5000 },
+  { seed: 6, size: 4096 },
+  { textLike: 7, size: 70_000 },
+  { textLike: 8, size: 90_000 },
+  { repeat: 0, size: 100_000 },
+  { text: 'abcabcabcabcabcabcabcabcabcabc' },
 ];
-const FLAGS = [['-1'], ['-9'], ['-BD', '-B4'], ['-BX', '-B4'], ['--content-size'], ['-B4'], ['-B5'], ['-B6'], ['-B7'],
-  ['-BD', '-BX', '--content-size', '-B4', '-9'], ['--no-frame-crc'], ['-12', '-BD', '-B4'], ['-l']];
+const FLAGS = [
+  ['-1'],
+  ['-9'],
+  ['-BD', '-B4'],
+  ['-BX', '-B4'],
+  ['--content-size'],
+  ['-B4'],
+  ['-B5'],
+  ['-B6'],
+  ['-B7'],
+  ['-BD', '-BX', '--content-size', '-B4', '-9'],
+  ['--no-frame-crc'],
+  ['-12', '-BD', '-B4'],
+  ['-l'],
+];
 
 export async function generate() {
   const cases = [];
@@ -76,7 +102,11 @@ export async function generate() {
   });
   const dir = mkdtempSync(join(tmpdir(), 'forge-vec-lz4-'));
   try {
-    const decodeInputs = [{ textLike: 20, size: 12_000 }, { seed: 21, size: 1500 }, { textLike: 22, size: 80_000 }];
+    const decodeInputs = [
+      { textLike: 20, size: 12_000 },
+      { seed: 21, size: 1500 },
+      { textLike: 22, size: 80_000 },
+    ];
     for (const [j, input] of decodeInputs.entries()) {
       const file = join(dir, `in-${j}`);
       writeFileSync(file, inputBytes(input)); // from a file, so --content-size knows the size
@@ -91,7 +121,13 @@ export async function generate() {
     skip.writeUInt32LE(0x184d2a55, 0);
     skip.writeUInt32LE(4, 4);
     const stream = Buffer.concat([a, skip, cli(['-BX', '-B4', '-c'], inputBytes({ seed: 23, size: 1000 }))]);
-    cases.push({ kind: 'decode', input: null, flags: ['concatenated: -BD frame, skippable frame, -BX -B4 frame'], frame: toHex(stream), decodedSha256: sha256(cli(['-d', '-c'], stream)) });
+    cases.push({
+      kind: 'decode',
+      input: null,
+      flags: ['concatenated: -BD frame, skippable frame, -BX -B4 frame'],
+      frame: toHex(stream),
+      decodedSha256: sha256(cli(['-d', '-c'], stream)),
+    });
     // Damaged frames.
     const good = cli(['-BX', '-B4', '--content-size', '-c', join(dir, 'in-0')]);
     const flipped = Buffer.from(good);
@@ -159,8 +195,16 @@ async function nativeDecode(core, frame) {
 export async function checkNative(core, c) {
   if (c.kind === 'encode') {
     const o = c.options;
-    const ret = Number(await core.call(witExport('codec', 'lz4-frame-compress'), ...(await core.lowerBytes(inputBytes(c.input))),
-      o.blockSize, o.contentSize ? 1 : 0, o.contentChecksum ? 1 : 0, o.blockChecksum ? 1 : 0));
+    const ret = Number(
+      await core.call(
+        witExport('codec', 'lz4-frame-compress'),
+        ...(await core.lowerBytes(inputBytes(c.input))),
+        o.blockSize,
+        o.contentSize ? 1 : 0,
+        o.contentChecksum ? 1 : 0,
+        o.blockChecksum ? 1 : 0,
+      ),
+    );
     const frame = toHex(await core.liftList(ret, 1));
     await core.call(witPost('codec', 'lz4-frame-compress'), ret);
     const d = await nativeDecode(core, Buffer.from(c.frame, 'hex'));

@@ -14,9 +14,7 @@ export const description =
 const sha256sum = (bytes) => execFileSync('sha256sum', ['-b', '-'], { input: bytes }).toString().slice(0, 64);
 
 /** Who produced each expected field (recorded in the file). */
-export const provenance = () => [
-  { field: 'sha256', source: 'independent', tool: toolVersion('sha256sum') },
-];
+export const provenance = () => [{ field: 'sha256', source: 'independent', tool: toolVersion('sha256sum') }];
 
 const FIPS = [
   { text: '' },
@@ -35,11 +33,23 @@ export async function generate() {
     const input = { seed: 1000 + i, size };
     cases.push({ kind: 'one-shot', input, sha256: sha256sum(inputBytes(input)) });
   });
-  for (const [size, splits] of [[0, [0]], [1, [0, 1]], [200, [1, 63, 64, 65, 130]], [70_000, [5, 4096, 65536]], [1 << 20, [1, 99_999, 500_000]]]) {
+  for (const [size, splits] of [
+    [0, [0]],
+    [1, [0, 1]],
+    [200, [1, 63, 64, 65, 130]],
+    [70_000, [5, 4096, 65536]],
+    [1 << 20, [1, 99_999, 500_000]],
+  ]) {
     const input = { seed: 7000 + size, size };
     cases.push({ kind: 'stream', input, splits, sha256: sha256sum(inputBytes(input)) });
   }
-  for (const [n, max] of [[0, 0], [1, 10], [7, 200], [40, 4096], [100, 5000]]) {
+  for (const [n, max] of [
+    [0, 0],
+    [1, 10],
+    [7, 200],
+    [40, 4096],
+    [100, 5000],
+  ]) {
     const inputs = Array.from({ length: n }, (_, i) => ({ seed: 9000 + n * 1000 + i, size: (i * 2654435761) % (max + 1) }));
     cases.push({ kind: 'batch', inputs, sha256: inputs.map((s) => sha256sum(inputBytes(s))) });
   }

@@ -6,7 +6,11 @@ import { readFileSync } from 'node:fs';
 /** The first line `command args` prints (e.g. `sha256sum (GNU coreutils) 9.1`). */
 export function toolVersion(command, args = ['--version']) {
   const out = execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return out.split('\n').find((l) => l.trim() !== '').replace(/\*+/g, '').trim();
+  return out
+    .split('\n')
+    .find((l) => l.trim() !== '')
+    .replace(/\*+/g, '')
+    .trim();
 }
 
 /** `name@version` of an installed npm package. */

@@ -63,7 +63,11 @@ function startupOrder(trace: string, root: string): { entry: number; handler: nu
 }
 
 /** `forge watch` under strace; the trace goes to `traceFile` as it happens. */
-function traced(root: string, cwd: string, traceFile: string): { child: ChildProcess; exited: Promise<number | null>; out: { stdout: string; stderr: string } } {
+function traced(
+  root: string,
+  cwd: string,
+  traceFile: string,
+): { child: ChildProcess; exited: Promise<number | null>; out: { stdout: string; stderr: string } } {
   const child = spawn(
     'strace',
     ['-f', '-qq', '-e', 'trace=rt_sigaction,mkdir,openat', '-e', 'signal=none', '-o', traceFile, process.execPath, FORGE, 'watch', '--no-metrics', root],
@@ -89,43 +93,51 @@ function readTrace(file: string): string {
 describe('SIGTERM right after `forge watch` starts', () => {
   assertBuilt();
 
-  it.skipIf(!strace)('the SIGTERM handler is installed before the CLI modules load and before the store is touched', async () => {
-    const t = tree();
-    const traceFile = path.join(t.base, 'trace.log');
-    const d = traced(t.root, t.base, traceFile);
-    for (let i = 0; i < 1200 && !d.out.stdout.includes('forge: ready'); i++) await sleep(50);
-    expect(d.out.stdout, d.out.stderr).toContain('forge: ready');
-    const trace = readTrace(traceFile);
-    process.kill(traceePid(trace)!, 'SIGTERM');
-    const code = await d.exited;
-    const o = startupOrder(readTrace(traceFile), t.root);
-    expect(o.entry, 'bin/forge.js opened').toBeGreaterThan(-1);
-    expect(o.modules, 'the CLI modules opened').toBeGreaterThan(o.entry);
-    expect(o.store, 'the store created').toBeGreaterThan(-1);
-    // The catch: JavaScript's SIGTERM handler comes after the entry script and before everything heavy.
-    expect(o.handler, 'a SIGTERM handler installed by JavaScript').toBeGreaterThan(o.entry);
-    expect(o.handler, 'handler before the CLI modules load').toBeLessThan(o.modules);
-    expect(o.handler, 'handler before the store is created').toBeLessThan(o.store);
-    assertCleanStop(code, d.out.stderr, t.root, 'after ready');
-  }, 120_000);
-
-  it.skipIf(!strace)('SIGTERM the moment the handler is in: exit 0, nothing left behind', async () => {
-    const t = tree();
-    const traceFile = path.join(t.base, 'trace.log');
-    const d = traced(t.root, t.base, traceFile);
-    let pid: number | undefined;
-    for (let i = 0; i < 20_000 && pid === undefined; i++) {
+  it.skipIf(!strace)(
+    'the SIGTERM handler is installed before the CLI modules load and before the store is touched',
+    async () => {
+      const t = tree();
+      const traceFile = path.join(t.base, 'trace.log');
+      const d = traced(t.root, t.base, traceFile);
+      for (let i = 0; i < 1200 && !d.out.stdout.includes('forge: ready'); i++) await sleep(50);
+      expect(d.out.stdout, d.out.stderr).toContain('forge: ready');
       const trace = readTrace(traceFile);
-      const o = startupOrder(trace, t.root);
-      if (o.handler > -1) pid = traceePid(trace);
-      else await sleep(1);
-    }
-    expect(pid, 'the handler showed up in the trace').toBeDefined();
-    process.kill(pid!, 'SIGTERM');
-    const code = await d.exited;
-    assertCleanStop(code, d.out.stderr, t.root, 'right after the handler');
-    expect(d.out.stdout).not.toContain('forge: ready');
-  }, 120_000);
+      process.kill(traceePid(trace)!, 'SIGTERM');
+      const code = await d.exited;
+      const o = startupOrder(readTrace(traceFile), t.root);
+      expect(o.entry, 'bin/forge.js opened').toBeGreaterThan(-1);
+      expect(o.modules, 'the CLI modules opened').toBeGreaterThan(o.entry);
+      expect(o.store, 'the store created').toBeGreaterThan(-1);
+      // The catch: JavaScript's SIGTERM handler comes after the entry script and before everything heavy.
+      expect(o.handler, 'a SIGTERM handler installed by JavaScript').toBeGreaterThan(o.entry);
+      expect(o.handler, 'handler before the CLI modules load').toBeLessThan(o.modules);
+      expect(o.handler, 'handler before the store is created').toBeLessThan(o.store);
+      assertCleanStop(code, d.out.stderr, t.root, 'after ready');
+    },
+    120_000,
+  );
+
+  it.skipIf(!strace)(
+    'SIGTERM the moment the handler is in: exit 0, nothing left behind',
+    async () => {
+      const t = tree();
+      const traceFile = path.join(t.base, 'trace.log');
+      const d = traced(t.root, t.base, traceFile);
+      let pid: number | undefined;
+      for (let i = 0; i < 20_000 && pid === undefined; i++) {
+        const trace = readTrace(traceFile);
+        const o = startupOrder(trace, t.root);
+        if (o.handler > -1) pid = traceePid(trace);
+        else await sleep(1);
+      }
+      expect(pid, 'the handler showed up in the trace').toBeDefined();
+      process.kill(pid!, 'SIGTERM');
+      const code = await d.exited;
+      assertCleanStop(code, d.out.stderr, t.root, 'right after the handler');
+      expect(d.out.stdout).not.toContain('forge: ready');
+    },
+    120_000,
+  );
 
   const points: Array<[string, (root: string) => boolean]> = [
     ['once the store directory exists', (root) => existsSync(path.join(root, '.forge'))],

@@ -12,7 +12,9 @@ import { assertBuilt, forge } from '../cli/helpers.js';
 import { requireTool } from '../support/reference-tools.js';
 import { cleanup, Hostile, sql, tempDir } from './support.js';
 
-const tools = requireTool('lz4', 'lz4', 'decoding recorded versions with the lz4 CLI') && requireTool('sqlite3', 'sqlite3', 'adversarial index checks with the sqlite3 CLI');
+const tools =
+  requireTool('lz4', 'lz4', 'decoding recorded versions with the lz4 CLI') &&
+  requireTool('sqlite3', 'sqlite3', 'adversarial index checks with the sqlite3 CLI');
 const dirs: string[] = [];
 const hostiles: Hostile[] = [];
 afterEach(async () => {
@@ -78,7 +80,7 @@ describe.skipIf(!tools)('FIFOs and truncation during a scan', () => {
     }
     await truncater.stop();
     const store = path.join(root, '.forge');
-    const rows = sql(path.join(store, 'index.db'), "SELECT f.path, v.hash, v.size FROM versions v JOIN files f ON f.id = v.file_id WHERE v.hash IS NOT NULL");
+    const rows = sql(path.join(store, 'index.db'), 'SELECT f.path, v.hash, v.size FROM versions v JOIN files f ON f.id = v.file_id WHERE v.hash IS NOT NULL');
     expect(rows.length).toBeGreaterThan(0);
     let checked = 0;
     for (const [p, hash, sizeText] of rows) {

@@ -12,7 +12,25 @@ import { requireTool } from '../support/reference-tools.js';
 import { cleanup, tempDir } from './support.js';
 
 const git = requireTool('git', 'git', 'ignore rules checked against git check-ignore');
-const PATTERNS = ['dist', '/dist', 'dist/', '*.log', '**/tmp', 'a/**/b', '[ab].txt', '{a,b}', '!keep.log', 'docs/*.md', '?.c', 'build/**', 'sub/x', '/src/*.txt', '*.txt', '!c.txt', 'b/'];
+const PATTERNS = [
+  'dist',
+  '/dist',
+  'dist/',
+  '*.log',
+  '**/tmp',
+  'a/**/b',
+  '[ab].txt',
+  '{a,b}',
+  '!keep.log',
+  'docs/*.md',
+  '?.c',
+  'build/**',
+  'sub/x',
+  '/src/*.txt',
+  '*.txt',
+  '!c.txt',
+  'b/',
+];
 const DIRS = ['a', 'b', 'dist', 'src', 'tmp', 'docs', 'sub', 'build'];
 const FILES = ['keep.log', 'e.log', 'a.txt', 'c.txt', 'r.md', 'z.c', 'x', '{a,b}'];
 const NO_DEFAULTS = ['!node_modules', '!.git', '!.forge'];

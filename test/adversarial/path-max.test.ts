@@ -28,11 +28,17 @@ function deepTree(): { base: string; root: string; short: string[]; long: string
   const root = path.join(base, 'tree');
   mkdirSync(path.join(root, 'deep'), { recursive: true });
   writeFileSync(path.join(root, 'top.txt'), 'top\n');
-  const sh = spawnSync('bash', ['-c', `cd deep && for i in $(seq 1 22); do mkdir ${SEG} && cd ${SEG} && echo "file $i" > f$i.txt || exit 1; done`], { cwd: root });
+  const sh = spawnSync('bash', ['-c', `cd deep && for i in $(seq 1 22); do mkdir ${SEG} && cd ${SEG} && echo "file $i" > f$i.txt || exit 1; done`], {
+    cwd: root,
+  });
   expect(sh.status, sh.stderr.toString()).toBe(0);
   const found = spawnSync('find', ['.', '-type', 'f', '-not', '-path', './.forge/*'], { cwd: root, maxBuffer: 1 << 24 });
   expect(found.status).toBe(0);
-  const all = found.stdout.toString().split('\n').filter(Boolean).map((p) => p.replace(/^\.\//, ''));
+  const all = found.stdout
+    .toString()
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => p.replace(/^\.\//, ''));
   // PATH_MAX counts the terminating NUL: a path call takes at most 4095 bytes.
   const long = all.filter((rel) => Buffer.byteLength(`${root}/${rel}`) >= PATH_MAX);
   const short = all.filter((rel) => !long.includes(rel));
@@ -56,7 +62,11 @@ describe.skipIf(!sqlite)('paths longer than PATH_MAX', () => {
     const prefixes = reportedPrefixes(r.stderr);
     expect(prefixes.length, r.stderr.slice(-3000)).toBeGreaterThan(0);
     // Every file past PATH_MAX lies under a reported prefix: none was dropped silently.
-    for (const rel of t.long) expect(prefixes.some((p) => rel.startsWith(`${p}/`)), rel.slice(-80)).toBe(true);
+    for (const rel of t.long)
+      expect(
+        prefixes.some((p) => rel.startsWith(`${p}/`)),
+        rel.slice(-80),
+      ).toBe(true);
     // The structured log says the same (a scan problem on the `scan complete` line).
     const complete = r.stderr.split('\n').find((l) => l.includes('"message":"scan complete"'));
     expect(JSON.parse(complete!).problems.some((p: string) => p.endsWith('ENAMETOOLONG'))).toBe(true);

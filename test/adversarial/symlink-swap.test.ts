@@ -100,32 +100,36 @@ describe.skipIf(!lz4 || !sqlite)('symlink swaps during recording', () => {
   }, 120_000);
 
   const root = requireRoot('a root daemon on a tree owned by nobody, with nobody swapping in links to a root-only file');
-  it.skipIf(!root)('as root: nobody swapping links to a root-only 0600 file into its tree gets nothing of it stored', async () => {
-    const base = mkdtempSync('/tmp/forge-adv-root-');
-    dirs.push(base);
-    chmodSync(base, 0o755);
-    const t = path.join(base, 'tree');
-    mkdirSync(t);
-    const names = Array.from({ length: 300 }, (_, i) => `n${i}.txt`);
-    for (const n of names) writeFileSync(path.join(t, n), `ordinary ${n}`);
-    const nobody = Number(spawnSync('id', ['-u', 'nobody']).stdout.toString().trim());
-    const nogroup = Number(spawnSync('getent', ['group', 'nogroup']).stdout.toString().split(':')[2]);
-    spawnSync('chown', ['-R', `${nobody}:${nogroup}`, t]);
-    const secretText = `ROOT-ONLY-${randomBytes(16).toString('hex')}`;
-    const secret = path.join(base, 'root-only');
-    writeFileSync(secret, secretText, { mode: 0o600 });
-    chownSync(secret, 0, 0);
-    const store = path.join(base, 'store');
-    const d = new Daemon([t, '--store', store, '--no-metrics', '--debounce-ms', '20'], { cwd: base });
-    await d.ready();
-    const swapper = new Hostile(SYMLINK_SWAPPER, [t, secret, names.join(',')], { uid: 'nobody' });
-    hostiles.push(swapper);
-    await swapper.started;
-    await sleep(4000);
-    await swapper.stop();
-    await sleep(500);
-    expect(await d.stop()).toBe(0);
-    expect(anyObjectContains(store, secretText).hits).toEqual([]);
-    expect(sql(path.join(store, 'index.db'), `SELECT count(*) FROM versions WHERE hash = '${sha256sum(secret)}'`)).toEqual([['0']]);
-  }, 120_000);
+  it.skipIf(!root)(
+    'as root: nobody swapping links to a root-only 0600 file into its tree gets nothing of it stored',
+    async () => {
+      const base = mkdtempSync('/tmp/forge-adv-root-');
+      dirs.push(base);
+      chmodSync(base, 0o755);
+      const t = path.join(base, 'tree');
+      mkdirSync(t);
+      const names = Array.from({ length: 300 }, (_, i) => `n${i}.txt`);
+      for (const n of names) writeFileSync(path.join(t, n), `ordinary ${n}`);
+      const nobody = Number(spawnSync('id', ['-u', 'nobody']).stdout.toString().trim());
+      const nogroup = Number(spawnSync('getent', ['group', 'nogroup']).stdout.toString().split(':')[2]);
+      spawnSync('chown', ['-R', `${nobody}:${nogroup}`, t]);
+      const secretText = `ROOT-ONLY-${randomBytes(16).toString('hex')}`;
+      const secret = path.join(base, 'root-only');
+      writeFileSync(secret, secretText, { mode: 0o600 });
+      chownSync(secret, 0, 0);
+      const store = path.join(base, 'store');
+      const d = new Daemon([t, '--store', store, '--no-metrics', '--debounce-ms', '20'], { cwd: base });
+      await d.ready();
+      const swapper = new Hostile(SYMLINK_SWAPPER, [t, secret, names.join(',')], { uid: 'nobody' });
+      hostiles.push(swapper);
+      await swapper.started;
+      await sleep(4000);
+      await swapper.stop();
+      await sleep(500);
+      expect(await d.stop()).toBe(0);
+      expect(anyObjectContains(store, secretText).hits).toEqual([]);
+      expect(sql(path.join(store, 'index.db'), `SELECT count(*) FROM versions WHERE hash = '${sha256sum(secret)}'`)).toEqual([['0']]);
+    },
+    120_000,
+  );
 });

@@ -33,13 +33,21 @@ describe('browsing', () => {
   it('forge log without a path lists the whole tree newest first; -n and --since cut it; --json is chronological', async () => {
     const all = await cli('log', '--utc');
     expect(all.code).toBe(0);
-    const paths = all.out.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/).at(-1));
+    const paths = all.out
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/).at(-1));
     expect(paths).toEqual(['src/y.ts', 'a.txt', 'src/y.ts', 'src/x.ts', 'a.txt']);
     const two = await cli('log', '-n', '2', '--utc');
     expect(two.out.trim().split('\n').length).toBe(3);
     const since = await cli('log', '--since', new Date(T0 + 2 * HOUR).toISOString(), '--json');
     const rows = JSON.parse(since.out) as Array<{ path: string; timeMs: number; kind: string }>;
-    expect(rows.map((r) => [r.path, r.kind])).toEqual([['src/y.ts', 'created'], ['a.txt', 'modified'], ['src/y.ts', 'removed']]);
+    expect(rows.map((r) => [r.path, r.kind])).toEqual([
+      ['src/y.ts', 'created'],
+      ['a.txt', 'modified'],
+      ['src/y.ts', 'removed'],
+    ]);
     const dir = await cli('log', 'src', '--json');
     expect((JSON.parse(dir.out) as Array<{ path: string }>).every((r) => r.path.startsWith('src/'))).toBe(true);
   });

@@ -67,7 +67,6 @@ function last(entries: LogEntry[]): LogEntry | undefined {
   return entries[entries.length - 1];
 }
 
-
 describe('forge CLI end to end', () => {
   it('1-6: watch, record edits/creates/renames/deletes/atomic saves, log, restore, diff, SIGTERM exit 0', async () => {
     daemon = startDaemon();

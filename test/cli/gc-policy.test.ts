@@ -110,7 +110,11 @@ describe('gc policy', () => {
       { path: 'gone.txt', content: null, timeMs: now - 8 * DAY },
     ]);
     const out = sink();
-    const code = await runCli(['gc', '--keep', '1', '--keep-days', '7', '--dry-run', '--root', root], { cwd: root, stdout: out as never, stderr: sink() as never });
+    const code = await runCli(['gc', '--keep', '1', '--keep-days', '7', '--dry-run', '--root', root], {
+      cwd: root,
+      stdout: out as never,
+      stderr: sink() as never,
+    });
     expect(code).toBe(0);
     expect(out.text()).toMatch(/would remove x\.txt version 1 /);
     expect(out.text()).toMatch(/would remove x\.txt version 2 /);
@@ -123,10 +127,18 @@ describe('gc policy', () => {
     const real = sink();
     expect(await runCli(['gc', '--keep', '1', '--root', root], { cwd: root, stdout: real as never, stderr: sink() as never })).toBe(0);
     const restored = sink();
-    expect(await runCli(['restore', 'gone.txt', '--to', path.join(base, 'gone-restored.txt'), '--root', root], { cwd: root, stdout: restored as never, stderr: sink() as never })).toBe(0);
+    expect(
+      await runCli(['restore', 'gone.txt', '--to', path.join(base, 'gone-restored.txt'), '--root', root], {
+        cwd: root,
+        stdout: restored as never,
+        stderr: sink() as never,
+      }),
+    ).toBe(0);
     expect(fs.readFileSync(path.join(base, 'gone-restored.txt'), 'utf8')).toBe('only copy\n');
     // Only --prune-deleted takes it.
-    expect(await runCli(['gc', '--prune-deleted', '--deleted-older-than', '7', '--root', root], { cwd: root, stdout: sink() as never, stderr: sink() as never })).toBe(0);
+    expect(
+      await runCli(['gc', '--prune-deleted', '--deleted-older-than', '7', '--root', root], { cwd: root, stdout: sink() as never, stderr: sink() as never }),
+    ).toBe(0);
     const idx = await Index.open(path.join(root, '.forge', 'index.db'));
     expect(await idx.versions('gone.txt')).toEqual([]);
     await idx.close();

@@ -112,4 +112,3 @@ export function log(cwd: string, p: string): LogEntry[] {
   if (r.code !== 0) return [];
   return JSON.parse(r.stdout) as LogEntry[];
 }
-

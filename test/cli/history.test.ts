@@ -127,7 +127,14 @@ describe('HistoryRecorder', () => {
     write('a.txt', '1');
     write('b.txt', '1');
     await reconcile(root, index, rec, walk());
-    expect((await apply([{ kind: 'overflow', path: '' }, { kind: 'modified', path: 'a.txt' }])).overflow).toBe(true);
+    expect(
+      (
+        await apply([
+          { kind: 'overflow', path: '' },
+          { kind: 'modified', path: 'a.txt' },
+        ])
+      ).overflow,
+    ).toBe(true);
     write('a.txt', '2');
     fs.rmSync(path.join(root, 'b.txt'));
     write('c.txt', '3');
@@ -137,6 +144,10 @@ describe('HistoryRecorder', () => {
     expect(r.plan.toRemove).toBe(1);
     expect(await kinds('a.txt')).toEqual(['created', 'modified']);
     expect(await kinds('b.txt')).toEqual(['created', 'removed']);
-    expect(walkTree(root, walk()).files.map((f) => f.path).sort()).toEqual(['a.txt', 'c.txt']);
+    expect(
+      walkTree(root, walk())
+        .files.map((f) => f.path)
+        .sort(),
+    ).toEqual(['a.txt', 'c.txt']);
   });
 });

@@ -39,7 +39,11 @@ describe.skipIf(!gnuTime)('large files', () => {
     expect(spawnSync(process.execPath, [FORGE, 'watch', '--once', '.'], { cwd: root, timeout: 600_000 }).status).toBe(0);
     const restored = timed(['restore', 'big.bin', '--to', path.join(root, 'out.bin')]);
     expect(restored.status).toBe(0);
-    expect(createHash('sha256').update(fs.readFileSync(path.join(root, 'out.bin'))).digest('hex')).toBe(want);
+    expect(
+      createHash('sha256')
+        .update(fs.readFileSync(path.join(root, 'out.bin')))
+        .digest('hex'),
+    ).toBe(want);
     expect(restored.rss).toBeLessThan(SIZE / 2);
     const cat = timed(['cat', 'big.bin@1']);
     expect(cat.status).toBe(0);

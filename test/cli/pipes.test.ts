@@ -43,7 +43,16 @@ function pipeToHead(args: string[]): { status: number; first: string; stderr: st
 }
 
 describe('pipes', () => {
-  for (const args of [['cat', 'big.txt@2'], ['log'], ['log', '--json'], ['diff', 'big.txt'], ['diff', 'big.txt', '1', 'current'], ['stats'], ['verify'], ['ls']]) {
+  for (const args of [
+    ['cat', 'big.txt@2'],
+    ['log'],
+    ['log', '--json'],
+    ['diff', 'big.txt'],
+    ['diff', 'big.txt', '1', 'current'],
+    ['stats'],
+    ['verify'],
+    ['ls'],
+  ]) {
     it(`forge ${args.join(' ')} | head -1 exits 0 without a stack trace`, () => {
       const r = pipeToHead(args);
       expect(r.stderr).not.toMatch(/EPIPE|Error:|at .*\.js:\d+/);

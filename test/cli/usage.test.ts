@@ -95,7 +95,12 @@ describe('path checks', () => {
       fc.property(fc.array(seg, { minLength: 1, maxLength: 6 }), (parts) => {
         const p = parts.join('/');
         const abs = path.resolve(root, p);
-        const inside = abs.startsWith(root + '/') && !abs.slice(root.length + 1).split('/').includes('.forge');
+        const inside =
+          abs.startsWith(root + '/') &&
+          !abs
+            .slice(root.length + 1)
+            .split('/')
+            .includes('.forge');
         if (inside) expect(toTreePath(root, root, p)).toBe(abs.slice(root.length + 1));
         else expect(() => toTreePath(root, root, p)).toThrow(/refusing/);
       }),
@@ -127,10 +132,33 @@ describe('path checks', () => {
 describe('reconcile plan and progress', () => {
   it('planReconcile stores new and changed files, skips matching metadata, removes what is gone', () => {
     const f = (p: string, size: number, mtimeMs: number, ino: string) => ({ path: p, abs: `/t/${p}`, size, mode: 0o100644, mtimeMs, ino });
-    const v = (p: string, size: number, mtimeMs: number, ino: string) =>
-      ({ seq: 1, path: p, timeMs: 0, kind: 'created' as const, hash: 'h', size, mode: 0o100644, mtimeMs, ino, oldPath: null });
-    const walk = { files: [f('same', 1, 10, '1'), f('grown', 2, 10, '2'), f('touched', 1, 11, '3'), f('replaced', 1, 10, '9'), f('new', 1, 1, '5')], directories: 1, skipped: 0, problems: [], totalBytes: 6 };
-    const live = [v('same', 1, 10, '1'), v('grown', 1, 10, '2'), v('touched', 1, 10, '3'), v('replaced', 1, 10, '4'), v('gone', 1, 1, '6'), v('ignored-now', 1, 1, '7')];
+    const v = (p: string, size: number, mtimeMs: number, ino: string) => ({
+      seq: 1,
+      path: p,
+      timeMs: 0,
+      kind: 'created' as const,
+      hash: 'h',
+      size,
+      mode: 0o100644,
+      mtimeMs,
+      ino,
+      oldPath: null,
+    });
+    const walk = {
+      files: [f('same', 1, 10, '1'), f('grown', 2, 10, '2'), f('touched', 1, 11, '3'), f('replaced', 1, 10, '9'), f('new', 1, 1, '5')],
+      directories: 1,
+      skipped: 0,
+      problems: [],
+      totalBytes: 6,
+    };
+    const live = [
+      v('same', 1, 10, '1'),
+      v('grown', 1, 10, '2'),
+      v('touched', 1, 10, '3'),
+      v('replaced', 1, 10, '4'),
+      v('gone', 1, 1, '6'),
+      v('ignored-now', 1, 1, '7'),
+    ];
     const plan = planReconcile(walk, live, (p) => p === 'ignored-now');
     expect(plan.toStore.map((x) => x.path).sort()).toEqual(['grown', 'new', 'replaced', 'touched']);
     expect(plan.toRemove).toEqual(['gone']);

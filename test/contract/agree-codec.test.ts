@@ -19,23 +19,32 @@ const options = fc.record({
 });
 
 describe('contract: codec', () => {
-  agree('codec', ['lz4-block-compress', 'lz4-block-decompress'], fc.tuple(data, fc.boolean(), fc.integer({ min: 0, max: 30_000 })),
+  agree(
+    'codec',
+    ['lz4-block-compress', 'lz4-block-decompress'],
+    fc.tuple(data, fc.boolean(), fc.integer({ min: 0, max: 30_000 })),
     (api, [d, corrupt, max]) => {
       const block = api.codec.lz4BlockCompress(d);
       if (corrupt && block.length > 1) block[block.length >> 1] ^= 0x5a;
       return [block, api.codec.lz4BlockDecompress(block, max)];
-    });
+    },
+  );
 
-  agree('codec', ['lz4-frame-compress', 'lz4-frame-decompress'], fc.tuple(data, options, fc.nat(), fc.integer({ min: 0, max: 30_000 })),
+  agree(
+    'codec',
+    ['lz4-frame-compress', 'lz4-frame-decompress'],
+    fc.tuple(data, options, fc.nat(), fc.integer({ min: 0, max: 30_000 })),
     (api, [d, o, cut, max]) => {
       const frame = api.codec.lz4FrameCompress(d, o);
       const input = cut % 3 === 0 ? frame.subarray(0, cut % (frame.length + 1)) : frame;
       return [frame, api.codec.lz4FrameDecompress(input, BigInt(max))];
-    });
+    },
+  );
 
-  agree('codec', ['lz4-frame-header', 'lz4-frame-blocks', 'lz4-frame-trailer'],
+  agree(
+    'codec',
+    ['lz4-frame-header', 'lz4-frame-blocks', 'lz4-frame-trailer'],
     fc.tuple(data, options, fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.integer({ min: 0, max: 0xffffffff })),
-    (api, [d, o, size, sum]) => [
-      api.codec.lz4FrameHeader(size, o), api.codec.lz4FrameBlocks(d, o), api.codec.lz4FrameTrailer(sum, o),
-    ]);
+    (api, [d, o, size, sum]) => [api.codec.lz4FrameHeader(size, o), api.codec.lz4FrameBlocks(d, o), api.codec.lz4FrameTrailer(sum, o)],
+  );
 });

@@ -53,13 +53,7 @@ function outcome(f: () => unknown): unknown {
  * Property: `run(api, input)` gives the same outcome on the direct loader and on jco, for
  * `numRuns` (>= 100) generated inputs. `fns` are the WIT functions (kebab-case) the case covers.
  */
-export function agree<T>(
-  iface: IfaceName,
-  fns: string[],
-  arbitrary: fc.Arbitrary<T>,
-  run: (api: CoreApis, input: T) => unknown,
-  numRuns = 100,
-): void {
+export function agree<T>(iface: IfaceName, fns: string[], arbitrary: fc.Arbitrary<T>, run: (api: CoreApis, input: T) => unknown, numRuns = 100): void {
   for (const fn of fns) covered.add(`${iface}#${fn}`);
   it(`direct loader = jco bindings: ${iface} ${fns.join(', ')} (${numRuns} runs)`, async () => {
     const direct = await directApis();

@@ -39,11 +39,41 @@ describe('build/forge-core.wasm', () => {
   it('finds a shared function when there is one (the check can fail)', () => {
     // (module (func $f) (export "a" (func $f)) (export "b" (func $f)))
     const twoNames = Uint8Array.from([
-      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-      1, 4, 1, 0x60, 0, 0, // type: () -> ()
-      3, 2, 1, 0, // func 0 of type 0
-      7, 9, 2, 1, 0x61, 0, 0, 1, 0x62, 0, 0, // exports "a", "b" -> func 0
-      10, 4, 1, 2, 0, 0x0b, // body
+      0,
+      0x61,
+      0x73,
+      0x6d,
+      1,
+      0,
+      0,
+      0,
+      1,
+      4,
+      1,
+      0x60,
+      0,
+      0, // type: () -> ()
+      3,
+      2,
+      1,
+      0, // func 0 of type 0
+      7,
+      9,
+      2,
+      1,
+      0x61,
+      0,
+      0,
+      1,
+      0x62,
+      0,
+      0, // exports "a", "b" -> func 0
+      10,
+      4,
+      1,
+      2,
+      0,
+      0x0b, // body
     ]);
     expect(WebAssembly.validate(twoNames)).toBe(true);
     expect(sharedFunctionExports(twoNames)).toEqual([[0, ['a', 'b']]]);
@@ -52,8 +82,11 @@ describe('build/forge-core.wasm', () => {
   it.skipIf(!objdump)('the export reader agrees with wasm-objdump', () => {
     const r = spawnSync('wasm-objdump', ['-x', '-j', 'Export', coreWasmPath()], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    const listed = [...r.stdout.matchAll(/^ - (func|memory|table|global)\[(\d+)\].*-> "(.*)"$/gm)]
-      .map((m) => ({ name: m[3], kind: m[1], index: Number(m[2]) }));
+    const listed = [...r.stdout.matchAll(/^ - (func|memory|table|global)\[(\d+)\].*-> "(.*)"$/gm)].map((m) => ({
+      name: m[3],
+      kind: m[1],
+      index: Number(m[2]),
+    }));
     expect(listed.length).toBe(WebAssembly.Module.exports(module).length);
     expect(wasmExports(bytes)).toEqual(listed);
   });

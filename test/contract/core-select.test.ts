@@ -24,7 +24,9 @@ function childChoice(env: Record<string, string>) {
       console.log(JSON.stringify({ ...m.coreInfo(), digests: d.map((x) => Buffer.from(x).toString('hex')) }));
     } catch (e) { console.log(JSON.stringify({ error: e.message, category: e.category })); }`;
   const clean = { ...process.env };
-  delete clean.FORGE_CORE; delete clean.FORGE_CORE_WASM; delete clean.FORGE_CORE_SIMD_WASM;
+  delete clean.FORGE_CORE;
+  delete clean.FORGE_CORE_WASM;
+  delete clean.FORGE_CORE_SIMD_WASM;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...clean, ...env }, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout.trim());
@@ -46,7 +48,13 @@ describe('core module selection', () => {
   });
 
   it('rejects an unknown FORGE_CORE value with a configuration ForgeError', () => {
-    const err = (() => { try { selectCoreModule({ FORGE_CORE: 'avx' }); } catch (e) { return e; } })();
+    const err = (() => {
+      try {
+        selectCoreModule({ FORGE_CORE: 'avx' });
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(err).toBeInstanceOf(ForgeError);
     expect((err as ForgeError).category).toBe('configuration');
     expect((err as ForgeError).message).toMatch(/FORGE_CORE=avx/);

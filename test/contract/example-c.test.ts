@@ -28,7 +28,9 @@ beforeAll(() => {
   if (r.status !== 0) throw new Error(`make examples/c failed: ${r.stderr}`);
   bin = join(dir, 'build', 'forge_example');
 });
-afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 describe.skipIf(!tools)('examples/c (wasm2c + gcc)', () => {
   const inputs: [string, Uint8Array][] = [

@@ -64,7 +64,8 @@ describe('direct loader', () => {
   });
 
   it('instances have separate memories and streams', () => {
-    const a = loadCore(), b = loadCore();
+    const a = loadCore(),
+      b = loadCore();
     expect(a.memory).not.toBe(b.memory);
     const sa = bindings(a).sha256StreamNew();
     const sb = bindings(b).sha256StreamNew();

@@ -17,11 +17,7 @@ const ascii = (s: string) => new TextEncoder().encode(s);
 /** Sizes 0..1 MiB, weighted toward block boundaries and small inputs, plus a seed for the bytes. */
 const input = fc
   .record({
-    size: fc.oneof(
-      fc.integer({ min: 0, max: 1 << 20 }),
-      fc.integer({ min: 0, max: 200 }),
-      fc.constantFrom(0, 55, 56, 63, 64, 65, 119, 120, 127, 128, 1 << 20),
-    ),
+    size: fc.oneof(fc.integer({ min: 0, max: 1 << 20 }), fc.integer({ min: 0, max: 200 }), fc.constantFrom(0, 55, 56, 63, 64, 65, 119, 120, 127, 128, 1 << 20)),
     seed: fc.integer({ min: 1, max: 0xffffffff }),
   })
   .map(({ size, seed }) => randomBytes(seed, size));
@@ -31,10 +27,12 @@ describe('SHA-256 (core, direct loader)', () => {
   it.each([
     ['empty', '', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
     ['abc (one block)', 'abc', 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
-    ['448-bit (two blocks)', 'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq',
-      '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1'],
-    ['896-bit', 'abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu',
-      'cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1'],
+    ['448-bit (two blocks)', 'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq', '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1'],
+    [
+      '896-bit',
+      'abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu',
+      'cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1',
+    ],
   ])('FIPS 180-4 example: %s', (_name, msg, want) => {
     expect(hex(sha256(ascii(msg)))).toBe(want);
   });
@@ -83,23 +81,22 @@ describe('SHA-256 (core, direct loader)', () => {
 
   it('batch equals one-shot (and node:crypto)', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.record({ size: fc.integer({ min: 0, max: 9000 }), seed: fc.integer({ min: 1, max: 1e9 }) }), { maxLength: 40 }),
-        (specs) => {
-          const inputs = specs.map(({ size, seed }) => randomBytes(seed, size));
-          const got = sha256Batch(inputs).map(hex);
-          expect(got).toEqual(inputs.map((d) => hex(sha256(d))));
-          expect(got).toEqual(inputs.map(nodeSha));
-        },
-      ),
+      fc.property(fc.array(fc.record({ size: fc.integer({ min: 0, max: 9000 }), seed: fc.integer({ min: 1, max: 1e9 }) }), { maxLength: 40 }), (specs) => {
+        const inputs = specs.map(({ size, seed }) => randomBytes(seed, size));
+        const got = sha256Batch(inputs).map(hex);
+        expect(got).toEqual(inputs.map((d) => hex(sha256(d))));
+        expect(got).toEqual(inputs.map(nodeSha));
+      }),
       { numRuns: 100 },
     );
   });
 
   it('interleaved streams stay independent, across instances too', () => {
-    const a = randomBytes(1, 5000), b = randomBytes(2, 7000);
+    const a = randomBytes(1, 5000),
+      b = randomBytes(2, 7000);
     const other = loadCore();
-    const sa = new Sha256Stream(), sb = new Sha256Stream(other);
+    const sa = new Sha256Stream(),
+      sb = new Sha256Stream(other);
     for (let i = 0; i < 7000; i += 100) {
       if (i < 5000) sa.update(a.subarray(i, i + 100));
       sb.update(b.subarray(i, i + 100));

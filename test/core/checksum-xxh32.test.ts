@@ -7,7 +7,11 @@ import { xxh32 } from '../../host/node/core/checksum.js';
 import { ForgeError } from '../../host/node/base/errors.js';
 import { randomBytes } from '../../vectors/prng.mjs';
 
-const P1 = 0x9e3779b1, P2 = 0x85ebca77, P3 = 0xc2b2ae3d, P4 = 0x27d4eb2f, P5 = 0x165667b1;
+const P1 = 0x9e3779b1,
+  P2 = 0x85ebca77,
+  P3 = 0xc2b2ae3d,
+  P4 = 0x27d4eb2f,
+  P5 = 0x165667b1;
 const rotl = (x: number, r: number) => ((x << r) | (x >>> (32 - r))) >>> 0;
 const mul = (a: number, b: number) => Math.imul(a, b) >>> 0;
 

@@ -26,7 +26,10 @@ type Runner = keyof typeof RUNNERS;
 function cli(runner: Runner, args: string[], input?: Uint8Array, cwd?: string): SpawnSyncReturns<Buffer> {
   // PWD as a shell would set it: the component resolves relative names against it.
   return spawnSync(process.execPath, ['--no-warnings', ...RUNNERS[runner], ...args], {
-    input: input ?? new Uint8Array(0), cwd, maxBuffer: 1 << 30, env: { ...process.env, PWD: cwd ?? process.cwd() },
+    input: input ?? new Uint8Array(0),
+    cwd,
+    maxBuffer: 1 << 30,
+    env: { ...process.env, PWD: cwd ?? process.cwd() },
   });
 }
 
@@ -78,7 +81,7 @@ for (const runner of Object.keys(RUNNERS) as Runner[]) {
       }
     });
 
-    it.skipIf(!lz4)('lz4 -c writes the library\'s frame byte for byte, and lz4 -d decodes it', () => {
+    it.skipIf(!lz4)("lz4 -c writes the library's frame byte for byte, and lz4 -d decodes it", () => {
       for (const f of files) {
         const frame = ok(cli(runner, ['lz4', '-c'], f.data));
         expect(Buffer.compare(frame, lz4Compress(f.data, { contentSize: false })), f.name).toBe(0);
@@ -110,11 +113,10 @@ for (const runner of Object.keys(RUNNERS) as Runner[]) {
       const f = files[3]!;
       const hex = (v: number) => v.toString(16).padStart(8, '0');
       expect(ok(cli(runner, ['xxh32'], f.data)).toString()).toBe(`${hex(xxh32(f.data))}  -\n`);
-      expect(ok(cli(runner, ['xxh32', '--seed', '4294967295', 'block'], undefined, dir)).toString())
-        .toBe(`${hex(xxh32(f.data, 0xffffffff))}  block\n`);
+      expect(ok(cli(runner, ['xxh32', '--seed', '4294967295', 'block'], undefined, dir)).toString()).toBe(`${hex(xxh32(f.data, 0xffffffff))}  block\n`);
     });
 
-    it('cdc prints the library\'s cut points for a multi-MiB stream', () => {
+    it("cdc prints the library's cut points for a multi-MiB stream", () => {
       const f = files[5]!;
       const out = ok(cli(runner, ['cdc', '--min', '4096', '--avg', '16384', '--max', '65536'], f.data)).toString();
       const want = cdcCutPoints(f.data, { min: 4096, avg: 16384, max: 65536 });
@@ -138,10 +140,30 @@ for (const runner of Object.keys(RUNNERS) as Runner[]) {
         return file;
       };
       const wrong: [string, string][] = [
-        [tamper('sha256', (v) => { v.cases[3]!.sha256 = '0'.repeat(64); }), 'sha256 case 3'],
-        [tamper('fastcdc', (v) => { (v.cases[2]!.cutPoints as number[])[0]! += 1; }), 'fastcdc case 2'],
-        [tamper('coalescer', (v) => { v.cases[0]!.outputs = [[], []]; }), 'coalescer case 0'],
-        [tamper('lz4', (v) => { v.cases[12]!.decodedSha256 = 'f'.repeat(64); }), 'lz4 case 12'],
+        [
+          tamper('sha256', (v) => {
+            v.cases[3]!.sha256 = '0'.repeat(64);
+          }),
+          'sha256 case 3',
+        ],
+        [
+          tamper('fastcdc', (v) => {
+            (v.cases[2]!.cutPoints as number[])[0]! += 1;
+          }),
+          'fastcdc case 2',
+        ],
+        [
+          tamper('coalescer', (v) => {
+            v.cases[0]!.outputs = [[], []];
+          }),
+          'coalescer case 0',
+        ],
+        [
+          tamper('lz4', (v) => {
+            v.cases[12]!.decodedSha256 = 'f'.repeat(64);
+          }),
+          'lz4 case 12',
+        ],
       ];
       for (const [file, what] of wrong) {
         const r = cli(runner, ['vectors', file]);
@@ -150,7 +172,9 @@ for (const runner of Object.keys(RUNNERS) as Runner[]) {
         expect(r.stdout.toString()).toMatch(/ 1 mismatches\n$/);
       }
       const unusable = [
-        tamper('xxh32', (v) => { v.format = 2; }),
+        tamper('xxh32', (v) => {
+          v.format = 2;
+        }),
         join(dir, 'small'), // not JSON
         join(dir, 'no-such.json'),
       ];
@@ -185,13 +209,19 @@ for (const runner of Object.keys(RUNNERS) as Runner[]) {
 }
 
 describe.skipIf(!sha256sum)('jco run', () => {
-  it('runs the component with jco\'s own runner (stdout to a file)', () => {
+  it("runs the component with jco's own runner (stdout to a file)", () => {
     const outFile = join(dir, 'jco-run.out');
     const fd = openSync(outFile, 'w');
     try {
-      const r = spawnSync(join(root, 'node_modules', '.bin', 'jco'), ['run', join(root, 'build', 'forge-core-cli.component.wasm'), 'sha256', 'small', 'empty'], {
-        cwd: dir, stdio: ['ignore', fd, 'pipe'], env: { ...process.env, PWD: dir },
-      });
+      const r = spawnSync(
+        join(root, 'node_modules', '.bin', 'jco'),
+        ['run', join(root, 'build', 'forge-core-cli.component.wasm'), 'sha256', 'small', 'empty'],
+        {
+          cwd: dir,
+          stdio: ['ignore', fd, 'pipe'],
+          env: { ...process.env, PWD: dir },
+        },
+      );
       expect(r.status, r.stderr?.toString()).toBe(0);
     } finally {
       closeSync(fd);

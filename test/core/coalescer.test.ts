@@ -56,8 +56,7 @@ describe('coalescer merge rules (one path, one window)', () => {
     expect(merged([ch('renamed', 'b', 'a'), ch('renamed', 'c', 'b')])).toEqual([ch('renamed', 'c', 'a')]);
   });
   it('a chain through a path seen existing reports that path removed', () => {
-    expect(merged([ch('modified', 'b'), ch('renamed', 'b', 'a'), ch('renamed', 'c', 'b')]))
-      .toEqual([ch('removed', 'b'), ch('renamed', 'c', 'a')]);
+    expect(merged([ch('modified', 'b'), ch('renamed', 'b', 'a'), ch('renamed', 'c', 'b')])).toEqual([ch('removed', 'b'), ch('renamed', 'c', 'a')]);
   });
   it('moving back where it started is a modification: a->b->a', () => {
     expect(merged([ch('renamed', 'b', 'a'), ch('renamed', 'a', 'b')])).toEqual([ch('modified', 'a')]);
@@ -81,8 +80,11 @@ describe('coalescer merge rules (one path, one window)', () => {
     expect(merged([{ kind: 'renamed', path: 'x' }])).toEqual([ch('created', 'x')]);
   });
   it('overflow passes through, unmerged, in order', () => {
-    expect(merged([ch('modified', 'a'), ch('overflow', ''), ch('overflow', ''), ch('modified', 'a')]))
-      .toEqual([ch('modified', 'a'), ch('overflow', ''), ch('overflow', '')]);
+    expect(merged([ch('modified', 'a'), ch('overflow', ''), ch('overflow', ''), ch('modified', 'a')])).toEqual([
+      ch('modified', 'a'),
+      ch('overflow', ''),
+      ch('overflow', ''),
+    ]);
   });
 });
 
@@ -151,7 +153,10 @@ describe('coalescer properties', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 1000 }),
-        fc.array(fc.tuple(fc.constantFrom<Change['kind']>('created', 'modified', 'removed', 'renamed'), fc.constantFrom('x', 'y', 'z'), fc.nat()), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.tuple(fc.constantFrom<Change['kind']>('created', 'modified', 'removed', 'renamed'), fc.constantFrom('x', 'y', 'z'), fc.nat()), {
+          minLength: 1,
+          maxLength: 40,
+        }),
         (windowMs, seq) => {
           using c = new Coalescer(windowMs, core);
           const t0 = 1_000_000;
@@ -178,7 +183,10 @@ describe('coalescer properties', () => {
             t += dt;
             c.push([kind === 'overflow' ? ch('overflow', '') : ch(kind, path, kind === 'renamed' ? old : undefined)], t);
             if (drain) {
-              const paths = c.drain(t).filter((e) => e.kind !== 'overflow').map((e) => e.path);
+              const paths = c
+                .drain(t)
+                .filter((e) => e.kind !== 'overflow')
+                .map((e) => e.path);
               expect(new Set(paths).size).toBe(paths.length);
             }
           }
@@ -190,7 +198,14 @@ describe('coalescer properties', () => {
 
   it('agrees with the independent reference model on random push/drain/flush sequences (fast-check)', () => {
     const cmdArb = fc.oneof(
-      { weight: 5, arbitrary: fc.record({ op: fc.constant('push' as const), dt: fc.integer({ min: 0, max: 40 }), changes: fc.array(fc.tuple(kindArb, pathArb, fc.option(pathArb, { nil: undefined })), { minLength: 1, maxLength: 5 }) }) },
+      {
+        weight: 5,
+        arbitrary: fc.record({
+          op: fc.constant('push' as const),
+          dt: fc.integer({ min: 0, max: 40 }),
+          changes: fc.array(fc.tuple(kindArb, pathArb, fc.option(pathArb, { nil: undefined })), { minLength: 1, maxLength: 5 }),
+        }),
+      },
       { weight: 2, arbitrary: fc.record({ op: fc.constant('drain' as const), dt: fc.integer({ min: 0, max: 120 }) }) },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('flush' as const), dt: fc.constant(0) }) },
     );

@@ -13,12 +13,10 @@ const reference = fastcdcRef as (data: Uint8Array, min: number, avg: number, max
 /** Deterministic random bytes from the vectors' PRNG (fast-check would be slow at these sizes). */
 const noise = (n: number, seed: number): Uint8Array => randomBytes(seed, n);
 
-const paramsArb = fc
-  .tuple(fc.integer({ min: 6, max: 13 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }))
-  .map(([bits, minDiv, maxMul]) => {
-    const avg = 1 << bits;
-    return { min: Math.max(64, avg >> minDiv), avg, max: avg << maxMul };
-  });
+const paramsArb = fc.tuple(fc.integer({ min: 6, max: 13 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })).map(([bits, minDiv, maxMul]) => {
+  const avg = 1 << bits;
+  return { min: Math.max(64, avg >> minDiv), avg, max: avg << maxMul };
+});
 
 function sizesOf(cuts: number[]): number[] {
   return cuts.map((c, i) => c - (i === 0 ? 0 : cuts[i - 1]!));
@@ -94,7 +92,11 @@ describe('FastCDC cut points', () => {
         const data = Buffer.from(base);
         let x = seed >>> 0 || 1;
         for (let i = 0; i < data.length; i += 4096) {
-          x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+          x ^= x << 13;
+          x >>>= 0;
+          x ^= x >>> 17;
+          x ^= x << 5;
+          x >>>= 0;
           data[i] = data[i]! ^ (x & 0xff);
         }
         const edited = Buffer.concat([data.subarray(0, at), Buffer.from([byte]), data.subarray(at)]);

@@ -56,7 +56,11 @@ function periodic(seed: number, n: number, offset: number, len: number): Uint8Ar
   while (i < n) {
     // A few literals, then a copy of `len` bytes from `offset` back (the compressor finds it).
     for (let k = 0; k < 3 && i < n; k++) {
-      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      x ^= x << 13;
+      x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      x >>>= 0;
       out[i++] = x & 0xff;
     }
     for (let k = 0; k < len && i < n; k++, i++) out[i] = i >= offset ? out[i - offset]! : x >>> 24;
@@ -68,15 +72,18 @@ const source = sourceText(3 << 20);
 
 const inputArb: fc.Arbitrary<Uint8Array> = fc.oneof(
   // A slice of real source text.
-  fc.record({ at: fc.nat({ max: source.length - 1 }), len: fc.integer({ min: 1, max: 600_000 }) })
+  fc
+    .record({ at: fc.nat({ max: source.length - 1 }), len: fc.integer({ min: 1, max: 600_000 }) })
     .map(({ at, len }) => source.subarray(at, Math.min(source.length, at + len))),
   // Built matches around the shortcut's limits.
-  fc.record({
-    seed: fc.nat(),
-    n: fc.integer({ min: 1, max: 300_000 }),
-    offset: fc.integer({ min: 1, max: 64 }),
-    len: fc.constantFrom(4, 17, 18, 19, 20, 100, 272, 273, 274, 275, 600, 5000),
-  }).map(({ seed, n, offset, len }) => periodic(seed, n, offset, len)),
+  fc
+    .record({
+      seed: fc.nat(),
+      n: fc.integer({ min: 1, max: 300_000 }),
+      offset: fc.integer({ min: 1, max: 64 }),
+      len: fc.constantFrom(4, 17, 18, 19, 20, 100, 272, 273, 274, 275, 600, 5000),
+    })
+    .map(({ seed, n, offset, len }) => periodic(seed, n, offset, len)),
 );
 
 function cli(args: string[], input: Uint8Array): Buffer {
@@ -86,7 +93,7 @@ function cli(args: string[], input: Uint8Array): Buffer {
 }
 
 describe.skipIf(!lz4Cli)('LZ4 shortcut loop against the lz4 CLI', () => {
-  it('our frames decode with `lz4 -d`, the CLI\'s frames decode with ours, byte-exact (fast-check, 120 runs)', () => {
+  it("our frames decode with `lz4 -d`, the CLI's frames decode with ours, byte-exact (fast-check, 120 runs)", () => {
     fc.assert(
       fc.property(inputArb, fc.constantFrom(65536, 4194304), (data, blockSize) => {
         const ours = lz4Compress(data, { blockSize: blockSize as 65536 | 4194304 }, core);

@@ -6,9 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadCore } from '../../host/node/core/loader.js';
-import {
-  CODEC_ERRORS, lz4Compress, lz4CompressBlock, lz4Decompress, lz4DecompressBlock,
-} from '../../host/node/core/codec.js';
+import { CODEC_ERRORS, lz4Compress, lz4CompressBlock, lz4Decompress, lz4DecompressBlock } from '../../host/node/core/codec.js';
 import { ForgeError } from '../../host/node/base/errors.js';
 import { requireTool } from '../support/reference-tools.js';
 
@@ -18,7 +16,11 @@ function textLike(n: number, seed: number): Uint8Array {
   let x = seed >>> 0 || 1;
   let i = 0;
   while (i < n) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     const w = words[x % words.length]!;
     for (let j = 0; j < w.length && i < n; j++) out[i++] = w.charCodeAt(j);
     if (x % 7 === 0 && i < n) out[i++] = x >>> 24; // some noise so blocks mix literals and matches
@@ -93,18 +95,14 @@ describe('LZ4 decoding of hostile input', () => {
   it('random mutations and truncations of valid frames: the right bytes or a codec error (fast-check, 1500 runs)', () => {
     const before = core.memory.buffer.byteLength;
     fc.assert(
-      fc.property(
-        fc.nat({ max: originals.length - 1 }),
-        fc.array(mutationArb, { minLength: 1, maxLength: 4 }),
-        (which, muts) => {
-          const { data, frame } = originals[which]!;
-          const bad = mutate(frame, muts);
-          // Only frames with a content checksum (FLG bit 2) promise the original bytes.
-          const standard = Buffer.from(frame).readUInt32LE(0) === 0x184d2204;
-          const checked = standard && frame[4]! & 0x04 && Buffer.compare(bad.subarray(0, 7), Buffer.from(frame.subarray(0, 7))) === 0;
-          decodeChecked(bad, checked ? data : undefined, data.length + 64);
-        },
-      ),
+      fc.property(fc.nat({ max: originals.length - 1 }), fc.array(mutationArb, { minLength: 1, maxLength: 4 }), (which, muts) => {
+        const { data, frame } = originals[which]!;
+        const bad = mutate(frame, muts);
+        // Only frames with a content checksum (FLG bit 2) promise the original bytes.
+        const standard = Buffer.from(frame).readUInt32LE(0) === 0x184d2204;
+        const checked = standard && frame[4]! & 0x04 && Buffer.compare(bad.subarray(0, 7), Buffer.from(frame.subarray(0, 7))) === 0;
+        decodeChecked(bad, checked ? data : undefined, data.length + 64);
+      }),
       { numRuns: 1500 },
     );
     expect(core.poisoned).toBe(false);
@@ -147,22 +145,32 @@ describe('LZ4 decoding of hostile input', () => {
     frame.writeBigUInt64LE(1n << 40n, 6);
     expect(() => lz4Decompress(frame, {}, core)).toThrow(ForgeError);
     const before = core.memory.buffer.byteLength;
-    try { lz4Decompress(frame, {}, core); } catch (e) { expect((e as ForgeError).context.codecError).toBe('checksum-mismatch'); }
+    try {
+      lz4Decompress(frame, {}, core);
+    } catch (e) {
+      expect((e as ForgeError).context.codecError).toBe('checksum-mismatch');
+    }
     expect(core.memory.buffer.byteLength).toBe(before);
   });
 
   it('errors name the failure: bad-magic, truncated, checksum-mismatch, unsupported', () => {
     const frame = Buffer.from(lz4Compress(textLike(5000, 2), { blockChecksum: true }, core));
     const kind = (input: Uint8Array): unknown => {
-      try { lz4Decompress(input, {}, core); } catch (e) { return (e as ForgeError).context.codecError; }
+      try {
+        lz4Decompress(input, {}, core);
+      } catch (e) {
+        return (e as ForgeError).context.codecError;
+      }
       return 'ok';
     };
     expect(kind(Buffer.from('not a frame at all'))).toBe('bad-magic');
     expect(kind(new Uint8Array(0))).toBe('truncated');
     expect(kind(frame.subarray(0, frame.length - 3))).toBe('truncated');
-    const flipped = Buffer.from(frame); flipped[20] ^= 1;
+    const flipped = Buffer.from(frame);
+    flipped[20] ^= 1;
     expect(kind(flipped)).toBe('checksum-mismatch');
-    const v2 = Buffer.from(frame); v2[4] = (v2[4]! & 0x3f) | 0x80; // version 10
+    const v2 = Buffer.from(frame);
+    v2[4] = (v2[4]! & 0x3f) | 0x80; // version 10
     expect(kind(v2)).toBe('unsupported');
     expect(kind(Buffer.concat([frame, Buffer.from([1, 2])]))).toBe('truncated');
     expect(kind(frame)).toBe('ok');

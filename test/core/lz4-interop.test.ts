@@ -7,9 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  LZ4_BLOCK_SIZES, lz4Compress, lz4Decompress, lz4FrameBlocks, lz4FrameHeader, lz4FrameTrailer,
-} from '../../host/node/core/codec.js';
+import { LZ4_BLOCK_SIZES, lz4Compress, lz4Decompress, lz4FrameBlocks, lz4FrameHeader, lz4FrameTrailer } from '../../host/node/core/codec.js';
 import { xxh32 } from '../../host/node/core/checksum.js';
 import { randomBytes, textLikeBytes } from '../../vectors/prng.mjs';
 import { requireTool } from '../support/reference-tools.js';
@@ -49,7 +47,8 @@ const inputArb = fc.oneof(
   fc.uint8Array({ minLength: 0, maxLength: 70_000 }),
   fc.tuple(fc.integer({ min: 0, max: 300_000 }), fc.integer()).map(([n, s]) => textLike(n, s)),
   fc.tuple(fc.integer({ min: 0, max: 200_000 }), fc.integer({ min: 0, max: 255 })).map(([n, b]) => new Uint8Array(n).fill(b)),
-  fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 80_000 }), fc.integer({ min: 0, max: 150_000 }), fc.integer())
+  fc
+    .tuple(fc.uint8Array({ minLength: 1, maxLength: 80_000 }), fc.integer({ min: 0, max: 150_000 }), fc.integer())
     .map(([rnd, n, s]) => Buffer.concat([rnd, textLike(n, s), rnd])),
 );
 
@@ -138,8 +137,20 @@ describe.skipIf(!lz4Cli)('compression ratio', () => {
 describe.skipIf(!lz4Cli)('we decode byte-exact what `lz4` writes', () => {
   const corpus = Buffer.concat([textLike(700_000, 3), noise(300_000, 2), textLike(500_000, 9)]);
   const cases: string[][] = [
-    ['-1'], ['-9'], ['-BD'], ['-BX'], ['--content-size'], ['-B4'], ['-B5'], ['-B6'], ['-B7'],
-    ['-BD', '-B4'], ['-BD', '-BX', '-B4', '--content-size'], ['-9', '-BD', '-B5'], ['--no-frame-crc'], ['-12', '-BD', '-B4'],
+    ['-1'],
+    ['-9'],
+    ['-BD'],
+    ['-BX'],
+    ['--content-size'],
+    ['-B4'],
+    ['-B5'],
+    ['-B6'],
+    ['-B7'],
+    ['-BD', '-B4'],
+    ['-BD', '-BX', '-B4', '--content-size'],
+    ['-9', '-BD', '-B5'],
+    ['--no-frame-crc'],
+    ['-12', '-BD', '-B4'],
   ];
   for (const flags of cases) {
     it(`lz4 ${flags.join(' ')}`, () => {
@@ -187,8 +198,12 @@ describe.skipIf(!lz4Cli)('we decode byte-exact what `lz4` writes', () => {
       return h;
     };
     const stream = Buffer.concat([
-      skippable(0, 10), cliEncode(a, ['-BD']), skippable(15, 0), cliEncode(b, ['-BX', '-B4']),
-      Buffer.from(lz4Compress(a)), skippable(7, 3),
+      skippable(0, 10),
+      cliEncode(a, ['-BD']),
+      skippable(15, 0),
+      cliEncode(b, ['-BX', '-B4']),
+      Buffer.from(lz4Compress(a)),
+      skippable(7, 3),
     ]);
     const expected = Buffer.concat([a, b, a]);
     expect(Buffer.compare(cliDecode(stream), expected)).toBe(0); // the reference agrees on the stream

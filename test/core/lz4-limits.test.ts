@@ -4,7 +4,13 @@
 // grown memory is released afterwards.
 import { describe, expect, it } from 'vitest';
 import {
-  bindings, CORE_MAX_OUTPUT, DEFAULT_LZ4_MAX_SIZE, lz4Decompress, lz4DecompressBlock, lz4FrameBlocks, lz4FrameHeader,
+  bindings,
+  CORE_MAX_OUTPUT,
+  DEFAULT_LZ4_MAX_SIZE,
+  lz4Decompress,
+  lz4DecompressBlock,
+  lz4FrameBlocks,
+  lz4FrameHeader,
 } from '../../host/node/core/codec.js';
 import { CoreInstance } from '../../host/node/core/loader.js';
 
@@ -22,8 +28,12 @@ function zeroFrame(size: number, core: CoreInstance): Uint8Array {
   const tail = size - full * MiB4;
   const out = new Uint8Array(header.length + full * block.length + (tail ? 4 + tail : 0) + 4);
   let at = 0;
-  out.set(header, at); at += header.length;
-  for (let i = 0; i < full; i++) { out.set(block, at); at += block.length; }
+  out.set(header, at);
+  at += header.length;
+  for (let i = 0; i < full; i++) {
+    out.set(block, at);
+    at += block.length;
+  }
   if (tail) {
     new DataView(out.buffer).setUint32(at, (tail | 0x80000000) >>> 0, true); // stored raw
     at += 4 + tail; // zeros already
@@ -66,7 +76,7 @@ describe('lz4Decompress output bound', () => {
     expect(core.poisoned).toBe(false);
   });
 
-  it('a frame of exactly the core\'s largest output (1 GiB - 64) decodes under the default: the growth near 1 GiB does not trap', () => {
+  it("a frame of exactly the core's largest output (1 GiB - 64) decodes under the default: the growth near 1 GiB does not trap", () => {
     const core = new CoreInstance();
     const out = lz4Decompress(zeroFrame(CORE_MAX_OUTPUT, core), {}, core);
     expect(out.length).toBe(CORE_MAX_OUTPUT);
@@ -91,8 +101,10 @@ describe('lz4DecompressBlock output bound', () => {
     let at = 0;
     block[at++] = 0x1f; // 1 literal, match length 15 + extension
     block[at++] = 0x00;
-    block[at++] = 0x01; block[at++] = 0x00; // offset 1
-    block.fill(0xff, at, at + k); at += k;
+    block[at++] = 0x01;
+    block[at++] = 0x00; // offset 1
+    block.fill(0xff, at, at + k);
+    at += k;
     block[at++] = 0x00; // end of the length extension
     block[at++] = 0x50; // 5 literals
     const core = new CoreInstance();

@@ -15,8 +15,9 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const nodeSha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const sha256sum = (b: Uint8Array) => execFileSync('sha256sum', ['-b', '-'], { input: b }).toString().slice(0, 64);
 
-const cores = Object.fromEntries((['scalar', 'simd'] as CoreModuleKind[]).map((kind) =>
-  [kind, loadCore(new WebAssembly.Module(readFileSync(coreWasmPath(kind))))]));
+const cores = Object.fromEntries(
+  (['scalar', 'simd'] as CoreModuleKind[]).map((kind) => [kind, loadCore(new WebAssembly.Module(readFileSync(coreWasmPath(kind))))]),
+);
 
 describe.each(['simd', 'scalar'] as const)('sha256Batch on the %s module', (kind) => {
   const core = cores[kind]!;
@@ -71,10 +72,12 @@ describe.each(['simd', 'scalar'] as const)('sha256Batch on the %s module', (kind
 
   it('equals node:crypto on random batches (fast-check)', () => {
     const batch = fc.array(
-      fc.record({
-        size: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.constantFrom(0, 55, 56, 63, 64, 65, 4096), fc.integer({ min: 0, max: 20_000 })),
-        seed: fc.integer({ min: 1, max: 0xffffffff }),
-      }).map(({ size, seed }) => randomBytes(seed, size)),
+      fc
+        .record({
+          size: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.constantFrom(0, 55, 56, 63, 64, 65, 4096), fc.integer({ min: 0, max: 20_000 })),
+          seed: fc.integer({ min: 1, max: 0xffffffff }),
+        })
+        .map(({ size, seed }) => randomBytes(seed, size)),
       { maxLength: 23 },
     );
     fc.assert(

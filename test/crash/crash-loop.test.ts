@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { assertBuilt, REPO } from '../cli/helpers.js';
 import { requireTool } from '../support/reference-tools.js';
 
-const tools = requireTool('lz4', 'lz4', 'the crash-consistency loop (decodes objects with lz4 -dc)') && requireTool('sqlite3', 'sqlite3', 'the crash-consistency loop (reads the index with sqlite3)');
+const tools =
+  requireTool('lz4', 'lz4', 'the crash-consistency loop (decodes objects with lz4 -dc)') &&
+  requireTool('sqlite3', 'sqlite3', 'the crash-consistency loop (reads the index with sqlite3)');
 
 describe.skipIf(!tools)('crash consistency', () => {
   it('3 rounds of SIGKILL at random points leave a store that verifies and matches the tree', () => {

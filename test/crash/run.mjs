@@ -17,7 +17,7 @@ const arg = (name, dflt) => {
 };
 const rounds = arg('--rounds', 10);
 let seed = arg('--seed', Date.now() % 1e9);
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 const sha = (file) => spawnSync('sha256sum', [file]).stdout.toString().split(' ')[0];
 const forge = (args, cwd) => spawnSync(process.execPath, [FORGE, ...args], { cwd, timeout: 120_000, maxBuffer: 1 << 26 });
 
@@ -85,8 +85,17 @@ try {
       if (got !== o.hash) problems.push(`object ${o.hash} decodes to ${got}`);
       decoded++;
     }
-    const rows = spawnSync('sqlite3', ['-readonly', '-separator', '\t', path.join(store, 'index.db'),
-      "SELECT f.path, v.hash FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.live = 1"]).stdout.toString().trim().split('\n').filter(Boolean);
+    const rows = spawnSync('sqlite3', [
+      '-readonly',
+      '-separator',
+      '\t',
+      path.join(store, 'index.db'),
+      'SELECT f.path, v.hash FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.live = 1',
+    ])
+      .stdout.toString()
+      .trim()
+      .split('\n')
+      .filter(Boolean);
     const newest = new Map(rows.map((l) => l.split('\t')));
     let files = 0;
     for (const name of readdirSync(root)) {

@@ -45,20 +45,23 @@ describe.runIf(onLinux || process.platform === 'darwin')('kqueue backend file I/
   it('Property 4: batchWrite then batchRead round-trips on the kqueue backend', async () => {
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(fc.record({ name, data: content, sync: fc.boolean() }), { selector: (r) => r.name, minLength: 1, maxLength: 8 }), async (files) => {
-        const sub = path.join(dir, `p4-${run++}`);
-        fs.mkdirSync(sub);
-        const ops = files.map((f) => ({ path: path.join(sub, f.name), data: f.data, sync: f.sync }));
-        const w = await io.batchWrite(ops);
-        expect(w.every((r, i) => r.ok && r.bytes === files[i]!.data.length)).toBe(true);
-        const r = await io.batchRead(ops.map((o) => o.path));
-        r.forEach((x, i) => {
-          expect(x.ok).toBe(true);
-          if (x.ok) expect(Buffer.from(x.data).equals(Buffer.from(files[i]!.data))).toBe(true);
-        });
-        // node:fs sees the same bytes (an independent reader).
-        ops.forEach((o) => expect(fs.readFileSync(o.path).equals(Buffer.from(o.data))).toBe(true));
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(fc.record({ name, data: content, sync: fc.boolean() }), { selector: (r) => r.name, minLength: 1, maxLength: 8 }),
+        async (files) => {
+          const sub = path.join(dir, `p4-${run++}`);
+          fs.mkdirSync(sub);
+          const ops = files.map((f) => ({ path: path.join(sub, f.name), data: f.data, sync: f.sync }));
+          const w = await io.batchWrite(ops);
+          expect(w.every((r, i) => r.ok && r.bytes === files[i]!.data.length)).toBe(true);
+          const r = await io.batchRead(ops.map((o) => o.path));
+          r.forEach((x, i) => {
+            expect(x.ok).toBe(true);
+            if (x.ok) expect(Buffer.from(x.data).equals(Buffer.from(files[i]!.data))).toBe(true);
+          });
+          // node:fs sees the same bytes (an independent reader).
+          ops.forEach((o) => expect(fs.readFileSync(o.path).equals(Buffer.from(o.data))).toBe(true));
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -66,21 +69,24 @@ describe.runIf(onLinux || process.platform === 'darwin')('kqueue backend file I/
   it('Property 3: kqueue-backend reads equal node:fs reads, missing files are ENOENT in their slot', async () => {
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(fc.record({ name, data: fc.option(content, { nil: undefined }) }), { selector: (r) => r.name, minLength: 1, maxLength: 8 }), async (files) => {
-        const sub = path.join(dir, `p3-${run++}`);
-        fs.mkdirSync(sub);
-        for (const f of files) if (f.data) fs.writeFileSync(path.join(sub, f.name), f.data);
-        const paths = files.map((f) => path.join(sub, f.name));
-        const got = await io.batchRead(paths);
-        got.forEach((g, i) => {
-          if (files[i]!.data) {
-            expect(g.ok && Buffer.from(g.data).equals(fs.readFileSync(paths[i]!))).toBe(true);
-          } else {
-            expect(g.ok).toBe(false);
-            if (!g.ok) expect([g.error.category, g.error.context.code, g.error.context.backend]).toEqual(['filesystem', 'ENOENT', 'kqueue']);
-          }
-        });
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(fc.record({ name, data: fc.option(content, { nil: undefined }) }), { selector: (r) => r.name, minLength: 1, maxLength: 8 }),
+        async (files) => {
+          const sub = path.join(dir, `p3-${run++}`);
+          fs.mkdirSync(sub);
+          for (const f of files) if (f.data) fs.writeFileSync(path.join(sub, f.name), f.data);
+          const paths = files.map((f) => path.join(sub, f.name));
+          const got = await io.batchRead(paths);
+          got.forEach((g, i) => {
+            if (files[i]!.data) {
+              expect(g.ok && Buffer.from(g.data).equals(fs.readFileSync(paths[i]!))).toBe(true);
+            } else {
+              expect(g.ok).toBe(false);
+              if (!g.ok) expect([g.error.category, g.error.context.code, g.error.context.backend]).toEqual(['filesystem', 'ENOENT', 'kqueue']);
+            }
+          });
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -52,8 +52,19 @@ describe('struct kevent / timespec (LP64: macOS x86_64 and arm64, libkqueue)', (
 });
 
 describe('open flags and library choice', () => {
-  it('macOS flags are <sys/fcntl.h>\'s, with O_EVTONLY for watching; elsewhere O_RDONLY', () => {
-    expect(DARWIN_OPEN_FLAGS).toEqual({ O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2, O_CREAT: 0x200, O_TRUNC: 0x400, O_CLOEXEC: 0x1000000, O_DIRECTORY: 0x100000, O_NOFOLLOW: 0x100, O_NONBLOCK: 0x4, O_WATCH: 0x8000 });
+  it("macOS flags are <sys/fcntl.h>'s, with O_EVTONLY for watching; elsewhere O_RDONLY", () => {
+    expect(DARWIN_OPEN_FLAGS).toEqual({
+      O_RDONLY: 0,
+      O_WRONLY: 1,
+      O_RDWR: 2,
+      O_CREAT: 0x200,
+      O_TRUNC: 0x400,
+      O_CLOEXEC: 0x1000000,
+      O_DIRECTORY: 0x100000,
+      O_NOFOLLOW: 0x100,
+      O_NONBLOCK: 0x4,
+      O_WATCH: 0x8000,
+    });
     expect(LINUX_OPEN_FLAGS.O_WATCH).toBe(0);
     expect(LINUX_OPEN_FLAGS.O_CREAT).toBe(0o100);
   });
@@ -79,7 +90,9 @@ describe('EVFILT_VNODE translation', () => {
 });
 
 const entry = fc.record({ dir: fc.boolean(), size: fc.nat(1000), mtimeMs: fc.nat(5), ino: fc.integer({ min: 1, max: 10_000 }) });
-const listing = fc.dictionary(fc.stringMatching(/^[a-c]{1,2}(\/[a-c]{1,2})?$/), entry, { maxKeys: 12 }).map((d) => new Map(Object.entries(d)) as Map<string, SnapshotEntry>);
+const listing = fc
+  .dictionary(fc.stringMatching(/^[a-c]{1,2}(\/[a-c]{1,2})?$/), entry, { maxKeys: 12 })
+  .map((d) => new Map(Object.entries(d)) as Map<string, SnapshotEntry>);
 
 /** Applies changes to a listing the way a consumer would. */
 function apply(before: Map<string, SnapshotEntry>, changes: Change[], after: Map<string, SnapshotEntry>): Map<string, SnapshotEntry> {
@@ -116,12 +129,33 @@ describe('directory-rescan diffing', () => {
   it('orders parents before children for creations and children before parents for removals', () => {
     const d: SnapshotEntry = { dir: true, size: 0, mtimeMs: 0, ino: 1 };
     const f: SnapshotEntry = { dir: false, size: 1, mtimeMs: 0, ino: 2 };
-    expect(diffListings(new Map(), new Map([['a/b', f], ['a', d]])).map((c) => c.path)).toEqual(['a', 'a/b']);
-    expect(diffListings(new Map([['a', d], ['a/b', f]]), new Map()).map((c) => c.path)).toEqual(['a/b', 'a']);
+    expect(
+      diffListings(
+        new Map(),
+        new Map([
+          ['a/b', f],
+          ['a', d],
+        ]),
+      ).map((c) => c.path),
+    ).toEqual(['a', 'a/b']);
+    expect(
+      diffListings(
+        new Map([
+          ['a', d],
+          ['a/b', f],
+        ]),
+        new Map(),
+      ).map((c) => c.path),
+    ).toEqual(['a/b', 'a']);
   });
   it('childrenOf takes only the direct children of a directory', () => {
     const f: SnapshotEntry = { dir: false, size: 1, mtimeMs: 0, ino: 2 };
-    const snap = new Map([['a', f], ['a/b', f], ['a/b/c', f], ['x', f]]);
+    const snap = new Map([
+      ['a', f],
+      ['a/b', f],
+      ['a/b/c', f],
+      ['x', f],
+    ]);
     expect([...childrenOf(snap, '').keys()]).toEqual(['a', 'x']);
     expect([...childrenOf(snap, 'a').keys()]).toEqual(['a/b']);
   });
@@ -130,8 +164,14 @@ describe('directory-rescan diffing', () => {
 describe('rename joining by inode', () => {
   const e = (ino: number, dir = false): SnapshotEntry => ({ dir, size: 1, mtimeMs: 0, ino });
   it('joins a removed and a created path with the same inode; leaves others alone', () => {
-    const before = new Map([['a', e(7)], ['gone', e(8)]]);
-    const after = new Map([['b', e(7)], ['new', e(9)]]);
+    const before = new Map([
+      ['a', e(7)],
+      ['gone', e(8)],
+    ]);
+    const after = new Map([
+      ['b', e(7)],
+      ['new', e(9)],
+    ]);
     const out = pairRenames(
       [
         { path: 'a', kind: 'removed' },
@@ -149,10 +189,26 @@ describe('rename joining by inode', () => {
     ]);
   });
   it('does not join across kinds (file vs directory) or ambiguous hard links', () => {
-    expect(pairRenames([{ path: 'a', kind: 'removed' }, { path: 'b', kind: 'created' }], new Map([['a', e(7)]]), new Map([['b', e(7, true)]]))).toHaveLength(2);
+    expect(
+      pairRenames(
+        [
+          { path: 'a', kind: 'removed' },
+          { path: 'b', kind: 'created' },
+        ],
+        new Map([['a', e(7)]]),
+        new Map([['b', e(7, true)]]),
+      ),
+    ).toHaveLength(2);
     const out = pairRenames(
-      [{ path: 'a', kind: 'removed' }, { path: 'a2', kind: 'removed' }, { path: 'b', kind: 'created' }],
-      new Map([['a', e(7)], ['a2', e(7)]]),
+      [
+        { path: 'a', kind: 'removed' },
+        { path: 'a2', kind: 'removed' },
+        { path: 'b', kind: 'created' },
+      ],
+      new Map([
+        ['a', e(7)],
+        ['a2', e(7)],
+      ]),
       new Map([['b', e(7)]]),
     );
     expect(out.every((c) => c.kind !== 'renamed')).toBe(true);

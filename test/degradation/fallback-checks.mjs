@@ -20,20 +20,33 @@ export async function ioChecks(io, runs = 100, maxFiles = 8) {
   try {
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(fc.record({ name, data: fc.uint8Array({ maxLength: 8192 }), sync: fc.boolean() }), { selector: (r) => r.name, minLength: 1, maxLength: maxFiles }), async (files) => {
-        const sub = path.join(dir, String(run++));
-        fs.mkdirSync(sub);
-        const ops = files.map((f) => ({ path: path.join(sub, f.name), data: f.data, sync: f.sync }));
-        const w = await io.batchWrite(ops);
-        if (!w.every((r, i) => r.ok && r.bytes === files[i].data.length)) return false;
-        const missing = path.join(sub, 'missing-file');
-        const r = await io.batchRead([...ops.map((o) => o.path), missing]);
-        const last = r[r.length - 1];
-        return (
-          r.slice(0, -1).every((x, i) => x.ok && Buffer.from(x.data).equals(Buffer.from(files[i].data)) && fs.readFileSync(ops[i].path).equals(Buffer.from(files[i].data))) &&
-          !last.ok && last.error.name === 'ForgeError' && last.error.context.code === 'ENOENT'
-        );
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(fc.record({ name, data: fc.uint8Array({ maxLength: 8192 }), sync: fc.boolean() }), {
+          selector: (r) => r.name,
+          minLength: 1,
+          maxLength: maxFiles,
+        }),
+        async (files) => {
+          const sub = path.join(dir, String(run++));
+          fs.mkdirSync(sub);
+          const ops = files.map((f) => ({ path: path.join(sub, f.name), data: f.data, sync: f.sync }));
+          const w = await io.batchWrite(ops);
+          if (!w.every((r, i) => r.ok && r.bytes === files[i].data.length)) return false;
+          const missing = path.join(sub, 'missing-file');
+          const r = await io.batchRead([...ops.map((o) => o.path), missing]);
+          const last = r[r.length - 1];
+          return (
+            r
+              .slice(0, -1)
+              .every(
+                (x, i) => x.ok && Buffer.from(x.data).equals(Buffer.from(files[i].data)) && fs.readFileSync(ops[i].path).equals(Buffer.from(files[i].data)),
+              ) &&
+            !last.ok &&
+            last.error.name === 'ForgeError' &&
+            last.error.context.code === 'ENOENT'
+          );
+        },
+      ),
       { numRuns: runs },
     );
     const p = path.join(dir, 'offsets');

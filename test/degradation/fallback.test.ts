@@ -60,7 +60,13 @@ describe.runIf(process.platform === 'linux')('Property 2: fallback guarantee (io
       timeout: 110_000,
     });
     const line = r.stdout.trim().split('\n').pop() ?? '';
-    let out: { koffiImport: string; backend?: string; rejected: Array<{ backend: string; code: string; reason: string }>; checks: Record<string, string>; error?: string };
+    let out: {
+      koffiImport: string;
+      backend?: string;
+      rejected: Array<{ backend: string; code: string; reason: string }>;
+      checks: Record<string, string>;
+      error?: string;
+    };
     try {
       out = JSON.parse(line) as typeof out;
     } catch {

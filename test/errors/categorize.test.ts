@@ -23,13 +23,17 @@ const message = fc.oneof(
 const category = fc.constantFrom(...ERROR_CATEGORIES);
 
 const errorObject = fc.oneof(
-  fc.record({ code: fc.oneof(fc.constantFrom(...Object.values(LINUX_ERRNO), 'ERR_MODULE_NOT_FOUND', 'ERR_INVALID_ARG_TYPE', 'ERR_FORGE_CONFIG'), fc.string()), msg: message })
+  fc
+    .record({
+      code: fc.oneof(fc.constantFrom(...Object.values(LINUX_ERRNO), 'ERR_MODULE_NOT_FOUND', 'ERR_INVALID_ARG_TYPE', 'ERR_FORGE_CONFIG'), fc.string()),
+      msg: message,
+    })
     .map(({ code, msg }) => Object.assign(new Error(msg), { code })),
   fc.record({ errno, msg: message, neg: fc.boolean() }).map(({ errno: n, msg, neg }) => Object.assign(new Error(msg), { errno: neg ? -n : n })),
   fc.record({ cls: fc.constantFrom(TypeError, RangeError, SyntaxError, Error, EvalError, URIError), msg: message }).map(({ cls, msg }) => new cls(msg)),
-  fc.record({ name: fc.constantFrom('TimeoutError', 'AbortError', 'RuntimeError', 'CompileError', 'LinkError', 'Whatever'), msg: message }).map(({ name, msg }) =>
-    Object.assign(new Error(msg), { name }),
-  ),
+  fc
+    .record({ name: fc.constantFrom('TimeoutError', 'AbortError', 'RuntimeError', 'CompileError', 'LinkError', 'Whatever'), msg: message })
+    .map(({ name, msg }) => Object.assign(new Error(msg), { name })),
   fc.record({ cat: category, msg: message }).map(({ cat, msg }) => new ForgeError(cat, msg)),
 );
 const anyInput = fc.oneof(

@@ -54,8 +54,13 @@ describe('ForgeError', () => {
     const e = new ForgeError('network', 'down', { cause: new TypeError('inner'), context: { code: 'ECONNRESET' } });
     const j = e.toJSON();
     expect(j).toEqual({
-      name: 'ForgeError', category: 'network', message: 'down', context: e.context,
-      suggestions: e.suggestions(), retryable: true, cause: { name: 'TypeError', message: 'inner' },
+      name: 'ForgeError',
+      category: 'network',
+      message: 'down',
+      context: e.context,
+      suggestions: e.suggestions(),
+      retryable: true,
+      cause: { name: 'TypeError', message: 'inner' },
     });
     expect(new ForgeError('unknown', 'x', { cause: 'text' }).toJSON().cause).toBe('text');
     expect(JSON.parse(JSON.stringify(e)).context.code).toBe('ECONNRESET');
@@ -138,7 +143,7 @@ describe('toForgeError', () => {
     expect('errno' in neither.context).toBe(false);
   });
 
-  test('the message: given, the error\'s, the code, or the value as text; the file and operation appended', () => {
+  test("the message: given, the error's, the code, or the value as text; the file and operation appended", () => {
     expect(toForgeError(new Error('boom'), {}, 'custom').message).toBe('custom');
     expect(toForgeError(new Error('boom')).message).toBe('boom');
     expect(toForgeError({ kind: 'cqe', res: -2 }).message).toBe('ENOENT');
@@ -159,7 +164,9 @@ describe('toForgeError', () => {
 
   test('specific suggestions per code, naming the file (or "the path")', () => {
     const s = (code: string, file?: string): string =>
-      toForgeError(Object.assign(new Error('m'), { code }), file ? { file } : {}).suggestions().join(' | ');
+      toForgeError(Object.assign(new Error('m'), { code }), file ? { file } : {})
+        .suggestions()
+        .join(' | ');
     expect(s('ENOENT', '/p/q')).toBe('/p/q does not exist: check the path, or create it first.');
     expect(s('ENOENT')).toBe('the path does not exist: check the path, or create it first.');
     expect(s('EACCES', '/p')).toMatch(/^Permission denied on \/p: /);

@@ -44,5 +44,8 @@ export function useChildSandbox(prefix: string): ChildSandbox {
 export function readLog(file: string): Array<Record<string, unknown>> {
   const text = readFileSync(file, 'utf8');
   expect(text.endsWith('\n')).toBe(true);
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }

@@ -68,32 +68,35 @@ describe('configuration', () => {
   it('Property 15: the validator reports every invalid field, each with its constraint', () => {
     const fieldArb = fc.uniqueArray(fc.constantFrom(...Object.keys(INVALID)), { minLength: 0, maxLength: 8 });
     fc.assert(
-      fc.property(fieldArb.chain((fields) => fc.tuple(fc.constant(fields), fc.array(fc.nat(), { minLength: fields.length, maxLength: fields.length }))), ([fields, picks]) => {
-        const cfg = validBase();
-        fields.forEach((f, i) => {
-          const opts = INVALID[f]!;
-          setAt(cfg, f, opts[picks[i]! % opts.length]!());
-        });
-        const r = validateConfig(cfg);
-        if (fields.length === 0) {
-          expect(r.ok).toBe(true);
-          return;
-        }
-        expect(r.ok).toBe(false);
-        if (r.ok) return;
-        expect(r.issues.map((i) => i.field).sort()).toEqual([...fields].sort());
-        for (const issue of r.issues) {
-          expect(issue.problem.length).toBeGreaterThan(0);
-          expect(issue.valid).toBe(validRange(issue.field));
-          if (Object.hasOwn(RANGES, issue.field)) {
-            const [lo, hi] = RANGES[issue.field as keyof typeof RANGES];
-            expect(issue.valid).toContain(`from ${lo} to ${hi}`);
+      fc.property(
+        fieldArb.chain((fields) => fc.tuple(fc.constant(fields), fc.array(fc.nat(), { minLength: fields.length, maxLength: fields.length }))),
+        ([fields, picks]) => {
+          const cfg = validBase();
+          fields.forEach((f, i) => {
+            const opts = INVALID[f]!;
+            setAt(cfg, f, opts[picks[i]! % opts.length]!());
+          });
+          const r = validateConfig(cfg);
+          if (fields.length === 0) {
+            expect(r.ok).toBe(true);
+            return;
           }
-        }
-        const err = new ConfigError(r.issues);
-        expect(err.category).toBe('configuration');
-        for (const f of fields) expect(err.message).toContain(`- ${f}:`);
-      }),
+          expect(r.ok).toBe(false);
+          if (r.ok) return;
+          expect(r.issues.map((i) => i.field).sort()).toEqual([...fields].sort());
+          for (const issue of r.issues) {
+            expect(issue.problem.length).toBeGreaterThan(0);
+            expect(issue.valid).toBe(validRange(issue.field));
+            if (Object.hasOwn(RANGES, issue.field)) {
+              const [lo, hi] = RANGES[issue.field as keyof typeof RANGES];
+              expect(issue.valid).toContain(`from ${lo} to ${hi}`);
+            }
+          }
+          const err = new ConfigError(r.issues);
+          expect(err.category).toBe('configuration');
+          for (const f of fields) expect(err.message).toContain(`- ${f}:`);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -103,9 +106,19 @@ describe('configuration', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config).toMatchObject({
-      ignore: [], debounceMs: 100, maxFileHandles: 1024, ioBackend: 'auto', poolSize: 4, logLevel: 'info',
-      logRotateBytes: 100 * 1024 * 1024, logMaxFiles: 10, slowOperationMs: 1000, metricsEnabled: true,
-      metricsAddress: '127.0.0.1:9464', metricsAllowRemote: false, shutdownTimeoutMs: 30_000,
+      ignore: [],
+      debounceMs: 100,
+      maxFileHandles: 1024,
+      ioBackend: 'auto',
+      poolSize: 4,
+      logLevel: 'info',
+      logRotateBytes: 100 * 1024 * 1024,
+      logMaxFiles: 10,
+      slowOperationMs: 1000,
+      metricsEnabled: true,
+      metricsAddress: '127.0.0.1:9464',
+      metricsAllowRemote: false,
+      shutdownTimeoutMs: 30_000,
       retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 5000 },
     });
     expect(r.config.logFile).toBeUndefined();
@@ -153,13 +166,16 @@ describe('configuration', () => {
     let out = '';
     let code: number | undefined;
     expect(() =>
-      loadConfigOrExit({ cwd: tmp, env: {} }, {
-        stderr: (t) => void (out += t),
-        exit: (c) => {
-          code = c;
-          throw new Error('exited');
+      loadConfigOrExit(
+        { cwd: tmp, env: {} },
+        {
+          stderr: (t) => void (out += t),
+          exit: (c) => {
+            code = c;
+            throw new Error('exited');
+          },
         },
-      }),
+      ),
     ).toThrow('exited');
     expect(code).toBe(78);
     expect(out).toMatch(/storeDir: is required/);
@@ -193,7 +209,10 @@ describe('configuration', () => {
       }),
     );
     // The fixture loads the config like the daemon; `forge watch` is the real CLI path.
-    for (const argv of [[join(FIXTURES, 'config-check.mjs'), cfgPath], [join(ROOT, 'bin/forge.js'), 'watch', '--config', cfgPath]]) {
+    for (const argv of [
+      [join(FIXTURES, 'config-check.mjs'), cfgPath],
+      [join(ROOT, 'bin/forge.js'), 'watch', '--config', cfgPath],
+    ]) {
       const r = spawnSync(process.execPath, argv, { encoding: 'utf8', timeout: 30_000, cwd: tmp });
       expect(r.status, r.stderr).toBe(EXIT_CODES.CONFIG);
       expect(r.stdout).not.toContain('started');
@@ -210,7 +229,19 @@ describe('configuration', () => {
       expect(existsSync(join(tmp, 'store'))).toBe(false);
     }
     // Fixing them starts it.
-    const ok = spawnSync(process.execPath, [join(FIXTURES, 'config-check.mjs'), cfgPath, `--watch-root=${join(tmp, 'root')}`, '--debounce-ms=5', '--io-backend=fallback', '--log-level=debug', '--metrics-address=127.0.0.1:0'], { encoding: 'utf8', timeout: 20_000 });
+    const ok = spawnSync(
+      process.execPath,
+      [
+        join(FIXTURES, 'config-check.mjs'),
+        cfgPath,
+        `--watch-root=${join(tmp, 'root')}`,
+        '--debounce-ms=5',
+        '--io-backend=fallback',
+        '--log-level=debug',
+        '--metrics-address=127.0.0.1:0',
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('started');
@@ -221,7 +252,10 @@ describe('configuration: retry settings', () => {
   it('retry.* come from the file, FORGE_RETRY_* and flags, with sources, in that precedence', () => {
     const dir = join(tmp, 'retry-prec');
     mkdirSync(join(dir, 'root'), { recursive: true });
-    writeFileSync(join(dir, 'forge.config.json'), JSON.stringify({ storeDir: 'store', watchRoot: 'root', retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 40 } }));
+    writeFileSync(
+      join(dir, 'forge.config.json'),
+      JSON.stringify({ storeDir: 'store', watchRoot: 'root', retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 40 } }),
+    );
     const { config, sources } = loadConfig({
       cwd: dir,
       env: { FORGE_RETRY_BASE_DELAY_MS: '20', FORGE_RETRY_MAX_DELAY_MS: '80' },
@@ -255,9 +289,10 @@ describe('configuration: keys that are Object.prototype names', () => {
     for (const key of TRAPS) {
       for (const nested of [false, true]) {
         // JSON.parse makes `__proto__` an own key, as a config file would.
-        const doc = JSON.parse(nested
-          ? `{"retry": {"${key}": {"maxAttempts": 1}}}`
-          : `{"${key}": {"debounceMs": 5, "poolSize": 9}}`) as Record<string, unknown>;
+        const doc = JSON.parse(nested ? `{"retry": {"${key}": {"maxAttempts": 1}}}` : `{"${key}": {"debounceMs": 5, "poolSize": 9}}`) as Record<
+          string,
+          unknown
+        >;
         const r = validateConfig({ ...validBase(), ...doc });
         expect(r.ok, key).toBe(false);
         if (r.ok) continue;
@@ -287,7 +322,11 @@ describe('configuration: keys that are Object.prototype names', () => {
       mkdirSync(join(dir, 'root'), { recursive: true });
       const cfgPath = join(dir, 'forge.config.json');
       writeFileSync(cfgPath, `{"storeDir": "store", "watchRoot": "root", "${key}": {"debounceMs": 5}, "retry": {"${key}": 1}}`);
-      const r = spawnSync(process.execPath, [join(ROOT, 'bin/forge.js'), 'watch', '--once', '--config', cfgPath], { encoding: 'utf8', timeout: 30_000, cwd: dir });
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/forge.js'), 'watch', '--once', '--config', cfgPath], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        cwd: dir,
+      });
       expect(r.status, `${key}: ${r.stderr}`).toBe(EXIT_CODES.CONFIG);
       expect(r.stderr).toContain('2 problems');
       const lines = r.stderr.split('\n').filter((l) => l.startsWith('  - '));

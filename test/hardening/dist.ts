@@ -11,9 +11,21 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'hardening');
 
 const SOURCES = [
-  'base/errors.ts', 'base/exit-codes.ts', 'base/retry.ts', 'runtime/logging.ts', 'runtime/rotating-file.ts', 'runtime/metrics.ts',
-  'runtime/metrics-server.ts', 'runtime/retry-reporting.ts', 'runtime/shutdown.ts', 'runtime/shutdown-types.ts', 'runtime/shutdown-log.ts', 'runtime/config/schema.ts', 'runtime/config/validate.ts',
-  'runtime/config/load.ts', 'runtime/config/index.ts',
+  'base/errors.ts',
+  'base/exit-codes.ts',
+  'base/retry.ts',
+  'runtime/logging.ts',
+  'runtime/rotating-file.ts',
+  'runtime/metrics.ts',
+  'runtime/metrics-server.ts',
+  'runtime/retry-reporting.ts',
+  'runtime/shutdown.ts',
+  'runtime/shutdown-types.ts',
+  'runtime/shutdown-log.ts',
+  'runtime/config/schema.ts',
+  'runtime/config/validate.ts',
+  'runtime/config/load.ts',
+  'runtime/config/index.ts',
 ];
 
 // Shared by every user who runs the tests (root in CI, then an unprivileged user): created
@@ -48,7 +60,10 @@ if (stale) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 
 export function ensureDist(): void {
   ensureLockFile();
   // `exec 9<lock` opens it read-only (no O_CREAT); flock 9 then holds it while node runs.
-  execFileSync('sh', ['-c', 'exec 9<"$0" && flock 9 && exec "$@"', LOCK, process.execPath, '-e', CHECK_AND_BUILD, ROOT, ...SOURCES], { stdio: 'ignore', timeout: 300_000 });
+  execFileSync('sh', ['-c', 'exec 9<"$0" && flock 9 && exec "$@"', LOCK, process.execPath, '-e', CHECK_AND_BUILD, ROOT, ...SOURCES], {
+    stdio: 'ignore',
+    timeout: 300_000,
+  });
   for (const s of SOURCES) {
     if (!existsSync(join(ROOT, 'dist/host/node', s.replace(/\.ts$/, '.js')))) throw new Error(`dist/ was not built for ${s}`);
   }

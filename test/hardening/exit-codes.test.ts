@@ -12,7 +12,12 @@ describe('exit codes', () => {
   });
 
   it('are documented (README or docs/), each with its meaning', () => {
-    const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+    const docs = [
+      'README.md',
+      ...readdirSync(join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => join('docs', f)),
+    ];
     const doc = docs.map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
     for (const code of Object.values(EXIT_CODES)) expect(doc).toMatch(new RegExp(`^\\| ${code} \\| \\S`, 'm'));
   });

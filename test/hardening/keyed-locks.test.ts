@@ -58,7 +58,10 @@ describe('KeyedLocks', () => {
     expect(locks.size).toBe(0);
     // Two batches started together in opposite orders: both finish (no a-waits-b, b-waits-a).
     let finished = 0;
-    const both = [['a', 'b'], ['b', 'a']].map(async (keys) => {
+    const both = [
+      ['a', 'b'],
+      ['b', 'a'],
+    ].map(async (keys) => {
       const r = await locks.lockAll(keys);
       finished++;
       r();

@@ -28,10 +28,12 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 // Anything a component might throw: errno-coded errors, CQE results, ForgeErrors, plain values.
 const thrownArb = fc.oneof(
-  fc.record({ code: fc.constantFrom('ENOENT', 'EACCES', 'ECONNRESET', 'ETIMEDOUT', 'EBUSY', 'ENOSYS', 'EILSEQ', 'EWHATEVER'), msg: fc.string() })
+  fc
+    .record({ code: fc.constantFrom('ENOENT', 'EACCES', 'ECONNRESET', 'ETIMEDOUT', 'EBUSY', 'ENOSYS', 'EILSEQ', 'EWHATEVER'), msg: fc.string() })
     .map(({ code, msg }) => Object.assign(new Error(msg), { code })),
   fc.integer({ min: -140, max: -1 }).map((res) => ({ kind: 'cqe' as const, res })),
-  fc.record({ cat: fc.constantFrom(...ERROR_CATEGORIES), msg: fc.string({ minLength: 1 }), file: fc.option(fc.string(), { nil: undefined }) })
+  fc
+    .record({ cat: fc.constantFrom(...ERROR_CATEGORIES), msg: fc.string({ minLength: 1 }), file: fc.option(fc.string(), { nil: undefined }) })
     .map(({ cat, msg, file }) => new ForgeError(cat, msg, { context: file === undefined ? {} : { file } })),
   fc.string().map((s) => new TypeError(s)),
   fc.string(),
@@ -85,7 +87,11 @@ describe('structured logging', () => {
       level: fc.constantFrom(...LOG_LEVELS),
       shape: fc.constantFrom('msg', 'obj+msg', 'obj', 'error', 'timed'),
       msg: fc.string(),
-      obj: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !['level', 'timestamp', 'message', 'pid'].includes(k)), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+      obj: fc.dictionary(
+        fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !['level', 'timestamp', 'message', 'pid'].includes(k)),
+        fc.jsonValue({ maxDepth: 2 }),
+        { maxKeys: 4 },
+      ),
     });
     fc.assert(
       fc.property(fc.array(callArb, { minLength: 1, maxLength: 20 }), (calls) => {
@@ -121,9 +127,7 @@ describe('structured logging', () => {
         const log = createLogger({ destination: sink, level: min });
         calls.forEach((l, i) => log[l]({ seq: i }, `line ${i}`));
         const recs = parseLines(sink.lines);
-        const expected = calls
-          .map((l, i) => ({ l, i }))
-          .filter(({ l }) => LOG_LEVEL_VALUES[l] >= LOG_LEVEL_VALUES[min]);
+        const expected = calls.map((l, i) => ({ l, i })).filter(({ l }) => LOG_LEVEL_VALUES[l] >= LOG_LEVEL_VALUES[min]);
         expect(recs.map((r) => [r.level, r.seq])).toEqual(expected.map(({ l, i }) => [l, i]));
       }),
       { numRuns: 200 },
@@ -142,10 +146,14 @@ describe('structured logging', () => {
           const sink = memorySink();
           const metrics = new Metrics();
           const log = createLogger({ destination: sink, level, slowOperationMs: threshold, metrics, clock: fakeClock([1000, 1000 + duration]) });
-          const run = log.timed(op, async () => {
-            if (fails) throw new Error('boom');
-            return 7;
-          }, { backend: 'fallback' });
+          const run = log.timed(
+            op,
+            async () => {
+              if (fails) throw new Error('boom');
+              return 7;
+            },
+            { backend: 'fallback' },
+          );
           if (fails) await expect(run).rejects.toThrow('boom');
           else await expect(run).resolves.toBe(7);
           const recs = parseLines(sink.lines);
@@ -186,7 +194,10 @@ describe('structured logging', () => {
         if (how === 'exit') expect(r.status).toBe(3);
         if (how === 'throw') expect(r.status).toBe(1);
         if (how === 'kill') expect(r.signal).toBe('SIGKILL');
-        const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { i: number });
+        const lines = readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { i: number });
         expect(lines.map((l) => l.i)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
       }
     } finally {

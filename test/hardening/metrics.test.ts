@@ -108,7 +108,9 @@ describe('metrics endpoint', () => {
         const byName = new Map(json.map((m) => [m.name, m]));
         expect(byName.get('forge_files_watched')!.values[0]!.value).toBe(files);
         expect(byName.get('forge_cache_hit_rate')!.values[0]!.value).toBeCloseTo(rate, 9);
-        expect(new Map(byName.get('forge_operations_total')!.values.map((v) => [`${v.labels.op}|${v.labels.backend}|${v.labels.result}`, v.value]))).toEqual(ops);
+        expect(new Map(byName.get('forge_operations_total')!.values.map((v) => [`${v.labels.op}|${v.labels.backend}|${v.labels.result}`, v.value]))).toEqual(
+          ops,
+        );
         expect(new Map(byName.get('forge_errors_total')!.values.map((v) => [v.labels.category as ErrorCategory, v.value]))).toEqual(errors);
       }),
       { numRuns: 100 },

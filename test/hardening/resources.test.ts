@@ -82,10 +82,12 @@ describe('ResourceManager counters and errors', () => {
 
   test('withHandles holds the handles during fn and releases them when fn throws', async () => {
     const rm = new ResourceManager({ maxHandles: 2 });
-    await expect(rm.withHandles(async () => {
-      expect(rm.stats().inUse).toBe(2);
-      throw new Error('inner');
-    }, 2)).rejects.toThrow('inner');
+    await expect(
+      rm.withHandles(async () => {
+        expect(rm.stats().inUse).toBe(2);
+        throw new Error('inner');
+      }, 2),
+    ).rejects.toThrow('inner');
     expect(rm.stats().inUse).toBe(0);
     expect(await rm.withHandles(async () => rm.stats().inUse)).toBe(1);
     expect(rm.stats().inUse).toBe(0);
@@ -139,7 +141,7 @@ describe('ResourceManager counters and errors', () => {
     full.release();
   });
 
-  test('a granted waiter\'s timeout and abort are disarmed: they cannot reject or drop it later', async () => {
+  test("a granted waiter's timeout and abort are disarmed: they cannot reject or drop it later", async () => {
     const rm = new ResourceManager({ maxHandles: 1 });
     const g = await rm.acquire();
     const ac = new AbortController();
@@ -266,7 +268,10 @@ describe('ResourceManager against a model (property)', () => {
               queue.push({ id: my, n: o.n });
               queuedTotal++;
             }
-            void rm.acquire(o.n).then((g) => (order.push(my), held.push(g))).catch(() => undefined); // rejected by the final shutdown
+            void rm
+              .acquire(o.n)
+              .then((g) => (order.push(my), held.push(g)))
+              .catch(() => undefined); // rejected by the final shutdown
           } else if (o.t === 'try') {
             if (o.n > limit) continue;
             const g = rm.tryAcquire(o.n);

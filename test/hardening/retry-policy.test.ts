@@ -68,22 +68,46 @@ describe('retry policy validation', () => {
 });
 
 describe('process-wide defaults', () => {
-  it('apply to calls that do not set them; a call\'s own policy wins', async () => {
+  it("apply to calls that do not set them; a call's own policy wins", async () => {
     const warns: Array<Record<string, unknown>> = [];
     const heard: unknown[] = [];
-    setRetryDefaults({ maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 15, logger: { warn: (o) => warns.push(o as Record<string, unknown>) }, onRetry: (e) => heard.push([e.operation, e.attempt, e.delayMs, e.error.code]) });
+    setRetryDefaults({
+      maxAttempts: 3,
+      initialDelayMs: 10,
+      maxDelayMs: 15,
+      logger: { warn: (o) => warns.push(o as Record<string, unknown>) },
+      onRetry: (e) => heard.push([e.operation, e.attempt, e.delayMs, e.error.code]),
+    });
     const slept: number[] = [];
     let calls = 0;
-    await withRetry(() => void (++calls < 3 && (() => { throw busy(); })()), { operation: 'op', sleep: async (ms) => void slept.push(ms) }).catch(() => undefined);
+    await withRetry(
+      () =>
+        void (
+          ++calls < 3 &&
+          (() => {
+            throw busy();
+          })()
+        ),
+      { operation: 'op', sleep: async (ms) => void slept.push(ms) },
+    ).catch(() => undefined);
     expect(calls).toBe(3);
     expect(slept).toEqual([10, 15]);
-    expect(heard).toEqual([['op', 1, 10, 'EBUSY'], ['op', 2, 15, 'EBUSY']]);
+    expect(heard).toEqual([
+      ['op', 1, 10, 'EBUSY'],
+      ['op', 2, 15, 'EBUSY'],
+    ]);
     expect(warns.map((w) => w['attempt'])).toEqual([1, 2]);
     // The call's own settings win over the defaults.
     const own: number[] = [];
     calls = 0;
     const ownWarns: unknown[] = [];
-    await withRetry(() => { calls++; throw busy(); }, { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 1, logger: { warn: (o) => ownWarns.push(o) }, sleep: async (ms) => void own.push(ms) }).catch(() => undefined);
+    await withRetry(
+      () => {
+        calls++;
+        throw busy();
+      },
+      { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 1, logger: { warn: (o) => ownWarns.push(o) }, sleep: async (ms) => void own.push(ms) },
+    ).catch(() => undefined);
     expect(calls).toBe(2);
     expect(own).toEqual([1]);
     expect(ownWarns).toHaveLength(2); // one retry + the give-up
@@ -105,30 +129,57 @@ describe('withRetry details', () => {
   it('logs: debug per attempt, warn per retry with nextAttempt, one give-up warning when retries ran out', async () => {
     const debug: Array<[Record<string, unknown>, string | undefined]> = [];
     const warn: Array<[Record<string, unknown>, string | undefined]> = [];
-    const logger = { debug: (o: object, m?: string) => void debug.push([o as Record<string, unknown>, m]), warn: (o: object, m?: string) => void warn.push([o as Record<string, unknown>, m]) };
-    const err = (await withRetry(() => { throw busy(); }, { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 5, logger, ...noSleep }).catch((e: unknown) => e)) as ForgeError;
+    const logger = {
+      debug: (o: object, m?: string) => void debug.push([o as Record<string, unknown>, m]),
+      warn: (o: object, m?: string) => void warn.push([o as Record<string, unknown>, m]),
+    };
+    const err = (await withRetry(
+      () => {
+        throw busy();
+      },
+      { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 5, logger, ...noSleep },
+    ).catch((e: unknown) => e)) as ForgeError;
     expect(err.context).toMatchObject({ operation: 'operation', attempts: 3, retryCount: 2, maxAttempts: 3 });
     expect(debug.map(([o, m]) => [o['attempt'], o['delayMs'], o['maxAttempts'], m])).toEqual([
-      [1, 0, 3, 'operation: attempt 1'], [2, 5, 3, 'operation: attempt 2'], [3, 5, 3, 'operation: attempt 3'],
+      [1, 0, 3, 'operation: attempt 1'],
+      [2, 5, 3, 'operation: attempt 2'],
+      [3, 5, 3, 'operation: attempt 3'],
     ]);
-    expect(warn.map(([o]) => [o['attempt'], o['nextAttempt'], o['gaveUp']])).toEqual([[1, 2, undefined], [2, 3, undefined], [3, undefined, true]]);
+    expect(warn.map(([o]) => [o['attempt'], o['nextAttempt'], o['gaveUp']])).toEqual([
+      [1, 2, undefined],
+      [2, 3, undefined],
+      [3, undefined, true],
+    ]);
     expect(warn[0]![1]).toBe('operation: attempt 1 failed (filesystem); retrying in 5 ms');
     expect(warn[2]![0]).toEqual({ operation: 'operation', attempt: 3, category: 'filesystem', gaveUp: true });
     expect(warn[2]![1]).toBe('operation: giving up after 3 attempt(s)');
     // A non-retryable error: no warning at all.
     warn.length = 0;
-    await withRetry(() => { throw Object.assign(new Error('x'), { code: 'ENOENT' }); }, { logger, ...noSleep }).catch(() => undefined);
+    await withRetry(
+      () => {
+        throw Object.assign(new Error('x'), { code: 'ENOENT' });
+      },
+      { logger, ...noSleep },
+    ).catch(() => undefined);
     expect(warn).toEqual([]);
   });
 
   it('onRetry hears each retry with attempt, delay and error', async () => {
     const seen: Array<[number, number, string | undefined]> = [];
     let calls = 0;
-    expect(await withRetry(() => {
-      if (++calls < 3) throw busy();
-      return 'ok';
-    }, { initialDelayMs: 3, maxDelayMs: 100, onRetry: (r) => void seen.push([r.attempt, r.delayMs, r.error.code]), ...noSleep })).toBe('ok');
-    expect(seen).toEqual([[1, 3, 'EBUSY'], [2, 6, 'EBUSY']]);
+    expect(
+      await withRetry(
+        () => {
+          if (++calls < 3) throw busy();
+          return 'ok';
+        },
+        { initialDelayMs: 3, maxDelayMs: 100, onRetry: (r) => void seen.push([r.attempt, r.delayMs, r.error.code]), ...noSleep },
+      ),
+    ).toBe('ok');
+    expect(seen).toEqual([
+      [1, 3, 'EBUSY'],
+      [2, 6, 'EBUSY'],
+    ]);
   });
 
   it('abort errors: before any attempt, during an attempt, during the sleep — each with the attempts made', async () => {
@@ -143,39 +194,64 @@ describe('withRetry details', () => {
 
     const during = new AbortController();
     let calls = 0;
-    const e1 = (await withRetry(async () => {
-      calls++;
-      during.abort(new Error('mid'));
-      throw busy();
-    }, { signal: during.signal, operation: 'put', ...noSleep }).catch((e: unknown) => e)) as ForgeError;
+    const e1 = (await withRetry(
+      async () => {
+        calls++;
+        during.abort(new Error('mid'));
+        throw busy();
+      },
+      { signal: during.signal, operation: 'put', ...noSleep },
+    ).catch((e: unknown) => e)) as ForgeError;
     expect(calls).toBe(1);
     expect(e1.message).toBe('put aborted after 1 attempt(s)');
     expect(e1.context).toMatchObject({ attempts: 1, retryCount: 0, code: 'ABORT_ERR' });
 
     const sleeping = new AbortController();
     calls = 0;
-    const e2 = (await withRetry(() => {
-      calls++;
-      throw busy();
-    }, { signal: sleeping.signal, operation: 'put', sleep: async () => { sleeping.abort(); throw new Error('sleep aborted'); } }).catch((e: unknown) => e)) as ForgeError;
+    const e2 = (await withRetry(
+      () => {
+        calls++;
+        throw busy();
+      },
+      {
+        signal: sleeping.signal,
+        operation: 'put',
+        sleep: async () => {
+          sleeping.abort();
+          throw new Error('sleep aborted');
+        },
+      },
+    ).catch((e: unknown) => e)) as ForgeError;
     expect(calls).toBe(1);
     expect(e2.message).toBe('put aborted after 1 attempt(s)');
   });
 
   it('a sleep that fails for another reason fails the call with that error', async () => {
     const boom = new Error('timer broke');
-    const e = await withRetry(() => { throw busy(); }, { sleep: async () => { throw boom; } }).catch((x: unknown) => x);
+    const e = await withRetry(
+      () => {
+        throw busy();
+      },
+      {
+        sleep: async () => {
+          throw boom;
+        },
+      },
+    ).catch((x: unknown) => x);
     expect(e).toBe(boom);
   });
 
-  it('with attemptTimeoutMs, the attempt\'s signal aborts on the caller\'s abort, with its reason', async () => {
+  it("with attemptTimeoutMs, the attempt's signal aborts on the caller's abort, with its reason", async () => {
     const outer = new AbortController();
     const reason = new Error('stop');
     let inner: AbortSignal | undefined;
-    const p = withRetry((_n, s) => {
-      inner = s;
-      return new Promise<never>((_, reject) => s!.addEventListener('abort', () => reject(s!.reason)));
-    }, { attemptTimeoutMs: 60_000, signal: outer.signal });
+    const p = withRetry(
+      (_n, s) => {
+        inner = s;
+        return new Promise<never>((_, reject) => s!.addEventListener('abort', () => reject(s!.reason)));
+      },
+      { attemptTimeoutMs: 60_000, signal: outer.signal },
+    );
     outer.abort(reason);
     const e = (await p.catch((x: unknown) => x)) as ForgeError;
     expect(inner).not.toBe(outer.signal);

@@ -64,10 +64,13 @@ describe('installRetryReporting', () => {
     });
     let calls = 0;
     // No policy at the call site: attempts, delays, logger and counting all come from the defaults.
-    await withRetry(() => {
-      calls++;
-      writer.prepare('INSERT INTO t VALUES (?)').run(calls);
-    }, { operation: 'index.insert' });
+    await withRetry(
+      () => {
+        calls++;
+        writer.prepare('INSERT INTO t VALUES (?)').run(calls);
+      },
+      { operation: 'index.insert' },
+    );
     expect(calls).toBe(3);
     expect(writer.prepare('SELECT v FROM t').all()).toEqual([{ v: 3 }]);
     expect(await retriesCounted(metrics)).toEqual([{ labels: { op: 'index.insert', code: 'SQLITE_BUSY' }, value: 2 }]);
@@ -83,10 +86,13 @@ describe('installRetryReporting', () => {
     const { holder, writer, logger, metrics } = setup('held');
     uninstall = installRetryReporting({ config: { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } }, logger, metrics });
     let calls = 0;
-    const err = (await withRetry(() => {
-      calls++;
-      writer.prepare('INSERT INTO t VALUES (1)').run();
-    }, { operation: 'index.insert' }).catch((e: unknown) => e)) as ForgeError;
+    const err = (await withRetry(
+      () => {
+        calls++;
+        writer.prepare('INSERT INTO t VALUES (1)').run();
+      },
+      { operation: 'index.insert' },
+    ).catch((e: unknown) => e)) as ForgeError;
     expect(err).toBeInstanceOf(ForgeError);
     expect(calls).toBe(3);
     expect(err.category).toBe('filesystem');
@@ -104,10 +110,13 @@ describe('installRetryReporting', () => {
     const metrics = new Metrics();
     uninstall = installRetryReporting({ config: { retry: { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 1 } }, metrics });
     let calls = 0;
-    const err = (await withRetry(() => {
-      calls++;
-      throw Object.assign(new Error('constraint'), { code: 'SQLITE_CONSTRAINT_UNIQUE' });
-    }, { operation: 'index.insert' }).catch((e: unknown) => e)) as ForgeError;
+    const err = (await withRetry(
+      () => {
+        calls++;
+        throw Object.assign(new Error('constraint'), { code: 'SQLITE_CONSTRAINT_UNIQUE' });
+      },
+      { operation: 'index.insert' },
+    ).catch((e: unknown) => e)) as ForgeError;
     expect(calls).toBe(1);
     expect(err.category).toBe('validation');
     expect(err.context.attempts).toBe(1);

@@ -17,7 +17,7 @@ type PolicyCase = typeof policyArb extends fc.Arbitrary<infer T> ? T : never;
 function toPolicy(p: PolicyCase): RetryPolicy {
   let s = p.seed >>> 0;
   // Deterministic per-case random source for jitter.
-  const random = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const random = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   return {
     maxAttempts: p.maxAttempts,
     initialDelayMs: p.initialDelayMs,
@@ -68,9 +68,7 @@ describe('withRetry', () => {
         }
         // Without jitter the delays are exactly the capped exponential schedule.
         if (raw.jitter === 0) {
-          slept.forEach((d, i) =>
-            expect(d).toBe(Math.min(policy.maxDelayMs!, Math.round(raw.initialDelayMs * raw.factor ** i))),
-          );
+          slept.forEach((d, i) => expect(d).toBe(Math.min(policy.maxDelayMs!, Math.round(raw.initialDelayMs * raw.factor ** i))));
         }
         // Each retry logged with its attempt number and delay.
         expect(logged.map((l) => l.attempt)).toEqual(slept.map((_, i) => i + 1));
@@ -146,9 +144,7 @@ describe('withRetry', () => {
   });
 
   it('the final error says how many retries were made', async () => {
-    const err = (await withRetry(() => Promise.reject(retryable()), { sleep: async () => undefined }).catch(
-      (e: unknown) => e,
-    )) as ForgeError;
+    const err = (await withRetry(() => Promise.reject(retryable()), { sleep: async () => undefined }).catch((e: unknown) => e)) as ForgeError;
     expect(err.context.retryCount).toBe(4);
   });
 

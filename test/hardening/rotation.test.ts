@@ -84,7 +84,9 @@ describe('log rotation', () => {
     for (const n of names) {
       expect(statSync(join(dir, n)).size).toBeLessThanOrEqual(2048);
       if (n === 'forge.log.7') continue;
-      for (const l of readFileSync(join(dir, n), 'utf8').split('\n').filter((x) => x && !x.startsWith('x'))) {
+      for (const l of readFileSync(join(dir, n), 'utf8')
+        .split('\n')
+        .filter((x) => x && !x.startsWith('x'))) {
         const rec = JSON.parse(l) as { i: number; message: string };
         seen.push(rec.i);
       }

@@ -13,11 +13,19 @@ function rig(opts: { timeoutMs?: number; emergencyTimeoutMs?: number; handleRele
   const lines: Line[] = [];
   const calls: string[] = [];
   const exits: number[] = [];
-  const push = (level: string) => (obj: object, msg?: string): void => void lines.push({ level, obj: obj as Record<string, unknown>, msg });
+  const push =
+    (level: string) =>
+    (obj: object, msg?: string): void =>
+      void lines.push({ level, obj: obj as Record<string, unknown>, msg });
   const logger: ShutdownLogger = {
-    info: push('info'), warn: push('warn'), error: push('error'),
-    flush: () => void calls.push('flush'), close: () => void calls.push('close'),
-    ...(opts.withLogError ? { logError: (err: unknown, ctx?: Record<string, unknown>) => void lines.push({ level: 'logError', obj: { err, ...ctx }, msg: undefined }) } : {}),
+    info: push('info'),
+    warn: push('warn'),
+    error: push('error'),
+    flush: () => void calls.push('flush'),
+    close: () => void calls.push('close'),
+    ...(opts.withLogError
+      ? { logError: (err: unknown, ctx?: Record<string, unknown>) => void lines.push({ level: 'logError', obj: { err, ...ctx }, msg: undefined }) }
+      : {}),
   };
   const { withLogError: _w, ...rest } = opts;
   const s = new Shutdown({ ...rest, logger, exit: (c) => void exits.push(c) });
@@ -37,9 +45,13 @@ describe('Shutdown in process', () => {
   it('phases run in order (intake, drain, state, resources), components in registration order, each stop given the reason', async () => {
     const { s, lines, calls, exits } = rig();
     const order: string[] = [];
-    const add = (name: string, phase: 'intake' | 'drain' | 'state' | 'resources') =>
-      s.register({ name, phase, stop: (r) => void order.push(`${name}:${r}`) });
-    add('r1', 'resources'); add('s1', 'state'); add('d1', 'drain'); add('i1', 'intake'); add('i2', 'intake'); add('r2', 'resources');
+    const add = (name: string, phase: 'intake' | 'drain' | 'state' | 'resources') => s.register({ name, phase, stop: (r) => void order.push(`${name}:${r}`) });
+    add('r1', 'resources');
+    add('s1', 'state');
+    add('d1', 'drain');
+    add('i1', 'intake');
+    add('i2', 'intake');
+    add('r2', 'resources');
     const gone = add('gone', 'intake');
     gone();
     gone(); // twice is harmless
@@ -58,7 +70,10 @@ describe('Shutdown in process', () => {
     expect(last.msg).toBe('shutdown completed');
     expect(last.obj).toMatchObject({ reason: 'SIGTERM', exitCode: 0, clean: true, failedComponents: [] });
     expect((last.obj['phases'] as Array<{ phase: string; failed: string[] }>).map((p) => [p.phase, p.failed])).toEqual([
-      ['intake', []], ['drain', []], ['state', []], ['resources', []],
+      ['intake', []],
+      ['drain', []],
+      ['state', []],
+      ['resources', []],
     ]);
     expect(typeof last.obj['handlesReleasedMs']).toBe('number');
     expect(lines[0]!.msg).toBe('shutdown started (SIGTERM)');
@@ -79,11 +94,15 @@ describe('Shutdown in process', () => {
     const failing = s.track(Promise.reject(new Error('tracked failure')));
     failing.catch(() => undefined);
     expect(s.inflightCount).toBe(3);
-    s.register({ name: 'late', phase: 'intake', stop: () => {
-      // Work that starts as intake closes is drained too.
-      s.track(new Promise<void>((r) => setTimeout(r, 20)).then(() => void events.push('late done')));
-      setTimeout(release, 10);
-    } });
+    s.register({
+      name: 'late',
+      phase: 'intake',
+      stop: () => {
+        // Work that starts as intake closes is drained too.
+        s.track(new Promise<void>((r) => setTimeout(r, 20)).then(() => void events.push('late done')));
+        setTimeout(release, 10);
+      },
+    });
     s.register({ name: 'after', phase: 'state', stop: () => void events.push('state') });
     await s.shutdown('test');
     expect(events).toEqual(['slow done', 'late done', 'state']);
@@ -96,11 +115,15 @@ describe('Shutdown in process', () => {
     const events: string[] = [];
     let intakeDone!: () => void;
     s.register({ name: 'watcher', phase: 'intake', stop: () => new Promise<void>((r) => (intakeDone = () => (events.push('intake stopped'), r()))) });
-    s.register({ name: 'handles', phase: 'resources', releaseHandles: async (ms) => {
-      events.push(`release ${ms}`);
-      await new Promise((r) => setTimeout(r, 60)); // over the 30 ms budget
-      events.push('released');
-    } });
+    s.register({
+      name: 'handles',
+      phase: 'resources',
+      releaseHandles: async (ms) => {
+        events.push(`release ${ms}`);
+        await new Promise((r) => setTimeout(r, 60)); // over the 30 ms budget
+        events.push('released');
+      },
+    });
     s.register({ name: 'index', phase: 'resources', stop: () => void events.push('index closed') });
     const p = s.shutdown('test');
     await new Promise((r) => setTimeout(r, 5));
@@ -117,9 +140,21 @@ describe('Shutdown in process', () => {
   it('a stop or release that throws: the rest still run, exit 1, named in the report and logged', async () => {
     const { s, lines, exits } = rig({ withLogError: true });
     const ran: string[] = [];
-    s.register({ name: 'bad', phase: 'intake', stop: () => { throw new Error('stop broke'); } });
+    s.register({
+      name: 'bad',
+      phase: 'intake',
+      stop: () => {
+        throw new Error('stop broke');
+      },
+    });
     s.register({ name: 'good', phase: 'intake', stop: () => void ran.push('good') });
-    s.register({ name: 'rel', phase: 'resources', releaseHandles: () => { throw new Error('release broke'); } });
+    s.register({
+      name: 'rel',
+      phase: 'resources',
+      releaseHandles: () => {
+        throw new Error('release broke');
+      },
+    });
     expect(await s.shutdown('test')).toBe(1);
     expect(exits).toEqual([1]);
     expect(ran).toEqual(['good']);
@@ -129,7 +164,12 @@ describe('Shutdown in process', () => {
     expect(last.obj).toMatchObject({ clean: false, exitCode: 1 });
     expect((last.obj['phases'] as Array<{ phase: string; failed: string[] }>)[0]).toMatchObject({ phase: 'intake', failed: ['bad'] });
     const logged = lines.filter((l) => l.level === 'logError').map((l) => [l.obj['component'], l.obj['operation']]);
-    expect(logged).toEqual(expect.arrayContaining([['bad', 'stop (intake)'], ['rel', 'release handles']]));
+    expect(logged).toEqual(
+      expect.arrayContaining([
+        ['bad', 'stop (intake)'],
+        ['rel', 'release handles'],
+      ]),
+    );
   });
 
   it('shutdown with an error exits 1 and logs it (through error() when the logger has no logError)', async () => {
@@ -160,7 +200,13 @@ describe('Shutdown in process', () => {
     const { s, lines, exits } = rig();
     const ran: string[] = [];
     s.register({ name: 'slow', phase: 'intake', stop: () => new Promise<void>((r) => setTimeout(r, 50)), emergency: () => void ran.push('emergency') });
-    s.register({ name: 'broken', phase: 'intake', emergency: () => { throw new Error('sync throw'); } });
+    s.register({
+      name: 'broken',
+      phase: 'intake',
+      emergency: () => {
+        throw new Error('sync throw');
+      },
+    });
     s.register({ name: 'rejecting', phase: 'intake', emergency: () => Promise.reject(new Error('async')) });
     s.handleSignal('SIGTERM');
     expect(s.stopping).toBe(true);
@@ -185,7 +231,10 @@ describe('Shutdown in process', () => {
     expect(ran).toEqual(['ring']);
     expect(s.signal.aborted).toBe(true);
     const errs = lines.filter((l) => l.level === 'logError').map((l) => [(l.obj['err'] as Error).message, l.obj['fatal'], l.obj['duringEmergencyCleanup']]);
-    expect(errs).toEqual([['boom', true, undefined], ['again', true, true]]);
+    expect(errs).toEqual([
+      ['boom', true, undefined],
+      ['again', true, true],
+    ]);
     expect(lines.at(-1)!.msg).toBe('emergency cleanup done; exiting');
     expect(await s.crash(new Error('after exit'))).toBe(70);
     expect(exits).toEqual([70]);
@@ -217,12 +266,44 @@ describe('Shutdown in process', () => {
     const exits: number[] = [];
     const s = new Shutdown({
       exit: (c) => void exits.push(c),
-      logger: { info: () => { throw new Error('sink gone'); }, warn: () => undefined, error: () => { throw new Error('sink gone'); } },
+      logger: {
+        info: () => {
+          throw new Error('sink gone');
+        },
+        warn: () => undefined,
+        error: () => {
+          throw new Error('sink gone');
+        },
+      },
     });
-    s.register({ name: 'x', phase: 'intake', stop: () => { throw new Error('stop'); } });
+    s.register({
+      name: 'x',
+      phase: 'intake',
+      stop: () => {
+        throw new Error('stop');
+      },
+    });
     expect(await s.shutdown('x')).toBe(1); // no line can be written, the stop failed: still exit 1
-    const s2 = new Shutdown({ exit: (c) => void exits.push(c), logger: { info: () => undefined, warn: () => undefined, error: () => { throw new Error('sink gone'); }, close: () => { throw new Error('close failed'); } } });
-    s2.register({ name: 'x', phase: 'intake', stop: () => { throw new Error('stop'); } });
+    const s2 = new Shutdown({
+      exit: (c) => void exits.push(c),
+      logger: {
+        info: () => undefined,
+        warn: () => undefined,
+        error: () => {
+          throw new Error('sink gone');
+        },
+        close: () => {
+          throw new Error('close failed');
+        },
+      },
+    });
+    s2.register({
+      name: 'x',
+      phase: 'intake',
+      stop: () => {
+        throw new Error('stop');
+      },
+    });
     expect(await s2.shutdown('x')).toBe(1); // a failing error log or close never stops the exit either
     expect(exits).toEqual([1, 1]);
   });

@@ -30,7 +30,11 @@ const { children, newDir } = useChildSandbox('forge-shutdown-');
 
 describe('graceful shutdown', () => {
   it('Property 21: after a graceful shutdown, in-flight writes are complete, logs flushed and state persisted', async () => {
-    const writeArb = fc.record({ size: fc.integer({ min: 1, max: 20_000 }), startAt: fc.integer({ min: 0, max: 25 }), midPause: fc.integer({ min: 0, max: 15 }) });
+    const writeArb = fc.record({
+      size: fc.integer({ min: 1, max: 20_000 }),
+      startAt: fc.integer({ min: 0, max: 25 }),
+      midPause: fc.integer({ min: 0, max: 15 }),
+    });
     await fc.assert(
       fc.asyncProperty(fc.array(writeArb, { minLength: 1, maxLength: 12 }), fc.integer({ min: 0, max: 25 }), async (writes, signalAt) => {
         const dir = await newDir();
@@ -148,7 +152,14 @@ describe('crash cleanup', () => {
     const shutdown = new Shutdown({ logger: log, exit: (c) => void exits.push(c) });
     const ran: string[] = [];
     shutdown.register({ name: 'ring', phase: 'resources', emergency: () => void ran.push('ring') });
-    shutdown.register({ name: 'temp', phase: 'resources', emergency: () => { ran.push('temp'); throw new Error('unlink failed'); } });
+    shutdown.register({
+      name: 'temp',
+      phase: 'resources',
+      emergency: () => {
+        ran.push('temp');
+        throw new Error('unlink failed');
+      },
+    });
     shutdown.register({ name: 'index', phase: 'resources', emergency: async () => void ran.push('index') });
     const first = shutdown.crash(new Error('boom'));
     void shutdown.crash(new Error('second boom'), 'unhandledRejection');
@@ -190,8 +201,7 @@ function expectedExit(s: Scenario): number {
   if (s.hooks.some((h) => h.kind === 'throw') || s.failComponent) return EXIT_CODES.RUNTIME;
   return EXIT_CODES.OK;
 }
-const isClean = (s: Scenario): boolean =>
-  s.trigger === 'signal' && !s.failComponent && s.hooks.every((h) => h.kind === 'ok' || h.kind === 'slow');
+const isClean = (s: Scenario): boolean => s.trigger === 'signal' && !s.failComponent && s.hooks.every((h) => h.kind === 'ok' || h.kind === 'slow');
 
 describe('exit codes', () => {
   it('Property 22: the exit code is 0 exactly when shutdown was clean (in-process model, 150 scenarios)', async () => {
@@ -238,12 +248,23 @@ describe('exit codes', () => {
   });
 
   /** Runs the scenario fixture; returns exit code, ms from first signal to exit, and the log. */
-  async function runScenario(s: Scenario, timeoutMs: number): Promise<{ code: number | null; signal: string | null; ms: number; log: Array<Record<string, unknown>>; tempLeft: boolean }> {
+  async function runScenario(
+    s: Scenario,
+    timeoutMs: number,
+  ): Promise<{ code: number | null; signal: string | null; ms: number; log: Array<Record<string, unknown>>; tempLeft: boolean }> {
     const dir = await newDir();
     const logFile = join(dir, 'forge.log');
-    const child = spawn(process.execPath, [join(FIXTURES, 'shutdown-scenario.mjs'), JSON.stringify({ ...s, timeoutMs, crash: s.trigger === 'crash' ? (s.failComponent ? 'rejection' : 'exception') : null }), logFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        join(FIXTURES, 'shutdown-scenario.mjs'),
+        JSON.stringify({ ...s, timeoutMs, crash: s.trigger === 'crash' ? (s.failComponent ? 'rejection' : 'exception') : null }),
+        logFile,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.add(child);
     child.once('exit', () => children.delete(child));
     let stderr = '';
@@ -267,7 +288,14 @@ describe('exit codes', () => {
 
   it('Property 22 (real signals): a sample of scenarios in child processes exits with the specified code', async () => {
     const sample: Scenario[] = [
-      { hooks: [{ phase: 'drain', kind: 'slow', ms: 50 }, { phase: 'resources', kind: 'ok', ms: 0 }], failComponent: false, trigger: 'signal' },
+      {
+        hooks: [
+          { phase: 'drain', kind: 'slow', ms: 50 },
+          { phase: 'resources', kind: 'ok', ms: 0 },
+        ],
+        failComponent: false,
+        trigger: 'signal',
+      },
       { hooks: [], failComponent: false, trigger: 'signal' },
       { hooks: [{ phase: 'state', kind: 'throw', ms: 0 }], failComponent: false, trigger: 'signal' },
       { hooks: [], failComponent: true, trigger: 'signal' },

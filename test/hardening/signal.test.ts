@@ -31,7 +31,9 @@ interface SignalRunStats {
  */
 async function signalRun(delay: number, extraArgs: string[], shutdownTimeoutMs: number): Promise<SignalRunStats> {
   const dir = await newDir();
-  const child = spawn(process.execPath, [join(FIXTURES, 'writer-daemon.mjs'), dir, `--timeout=${shutdownTimeoutMs}`, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(FIXTURES, 'writer-daemon.mjs'), dir, `--timeout=${shutdownTimeoutMs}`, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let stderr = '';
@@ -107,6 +109,8 @@ describe('signal test', () => {
     const t = await signalRuns(20, (i) => (i % 2 === 0 ? [] : ['--batch']));
     expect(t.promised).toBeGreaterThan(0);
     expect(t.inflightAtSignal).toBeGreaterThan(0);
-    console.log(`signal test: 20 runs, ${t.promised} promised objects verified, ${t.inflightAtSignal} writes in flight at SIGTERM in total, handles released after <= ${t.handlesMaxMs} ms`);
+    console.log(
+      `signal test: 20 runs, ${t.promised} promised objects verified, ${t.inflightAtSignal} writes in flight at SIGTERM in total, handles released after <= ${t.handlesMaxMs} ms`,
+    );
   });
 });

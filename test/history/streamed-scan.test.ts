@@ -40,7 +40,12 @@ function findFiles(): string[] {
 /** sha256sum's digest of each file. */
 function sha256sum(files: string[]): Map<string, string> {
   const out = execFileSync('sha256sum', ['--', ...files], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
-  return new Map(out.split('\n').filter(Boolean).map((l) => [l.slice(66), l.slice(0, 64)]));
+  return new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(66), l.slice(0, 64)]),
+  );
 }
 
 function recorder(options: Partial<RecorderOptions> = {}): HistoryRecorder {

@@ -14,7 +14,7 @@ const HASH = 'ab'.repeat(32);
 describe('index under a held write lock', () => {
   afterEach(() => setRetryDefaults({}));
 
-  it('a write waits out another connection\'s write transaction through retries', async () => {
+  it("a write waits out another connection's write transaction through retries", async () => {
     const t = tempDir();
     const retries: string[] = [];
     setRetryDefaults({ initialDelayMs: 50, maxDelayMs: 400, onRetry: (e) => retries.push(`${e.operation}:${e.error.code}`) });

@@ -13,7 +13,9 @@ function tables(file: string): { versions: unknown[]; files: unknown[]; blobs: u
   try {
     return {
       versions: db
-        .prepare('SELECT v.seq, f.path, v.time_ms, v.kind, v.hash, v.size, v.mode, v.mtime_ms, v.ino, v.old_path FROM versions v JOIN files f ON f.id = v.file_id ORDER BY v.seq')
+        .prepare(
+          'SELECT v.seq, f.path, v.time_ms, v.kind, v.hash, v.size, v.mode, v.mtime_ms, v.ino, v.old_path FROM versions v JOIN files f ON f.id = v.file_id ORDER BY v.seq',
+        )
         .all(),
       files: db.prepare('SELECT f.path, f.live, v.seq AS latest FROM files f LEFT JOIN versions v ON v.seq = f.latest_seq ORDER BY f.path').all(),
       blobs: db.prepare('SELECT hash, size, refs, manifest, chunks FROM blobs ORDER BY hash').all(),
@@ -42,7 +44,17 @@ describe('Index.importVersions / versionsAfter / maxSeq', () => {
             const v: AddVersionInput =
               o.kind === 'removed'
                 ? { path: o.path, kind: 'removed', timeMs: time++ }
-                : { path: o.path, kind: o.kind, hash: h(o.content), size: Number(o.content), mode: 0o644, mtimeMs: time, ino: 7, timeMs: time++, ...(o.kind === 'renamed' ? { oldPath: o.from } : {}) };
+                : {
+                    path: o.path,
+                    kind: o.kind,
+                    hash: h(o.content),
+                    size: Number(o.content),
+                    mode: 0o644,
+                    mtimeMs: time,
+                    ino: 7,
+                    timeMs: time++,
+                    ...(o.kind === 'renamed' ? { oldPath: o.from } : {}),
+                  };
             await src.addVersion(v);
           }
           const top = await src.maxSeq();
@@ -79,7 +91,15 @@ describe('Index.importVersions / versionsAfter / maxSeq', () => {
       expect((refused as ForgeError).category).toBe('validation');
       expect((refused as ForgeError).message).toMatch(/start at seq 1, but this index already has versions up to 1/);
       // Seq 5 is fine, but the second version's content is unknown: the whole import is rolled back.
-      const missing = await index.importVersions([{ ...v, seq: 5 }, { ...v, seq: 6, hash: h('c') }], blobs).catch((e: unknown) => e);
+      const missing = await index
+        .importVersions(
+          [
+            { ...v, seq: 5 },
+            { ...v, seq: 6, hash: h('c') },
+          ],
+          blobs,
+        )
+        .catch((e: unknown) => e);
       expect((missing as Error).message).toMatch(/no stored content for c{64} \(version 6\)/);
       expect(tables(`${t.dir}/index.db`)).toEqual(before);
       await index.importVersions([{ ...v, seq: 9 }], blobs);

@@ -12,7 +12,16 @@ describe('Index', () => {
     const t = tempDir('forge-index-');
     const index = await Index.open(`${t.dir}/index.db`);
     try {
-      const s1 = await index.addVersion({ path: 'a.txt', kind: 'created', hash: h('a'), size: 1, mode: 0o644, mtimeMs: 1000.5, ino: 12345678901234567890n, timeMs: 1000 });
+      const s1 = await index.addVersion({
+        path: 'a.txt',
+        kind: 'created',
+        hash: h('a'),
+        size: 1,
+        mode: 0o644,
+        mtimeMs: 1000.5,
+        ino: 12345678901234567890n,
+        timeMs: 1000,
+      });
       const s2 = await index.addVersion({ path: 'a.txt', kind: 'modified', hash: h('b'), size: 2, mode: 0o644, timeMs: 2000 });
       const s3 = await index.addVersion({ path: 'b.txt', kind: 'created', hash: h('c'), size: 3, timeMs: 3000 });
       expect(s1).toBeLessThan(s2);
@@ -50,7 +59,14 @@ describe('Index', () => {
       const day = 86_400_000;
       const now = 100 * day;
       for (let i = 0; i < 5; i++) {
-        await index.addVersion({ path: 'f', kind: i === 0 ? 'created' : 'modified', hash: h(String(i)), size: i, timeMs: now - (5 - i) * day, manifest: i === 0 ? h('m') : undefined });
+        await index.addVersion({
+          path: 'f',
+          kind: i === 0 ? 'created' : 'modified',
+          hash: h(String(i)),
+          size: i,
+          timeMs: now - (5 - i) * day,
+          manifest: i === 0 ? h('m') : undefined,
+        });
       }
       await index.addVersion({ path: 'g', kind: 'created', hash: h('0'), size: 0, timeMs: now - 50 * day });
       await expect(index.prune({})).rejects.toBeInstanceOf(ForgeError);

@@ -122,9 +122,17 @@ describe('a lost index', () => {
     rmSync(join(store, 'index.db-wal'), { force: true });
     rmSync(join(store, 'index.db-shm'), { force: true });
     // Made as the index rebuild makes it (allowed to exist beside objects), but empty.
-    const made = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    const made = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
       const { Index } = await import(${JSON.stringify(join(process.cwd(), 'dist/host/node/index-db/index.js'))});
-      const i = await Index.open(${JSON.stringify(join(store, 'index.db'))}, { rebuild: true }); await i.close();`], { encoding: 'utf8' });
+      const i = await Index.open(${JSON.stringify(join(store, 'index.db'))}, { rebuild: true }); await i.close();`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(made.status, made.stderr).toBe(0);
     const g = forge(['gc'], { cwd: tree });
     expect(g.code).not.toBe(0);

@@ -35,8 +35,7 @@ export const BACKENDS: BackendCase[] = [
   { name: 'io_uring(ring only)', make: (resources) => createIoUringBackend({ resources, smallBatchSync: 0 }) },
   {
     name: 'io_uring(sizeHint=16,chunk=3)',
-    make: (resources) =>
-      createIoUringBackend({ resources, sizeHint: 16, chunkFiles: 3, chunkBytes: 64, smallBatchSync: 0 } satisfies IoUringBackendOptions),
+    make: (resources) => createIoUringBackend({ resources, sizeHint: 16, chunkFiles: 3, chunkBytes: 64, smallBatchSync: 0 } satisfies IoUringBackendOptions),
   },
 ];
 
@@ -46,7 +45,10 @@ export function openFdCount(): number {
 
 /** Lines of /proc/self/maps that map an io_uring (the ring and SQE regions show as anon_inode:[io_uring]). */
 export function ioUringMappings(): number {
-  return fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('io_uring')).length;
+  return fs
+    .readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('io_uring')).length;
 }
 
 /** Targets of /proc/self/fd entries that are io_uring instances. */

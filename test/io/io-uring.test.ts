@@ -105,7 +105,10 @@ linuxOnly('io_uring reads', () => {
       expect(x.error.context.operation).toBe('batchRead');
       expect(x.error.suggestions().length).toBeGreaterThan(0);
     }
-    await expect(io.readAll(path.join(dir, 'nope'))).rejects.toMatchObject({ category: 'filesystem', context: { code: 'ENOENT', file: path.join(dir, 'nope') } });
+    await expect(io.readAll(path.join(dir, 'nope'))).rejects.toMatchObject({
+      category: 'filesystem',
+      context: { code: 'ENOENT', file: path.join(dir, 'nope') },
+    });
   });
 
   test('10,000 paths in one batch, chunked within 128 handles and the slot table', async () => {
@@ -280,7 +283,7 @@ linuxOnly('nothing left behind', () => {
     expect(JSON.parse(res.stdout.trim())).toEqual({ ok: true, uring: 1 });
   });
 
-  test('an idle backend that is never closed does not keep the process alive (poll handle unref\'d)', () => {
+  test("an idle backend that is never closed does not keep the process alive (poll handle unref'd)", () => {
     ensureDist();
     const dist = path.resolve('dist/host/native/linux/io-uring-backend.js');
     const file = path.join(dir, 'idle-file');

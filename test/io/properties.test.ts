@@ -80,12 +80,27 @@ linuxOnly('Property 1: platform detection', () => {
           const rej = io.selection.rejected.find((r) => r.backend === 'io_uring');
           if (expectUring) expect(rej).toBeUndefined();
           else {
-            const code = oldKernel ? 'kernel-too-old' : disabled ? 'io_uring-disabled' : p.koffiMissing ? 'koffi-missing' : p.setupErrno === 1 ? 'setup-EPERM' : p.setupErrno === 38 ? 'setup-ENOSYS' : 'setup-ENOMEM';
+            const code = oldKernel
+              ? 'kernel-too-old'
+              : disabled
+                ? 'io_uring-disabled'
+                : p.koffiMissing
+                  ? 'koffi-missing'
+                  : p.setupErrno === 1
+                    ? 'setup-EPERM'
+                    : p.setupErrno === 38
+                      ? 'setup-ENOSYS'
+                      : 'setup-ENOMEM';
             expect(rej?.code).toBe(code);
             expect(rej?.reason.length).toBeGreaterThan(10);
           }
           // On Linux IOCP and kqueue are always rejected as "not this platform".
-          expect(io.selection.rejected.filter((r) => r.code === 'not-platform').map((r) => r.backend).sort()).toEqual(['iocp', 'kqueue']);
+          expect(
+            io.selection.rejected
+              .filter((r) => r.code === 'not-platform')
+              .map((r) => r.backend)
+              .sort(),
+          ).toEqual(['iocp', 'kqueue']);
         } finally {
           await io.close();
         }
@@ -226,31 +241,35 @@ linuxOnly('Property 13: queued operations complete', () => {
   for (const b of BACKENDS) {
     test(b.name, async () => {
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(fc.constantFrom('read', 'write', 'batch'), { minLength: 2, maxLength: 24 }), async (limit, kinds) => {
-          const rm = new ResourceManager({ maxHandles: limit });
-          // Another holder keeps the budget exhausted at the start, so operations really queue.
-          const blocker = await rm.acquire(limit);
-          const io = b.make(rm);
-          try {
-            const d = caseDir();
-            const p = (i: number): string => path.join(d, `q${i}`);
-            kinds.forEach((_, i) => fs.writeFileSync(p(i), `old${i}`));
-            const ops = kinds.map((k, i): Promise<string> => {
-              if (k === 'read') return io.readAll(p(i)).then((x) => Buffer.from(x).toString());
-              if (k === 'write') return io.writeAll(p(i), Buffer.from(`new${i}`)).then(() => fs.readFileSync(p(i), 'utf8'));
-              return io.batchRead([p(i), p(i)]).then((r) => r.map((x) => (x.ok ? Buffer.from(x.data).toString() : 'ERR')).join('|'));
-            });
-            await new Promise((r) => setTimeout(r, 1));
-            expect(rm.stats().queued).toBeGreaterThan(0);
-            blocker.release();
-            const out = await Promise.all(ops);
-            kinds.forEach((k, i) => expect(out[i]).toBe(k === 'read' ? `old${i}` : k === 'write' ? `new${i}` : `old${i}|old${i}`));
-            expect(rm.stats().inUse).toBe(0);
-          } finally {
-            await io.close();
-            await rm.shutdown(0);
-          }
-        }),
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 4 }),
+          fc.array(fc.constantFrom('read', 'write', 'batch'), { minLength: 2, maxLength: 24 }),
+          async (limit, kinds) => {
+            const rm = new ResourceManager({ maxHandles: limit });
+            // Another holder keeps the budget exhausted at the start, so operations really queue.
+            const blocker = await rm.acquire(limit);
+            const io = b.make(rm);
+            try {
+              const d = caseDir();
+              const p = (i: number): string => path.join(d, `q${i}`);
+              kinds.forEach((_, i) => fs.writeFileSync(p(i), `old${i}`));
+              const ops = kinds.map((k, i): Promise<string> => {
+                if (k === 'read') return io.readAll(p(i)).then((x) => Buffer.from(x).toString());
+                if (k === 'write') return io.writeAll(p(i), Buffer.from(`new${i}`)).then(() => fs.readFileSync(p(i), 'utf8'));
+                return io.batchRead([p(i), p(i)]).then((r) => r.map((x) => (x.ok ? Buffer.from(x.data).toString() : 'ERR')).join('|'));
+              });
+              await new Promise((r) => setTimeout(r, 1));
+              expect(rm.stats().queued).toBeGreaterThan(0);
+              blocker.release();
+              const out = await Promise.all(ops);
+              kinds.forEach((k, i) => expect(out[i]).toBe(k === 'read' ? `old${i}` : k === 'write' ? `new${i}` : `old${i}|old${i}`));
+              expect(rm.stats().inUse).toBe(0);
+            } finally {
+              await io.close();
+              await rm.shutdown(0);
+            }
+          },
+        ),
         RUNS,
       );
     });

@@ -184,7 +184,8 @@ describe.runIf(onLinux)('safe batch reads', () => {
             for (const r of rs) {
               if (r.ok) {
                 const b = Buffer.from(r.data);
-                if (!isWriterVersion(b)) throw new Error(`a version that never existed: ${b.length} bytes, starts ${JSON.stringify(b.subarray(0, 12).toString('latin1'))}`);
+                if (!isWriterVersion(b))
+                  throw new Error(`a version that never existed: ${b.length} bytes, starts ${JSON.stringify(b.subarray(0, 12).toString('latin1'))}`);
                 expect(r.identity!.size).toBe(BigInt(b.length));
                 ok++;
               } else {

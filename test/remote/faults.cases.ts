@@ -54,11 +54,13 @@ function cloneMatches(r: Rgw, bucket: string, prefix: string, src: string, host:
 
 async function metric(url: string, name: string): Promise<number | undefined> {
   const text = await new Promise<string>((resolve, reject) => {
-    http.get(url, (res) => {
-      let b = '';
-      res.on('data', (d) => (b += d));
-      res.on('end', () => resolve(b));
-    }).on('error', reject);
+    http
+      .get(url, (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve(b));
+      })
+      .on('error', reject);
   });
   let sum: number | undefined;
   for (const line of text.split('\n')) {
@@ -68,106 +70,120 @@ async function metric(url: string, name: string): Promise<number | undefined> {
 }
 
 describe.skipIf(!vars)('remote faults (Ceph RGW)', () => {
-  it('a push killed with SIGKILL at 10 random points: every rerun completes without resending what arrived; verify is clean', async () => {
-    rgw = connect(vars!);
-    const bucket = await rgw.bucket();
-    const src = tmpDir('kill');
-    dirs.push(src);
-    writeTree(src, randomFiles('base', 120, 6000));
-    record(src, rgw.env);
-    addRemote(src, 'r', bucket, 'k', rgw);
-    for (let round = 0; round < 10; round++) {
-      writeTree(src, randomFiles(`round${round}`, 12, 6000));
+  it(
+    'a push killed with SIGKILL at 10 random points: every rerun completes without resending what arrived; verify is clean',
+    async () => {
+      rgw = connect(vars!);
+      const bucket = await rgw.bucket();
+      const src = tmpDir('kill');
+      dirs.push(src);
+      writeTree(src, randomFiles('base', 120, 6000));
       record(src, rgw.env);
-      const child = forgeAsync(['push', '--host', 'k', '--pack-size', '16K', '--root', src], { env: rgw.env });
-      await sleep(100 + Math.floor(Math.random() * 700));
-      child.kill('SIGKILL');
-      await child.done;
-      const indexesBefore = (await listKeys(rgw.s3, bucket, 'k/index/')).length;
-      const rerun = forge(['push', '--host', 'k', '--pack-size', '16K', '--json', '--root', src], { env: rgw.env });
-      expect(rerun.status, rerun.stderr).toBe(0);
-      const r = JSON.parse(rerun.stdout) as { packs: number; upToDate: boolean };
-      // Each pack the rerun sent added one new index: no pack that had arrived with its index was sent again.
-      expect((await listKeys(rgw.s3, bucket, 'k/index/')).length - indexesBefore).toBe(r.packs);
-    }
-    const v = forge(['remote', 'verify', '--root', src], { env: rgw.env });
-    expect(v.status, v.stdout + v.stderr).toBe(0);
-    expect(v.stdout).toMatch(/^ok: 1 host/m);
-    cloneMatches(rgw, bucket, 'k', src, 'k');
-    // gc with no grace removes what the killed pushes left unreferenced, and the history still verifies and clones.
-    const gc = forge(['remote', 'gc', '--grace', '0s', '--json', '--root', src], { env: rgw.env });
-    expect(gc.status, gc.stderr).toBe(0);
-    expect(forge(['remote', 'verify', '--root', src], { env: rgw.env }).status).toBe(0);
-  }, LONG);
+      addRemote(src, 'r', bucket, 'k', rgw);
+      for (let round = 0; round < 10; round++) {
+        writeTree(src, randomFiles(`round${round}`, 12, 6000));
+        record(src, rgw.env);
+        const child = forgeAsync(['push', '--host', 'k', '--pack-size', '16K', '--root', src], { env: rgw.env });
+        await sleep(100 + Math.floor(Math.random() * 700));
+        child.kill('SIGKILL');
+        await child.done;
+        const indexesBefore = (await listKeys(rgw.s3, bucket, 'k/index/')).length;
+        const rerun = forge(['push', '--host', 'k', '--pack-size', '16K', '--json', '--root', src], { env: rgw.env });
+        expect(rerun.status, rerun.stderr).toBe(0);
+        const r = JSON.parse(rerun.stdout) as { packs: number; upToDate: boolean };
+        // Each pack the rerun sent added one new index: no pack that had arrived with its index was sent again.
+        expect((await listKeys(rgw.s3, bucket, 'k/index/')).length - indexesBefore).toBe(r.packs);
+      }
+      const v = forge(['remote', 'verify', '--root', src], { env: rgw.env });
+      expect(v.status, v.stdout + v.stderr).toBe(0);
+      expect(v.stdout).toMatch(/^ok: 1 host/m);
+      cloneMatches(rgw, bucket, 'k', src, 'k');
+      // gc with no grace removes what the killed pushes left unreferenced, and the history still verifies and clones.
+      const gc = forge(['remote', 'gc', '--grace', '0s', '--json', '--root', src], { env: rgw.env });
+      expect(gc.status, gc.stderr).toBe(0);
+      expect(forge(['remote', 'verify', '--root', src], { env: rgw.env }).status).toBe(0);
+    },
+    LONG,
+  );
 
-  it.skipIf(!canRestart)('radosgw stopped during a push: the push fails as network after retries (or completes); after restart it resumes and nothing is lost', async () => {
-    rgw = connect(vars!);
-    const bucket = await rgw.bucket();
-    const src = tmpDir('outage');
-    dirs.push(src);
-    writeTree(src, randomFiles('data', 300, 20_000));
-    record(src, rgw.env);
-    addRemote(src, 'r', bucket, 'o', rgw);
-    const child = forgeAsync(['push', '--host', 'o', '--pack-size', '64K', '--root', src], { env: rgw.env });
-    await sleep(400);
-    rgw.stopGateway();
-    const failed = await child.done;
-    if (failed.status !== 0) {
-      expect(failed.status).toBe(1);
-      expect(failed.stderr).toMatch(/attempt \d failed \(network\); retrying/);
-      expect(failed.stderr).toContain('category: network');
-    }
-    // While it is down, a push fails the same way, quickly and clearly.
-    const down = forge(['push', '--host', 'o', '--root', src], { env: rgw.env });
-    expect(down.status).toBe(1);
-    expect(down.stderr).toContain('category: network');
-    rgw.startGateway();
-    const again = forge(['push', '--host', 'o', '--json', '--root', src], { env: rgw.env });
-    expect(again.status, again.stderr).toBe(0);
-    expect(forge(['remote', 'verify', '--root', src], { env: rgw.env }).status).toBe(0);
-    cloneMatches(rgw, bucket, 'o', src, 'o');
-  }, LONG);
-
-  it.skipIf(!canRestart)('forge watch --push: an outage does not stop recording; pushes resume when radosgw is back; errors and lag in /metrics', async () => {
-    rgw = connect(vars!);
-    const bucket = await rgw.bucket();
-    const src = tmpDir('watchpush');
-    dirs.push(src);
-    writeTree(src, { 'first.txt': 'first\n' });
-    record(src, rgw.env);
-    addRemote(src, 'r', bucket, 'w', rgw);
-    const daemon = forgeAsync(['watch', src, '--push', 'r', '--push-interval', '300ms', '--metrics-address', '127.0.0.1:0', '--debounce-ms', '50'], { env: { ...rgw.env, FORGE_HOST: 'w' } });
-    try {
-      let out = '';
-      daemon.stdout!.on('data', (d) => (out += d));
-      for (let i = 0; i < 200 && !/metrics (http:\S+)/.test(out); i++) await sleep(50);
-      const url = /metrics (http:\S+?)\)?$/m.exec(out)![1]!.replace(/\)$/, '');
-      // Up to date first.
-      for (let i = 0; i < 100 && (await metric(url, 'forge_remote_pushes_total')) === undefined; i++) await sleep(100);
+  it.skipIf(!canRestart)(
+    'radosgw stopped during a push: the push fails as network after retries (or completes); after restart it resumes and nothing is lost',
+    async () => {
+      rgw = connect(vars!);
+      const bucket = await rgw.bucket();
+      const src = tmpDir('outage');
+      dirs.push(src);
+      writeTree(src, randomFiles('data', 300, 20_000));
+      record(src, rgw.env);
+      addRemote(src, 'r', bucket, 'o', rgw);
+      const child = forgeAsync(['push', '--host', 'o', '--pack-size', '64K', '--root', src], { env: rgw.env });
+      await sleep(400);
       rgw.stopGateway();
-      writeTree(src, { 'during-outage.txt': 'written while the remote was down\n' });
-      // Recording goes on: the version is in the local history while pushes fail.
-      let errors = 0;
-      for (let i = 0; i < 150 && errors === 0; i++) {
-        await sleep(100);
-        errors = (await metric(url, 'forge_remote_push_errors_total')) ?? 0;
+      const failed = await child.done;
+      if (failed.status !== 0) {
+        expect(failed.status).toBe(1);
+        expect(failed.stderr).toMatch(/attempt \d failed \(network\); retrying/);
+        expect(failed.stderr).toContain('category: network');
       }
-      expect(errors).toBeGreaterThan(0);
-      const log = forge(['log', 'during-outage.txt', '--json'], { cwd: src, env: rgw.env });
-      expect(log.status, log.stderr).toBe(0);
-      expect((await metric(url, 'forge_remote_lag_seconds'))!).toBeGreaterThan(0);
+      // While it is down, a push fails the same way, quickly and clearly.
+      const down = forge(['push', '--host', 'o', '--root', src], { env: rgw.env });
+      expect(down.status).toBe(1);
+      expect(down.stderr).toContain('category: network');
       rgw.startGateway();
-      let lag = Infinity;
-      for (let i = 0; i < 200 && lag > 0; i++) {
-        await sleep(100);
-        lag = (await metric(url, 'forge_remote_lag_seconds')) ?? Infinity;
+      const again = forge(['push', '--host', 'o', '--json', '--root', src], { env: rgw.env });
+      expect(again.status, again.stderr).toBe(0);
+      expect(forge(['remote', 'verify', '--root', src], { env: rgw.env }).status).toBe(0);
+      cloneMatches(rgw, bucket, 'o', src, 'o');
+    },
+    LONG,
+  );
+
+  it.skipIf(!canRestart)(
+    'forge watch --push: an outage does not stop recording; pushes resume when radosgw is back; errors and lag in /metrics',
+    async () => {
+      rgw = connect(vars!);
+      const bucket = await rgw.bucket();
+      const src = tmpDir('watchpush');
+      dirs.push(src);
+      writeTree(src, { 'first.txt': 'first\n' });
+      record(src, rgw.env);
+      addRemote(src, 'r', bucket, 'w', rgw);
+      const daemon = forgeAsync(['watch', src, '--push', 'r', '--push-interval', '300ms', '--metrics-address', '127.0.0.1:0', '--debounce-ms', '50'], {
+        env: { ...rgw.env, FORGE_HOST: 'w' },
+      });
+      try {
+        let out = '';
+        daemon.stdout!.on('data', (d) => (out += d));
+        for (let i = 0; i < 200 && !/metrics (http:\S+)/.test(out); i++) await sleep(50);
+        const url = /metrics (http:\S+?)\)?$/m.exec(out)![1]!.replace(/\)$/, '');
+        // Up to date first.
+        for (let i = 0; i < 100 && (await metric(url, 'forge_remote_pushes_total')) === undefined; i++) await sleep(100);
+        rgw.stopGateway();
+        writeTree(src, { 'during-outage.txt': 'written while the remote was down\n' });
+        // Recording goes on: the version is in the local history while pushes fail.
+        let errors = 0;
+        for (let i = 0; i < 150 && errors === 0; i++) {
+          await sleep(100);
+          errors = (await metric(url, 'forge_remote_push_errors_total')) ?? 0;
+        }
+        expect(errors).toBeGreaterThan(0);
+        const log = forge(['log', 'during-outage.txt', '--json'], { cwd: src, env: rgw.env });
+        expect(log.status, log.stderr).toBe(0);
+        expect((await metric(url, 'forge_remote_lag_seconds'))!).toBeGreaterThan(0);
+        rgw.startGateway();
+        let lag = Infinity;
+        for (let i = 0; i < 200 && lag > 0; i++) {
+          await sleep(100);
+          lag = (await metric(url, 'forge_remote_lag_seconds')) ?? Infinity;
+        }
+        expect(lag).toBe(0);
+      } finally {
+        daemon.kill('SIGTERM');
+        const end = await daemon.done;
+        expect(end.status).toBe(0);
       }
-      expect(lag).toBe(0);
-    } finally {
-      daemon.kill('SIGTERM');
-      const end = await daemon.done;
-      expect(end.status).toBe(0);
-    }
-    cloneMatches(rgw, bucket, 'w', src, 'w');
-  }, LONG);
+      cloneMatches(rgw, bucket, 'w', src, 'w');
+    },
+    LONG,
+  );
 });

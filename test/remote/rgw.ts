@@ -39,7 +39,8 @@ export function rgwAvailable(): Record<string, string> | undefined {
   const env = readEnvFile();
   const ok = env !== undefined && env['FORGE_RGW_ENDPOINT'] !== undefined && answers(env['FORGE_RGW_ENDPOINT']);
   if (ok) return env;
-  const line = 'forge tests: not run: remote push/clone against a Ceph RGW (no cluster running; enable: sudo scripts/ceph/start-rgw.sh, which runs apt-get install ceph-mon ceph-osd radosgw)';
+  const line =
+    'forge tests: not run: remote push/clone against a Ceph RGW (no cluster running; enable: sudo scripts/ceph/start-rgw.sh, which runs apt-get install ceph-mon ceph-osd radosgw)';
   if (REQUIRE_REFERENCE_TOOLS) throw new Error(`${line}; FORGE_REQUIRE_REFERENCE_TOOLS=1 requires it`);
   process.stderr.write(line + '\n');
   return undefined;

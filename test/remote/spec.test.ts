@@ -25,7 +25,14 @@ function capture(): Writable & { text: string } {
 describe('remote specs', () => {
   it('parses s3://bucket/prefix with endpoint, region and path style', () => {
     const s = parseRemote('backup', 's3://forge-backups/team/laptop/', { endpoint: 'http://127.0.0.1:7480/', region: 'eu-west-1', pathStyle: true });
-    expect(s).toEqual({ name: 'backup', bucket: 'forge-backups', prefix: 'team/laptop', endpoint: 'http://127.0.0.1:7480', region: 'eu-west-1', pathStyle: true });
+    expect(s).toEqual({
+      name: 'backup',
+      bucket: 'forge-backups',
+      prefix: 'team/laptop',
+      endpoint: 'http://127.0.0.1:7480',
+      region: 'eu-west-1',
+      pathStyle: true,
+    });
     expect(remoteUrl(s)).toBe('s3://forge-backups/team/laptop');
     expect(parseRemote('r', 's3://bucket-only').prefix).toBe('');
   });

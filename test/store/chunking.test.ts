@@ -11,15 +11,19 @@ const hex64 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.
 describe('manifest format', () => {
   it('encode/decode round-trips and the text is the documented one', () => {
     fc.assert(
-      fc.property(hex64, fc.array(fc.record({ hash: hex64, size: fc.integer({ min: 1, max: 1 << 20 }) }), { minLength: 1, maxLength: 20 }), (sha256, chunks) => {
-        const size = chunks.reduce((a, c) => a + c.size, 0);
-        const bytes = encodeManifest({ size, sha256, chunks });
-        const text = new TextDecoder().decode(bytes);
-        expect(text.split('\n')[0]).toBe('forge-manifest 1');
-        expect(text).toContain(`\nsize ${size}\nsha256 ${sha256}\n`);
-        expect(text.endsWith('\n')).toBe(true);
-        expect(decodeManifest(bytes)).toEqual({ size, sha256, chunks });
-      }),
+      fc.property(
+        hex64,
+        fc.array(fc.record({ hash: hex64, size: fc.integer({ min: 1, max: 1 << 20 }) }), { minLength: 1, maxLength: 20 }),
+        (sha256, chunks) => {
+          const size = chunks.reduce((a, c) => a + c.size, 0);
+          const bytes = encodeManifest({ size, sha256, chunks });
+          const text = new TextDecoder().decode(bytes);
+          expect(text.split('\n')[0]).toBe('forge-manifest 1');
+          expect(text).toContain(`\nsize ${size}\nsha256 ${sha256}\n`);
+          expect(text.endsWith('\n')).toBe(true);
+          expect(decodeManifest(bytes)).toEqual({ size, sha256, chunks });
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -69,7 +73,10 @@ describe('KeyedLocks', () => {
     };
     await Promise.all([job(['a', 'b'], '1'), job(['b', 'a'], '2'), job(['c'], '3')]);
     // 1 and 2 share keys: never interleaved. 3 overlaps with them.
-    const i1 = log.indexOf('start 1'), e1 = log.indexOf('end 1'), i2 = log.indexOf('start 2'), e2 = log.indexOf('end 2');
+    const i1 = log.indexOf('start 1'),
+      e1 = log.indexOf('end 1'),
+      i2 = log.indexOf('start 2'),
+      e2 = log.indexOf('end 2');
     expect(e1 < i2 || e2 < i1).toBe(true);
     expect(log.indexOf('start 3')).toBeLessThan(Math.max(e1, e2));
     expect(locks.size).toBe(0);

@@ -56,7 +56,7 @@ describe.each(HASHERS)('concurrency (hasher %s)', (hasher) => {
     }
   });
 
-  it('Property 24: concurrent writes of one blob leave exactly one writer\'s content', async () => {
+  it("Property 24: concurrent writes of one blob leave exactly one writer's content", async () => {
     const t = tempDir();
     // Writers whose frames differ (block size, block checksums), so the survivor is identifiable.
     const variants: Array<BlobStoreOptions['frame']> = [
@@ -66,18 +66,16 @@ describe.each(HASHERS)('concurrency (hasher %s)', (hasher) => {
       { blockSize: 4194304 },
     ];
     const stores = await Promise.all(
-      variants.map((frame) =>
-        BlobStore.open(t.dir, { hasher, frame, sync: false, workers: 1, parallelCompressThreshold: 100_000, chunkThreshold: 1 << 22 }),
-      ),
+      variants.map((frame) => BlobStore.open(t.dir, { hasher, frame, sync: false, workers: 1, parallelCompressThreshold: 100_000, chunkThreshold: 1 << 22 })),
     );
     try {
       const content = fc.oneof(
         { arbitrary: fc.uint8Array({ minLength: 1, maxLength: 3000 }), weight: 3 },
         {
           // above the 100 KB parallel threshold: framed from block ranges on the workers
-          arbitrary: fc.tuple(fc.string({ minLength: 1, maxLength: 20 }), fc.integer({ min: 10_000, max: 15_000 })).map(([s, n]) =>
-            new TextEncoder().encode(s.repeat(n).slice(0, 150_000).padEnd(100_001, '.')),
-          ),
+          arbitrary: fc
+            .tuple(fc.string({ minLength: 1, maxLength: 20 }), fc.integer({ min: 10_000, max: 15_000 }))
+            .map(([s, n]) => new TextEncoder().encode(s.repeat(n).slice(0, 150_000).padEnd(100_001, '.'))),
           weight: 1,
         },
       );
@@ -197,4 +195,3 @@ describe('Property 24 on one shared store', () => {
     }
   });
 });
-

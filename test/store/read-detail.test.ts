@@ -84,7 +84,7 @@ describe.each(HASHERS)('read path details (hasher %s)', (hasher) => {
     }
   });
 
-  it('verify: false returns the stored frame\'s content without checking its name; verified gets refuse it', async () => {
+  it("verify: false returns the stored frame's content without checking its name; verified gets refuse it", async () => {
     const t = tempDir();
     const store = await BlobStore.open(t.dir, { hasher, sync: false, workers: 0, mmapThreshold: 64 * 1024 });
     try {

@@ -84,33 +84,37 @@ describe('streaming putFile / getToFile', () => {
     }
   });
 
-  it.skipIf(!BIG)('a 3 GiB sparse file and a 1.1 GiB random file round-trip with peak RSS under 300 MB (child process)', () => {
-    requireDist('store/blob-store.js');
-    const t = tempDir('forge-big-');
-    try {
-      const sparse = join(t.dir, 'sparse.bin');
-      const fd = openSync(sparse, 'w');
-      ftruncateSync(fd, 3 * 1024 ** 3);
-      closeSync(fd);
-      const random = join(t.dir, 'random.bin');
-      const gen = spawnSync('sh', ['-c', `head -c ${Math.round(1.1 * 1024 ** 3)} /dev/urandom > '${random}'`]);
-      expect(gen.status).toBe(0);
-      const r = spawnSync(process.execPath, [FIXTURE, join(t.dir, 'store'), sparse, join(t.dir, 'sparse.out'), random, join(t.dir, 'random.out')], {
-        encoding: 'utf8',
-        timeout: 900_000,
-      });
-      expect(r.status, r.stderr).toBe(0);
-      const out = JSON.parse(r.stdout) as { maxRssKiB: number; results: Array<{ hash: string; size: number }> };
-      process.stderr.write(`forge tests: big round trip peak RSS ${(out.maxRssKiB / 1024).toFixed(0)} MiB\n`);
-      expect(out.maxRssKiB * 1024).toBeLessThan(300e6);
-      for (const [i, name] of ['sparse', 'random'].entries()) {
-        const expected = sha256sum(join(t.dir, `${name}.bin`));
-        expect(out.results[i]!.hash).toBe(expected);
-        expect(sha256sum(join(t.dir, `${name}.out`))).toBe(expected);
+  it.skipIf(!BIG)(
+    'a 3 GiB sparse file and a 1.1 GiB random file round-trip with peak RSS under 300 MB (child process)',
+    () => {
+      requireDist('store/blob-store.js');
+      const t = tempDir('forge-big-');
+      try {
+        const sparse = join(t.dir, 'sparse.bin');
+        const fd = openSync(sparse, 'w');
+        ftruncateSync(fd, 3 * 1024 ** 3);
+        closeSync(fd);
+        const random = join(t.dir, 'random.bin');
+        const gen = spawnSync('sh', ['-c', `head -c ${Math.round(1.1 * 1024 ** 3)} /dev/urandom > '${random}'`]);
+        expect(gen.status).toBe(0);
+        const r = spawnSync(process.execPath, [FIXTURE, join(t.dir, 'store'), sparse, join(t.dir, 'sparse.out'), random, join(t.dir, 'random.out')], {
+          encoding: 'utf8',
+          timeout: 900_000,
+        });
+        expect(r.status, r.stderr).toBe(0);
+        const out = JSON.parse(r.stdout) as { maxRssKiB: number; results: Array<{ hash: string; size: number }> };
+        process.stderr.write(`forge tests: big round trip peak RSS ${(out.maxRssKiB / 1024).toFixed(0)} MiB\n`);
+        expect(out.maxRssKiB * 1024).toBeLessThan(300e6);
+        for (const [i, name] of ['sparse', 'random'].entries()) {
+          const expected = sha256sum(join(t.dir, `${name}.bin`));
+          expect(out.results[i]!.hash).toBe(expected);
+          expect(sha256sum(join(t.dir, `${name}.out`))).toBe(expected);
+        }
+        expect(out.results[0]!.size).toBe(3 * 1024 ** 3);
+      } finally {
+        t.cleanup();
       }
-      expect(out.results[0]!.size).toBe(3 * 1024 ** 3);
-    } finally {
-      t.cleanup();
-    }
-  }, 1_000_000);
+    },
+    1_000_000,
+  );
 });

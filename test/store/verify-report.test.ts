@@ -27,11 +27,13 @@ describe('verify report', () => {
   it('a corrupt chunk of a chunked file is reported once; an absent one as missing', async () => {
     await withStore({ workers: 0, chunkThreshold: 4096, cdc: { min: 1024, avg: 2048, max: 4096 } }, async (store, dir) => {
       const data = randomBytes(64 * 1024);
-      const put = await store.putFile(await (async () => {
-        const p = `${dir}/../${Date.now()}-input.bin`;
-        writeFileSync(p, data);
-        return p;
-      })());
+      const put = await store.putFile(
+        await (async () => {
+          const p = `${dir}/../${Date.now()}-input.bin`;
+          writeFileSync(p, data);
+          return p;
+        })(),
+      );
       expect(put.chunks).toBeGreaterThan(2);
       const st = await store.stat(put.hash);
       expect(st?.chunked).toBe(true);
@@ -45,7 +47,7 @@ describe('verify report', () => {
     });
   });
 
-  it('interrupted writes: a dead writer\'s tmp is removed on open and by cleanInterruptedWrites; a live writer\'s is kept and not a problem', async () => {
+  it("interrupted writes: a dead writer's tmp is removed on open and by cleanInterruptedWrites; a live writer's is kept and not a problem", async () => {
     const live = spawn('sleep', ['60'], { stdio: 'ignore' });
     try {
       await withStore({ workers: 0 }, async (store, dir) => {

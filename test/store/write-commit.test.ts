@@ -166,7 +166,10 @@ describe('event loop during synced puts', () => {
       await store.put(randomBytes(10)).then((r) => r.hash);
       for (const size of [100, 5000, 300_000]) {
         const order: string[] = [];
-        const put = store.put(randomBytes(size)).then((r) => r.hash).then(() => order.push('put'));
+        const put = store
+          .put(randomBytes(size))
+          .then((r) => r.hash)
+          .then(() => order.push('put'));
         setImmediate(() => order.push('immediate'));
         await put;
         // Synchronous fsync calls would finish the put within this turn's microtasks, before any

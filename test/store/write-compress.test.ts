@@ -51,18 +51,15 @@ describe('CompressPool', () => {
     const pool = new CompressPool(2);
     try {
       await fc.assert(
-        fc.asyncProperty(
-          fc.array(fc.tuple(fc.integer({ min: 0, max: 300_000 }), fc.nat()), { minLength: 1, maxLength: 8 }),
-          async (specs) => {
-            const inputs = specs.map(([n, seed]) => (seed % 3 === 0 ? new Uint8Array(randomBytes(n)) : textish(n, seed)));
-            const copies = inputs.map((d) => Uint8Array.from(d));
-            const frames = await Promise.all(inputs.map((d) => pool.run('frame', d, frame)));
-            frames.forEach((f, i) => {
-              expect(Buffer.from(f).equals(Buffer.from(lz4Compress(inputs[i]!, frame)))).toBe(true);
-              expect(Buffer.from(inputs[i]!).equals(Buffer.from(copies[i]!))).toBe(true);
-            });
-          },
-        ),
+        fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 300_000 }), fc.nat()), { minLength: 1, maxLength: 8 }), async (specs) => {
+          const inputs = specs.map(([n, seed]) => (seed % 3 === 0 ? new Uint8Array(randomBytes(n)) : textish(n, seed)));
+          const copies = inputs.map((d) => Uint8Array.from(d));
+          const frames = await Promise.all(inputs.map((d) => pool.run('frame', d, frame)));
+          frames.forEach((f, i) => {
+            expect(Buffer.from(f).equals(Buffer.from(lz4Compress(inputs[i]!, frame)))).toBe(true);
+            expect(Buffer.from(inputs[i]!).equals(Buffer.from(copies[i]!))).toBe(true);
+          });
+        }),
         { numRuns: 100 },
       );
     } finally {

@@ -109,9 +109,7 @@ describe.each(MODES)('object writes (%s)', (_name, options) => {
       expect(r.hash).toBe(sha256Hex(data));
       expect(r.chunks).toBeGreaterThan(3);
       expect(r.manifest).toMatch(/^[0-9a-f]{64}$/);
-      const objects = readdirSync(join(t.dir, 'objects'), { recursive: true, withFileTypes: true }).filter(
-        (e) => e.isFile() && /^[0-9a-f]{62}$/.test(e.name),
-      );
+      const objects = readdirSync(join(t.dir, 'objects'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /^[0-9a-f]{62}$/.test(e.name));
       // Fewer objects than chunks (repeats), plus the manifest; what the put says it stored is what is on disk.
       expect(objects.length).toBeLessThan(r.chunks + 1);
       let onDisk = 0;

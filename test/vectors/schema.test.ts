@@ -8,12 +8,17 @@ import { describe, expect, it } from 'vitest';
 const dir = join(import.meta.dirname, '..', '..', 'vectors');
 const schema = JSON.parse(readFileSync(join(dir, 'schema.json'), 'utf8'));
 const validate = new Ajv({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
-const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'schema.json').sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json') && f !== 'schema.json')
+  .sort();
 const read = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown> & { cases: Record<string, unknown>[] };
 
 /** The field names every case of `v` carries as expected output (per the README's tables). */
 const EXPECTED: Record<string, string[]> = {
-  sha256: ['sha256'], xxh32: ['xxh32'], fastcdc: ['cutPoints'], coalescer: ['outputs'],
+  sha256: ['sha256'],
+  xxh32: ['xxh32'],
+  fastcdc: ['cutPoints'],
+  coalescer: ['outputs'],
   lz4: ['frame', 'decodedSha256', 'error'],
 };
 

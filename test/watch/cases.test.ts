@@ -10,18 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ForgeError } from '../../host/node/base/errors.js';
 import { watch } from '../../host/node/io/watch.js';
 import type { InotifyWatchSource } from '../../host/native/linux/inotify-watcher.js';
-import {
-  BACKENDS,
-  Collector,
-  awaitNormalInotifyLimits,
-  rmrf,
-  sleep,
-  startWatch,
-  tmpRoot,
-  watchedInodes,
-  writeFiles,
-  type TestWatch,
-} from './helpers.js';
+import { BACKENDS, Collector, awaitNormalInotifyLimits, rmrf, sleep, startWatch, tmpRoot, watchedInodes, writeFiles, type TestWatch } from './helpers.js';
 
 /** These tests need Linux (io_uring, inotify, /proc); macOS and Windows CI jobs skip them. */
 const linuxOnly = describe.skipIf(process.platform !== 'linux');
@@ -78,11 +67,7 @@ linuxOnly.each(BACKENDS)('watcher cases on %s', (kind) => {
     writeFiles(root, ['x/a.txt']);
     const c = await start();
     fs.renameSync(path.join(root, 'x/a.txt'), path.join(root, 'x/b.txt'));
-    await c.waitFor(
-      (all) => all.some((ch) => ch.kind === 'renamed') || (c.has('x/a.txt', 'removed') && c.has('x/b.txt', 'created')),
-      5000,
-      'rename',
-    );
+    await c.waitFor((all) => all.some((ch) => ch.kind === 'renamed') || (c.has('x/a.txt', 'removed') && c.has('x/b.txt', 'created')), 5000, 'rename');
   });
 
   it('a directory moved into the tree is created and scanned; moved out it is removed and unwatched', async () => {
@@ -133,11 +118,7 @@ linuxOnly.each(BACKENDS)('watcher cases on %s', (kind) => {
     const c = await start();
     const before = w!.handle.stats().directoriesWatched;
     fs.rmSync(path.join(root, 'sub'), { recursive: true });
-    await c.waitFor(
-      () => ['sub/a.txt', 'sub/inner/b.txt', 'sub/inner', 'sub'].every((p) => c.has(p, 'removed')),
-      5000,
-      'removals under sub',
-    );
+    await c.waitFor(() => ['sub/a.txt', 'sub/inner/b.txt', 'sub/inner', 'sub'].every((p) => c.has(p, 'removed')), 5000, 'removals under sub');
     expect(w!.handle.stats().directoriesWatched).toBe(before - 2);
     fs.writeFileSync(path.join(root, 'keep/c.txt'), 'changed');
     await c.waitFor(() => c.has('keep/c.txt', 'modified'), 5000, 'still running');
@@ -147,7 +128,12 @@ linuxOnly.each(BACKENDS)('watcher cases on %s', (kind) => {
     writeFiles(root, ['a.txt', 'd/b.txt']);
     const c = await start();
     fs.rmSync(root, { recursive: true });
-    await Promise.race([c.done, sleep(5000).then(() => { throw new Error('iterator did not end'); })]);
+    await Promise.race([
+      c.done,
+      sleep(5000).then(() => {
+        throw new Error('iterator did not end');
+      }),
+    ]);
     expect(c.error).toBeUndefined();
     for (const p of ['a.txt', 'd/b.txt', 'd']) expect(c.has(p, 'removed')).toBe(true);
   });
@@ -252,4 +238,3 @@ linuxOnly('watch() with the default backend', () => {
     }
   });
 });
-

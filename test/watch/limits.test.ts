@@ -73,12 +73,7 @@ describe.skipIf(!canSetLimits).each(BACKENDS)('inotify limits on %s', (kind) => 
       fs.rmSync(path.join(r, 'gone'), { recursive: true });
       await c.waitFor(() => c.overflowed(), 5000, 'overflow');
       await c.waitFor(
-        () =>
-          created.every((p) => c.has(p)) &&
-          c.has('edit/a.txt') &&
-          c.has('edit/b.txt') &&
-          c.has('gone/c.txt', 'removed') &&
-          c.has('gone', 'removed'),
+        () => created.every((p) => c.has(p)) && c.has('edit/a.txt') && c.has('edit/b.txt') && c.has('gone/c.txt', 'removed') && c.has('gone', 'removed'),
         5000,
         'every change recovered by the rescan',
       );
@@ -99,7 +94,10 @@ describe.skipIf(!canSetLimits).each(BACKENDS)('inotify limits on %s', (kind) => 
     async () => {
       const r = (root = tmpRoot('enospc'));
       const dirs = ['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8', 'd9', 'd10'];
-      writeFiles(r, dirs.map((d) => `${d}/f.txt`));
+      writeFiles(
+        r,
+        dirs.map((d) => `${d}/f.txt`),
+      );
       const allow = 5;
       // The limit is per user and other processes add watches too: if one took the headroom
       // between counting and registering (so not even the root got a watch), try again.

@@ -14,17 +14,7 @@ import { createIoUringBackend } from '../../host/native/linux/io-uring-backend.j
 import type { WatcherKind } from '../../host/node/io/watch.js';
 import { watchTreeWith } from '../../host/node/io/watch.js';
 import type { ManagedWatchHandle } from '../../host/node/watch/handle.js';
-import {
-  Collector,
-  awaitNormalInotifyLimits,
-  inotifyUsage,
-  openFds,
-  rmrf,
-  sleep,
-  startWatch,
-  tmpRoot,
-  type TestWatch,
-} from './helpers.js';
+import { Collector, awaitNormalInotifyLimits, inotifyUsage, openFds, rmrf, sleep, startWatch, tmpRoot, type TestWatch } from './helpers.js';
 
 /** These tests need Linux (io_uring, inotify, /proc); macOS and Windows CI jobs skip them. */
 const linuxOnly = describe.skipIf(process.platform !== 'linux');
@@ -146,30 +136,25 @@ linuxOnly.each(PROPERTY_BACKENDS)('watcher properties on %s', (kind) => {
       primeLibuvInotify(kind);
       const baseline = openFds();
       await fc.assert(
-        fc.asyncProperty(
-          fc.integer({ min: 0, max: 4 }),
-          fc.constantFrom('none', 'ready', 'event'),
-          fc.boolean(),
-          async (newDirs, until, twice) => {
-            for (let i = 0; i < newDirs; i++) fs.mkdirSync(path.join(root, `a/b/n${i}`), { recursive: true });
-            const w = startWatch(kind, root, { debounceMs: 0 });
-            const c = new Collector(w.handle);
-            if (until !== 'none') await w.handle.ready;
-            if (until === 'event') {
-              fs.writeFileSync(path.join(root, 'a/b/e.txt'), String(Math.random()));
-              await c.waitFor((all) => all.some((ch) => ch.path === 'a/b/e.txt'), 5000, 'event');
-            }
-            const closing = w.close();
-            if (twice) await w.handle.close();
-            await closing;
-            await c.done;
-            expect(ownInotify(kind)).toEqual({ fds: 0, watches: 0 });
-            expect(w.handle.stats().directoriesWatched).toBe(0);
-            const after = await fdsSettleTo(baseline);
-            expect(after.sort()).toEqual([...baseline].sort());
-            for (let i = 0; i < newDirs; i++) fs.rmSync(path.join(root, `a/b/n${i}`), { recursive: true });
-          },
-        ),
+        fc.asyncProperty(fc.integer({ min: 0, max: 4 }), fc.constantFrom('none', 'ready', 'event'), fc.boolean(), async (newDirs, until, twice) => {
+          for (let i = 0; i < newDirs; i++) fs.mkdirSync(path.join(root, `a/b/n${i}`), { recursive: true });
+          const w = startWatch(kind, root, { debounceMs: 0 });
+          const c = new Collector(w.handle);
+          if (until !== 'none') await w.handle.ready;
+          if (until === 'event') {
+            fs.writeFileSync(path.join(root, 'a/b/e.txt'), String(Math.random()));
+            await c.waitFor((all) => all.some((ch) => ch.path === 'a/b/e.txt'), 5000, 'event');
+          }
+          const closing = w.close();
+          if (twice) await w.handle.close();
+          await closing;
+          await c.done;
+          expect(ownInotify(kind)).toEqual({ fds: 0, watches: 0 });
+          expect(w.handle.stats().directoriesWatched).toBe(0);
+          const after = await fdsSettleTo(baseline);
+          expect(after.sort()).toEqual([...baseline].sort());
+          for (let i = 0; i < newDirs; i++) fs.rmSync(path.join(root, `a/b/n${i}`), { recursive: true });
+        }),
         { numRuns: 100 },
       );
     } finally {

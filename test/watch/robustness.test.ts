@@ -26,11 +26,15 @@ afterEach(() => {
 });
 
 describe.skipIf(process.platform !== 'linux')('inotify watcher robustness', () => {
-  test.runIf(!isRoot || canDropToNobody)('a directory unreadable at start is counted, then watched once chmod makes it readable', () => {
-    const { ready, end } = unreadableRun({});
-    expect(ready.kind).toMatch(/^inotify/);
-    expectUnreadableRecovered(ready, end);
-  }, 90_000);
+  test.runIf(!isRoot || canDropToNobody)(
+    'a directory unreadable at start is counted, then watched once chmod makes it readable',
+    () => {
+      const { ready, end } = unreadableRun({});
+      expect(ready.kind).toMatch(/^inotify/);
+      expectUnreadableRecovered(ready, end);
+    },
+    90_000,
+  );
 
   test('a name that is not valid UTF-8 and a path longer than PATH_MAX are counted, not dropped silently', async () => {
     const root = unaddressableTree();
@@ -91,7 +95,10 @@ function unreadableRun(env: NodeJS.ProcessEnv): { ready: Record<string, any>; en
   } else {
     out = execFileSync(process.execPath, [CHILD, root], opts);
   }
-  const [ready, end] = out.trim().split('\n').map((l) => JSON.parse(l));
+  const [ready, end] = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   return { ready, end };
 }
 
@@ -106,11 +113,15 @@ function expectUnreadableRecovered(ready: Record<string, any>, end: Record<strin
 }
 
 describe.skipIf(process.platform !== 'linux')('fs.watch fallback watcher robustness', () => {
-  test.runIf(!isRoot || canDropToNobody)('a directory unreadable at start is counted, retried every second, and watched once readable', () => {
-    const { ready, end } = unreadableRun({ FORGE_IO_BACKEND: 'fallback' });
-    expect(ready.kind).toBe('fs.watch');
-    expectUnreadableRecovered(ready, end);
-  }, 90_000);
+  test.runIf(!isRoot || canDropToNobody)(
+    'a directory unreadable at start is counted, retried every second, and watched once readable',
+    () => {
+      const { ready, end } = unreadableRun({ FORGE_IO_BACKEND: 'fallback' });
+      expect(ready.kind).toBe('fs.watch');
+      expectUnreadableRecovered(ready, end);
+    },
+    90_000,
+  );
 
   test('a name that is not valid UTF-8 and a path longer than PATH_MAX are counted, not dropped silently', async () => {
     const h = watchTreeWith('fs.watch', unaddressableTree(), { debounceMs: 0 });

@@ -26,7 +26,7 @@ async function watcherAndCreate(env: Partial<Record<(typeof ENV)[number], string
   try {
     await w.ready;
     fs.writeFileSync(path.join(root, 'new.txt'), 'x');
-    await c.waitFor((changes) => changes.some((ch) => ch.path === "new.txt"), 10_000, "new.txt reported");
+    await c.waitFor((changes) => changes.some((ch) => ch.path === 'new.txt'), 10_000, 'new.txt reported');
     return w.stats().watcher;
   } finally {
     await w.close();

@@ -6,15 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  IN_CLOEXEC,
-  IN_CREATE,
-  IN_ISDIR,
-  IN_NONBLOCK,
-  IN_Q_OVERFLOW,
-  decodeInotifyEvents,
-  inotifyBindings,
-} from '../../host/native/linux/inotify.js';
+import { IN_CLOEXEC, IN_CREATE, IN_ISDIR, IN_NONBLOCK, IN_Q_OVERFLOW, decodeInotifyEvents, inotifyBindings } from '../../host/native/linux/inotify.js';
 import { ForgeError } from '../../host/node/base/errors.js';
 import { resolveWatchOptions } from '../../host/node/watch/handle.js';
 import { compileIgnore } from '../../host/node/watch/ignore.js';
@@ -35,11 +27,7 @@ function record(wd: number, mask: number, cookie: number, name: string, padTo = 
 
 describe('decodeInotifyEvents', () => {
   it('decodes hand-laid-out records, including an overflow (wd -1) and a UTF-8 name', () => {
-    const buf = Buffer.concat([
-      record(1, IN_CREATE, 0, 'a.txt'),
-      record(-1, IN_Q_OVERFLOW, 0, ''),
-      record(7, IN_CREATE | IN_ISDIR, 42, 'répertoire-ü'),
-    ]);
+    const buf = Buffer.concat([record(1, IN_CREATE, 0, 'a.txt'), record(-1, IN_Q_OVERFLOW, 0, ''), record(7, IN_CREATE | IN_ISDIR, 42, 'répertoire-ü')]);
     expect(decodeInotifyEvents(buf, buf.length)).toEqual([
       { wd: 1, mask: IN_CREATE, cookie: 0, name: 'a.txt' },
       { wd: -1, mask: IN_Q_OVERFLOW, cookie: 0, name: '' },

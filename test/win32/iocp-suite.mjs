@@ -71,15 +71,18 @@ export const cases = [
       try {
         let run = 0;
         await fc.assert(
-          fc.asyncProperty(fc.uniqueArray(fc.record({ name: fileName, data: content, sync: fc.boolean() }), { selector: (r) => r.name, minLength: 1, maxLength: 5 }), async (files) => {
-            const sub = path.join(dir, String(run++));
-            fs.mkdirSync(sub);
-            const ops = files.map((f) => ({ path: path.join(sub, f.name), data: f.data, sync: f.sync }));
-            const w = await io.batchWrite(ops);
-            for (const [i, r] of w.entries()) if (!r.ok || r.bytes !== files[i].data.length) return false;
-            const r = await io.batchRead(ops.map((o) => o.path));
-            return r.every((x, i) => x.ok && Buffer.compare(Buffer.from(x.data), Buffer.from(files[i].data)) === 0);
-          }),
+          fc.asyncProperty(
+            fc.uniqueArray(fc.record({ name: fileName, data: content, sync: fc.boolean() }), { selector: (r) => r.name, minLength: 1, maxLength: 5 }),
+            async (files) => {
+              const sub = path.join(dir, String(run++));
+              fs.mkdirSync(sub);
+              const ops = files.map((f) => ({ path: path.join(sub, f.name), data: f.data, sync: f.sync }));
+              const w = await io.batchWrite(ops);
+              for (const [i, r] of w.entries()) if (!r.ok || r.bytes !== files[i].data.length) return false;
+              const r = await io.batchRead(ops.map((o) => o.path));
+              return r.every((x, i) => x.ok && Buffer.compare(Buffer.from(x.data), Buffer.from(files[i].data)) === 0);
+            },
+          ),
           { numRuns: RUNS },
         );
       } finally {
@@ -96,23 +99,30 @@ export const cases = [
       try {
         let run = 0;
         await fc.assert(
-          fc.asyncProperty(fc.uniqueArray(fc.record({ name: fileName, data: fc.option(content, { nil: undefined }) }), { selector: (r) => r.name, minLength: 1, maxLength: 5 }), async (files) => {
-            const sub = path.join(dir, String(run++));
-            fs.mkdirSync(sub);
-            // Written by node:fs, so IOCP reads data it did not write itself; undefined = missing file.
-            for (const f of files) if (f.data) fs.writeFileSync(path.join(sub, f.name), f.data);
-            const paths = files.map((f) => path.join(sub, f.name));
-            const got = await io.batchRead(paths);
-            return got.every((g, i) => {
-              let expected;
-              try {
-                expected = fs.readFileSync(paths[i]);
-              } catch (e) {
-                return !g.ok && g.error.name === 'ForgeError' && g.error.category === 'filesystem' && g.error.context.code === e.code;
-              }
-              return g.ok && Buffer.compare(Buffer.from(g.data), expected) === 0;
-            });
-          }),
+          fc.asyncProperty(
+            fc.uniqueArray(fc.record({ name: fileName, data: fc.option(content, { nil: undefined }) }), {
+              selector: (r) => r.name,
+              minLength: 1,
+              maxLength: 5,
+            }),
+            async (files) => {
+              const sub = path.join(dir, String(run++));
+              fs.mkdirSync(sub);
+              // Written by node:fs, so IOCP reads data it did not write itself; undefined = missing file.
+              for (const f of files) if (f.data) fs.writeFileSync(path.join(sub, f.name), f.data);
+              const paths = files.map((f) => path.join(sub, f.name));
+              const got = await io.batchRead(paths);
+              return got.every((g, i) => {
+                let expected;
+                try {
+                  expected = fs.readFileSync(paths[i]);
+                } catch (e) {
+                  return !g.ok && g.error.name === 'ForgeError' && g.error.category === 'filesystem' && g.error.context.code === e.code;
+                }
+                return g.ok && Buffer.compare(Buffer.from(g.data), expected) === 0;
+              });
+            },
+          ),
           { numRuns: RUNS },
         );
       } finally {
@@ -138,7 +148,10 @@ export const cases = [
       }
       try {
         assert(io.backend === 'fallback', `chose ${io.backend}`);
-        assert(io.selection.rejected.some((r) => r.backend === 'iocp' && r.code === 'not-forced'), 'the report says why IOCP was not used');
+        assert(
+          io.selection.rejected.some((r) => r.backend === 'iocp' && r.code === 'not-forced'),
+          'the report says why IOCP was not used',
+        );
         await ioChecks(io, RUNS, 3); // few files per run: file creation is slow under Wine
         await watchChecks(io);
       } finally {
@@ -170,9 +183,11 @@ export const cases = [
               }
               const all = await io.readAll(p);
               const part = await io.read(p, readOff, readLen);
-              return Buffer.compare(Buffer.from(all), model) === 0 &&
+              return (
+                Buffer.compare(Buffer.from(all), model) === 0 &&
                 Buffer.compare(Buffer.from(part), model.subarray(Math.min(readOff, model.length), Math.min(readOff + readLen, model.length))) === 0 &&
-                Buffer.compare(fs.readFileSync(p), model) === 0;
+                Buffer.compare(fs.readFileSync(p), model) === 0
+              );
             },
           ),
           { numRuns: RUNS },
@@ -197,11 +212,17 @@ export const cases = [
           { path: path.join(dir, 'no-such-dir', 'x.bin'), data: new Uint8Array(1) },
         ]);
         assert(w[0].ok && w[1].ok, 'big and empty writes succeed');
-        assert(!w[2].ok && w[2].error.context.code === 'ENOENT', `write into a missing dir is ENOENT in its slot, got ${w[2].ok ? 'ok' : w[2].error.context.code}`);
+        assert(
+          !w[2].ok && w[2].error.context.code === 'ENOENT',
+          `write into a missing dir is ENOENT in its slot, got ${w[2].ok ? 'ok' : w[2].error.context.code}`,
+        );
         const r = await io.batchRead([path.join(dir, 'big.bin'), path.join(dir, 'empty.bin'), path.join(dir, 'missing.bin')]);
         assert(r[0].ok && Buffer.compare(Buffer.from(r[0].data), big) === 0, 'big file content');
         assert(r[1].ok && r[1].data.length === 0, 'empty file');
-        assert(!r[2].ok && r[2].error.category === 'filesystem' && r[2].error.context.code === 'ENOENT' && r[2].error.context.backend === 'iocp', 'missing file is ENOENT');
+        assert(
+          !r[2].ok && r[2].error.category === 'filesystem' && r[2].error.context.code === 'ENOENT' && r[2].error.context.backend === 'iocp',
+          'missing file is ENOENT',
+        );
         assert(createHash(fs.readFileSync(path.join(dir, 'big.bin'))) === createHash(big), 'node:fs sees the same bytes');
       } finally {
         await io.close();
@@ -264,7 +285,10 @@ export const cases = [
         fs.writeFileSync(path.join(dir, 'a', 'b', 'c', 'f.txt'), 'x');
         const want = ['a', 'a/b', 'a/b/c', 'a/b/c/f.txt'];
         const seen = await collectUntil(w, (s) => want.every((p) => has(s, 'created', p)));
-        assert(want.every((p) => has(seen, 'created', p)), `expected created ${want.join(', ')}; got ${fmt(seen)}`);
+        assert(
+          want.every((p) => has(seen, 'created', p)),
+          `expected created ${want.join(', ')}; got ${fmt(seen)}`,
+        );
       } finally {
         await w.close();
         await io.close();
@@ -284,8 +308,14 @@ export const cases = [
         const names = Array.from({ length: 40 }, (_, i) => `burst_${i}_with_a_long_enough_name.txt`);
         for (const n of names) fs.writeFileSync(path.join(dir, n), 'x');
         fs.rmSync(path.join(dir, 'before.txt'));
-        const seen = await collectUntil(w, (s) => s.some((c) => c.kind === 'overflow') && names.every((n) => has(s, 'created', n)) && has(s, 'removed', 'before.txt'));
-        assert(seen.some((c) => c.kind === 'overflow'), `an overflow change; got ${fmt(seen).slice(0, 300)}`);
+        const seen = await collectUntil(
+          w,
+          (s) => s.some((c) => c.kind === 'overflow') && names.every((n) => has(s, 'created', n)) && has(s, 'removed', 'before.txt'),
+        );
+        assert(
+          seen.some((c) => c.kind === 'overflow'),
+          `an overflow change; got ${fmt(seen).slice(0, 300)}`,
+        );
         const missing = names.filter((n) => !has(seen, 'created', n));
         assert(missing.length === 0, `every created file reported (by records or the rescan); missing ${missing.join(', ')}`);
         assert(has(seen, 'removed', 'before.txt'), 'the removal is reported');
@@ -350,7 +380,10 @@ export const cases = [
         fs.writeFileSync(f, data);
         const [a, d, m] = await io.batchRead([f, dir, path.join(dir, 'missing')], { safe: true });
         assert(a.ok && Buffer.from(a.data).equals(data), 'safe read returns the bytes');
-        assert(a.identity.size === 70000n && (a.identity.mode & 0o170000) === 0o100000, `identity ${JSON.stringify(a.identity, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+        assert(
+          a.identity.size === 70000n && (a.identity.mode & 0o170000) === 0o100000,
+          `identity ${JSON.stringify(a.identity, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+        );
         assert(!d.ok && d.error.context.code === 'ENOTREG', `directory: ${d.ok ? 'ok' : d.error.message}`);
         assert(!m.ok && m.error.context.code === 'ENOENT', `missing: ${m.ok ? 'ok' : m.error.message}`);
       } finally {

@@ -18,7 +18,11 @@ for (const c of cases) {
     console.log(`ok   ${c.name} (${Date.now() - t} ms)`);
   } catch (err) {
     failed++;
-    console.log(`FAIL ${c.name} (${Date.now() - t} ms)\n     ${String(err && err.stack ? err.stack : err).split('\n').join('\n     ')}`);
+    console.log(
+      `FAIL ${c.name} (${Date.now() - t} ms)\n     ${String(err && err.stack ? err.stack : err)
+        .split('\n')
+        .join('\n     ')}`,
+    );
   }
 }
 console.log(`total ${Date.now() - t0} ms`);

@@ -87,7 +87,10 @@ describe('FILE_NOTIFY_INFORMATION decoding', () => {
     ]);
   });
   it('0 bytes (overflow) decodes to nothing; a truncated or corrupt chain never reads past the end', () => {
-    const buf = encodeNotifyRecords([{ action: 1, name: 'abc' }, { action: 2, name: 'defgh' }]);
+    const buf = encodeNotifyRecords([
+      { action: 1, name: 'abc' },
+      { action: 2, name: 'defgh' },
+    ]);
     expect(decodeNotifyRecords(buf, 0)).toEqual([]);
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 0, maxLength: 200 }), fc.nat(250), (junk, n) => {
@@ -125,7 +128,15 @@ describe('record translation', () => {
   it('an old name without a new one is removed, a new name without an old one created', () => {
     expect(translateRecords([{ action: 4, name: 'x' }], none)).toEqual([{ path: 'x', kind: 'removed' }]);
     expect(translateRecords([{ action: 5, name: 'y' }], none)).toEqual([{ path: 'y', kind: 'created' }]);
-    expect(translateRecords([{ action: 4, name: 'x' }, { action: 1, name: 'z' }], none)).toEqual([
+    expect(
+      translateRecords(
+        [
+          { action: 4, name: 'x' },
+          { action: 1, name: 'z' },
+        ],
+        none,
+      ),
+    ).toEqual([
       { path: 'x', kind: 'removed' },
       { path: 'z', kind: 'created' },
     ]);
@@ -133,8 +144,24 @@ describe('record translation', () => {
   it('ignored paths are dropped; a rename into an ignored directory is a removal', () => {
     const ig = compileIgnore(['node_modules']);
     expect(translateRecords([{ action: 1, name: 'node_modules\\x\\i.js' }], ig)).toEqual([]);
-    expect(translateRecords([{ action: 4, name: 'a.js' }, { action: 5, name: 'node_modules\\a.js' }], ig)).toEqual([{ path: 'a.js', kind: 'removed' }]);
-    expect(translateRecords([{ action: 4, name: 'node_modules\\a.js' }, { action: 5, name: 'a.js' }], ig)).toEqual([{ path: 'a.js', kind: 'created' }]);
+    expect(
+      translateRecords(
+        [
+          { action: 4, name: 'a.js' },
+          { action: 5, name: 'node_modules\\a.js' },
+        ],
+        ig,
+      ),
+    ).toEqual([{ path: 'a.js', kind: 'removed' }]);
+    expect(
+      translateRecords(
+        [
+          { action: 4, name: 'node_modules\\a.js' },
+          { action: 5, name: 'a.js' },
+        ],
+        ig,
+      ),
+    ).toEqual([{ path: 'a.js', kind: 'created' }]);
   });
   it('every record yields at most one change and paths never contain backslashes (200 runs)', () => {
     fc.assert(

@@ -14,7 +14,14 @@ import { identityOf } from '../../node/base/safe-read.js';
 import { ResourceManager, type IoLogger } from '../../node/base/resources.js';
 import { kqueueLibSpec, loadKqueueLib, type KqueueLib, type KqueueLibSpec } from './kqueue-lib.js';
 import { KqueueWatchSource } from './kqueue-watcher.js';
-import { PositionalBackend, checkMaxInFlight, type NativeMem, type OpenMode, type PositionalDriver, type PositionalFile } from '../shared/positional-backend.js';
+import {
+  PositionalBackend,
+  checkMaxInFlight,
+  type NativeMem,
+  type OpenMode,
+  type PositionalDriver,
+  type PositionalFile,
+} from '../shared/positional-backend.js';
 import { errnoError } from './posix-errors.js';
 
 export interface KqueueBackendOptions {
@@ -60,7 +67,10 @@ class PosixFileHandle implements PositionalFile {
         if (n >= 0) return resolve(n);
         // errno stayed on koffi's worker thread: repeat the call synchronously to learn it
         // (the failures that matter here, EBADF/EISDIR/EIO/EFBIG/ENOSPC, repeat).
-        const again = op === 'pread' ? f.pread(this.fd, mem.ptr + BigInt(memOffset), length, fileOffset) : f.pwrite(this.fd, mem.ptr + BigInt(memOffset), length, fileOffset);
+        const again =
+          op === 'pread'
+            ? f.pread(this.fd, mem.ptr + BigInt(memOffset), length, fileOffset)
+            : f.pwrite(this.fd, mem.ptr + BigInt(memOffset), length, fileOffset);
         if (again >= 0) resolve(again);
         else reject(errnoError(f.errno(), op, this.path));
       };
@@ -81,7 +91,8 @@ class PosixFileHandle implements PositionalFile {
     return new Promise((resolve, reject) =>
       this.lib.file.fsyncAsync(this.fd, (err, r) => {
         if (err) reject(err);
-        else if (r !== 0) reject(new ForgeError('filesystem', `fsync failed (${this.path})`, { context: { operation: 'fsync', file: this.path, backend: 'kqueue' } }));
+        else if (r !== 0)
+          reject(new ForgeError('filesystem', `fsync failed (${this.path})`, { context: { operation: 'fsync', file: this.path, backend: 'kqueue' } }));
         else resolve();
       }),
     );

@@ -150,7 +150,17 @@ export function loadKqueueLib(spec: KqueueLibSpec = kqueueLibSpec()): KqueueLib 
     const bytes = size === 0 ? new Uint8Array(0) : new Uint8Array(koffi.view(ptr, size));
     bytes.fill(0);
     let freed = false;
-    return { ptr, size, bytes, free: () => { if (!freed) { freed = true; koffi.free(ptr); } } };
+    return {
+      ptr,
+      size,
+      bytes,
+      free: () => {
+        if (!freed) {
+          freed = true;
+          koffi.free(ptr);
+        }
+      },
+    };
   };
   cached = { spec, file, kq, alloc };
   return cached;

@@ -17,11 +17,7 @@ import type { SnapshotEntry } from '../../node/watch/scan.js';
  * // [{ path: 'b', kind: 'renamed', oldPath: 'a' }] when before.get('a').ino === after.get('b').ino
  * ```
  */
-export function pairRenames(
-  changes: readonly Change[],
-  before: ReadonlyMap<string, SnapshotEntry>,
-  after: ReadonlyMap<string, SnapshotEntry>,
-): Change[] {
+export function pairRenames(changes: readonly Change[], before: ReadonlyMap<string, SnapshotEntry>, after: ReadonlyMap<string, SnapshotEntry>): Change[] {
   const removedByIno = new Map<string, string>();
   for (const c of changes) {
     if (c.kind !== 'removed') continue;

@@ -164,9 +164,7 @@ export class KqueueWatchSource implements WatchSource {
   /** Opens and registers one descriptor, within the budget. */
   private watch(abs: string, rel: string, dir: boolean): void {
     if (this.byRel.has(rel) || this.closed) return;
-    const guard = dir
-      ? this.resources.tryAcquire()
-      : this.resources.available > this.dirReserve ? this.resources.tryAcquire() : undefined;
+    const guard = dir ? this.resources.tryAcquire() : this.resources.available > this.dirReserve ? this.resources.tryAcquire() : undefined;
     if (!guard) {
       if (dir) this.dirsUnwatched++;
       else this.filesUnwatched++;
@@ -240,7 +238,12 @@ export class KqueueWatchSource implements WatchSource {
     }
     const changes = this.process(rescans, modified);
     if (rootGone) {
-      changes.push(...[...this.snapshot.keys()].sort().reverse().map((p): Change => ({ path: p, kind: 'removed' })));
+      changes.push(
+        ...[...this.snapshot.keys()]
+          .sort()
+          .reverse()
+          .map((p): Change => ({ path: p, kind: 'removed' })),
+      );
       this.snapshot.clear();
     }
     if (changes.length > 0) this.sink.push(changes);
@@ -345,7 +348,9 @@ export class KqueueWatchSource implements WatchSource {
     if (this.problems.length > 0) parts.push(`not listed: ${this.problems.slice(0, 5).join(', ')}`);
     if (this.dirsUnwatched > 0) parts.push(`${this.dirsUnwatched} directories could not be watched (handle budget ${this.resources.limit} or open() failed)`);
     if (this.filesUnwatched > 0) {
-      parts.push(`${this.filesUnwatched} files are watched at directory level only (handle budget ${this.resources.limit}, ${this.dirReserve} kept for new directories): their content changes are seen only when their directory changes`);
+      parts.push(
+        `${this.filesUnwatched} files are watched at directory level only (handle budget ${this.resources.limit}, ${this.dirReserve} kept for new directories): their content changes are seen only when their directory changes`,
+      );
     }
     return parts.length > 0 ? parts.join('; ') : undefined;
   }

@@ -15,7 +15,6 @@ export interface CqeTarget {
   onCqe(step: number, res: number, flags: number): void;
 }
 
-
 type PollHandle = ReturnType<typeof koffi.node.poll>;
 
 /** Closers of live loops, run at process exit. */

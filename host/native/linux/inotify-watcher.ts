@@ -133,10 +133,7 @@ export class InotifyWatchSource implements WatchSource {
       const code = errnoName(fd);
       throw new ForgeError('filesystem', `watch: inotify_init1 failed (${code})`, {
         context: { operation: 'watch', file: this.root, code, errno: -fd },
-        suggestions:
-          code === 'EMFILE'
-            ? ['Too many inotify instances: raise fs.inotify.max_user_instances (sysctl) or close other watchers.']
-            : undefined,
+        suggestions: code === 'EMFILE' ? ['Too many inotify instances: raise fs.inotify.max_user_instances (sysctl) or close other watchers.'] : undefined,
       });
     }
     this.fd = fd;
@@ -153,13 +150,20 @@ export class InotifyWatchSource implements WatchSource {
     this.health.problems.push(...result.problems);
     if (!this.relToWd.has('')) {
       // The root itself could not be watched: nothing works, so this is fatal.
-      const err = this.limitError ?? new ForgeError('filesystem', `watch: cannot watch ${this.root}`, {
-        context: { operation: 'watch', file: this.root },
-      });
+      const err =
+        this.limitError ??
+        new ForgeError('filesystem', `watch: cannot watch ${this.root}`, {
+          context: { operation: 'watch', file: this.root },
+        });
       await this.close();
       throw err;
     }
-    this.reader.start(fd, this.buf, (n) => this.onData(n), (e) => this.onReadError(e));
+    this.reader.start(
+      fd,
+      this.buf,
+      (n) => this.onData(n),
+      (e) => this.onReadError(e),
+    );
     return this.limitError ? this.limitErrorNow() : undefined;
   }
 

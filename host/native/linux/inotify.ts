@@ -40,8 +40,7 @@ export const INOTIFY_NAME_MAX = 256;
  * rewritten file halves the burst the queue can absorb before IN_Q_OVERFLOW.
  */
 export const WATCH_MASK =
-  IN_MODIFY | IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF |
-  IN_ONLYDIR | IN_EXCL_UNLINK;
+  IN_MODIFY | IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK;
 
 /** One decoded `struct inotify_event`. */
 export interface InotifyEvent {

@@ -6,7 +6,14 @@
  */
 import type { BackendName, BatchReadOptions, PlatformIO, ReadResult, WatchOptions, WriteOp, WriteResult } from '../../node/base/platform-io.js';
 import { checkData, checkPath, checkRange, dataProblem, pathProblem } from '../../node/base/validate.js';
-import { WatchSet, resolveWatchOptions, type ManagedWatchHandle, type ResolvedWatchOptions, type WatchSource, type WatchSourceProvider } from '../../node/watch/handle.js';
+import {
+  WatchSet,
+  resolveWatchOptions,
+  type ManagedWatchHandle,
+  type ResolvedWatchOptions,
+  type WatchSource,
+  type WatchSourceProvider,
+} from '../../node/watch/handle.js';
 import { ReadAllTask, ReadRangeTask, type FileTask, type Outcome } from './sqe-chains.js';
 import { retryIo, retrySlots } from '../shared/io-retry.js';
 import { WriteTask } from './write-tasks.js';
@@ -45,7 +52,7 @@ export interface IoUringStats {
  * if (!b.ok) console.log(b.error.category); // 'filesystem'
  * await io.close();
  * ```
- */export class IoUringBackend extends RingScheduler implements PlatformIO, WatchSourceProvider {
+ */ export class IoUringBackend extends RingScheduler implements PlatformIO, WatchSourceProvider {
   readonly backend: BackendName = 'io_uring';
   private readonly smallBatchSync: number;
   private readonly smallSyncMaxBytes: number;
@@ -84,7 +91,11 @@ export interface IoUringStats {
   async writeAll(path: string, data: Uint8Array, options: { sync?: boolean } = {}): Promise<void> {
     checkData(data, path, 'writeAll', 'io_uring');
     validPath(path, 'writeAll');
-    await this.runRetried('writeAll', path, () => new WriteTask(path, data, { truncate: true, sync: options.sync, operation: 'writeAll' }, this.tuning, this, this.paths));
+    await this.runRetried(
+      'writeAll',
+      path,
+      () => new WriteTask(path, data, { truncate: true, sync: options.sync, operation: 'writeAll' }, this.tuning, this, this.paths),
+    );
   }
 
   async batchRead(paths: readonly string[], options: BatchReadOptions = {}): Promise<ReadResult[]> {

@@ -10,17 +10,7 @@
  */
 import { ownFd, releaseFd } from '../../node/base/owned-fds.js';
 import { ForgeError, toForgeError } from '../../node/base/errors.js';
-import {
-  addressOf,
-  closeFd,
-  ioUringEnter,
-  ioUringRegister,
-  ioUringSetup,
-  mmapShared,
-  munmap,
-  viewOf,
-  type PointerArg,
-} from './syscalls.js';
+import { addressOf, closeFd, ioUringEnter, ioUringRegister, ioUringSetup, mmapShared, munmap, viewOf, type PointerArg } from './syscalls.js';
 
 /** Opcodes used by Forge (enum io_uring_op). */
 export const OP = {
@@ -194,18 +184,7 @@ export class Ring {
    * Fills one SQE. `addr` and `off` are Numbers (< 2^53; `off` -1 means the
    * current file position). Throws if the SQ is full: callers check sqSpace().
    */
-  prep(
-    op: number,
-    fd: number,
-    addr: number,
-    len: number,
-    off: number,
-    opFlags: number,
-    udLow: number,
-    udHigh: number,
-    sqeFlags = 0,
-    fileIndex = 0,
-  ): void {
+  prep(op: number, fd: number, addr: number, len: number, off: number, opFlags: number, udLow: number, udHigh: number, sqeFlags = 0, fileIndex = 0): void {
     if (this.sqSpace() <= 0) throw new ForgeError('unknown', 'io_uring: submission queue full', { context: { backend: 'io_uring' } });
     const w = (this.localTail & this.sqMask) << 4;
     const s = this.sqes;

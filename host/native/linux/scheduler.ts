@@ -139,7 +139,10 @@ export abstract class RingScheduler implements DirectWriteOwner {
       isClosed: () => this.closed,
     });
     for (let s = this.slotCount - 1; s >= 0; s--) this.freeSlots.push(s);
-    this.logger?.debug({ backend: 'io_uring', sqEntries: this.ring.sqEntries, cqEntries: this.ring.cqEntries, fileSlots: this.slotCount }, 'io_uring ring ready');
+    this.logger?.debug(
+      { backend: 'io_uring', sqEntries: this.ring.sqEntries, cqEntries: this.ring.cqEntries, fileSlots: this.slotCount },
+      'io_uring ring ready',
+    );
   }
 
   /** One result per input, in order, without a promise per item: tasks settle into the array. */
@@ -231,10 +234,7 @@ export abstract class RingScheduler implements DirectWriteOwner {
       this.checkIdle();
     });
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      idle.then(() => false),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.closeTimeoutMs))),
-    ]);
+    const timedOut = await Promise.race([idle.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.closeTimeoutMs)))]);
     clearTimeout(timer);
     if (timedOut) {
       this.logger?.warn?.({ backend: 'io_uring', inFlight: this.active }, 'close: forcing the ring closed with work in flight');

@@ -53,7 +53,11 @@ export async function retryIo<T>(fn: () => Promise<T>, operation: string, contex
  * results = await retrySlots(results, (i) => readOne(paths[i]), 'batchRead');
  * ```
  */
-export async function retrySlots<T extends { ok: true } | { ok: false; error: ForgeError }>(results: T[], redo: (i: number) => Promise<T>, operation: string): Promise<T[]> {
+export async function retrySlots<T extends { ok: true } | { ok: false; error: ForgeError }>(
+  results: T[],
+  redo: (i: number) => Promise<T>,
+  operation: string,
+): Promise<T[]> {
   const again = results.flatMap((r, i) => (!r.ok && isTransientIo(r.error) ? [i] : []));
   if (again.length === 0) return results;
   await Promise.all(

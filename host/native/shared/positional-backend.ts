@@ -8,7 +8,14 @@
 import * as path from 'node:path';
 import { ForgeError, toForgeError } from '../../node/base/errors.js';
 import type { BackendName, BatchReadOptions, FileIdentity, PlatformIO, ReadResult, WatchOptions, WriteOp, WriteResult } from '../../node/base/platform-io.js';
-import { WatchSet, resolveWatchOptions, type ManagedWatchHandle, type ResolvedWatchOptions, type WatchSource, type WatchSourceProvider } from '../../node/watch/handle.js';
+import {
+  WatchSet,
+  resolveWatchOptions,
+  type ManagedWatchHandle,
+  type ResolvedWatchOptions,
+  type WatchSource,
+  type WatchSourceProvider,
+} from '../../node/watch/handle.js';
 import type { IoLogger, ResourceManager } from '../../node/base/resources.js';
 import { changedError, notRegularError } from '../../node/base/safe-read.js';
 import { retryIo } from './io-retry.js';
@@ -121,7 +128,10 @@ export class PositionalBackend implements PlatformIO, WatchSourceProvider {
 
   /** Opens `p`, runs `fn`, closes; holds one handle of the budget meanwhile. */
   private async withFile<T>(p: string, mode: OpenMode, operation: string, fn: (f: PositionalFile) => Promise<T>): Promise<T> {
-    if (this.closed) throw new ForgeError('unknown', `${operation}: the ${this.backend} backend is closed`, { context: { operation, backend: this.backend, file: String(p) } });
+    if (this.closed)
+      throw new ForgeError('unknown', `${operation}: the ${this.backend} backend is closed`, {
+        context: { operation, backend: this.backend, file: String(p) },
+      });
     if (typeof p !== 'string' || p.length === 0 || p.includes('\0')) throw this.invalid(operation, String(p), 'path must be a non-empty string without NUL');
     const guard = await this.opts.resources.acquire();
     this.inFlightOps++;
@@ -176,7 +186,9 @@ export class PositionalBackend implements PlatformIO, WatchSourceProvider {
       while (done < data.byteLength) {
         const n = await f.writeAt(mem, done, offset + done, Math.min(data.byteLength - done, this.driver.maxTransfer));
         if (n <= 0) {
-          throw new ForgeError('filesystem', `write made no progress at offset ${offset + done}`, { context: { operation: 'write', file: f.path, backend: this.backend, code: 'EIO' } });
+          throw new ForgeError('filesystem', `write made no progress at offset ${offset + done}`, {
+            context: { operation: 'write', file: f.path, backend: this.backend, code: 'EIO' },
+          });
         }
         done += n;
       }
@@ -238,10 +250,15 @@ export class PositionalBackend implements PlatformIO, WatchSourceProvider {
   private readSafely(p: string): Promise<{ data: Uint8Array; identity: FileIdentity }> {
     const op = 'batchRead';
     return this.withFile(p, 'read-safe', op, async (f) => {
-      if (!f.identity) throw new ForgeError('dependency', `safe reads are not supported by the ${this.backend} driver`, { context: { operation: op, backend: this.backend, file: p } });
+      if (!f.identity)
+        throw new ForgeError('dependency', `safe reads are not supported by the ${this.backend} driver`, {
+          context: { operation: op, backend: this.backend, file: p },
+        });
       const before = f.identity();
       if ((before.mode & S_IFMT) === S_IFLNK) {
-        throw new ForgeError('filesystem', `${p} is a symbolic link; it was not followed`, { context: { operation: op, backend: this.backend, file: p, code: 'ELOOP' } });
+        throw new ForgeError('filesystem', `${p} is a symbolic link; it was not followed`, {
+          context: { operation: op, backend: this.backend, file: p, code: 'ELOOP' },
+        });
       }
       if (!isRegularMode(before.mode)) throw notRegularError(p, kindOfMode(before.mode), op);
       const data = await this.readRange(f, 0, Number(before.size) + 1);
@@ -260,7 +277,8 @@ export class PositionalBackend implements PlatformIO, WatchSourceProvider {
         return { ok: true, data: await this.readAll(p) };
       } catch (err) {
         // open(2) of a socket is ENXIO: for a safe read, that is a file that is not regular.
-        if (safe && err instanceof ForgeError && err.context.code === 'ENXIO') return { ok: false, error: notRegularError(String(p), 'a socket or device', 'batchRead') };
+        if (safe && err instanceof ForgeError && err.context.code === 'ENXIO')
+          return { ok: false, error: notRegularError(String(p), 'a socket or device', 'batchRead') };
         return { ok: false, error: toForgeError(err, { operation: 'batchRead', file: String(p), backend: this.backend }) };
       }
     });
@@ -280,7 +298,8 @@ export class PositionalBackend implements PlatformIO, WatchSourceProvider {
   }
 
   watch(root: string, options?: WatchOptions): ManagedWatchHandle {
-    if (this.closed) throw new ForgeError('unknown', `watch: the ${this.backend} backend is closed`, { context: { operation: 'watch', backend: this.backend, file: root } });
+    if (this.closed)
+      throw new ForgeError('unknown', `watch: the ${this.backend} backend is closed`, { context: { operation: 'watch', backend: this.backend, file: root } });
     const o = resolveWatchOptions(root, options);
     return this.watches.open(this.createWatchSource(root, o), o);
   }

@@ -54,4 +54,3 @@ export function diffListings(before: Listing, after: Listing): Change[] {
     ...modified.map((path): Change => ({ path, kind: 'modified' })),
   ];
 }
-

@@ -121,9 +121,7 @@ export class OverlappedFile implements PositionalFile {
       v.setUint32(OVERLAPPED.offset, low, true);
       v.setUint32(OVERLAPPED.offsetHigh, high, true);
       const buf = mem.ptr + BigInt(memOffset);
-      const ok = op === 'ReadFile'
-        ? this.k.ReadFile(this.handle, buf, length, null, ov.ptr)
-        : this.k.WriteFile(this.handle, buf, length, null, ov.ptr);
+      const ok = op === 'ReadFile' ? this.k.ReadFile(this.handle, buf, length, null, ov.ptr) : this.k.WriteFile(this.handle, buf, length, null, ov.ptr);
       if (!ok) {
         const err = this.k.GetLastError();
         if (err === ERROR_HANDLE_EOF) return 0; // failed at once: no packet is queued
@@ -145,7 +143,8 @@ export class OverlappedFile implements PositionalFile {
       this.k.FlushFileBuffersAsync(this.handle, (err, ok) => {
         if (err) reject(err);
         // The thread's last-error value stayed on koffi's worker, so the code is unknown here.
-        else if (!ok) reject(new ForgeError('filesystem', `FlushFileBuffers failed (${this.path})`, { context: { operation: 'flush', file: this.path, backend: 'iocp' } }));
+        else if (!ok)
+          reject(new ForgeError('filesystem', `FlushFileBuffers failed (${this.path})`, { context: { operation: 'flush', file: this.path, backend: 'iocp' } }));
         else resolve();
       });
     });

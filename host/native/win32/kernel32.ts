@@ -53,7 +53,10 @@ export function loadKernel32(): Kernel32 {
   const fn = (lib: LibraryHandle, sig: string): KoffiFn => lib.func(sig) as unknown as KoffiFn;
   const GetLastError = fn(k32, 'uint32_t __stdcall GetLastError()');
   const CloseHandle = fn(k32, 'int __stdcall CloseHandle(intptr_t h)');
-  const CreateFileW = fn(k32, 'intptr_t __stdcall CreateFileW(str16 name, uint32_t access, uint32_t share, void *sa, uint32_t disp, uint32_t flags, void *tmpl)');
+  const CreateFileW = fn(
+    k32,
+    'intptr_t __stdcall CreateFileW(str16 name, uint32_t access, uint32_t share, void *sa, uint32_t disp, uint32_t flags, void *tmpl)',
+  );
   const CreateIoCompletionPort = fn(k32, 'intptr_t __stdcall CreateIoCompletionPort(intptr_t file, intptr_t port, uintptr_t key, uint32_t threads)');
   const ReadFile = fn(k32, 'int __stdcall ReadFile(intptr_t h, void *buf, uint32_t n, void *nread, void *ov)');
   const WriteFile = fn(k32, 'int __stdcall WriteFile(intptr_t h, void *buf, uint32_t n, void *nwritten, void *ov)');
@@ -63,7 +66,10 @@ export function loadKernel32(): Kernel32 {
   const GQCSEx = fn(k32, 'int __stdcall GetQueuedCompletionStatusEx(intptr_t port, void *entries, uint32_t count, void *removed, uint32_t ms, int alertable)');
   const PQCS = fn(k32, 'int __stdcall PostQueuedCompletionStatus(intptr_t port, uint32_t bytes, uintptr_t key, void *ov)');
   const CancelIoEx = fn(k32, 'int __stdcall CancelIoEx(intptr_t h, void *ov)');
-  const RDCW = fn(k32, 'int __stdcall ReadDirectoryChangesW(intptr_t h, void *buf, uint32_t len, int subtree, uint32_t filter, void *ret, void *ov, void *routine)');
+  const RDCW = fn(
+    k32,
+    'int __stdcall ReadDirectoryChangesW(intptr_t h, void *buf, uint32_t len, int subtree, uint32_t filter, void *ret, void *ov, void *routine)',
+  );
   const GetProcessHeap = fn(k32, 'void * __stdcall GetProcessHeap()');
   const HeapAlloc = fn(k32, 'void * __stdcall HeapAlloc(void *heap, uint32_t flags, size_t size)');
   const HeapFree = fn(k32, 'int __stdcall HeapFree(void *heap, uint32_t flags, void *mem)');
@@ -80,8 +86,7 @@ export function loadKernel32(): Kernel32 {
     GetFileInformationByHandle: (...a) => GetFileInformationByHandle(...a) as number,
     FlushFileBuffersAsync: (h, cb) => FlushFileBuffers.async(h, cb),
     GetQueuedCompletionStatusEx: (...a) => GQCSEx(...a) as number,
-    GetQueuedCompletionStatusExAsync: (port, entries, count, removed, ms, alertable, cb) =>
-      GQCSEx.async(port, entries, count, removed, ms, alertable, cb),
+    GetQueuedCompletionStatusExAsync: (port, entries, count, removed, ms, alertable, cb) => GQCSEx.async(port, entries, count, removed, ms, alertable, cb),
     PostQueuedCompletionStatus: (...a) => PQCS(...a) as number,
     CancelIoEx: (...a) => CancelIoEx(...a) as number,
     ReadDirectoryChangesW: (...a) => RDCW(...a) as number,

@@ -178,7 +178,12 @@ export class RdcwWatchSource implements WatchSource {
       if (c.status !== 0 && !overflow) {
         // The root was deleted (ACCESS_DENIED / DELETE_PENDING) or the handle broke.
         if (c.error === ERROR_ACCESS_DENIED || statPath(this.rootAbs, true) === undefined) {
-          sink.push([...this.snapshot.keys()].sort().reverse().map((p): Change => ({ path: p, kind: 'removed' })));
+          sink.push(
+            [...this.snapshot.keys()]
+              .sort()
+              .reverse()
+              .map((p): Change => ({ path: p, kind: 'removed' })),
+          );
           this.snapshot.clear();
           sink.end();
         } else {

@@ -11,16 +11,7 @@
  * EDQUOT, SQLITE_FULL) — nothing is wrong with the data, there is no room for more. `integrity`: stored
  * data is damaged (a corrupt index database, an object whose content does not match its name).
  */
-export type ErrorCategory =
-  | 'network'
-  | 'filesystem'
-  | 'storage'
-  | 'integrity'
-  | 'configuration'
-  | 'validation'
-  | 'dependency'
-  | 'timeout'
-  | 'unknown';
+export type ErrorCategory = 'network' | 'filesystem' | 'storage' | 'integrity' | 'configuration' | 'validation' | 'dependency' | 'timeout' | 'unknown';
 
 export const ERROR_CATEGORIES: readonly ErrorCategory[] = [
   'network',
@@ -82,15 +73,9 @@ const DEFAULT_SUGGESTIONS: Record<ErrorCategory, string[]> = {
     'Stored data is damaged: run `forge verify` to find what is affected, then `forge verify --repair`.',
     'If the index is damaged, `forge index rebuild` recovers what the objects can tell.',
   ],
-  configuration: [
-    'Fix the listed fields in forge.config.json, FORGE_* variables or flags.',
-    'Run `forge doctor` to validate the configuration.',
-  ],
+  configuration: ['Fix the listed fields in forge.config.json, FORGE_* variables or flags.', 'Run `forge doctor` to validate the configuration.'],
   validation: ['The data did not pass a check; run `forge verify` to find and repair damaged objects.'],
-  dependency: [
-    'Reinstall dependencies with `npm ci` (native packages: koffi, better-sqlite3).',
-    'Set FORGE_IO_BACKEND=fallback to run without native I/O.',
-  ],
+  dependency: ['Reinstall dependencies with `npm ci` (native packages: koffi, better-sqlite3).', 'Set FORGE_IO_BACKEND=fallback to run without native I/O.'],
   timeout: ['The operation took too long; retry, or raise the timeout if the system is busy.'],
   unknown: ['Re-run with --debug (or FORGE_LOG_LEVEL=debug) and report the log if it persists.'],
 };
@@ -179,12 +164,9 @@ export class ForgeError extends Error {
       retryCount: 0,
       ...options.context,
     };
-    this._suggestions =
-      options.suggestions && options.suggestions.length > 0 ? options.suggestions : DEFAULT_SUGGESTIONS[category];
+    this._suggestions = options.suggestions && options.suggestions.length > 0 ? options.suggestions : DEFAULT_SUGGESTIONS[category];
     const code = this.context.code;
-    this._retryable =
-      options.retryable ??
-      (RETRYABLE_BY_DEFAULT[category] || (category === 'filesystem' && code !== undefined && isTransientCode(code)));
+    this._retryable = options.retryable ?? (RETRYABLE_BY_DEFAULT[category] || (category === 'filesystem' && code !== undefined && isTransientCode(code)));
   }
 
   /** The errno/Win32/SQLite code name (`ENOENT`, `SQLITE_BUSY`), if known; the same as `context.code`. */
@@ -229,27 +211,89 @@ export class ForgeError extends Error {
 // ---------------------------------------------------------------- errno tables
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EADDRINUSE', 'EADDRNOTAVAIL', 'ENETDOWN', 'ENETUNREACH',
-  'ENETRESET', 'EHOSTUNREACH', 'EHOSTDOWN', 'EPIPE', 'ENOTCONN', 'ENOTFOUND', 'EAI_AGAIN', 'EPROTO', 'ESHUTDOWN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EADDRINUSE',
+  'EADDRNOTAVAIL',
+  'ENETDOWN',
+  'ENETUNREACH',
+  'ENETRESET',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'EPIPE',
+  'ENOTCONN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPROTO',
+  'ESHUTDOWN',
 ]);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ETIME', 'ERR_TIMEOUT', 'ABORT_ERR_TIMEOUT']);
-const DEPENDENCY_CODES = new Set([
-  'ENOSYS', 'EOPNOTSUPP', 'ENOTSUP', 'ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND', 'ERR_DLOPEN_FAILED',
-]);
+const DEPENDENCY_CODES = new Set(['ENOSYS', 'EOPNOTSUPP', 'ENOTSUP', 'ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND', 'ERR_DLOPEN_FAILED']);
 const VALIDATION_CODES = new Set(['EILSEQ', 'EBADMSG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']);
 const CONFIG_CODES = new Set(['ERR_FORGE_CONFIG']);
 const STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT']);
 
 /** Linux errno numbers → names, for CQE results and raw syscalls. */
 export const LINUX_ERRNO: Readonly<Record<number, string>> = {
-  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 6: 'ENXIO', 7: 'E2BIG', 8: 'ENOEXEC', 9: 'EBADF',
-  10: 'ECHILD', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 15: 'ENOTBLK', 16: 'EBUSY', 17: 'EEXIST',
-  18: 'EXDEV', 19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 23: 'ENFILE', 24: 'EMFILE', 25: 'ENOTTY',
-  26: 'ETXTBSY', 27: 'EFBIG', 28: 'ENOSPC', 29: 'ESPIPE', 30: 'EROFS', 31: 'EMLINK', 32: 'EPIPE', 33: 'EDOM',
-  34: 'ERANGE', 35: 'EDEADLK', 36: 'ENAMETOOLONG', 37: 'ENOLCK', 38: 'ENOSYS', 39: 'ENOTEMPTY', 40: 'ELOOP',
-  61: 'ENODATA', 62: 'ETIME', 74: 'EBADMSG', 75: 'EOVERFLOW', 84: 'EILSEQ', 95: 'EOPNOTSUPP', 98: 'EADDRINUSE',
-  99: 'EADDRNOTAVAIL', 100: 'ENETDOWN', 101: 'ENETUNREACH', 103: 'ECONNABORTED', 104: 'ECONNRESET',
-  107: 'ENOTCONN', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED', 112: 'EHOSTDOWN', 113: 'EHOSTUNREACH', 122: 'EDQUOT',
+  1: 'EPERM',
+  2: 'ENOENT',
+  3: 'ESRCH',
+  4: 'EINTR',
+  5: 'EIO',
+  6: 'ENXIO',
+  7: 'E2BIG',
+  8: 'ENOEXEC',
+  9: 'EBADF',
+  10: 'ECHILD',
+  11: 'EAGAIN',
+  12: 'ENOMEM',
+  13: 'EACCES',
+  14: 'EFAULT',
+  15: 'ENOTBLK',
+  16: 'EBUSY',
+  17: 'EEXIST',
+  18: 'EXDEV',
+  19: 'ENODEV',
+  20: 'ENOTDIR',
+  21: 'EISDIR',
+  22: 'EINVAL',
+  23: 'ENFILE',
+  24: 'EMFILE',
+  25: 'ENOTTY',
+  26: 'ETXTBSY',
+  27: 'EFBIG',
+  28: 'ENOSPC',
+  29: 'ESPIPE',
+  30: 'EROFS',
+  31: 'EMLINK',
+  32: 'EPIPE',
+  33: 'EDOM',
+  34: 'ERANGE',
+  35: 'EDEADLK',
+  36: 'ENAMETOOLONG',
+  37: 'ENOLCK',
+  38: 'ENOSYS',
+  39: 'ENOTEMPTY',
+  40: 'ELOOP',
+  61: 'ENODATA',
+  62: 'ETIME',
+  74: 'EBADMSG',
+  75: 'EOVERFLOW',
+  84: 'EILSEQ',
+  95: 'EOPNOTSUPP',
+  98: 'EADDRINUSE',
+  99: 'EADDRNOTAVAIL',
+  100: 'ENETDOWN',
+  101: 'ENETUNREACH',
+  103: 'ECONNABORTED',
+  104: 'ECONNRESET',
+  107: 'ENOTCONN',
+  110: 'ETIMEDOUT',
+  111: 'ECONNREFUSED',
+  112: 'EHOSTDOWN',
+  113: 'EHOSTUNREACH',
+  122: 'EDQUOT',
   125: 'ECANCELED',
 };
 
@@ -300,10 +344,7 @@ export function categoryOfCode(code: string): ErrorCategory {
 }
 
 /** A code input for {@link categorize}: a CQE result, an errno, or a Win32 code. */
-export type CodeInput =
-  | { kind: 'cqe'; res: number }
-  | { kind: 'errno'; errno: number }
-  | { kind: 'win32'; code: number };
+export type CodeInput = { kind: 'cqe'; res: number } | { kind: 'errno'; errno: number } | { kind: 'win32'; code: number };
 
 function nameOf(input: CodeInput): string | undefined {
   switch (input.kind) {
@@ -317,8 +358,12 @@ function nameOf(input: CodeInput): string | undefined {
 }
 
 function isCodeInput(x: unknown): x is CodeInput {
-  return typeof x === 'object' && x !== null && 'kind' in x &&
-    ((x as CodeInput).kind === 'cqe' || (x as CodeInput).kind === 'errno' || (x as CodeInput).kind === 'win32');
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    'kind' in x &&
+    ((x as CodeInput).kind === 'cqe' || (x as CodeInput).kind === 'errno' || (x as CodeInput).kind === 'win32')
+  );
 }
 
 /**
@@ -421,7 +466,9 @@ function suggestionsForCode(code: string | undefined, file: string | undefined):
       return ['The path is too long for this filesystem: shorten it.'];
     case 'SQLITE_BUSY':
     case 'SQLITE_LOCKED':
-      return ['Another connection holds a lock on the index database: retry once it finishes (retry.maxAttempts and retry.maxDelayMs set how long Forge waits).'];
+      return [
+        'Another connection holds a lock on the index database: retry once it finishes (retry.maxAttempts and retry.maxDelayMs set how long Forge waits).',
+      ];
     default:
       return undefined;
   }

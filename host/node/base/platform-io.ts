@@ -6,9 +6,7 @@
  * around them: Promises for asynchronous results and an AsyncIterable for watching.
  */
 import type { ForgeError } from './errors.js';
-import type {
-  WriteOp as WitWriteOp,
-} from '../../../gen/types/host/interfaces/forge-core-platform-io.js';
+import type { WriteOp as WitWriteOp } from '../../../gen/types/host/interfaces/forge-core-platform-io.js';
 import type { Change as WitChange, ChangeKind as WitChangeKind } from '../../../gen/types/core/interfaces/forge-core-events.js';
 
 /** Backend names as the host reports them (`io-uring` in WIT is `io_uring` here). */

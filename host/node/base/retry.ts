@@ -119,8 +119,7 @@ function resolve(policy: RetryPolicy): ResolvedPolicy {
   const bad: string[] = [];
   if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1 || p.maxAttempts > MAX_ATTEMPTS)
     bad.push(`maxAttempts must be an integer from 1 to ${MAX_ATTEMPTS}, got ${p.maxAttempts}`);
-  if (!(p.initialDelayMs >= 0) || !Number.isFinite(p.initialDelayMs))
-    bad.push(`initialDelayMs must be a finite number >= 0, got ${p.initialDelayMs}`);
+  if (!(p.initialDelayMs >= 0) || !Number.isFinite(p.initialDelayMs)) bad.push(`initialDelayMs must be a finite number >= 0, got ${p.initialDelayMs}`);
   if (!(p.maxDelayMs >= p.initialDelayMs) || !Number.isFinite(p.maxDelayMs))
     bad.push(`maxDelayMs must be finite and >= initialDelayMs (${p.initialDelayMs}), got ${p.maxDelayMs}`);
   if (!(p.factor >= 1) || !Number.isFinite(p.factor)) bad.push(`factor must be a finite number >= 1, got ${p.factor}`);
@@ -200,10 +199,7 @@ async function runAttempt<T>(
  * await withRetry((n) => io.writeAll(ops), { operation: 'writeAll', maxDelayMs: 2000, logger: log });
  * ```
  */
-export async function withRetry<T>(
-  fn: (attempt: number, signal: AbortSignal | undefined) => Promise<T> | T,
-  callPolicy: RetryPolicy = {},
-): Promise<T> {
+export async function withRetry<T>(fn: (attempt: number, signal: AbortSignal | undefined) => Promise<T> | T, callPolicy: RetryPolicy = {}): Promise<T> {
   const policy: RetryPolicy = {
     ...(defaults.maxAttempts !== undefined ? { maxAttempts: defaults.maxAttempts } : {}),
     ...(defaults.initialDelayMs !== undefined ? { initialDelayMs: defaults.initialDelayMs } : {}),
@@ -229,7 +225,8 @@ export async function withRetry<T>(
       err = toForgeError(e, { operation }).withContext({ retryCount: attempt - 1, attempts: attempt, maxAttempts: p.maxAttempts });
     }
     if (!err.isRetryable() || attempt >= p.maxAttempts) {
-      if (err.isRetryable()) policy.logger?.warn({ operation, attempt, category: err.category, gaveUp: true }, `${operation}: giving up after ${attempt} attempt(s)`);
+      if (err.isRetryable())
+        policy.logger?.warn({ operation, attempt, category: err.category, gaveUp: true }, `${operation}: giving up after ${attempt} attempt(s)`);
       throw err;
     }
     const delayMs = delays[attempt - 1] ?? p.maxDelayMs;

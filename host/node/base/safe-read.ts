@@ -59,7 +59,11 @@ export function changedBetween(a: BigIntStats, b: BigIntStats): boolean {
  * Reads the whole regular file at `path` safely (see the file comment). A symlink fails with ELOOP,
  * a non-regular file with code `ENOTREG`, a file changed during the read with code `ECHANGED`.
  */
-export async function readFileSafely(path: string, expect?: { dev: bigint; ino: bigint }, operation = 'putFile'): Promise<{ data: Uint8Array; identity: FileIdentity }> {
+export async function readFileSafely(
+  path: string,
+  expect?: { dev: bigint; ino: bigint },
+  operation = 'putFile',
+): Promise<{ data: Uint8Array; identity: FileIdentity }> {
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(path, SAFE_FLAGS);

@@ -67,12 +67,18 @@ export const spec: CommandSpec = {
       const store = await openContentStore(storeDir);
       try {
         const progress = await transferProgress(ctx, 'clone');
-        const r = await fetchHistory(client, index, store, host, null, { ...(atMs === undefined ? {} : { atMs }), onProgress: progress.update }).finally(progress.done);
+        const r = await fetchHistory(client, index, store, host, null, { ...(atMs === undefined ? {} : { atMs }), onProgress: progress.update }).finally(
+          progress.done,
+        );
         if (r.versions === 0) {
-          throw new ForgeError('validation', `host ${host} has no versions${atMs !== undefined ? ` recorded at or before ${new Date(atMs).toISOString()}` : ''}`, {
-            context: { operation: 'clone', host },
-            suggestions: atMs !== undefined ? ['Pick a later --at.'] : ['Push from that host first.'],
-          });
+          throw new ForgeError(
+            'validation',
+            `host ${host} has no versions${atMs !== undefined ? ` recorded at or before ${new Date(atMs).toISOString()}` : ''}`,
+            {
+              context: { operation: 'clone', host },
+              suggestions: atMs !== undefined ? ['Pick a later --at.'] : ['Push from that host first.'],
+            },
+          );
         }
         await addRemote(index, remote);
         await index.setState('remote.origin', { remote: remote.name, host, segment: r.segment, seq: r.seq } satisfies OriginState);

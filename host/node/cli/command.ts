@@ -19,7 +19,11 @@ export interface OptionSpec {
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h', description: 'Show help for this command.' },
   debug: { type: 'boolean', description: 'Print stack traces and log at debug level.' },
-  root: { type: 'string', valueName: 'dir', description: 'The watched tree (default: the nearest ancestor of the current directory holding .forge/, else the current directory).' },
+  root: {
+    type: 'string',
+    valueName: 'dir',
+    description: 'The watched tree (default: the nearest ancestor of the current directory holding .forge/, else the current directory).',
+  },
   store: { type: 'string', valueName: 'dir', description: 'The store directory (default: <root>/.forge).' },
   config: { type: 'string', valueName: 'file', description: 'A config file (default: <root>/forge.config.json if present).' },
 };
@@ -79,9 +83,7 @@ function wrap(text: string, width: number, indent: number): string {
 export function renderOptions(options: Record<string, OptionSpec>, width = 100): string {
   const rows = Object.entries(options).map(([n, o]) => [optionLabel(n, o), o.description] as const);
   const col = Math.min(34, Math.max(...rows.map(([l]) => l.length)) + 2);
-  return rows
-    .map(([l, d]) => (l.length + 1 > col ? `${l}\n${' '.repeat(col)}` : l.padEnd(col)) + wrap(d, width, col))
-    .join('\n');
+  return rows.map(([l, d]) => (l.length + 1 > col ? `${l}\n${' '.repeat(col)}` : l.padEnd(col)) + wrap(d, width, col)).join('\n');
 }
 
 /** `forge <cmd> --help`. */
@@ -91,7 +93,10 @@ export function renderCommandHelp(spec: CommandSpec): string {
     '',
     spec.summary,
     '',
-    spec.description.split('\n').map((para) => wrap(para, 100, 0)).join('\n\n'),
+    spec.description
+      .split('\n')
+      .map((para) => wrap(para, 100, 0))
+      .join('\n\n'),
     '',
     'Options:',
     renderOptions(spec.options),

@@ -32,7 +32,10 @@ function readNumber(file: string): number | undefined {
 /** RLIMIT_NOFILE from /proc/self/limits (Linux), else undefined. */
 function nofileLimit(): { soft: number; hard: number } | undefined {
   try {
-    const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = fs
+      .readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const m = line && /Max open files\s+(\S+)\s+(\S+)/.exec(line);
     if (!m) return undefined;
     const cvt = (s: string): number => (s === 'unlimited' ? Infinity : Number(s));
@@ -64,7 +67,7 @@ async function runChecks(ctx: CommandContext): Promise<Check[]> {
   // Configuration (the one `forge watch` would use here).
   const { resolveWatchConfig } = await import('./watch.js');
   const { ConfigError } = await import('../runtime/config/index.js');
-  let root = path.resolve(ctx.cwd, typeof ctx.values['root'] === 'string' ? ctx.values['root'] : ctx.positionals[0] ?? '.');
+  let root = path.resolve(ctx.cwd, typeof ctx.values['root'] === 'string' ? ctx.values['root'] : (ctx.positionals[0] ?? '.'));
   let storeDir = typeof ctx.values['store'] === 'string' ? path.resolve(ctx.cwd, ctx.values['store']) : path.join(root, STORE_DIR_NAME);
   let ignore: string[] = [];
   let maxFileHandles = 1024;
@@ -76,7 +79,11 @@ async function runChecks(ctx: CommandContext): Promise<Check[]> {
     ignore = config.ignore;
     maxFileHandles = config.maxFileHandles;
     backendWanted = config.ioBackend;
-    checks.push({ name: 'config', status: 'ok', detail: `valid${file ? ` (${file})` : ' (defaults, FORGE_* variables and flags)'}; tree ${root}, store ${storeDir}` });
+    checks.push({
+      name: 'config',
+      status: 'ok',
+      detail: `valid${file ? ` (${file})` : ' (defaults, FORGE_* variables and flags)'}; tree ${root}, store ${storeDir}`,
+    });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     checks.push({
@@ -99,7 +106,11 @@ async function runChecks(ctx: CommandContext): Promise<Check[]> {
       status: degraded ? 'warn' : 'ok',
       detail: `${choice.io.backend}${choice.forced ? ' (forced)' : ''}; rejected: ${rejected || 'none'}`,
       ...(degraded
-        ? { fix: ['io_uring was rejected for the reason above; e.g. `sudo sysctl kernel.io_uring_disabled=0` if it is disabled, or run outside a seccomp sandbox that blocks io_uring_setup.'] }
+        ? {
+            fix: [
+              'io_uring was rejected for the reason above; e.g. `sudo sysctl kernel.io_uring_disabled=0` if it is disabled, or run outside a seccomp sandbox that blocks io_uring_setup.',
+            ],
+          }
         : {}),
     });
   } catch (e) {
@@ -167,7 +178,10 @@ async function runChecks(ctx: CommandContext): Promise<Check[]> {
             fix:
               nofile.hard >= need
                 ? [`ulimit -n ${need}   # in the shell that starts forge watch`]
-                : [`ulimit -n ${nofile.hard} && forge watch --max-file-handles ${Math.max(16, nofile.hard - 64)}`, 'or raise the hard limit in /etc/security/limits.conf (nofile) or LimitNOFILE= in the systemd unit'],
+                : [
+                    `ulimit -n ${nofile.hard} && forge watch --max-file-handles ${Math.max(16, nofile.hard - 64)}`,
+                    'or raise the hard limit in /etc/security/limits.conf (nofile) or LimitNOFILE= in the systemd unit',
+                  ],
           }),
     });
   }
@@ -254,7 +268,10 @@ async function storeChecks(storeDir: string, root: string): Promise<Check[]> {
       name: 'store',
       status: 'fail',
       detail: e instanceof Error ? e.message : String(e),
-      fix: ['forge verify            # what is damaged, and what it affects', 'forge index rebuild     # if the index is missing or damaged: recovers what the objects can tell'],
+      fix: [
+        'forge verify            # what is damaged, and what it affects',
+        'forge index rebuild     # if the index is missing or damaged: recovers what the objects can tell',
+      ],
     });
   } finally {
     await index?.close();

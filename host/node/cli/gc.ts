@@ -50,9 +50,7 @@ export const spec: CommandSpec = {
         const plan = dryRun ? await index.planPrune(policy) : await index.prune(policy);
         if (dryRun) for (const v of plan.versions) ctx.stdout.write(`would remove ${describe(v)}\n`);
         for (const f of plan.filesForgotten) ctx.stdout.write(`${dryRun ? 'would forget' : 'forgot'} deleted file ${f}\n`);
-        ctx.stdout.write(
-          `${dryRun ? 'would prune' : 'pruned'} ${plan.versions.length} versions; ${plan.blobsReleased.length} contents no longer referenced\n`,
-        );
+        ctx.stdout.write(`${dryRun ? 'would prune' : 'pruned'} ${plan.versions.length} versions; ${plan.blobsReleased.length} contents no longer referenced\n`);
         if (dryRun) {
           // What the object pass would see after the prune: the released contents (and their manifests) unreferenced.
           for (const h of plan.blobsReleased) {

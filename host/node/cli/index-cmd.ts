@@ -22,7 +22,8 @@ export const spec: CommandSpec = {
   maxPositionals: 1,
   examples: ['forge index rebuild', 'forge index rebuild --force --json'],
   async run(ctx) {
-    if (ctx.positionals[0] !== 'rebuild') throw new UsageError(`unknown index subcommand ${JSON.stringify(ctx.positionals[0])}; the only one is \`rebuild\``, 'index');
+    if (ctx.positionals[0] !== 'rebuild')
+      throw new UsageError(`unknown index subcommand ${JSON.stringify(ctx.positionals[0])}; the only one is \`rebuild\``, 'index');
     const loc = locate(ctx);
     requireStore(loc);
     const { rebuildIndex } = await import('../store/rebuild.js');

@@ -31,6 +31,11 @@ export async function resolveHashPrefix(storeDir: string, index: Index, prefix: 
   }
   throw new ForgeError('validation', `${prefix} is ambiguous: ${found.size} objects match`, {
     context: { operation: 'cat', hash: prefix },
-    suggestions: [`Give more digits, e.g. one of: ${[...found].slice(0, 5).map((h) => h.slice(0, prefix.length + 4)).join(', ')}`],
+    suggestions: [
+      `Give more digits, e.g. one of: ${[...found]
+        .slice(0, 5)
+        .map((h) => h.slice(0, prefix.length + 4))
+        .join(', ')}`,
+    ],
   });
 }

@@ -55,9 +55,7 @@ export function requireStore(loc: Location): void {
   if (!ok) {
     throw new ForgeError('filesystem', `no Forge store at ${loc.storeDir}`, {
       context: { file: loc.storeDir, operation: 'open store', code: 'ENOENT' },
-      suggestions: [
-        `Start one with \`forge watch ${loc.root}\`, or point at an existing one with --root <dir> or --store <dir>.`,
-      ],
+      suggestions: [`Start one with \`forge watch ${loc.root}\`, or point at an existing one with --root <dir> or --store <dir>.`],
     });
   }
 }

@@ -33,7 +33,7 @@ export const spec: CommandSpec = {
       if (!origin) {
         throw new ForgeError('validation', `the store at ${opened.storeDir} was not cloned from a remote`, {
           context: { operation: 'pull' },
-          suggestions: ['`forge pull` updates stores made by `forge clone`; to send this store\'s history, use `forge push`.'],
+          suggestions: ["`forge pull` updates stores made by `forge clone`; to send this store's history, use `forge push`."],
         });
       }
       const { findRemote } = await import('../remote/spec.js');
@@ -43,12 +43,17 @@ export const spec: CommandSpec = {
       const store = await openContent(opened);
       try {
         const progress = await transferProgress(ctx, 'pull');
-        const r = await fetchHistory(client, index, store, origin.host, { segment: origin.segment, seq: origin.seq }, { onProgress: progress.update }).finally(progress.done);
+        const r = await fetchHistory(client, index, store, origin.host, { segment: origin.segment, seq: origin.seq }, { onProgress: progress.update }).finally(
+          progress.done,
+        );
         await index.setState('remote.origin', { ...origin, segment: r.segment, seq: r.seq } satisfies OriginState);
         const { applied: _applied, ...summary } = r;
         if (ctx.values['json']) ctx.stdout.write(JSON.stringify(summary) + '\n');
         else if (r.versions === 0) ctx.stdout.write(`${remote.name}: up to date (host ${origin.host}, seq ${r.seq})\n`);
-        else ctx.stdout.write(`pulled ${r.versions} versions of ${origin.host}: ${r.objects} objects, ${formatBytes(r.bytes)}, ${describeRequests(r.requests)}, ${formatDuration(r.ms)}\n`);
+        else
+          ctx.stdout.write(
+            `pulled ${r.versions} versions of ${origin.host}: ${r.objects} objects, ${formatBytes(r.bytes)}, ${describeRequests(r.requests)}, ${formatDuration(r.ms)}\n`,
+          );
         return 0;
       } finally {
         client.close();

@@ -9,8 +9,8 @@ export const spec: CommandSpec = {
   summary: 'Upload the history recorded since the last push to a remote.',
   args: '[remote]',
   description: [
-    'Uploads the objects the remote lacks (small ones packed into immutable pack files, large ones as single objects; content any host pushed already is not sent again), then the versions recorded since this host last pushed as a new immutable segment, then moves this host\'s head with a conditional write. An interrupted push resumes without re-uploading what arrived.',
-    'The remote defaults to the only one configured. The host name defaults to --host, FORGE_HOST, the name saved at the first push, else the machine\'s name. Credentials come from the AWS SDK default chain (environment, profile, instance role); Forge never stores them.',
+    "Uploads the objects the remote lacks (small ones packed into immutable pack files, large ones as single objects; content any host pushed already is not sent again), then the versions recorded since this host last pushed as a new immutable segment, then moves this host's head with a conditional write. An interrupted push resumes without re-uploading what arrived.",
+    "The remote defaults to the only one configured. The host name defaults to --host, FORGE_HOST, the name saved at the first push, else the machine's name. Credentials come from the AWS SDK default chain (environment, profile, instance role); Forge never stores them.",
   ].join('\n'),
   options: {
     host: { type: 'string', valueName: 'name', description: 'Push as this host (saved for later pushes).' },
@@ -38,10 +38,16 @@ async function runPush(ctx: CommandContext, name: string | undefined): Promise<n
   const client = await connectRemote(remote, ctx.stderr);
   const progress = await transferProgress(ctx, 'push');
   try {
-    const r = await push(client, index, store, { host, storeDir: opened.storeDir }, {
-      ...(packSize !== undefined ? { packSize } : {}),
-      onProgress: progress.update,
-    });
+    const r = await push(
+      client,
+      index,
+      store,
+      { host, storeDir: opened.storeDir },
+      {
+        ...(packSize !== undefined ? { packSize } : {}),
+        onProgress: progress.update,
+      },
+    );
     progress.done();
     if (ctx.values['json']) ctx.stdout.write(JSON.stringify(r) + '\n');
     else if (r.upToDate) ctx.stdout.write(`${remote.name}: up to date (host ${host}, seq ${r.headSeq}); ${describeRequests(r.requests)}\n`);

@@ -68,7 +68,15 @@ export async function connectRemote(spec: RemoteSpec, stderr?: NodeJS.WritableSt
 
 /** `25 requests (18 PUT, 4 GET, 2 LIST, 1 HEAD)`. */
 export function describeRequests(c: RequestCounts): string {
-  const parts = [[c.puts, 'PUT'], [c.gets, 'GET'], [c.lists, 'LIST'], [c.heads, 'HEAD'], [c.deletes, 'DELETE']].filter(([n]) => (n as number) > 0).map(([n, w]) => `${n} ${w}`);
+  const parts = [
+    [c.puts, 'PUT'],
+    [c.gets, 'GET'],
+    [c.lists, 'LIST'],
+    [c.heads, 'HEAD'],
+    [c.deletes, 'DELETE'],
+  ]
+    .filter(([n]) => (n as number) > 0)
+    .map(([n, w]) => `${n} ${w}`);
   return `${c.requests} requests${parts.length ? ` (${parts.join(', ')})` : ''}${c.retries ? `, ${c.retries} retried` : ''}`;
 }
 
@@ -111,7 +119,7 @@ export const spec: CommandSpec = {
     'forge remote add <name> s3://<bucket>/<prefix> [--endpoint URL] [--region R] [--path-style]: remembers a remote in this store. Credentials come from the AWS SDK default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws, instance roles) and are never stored.',
     'forge remote list / remove <name>: show or forget remotes (nothing on the remote is deleted).',
     'forge remote verify [name] [--sample N]: checks every pack index, segment and single object against its name, that every object a history refers to is there, and N packs (default all) byte for byte; reports what is missing or damaged and which versions it affects. Exits 1 when something is wrong.',
-    'forge remote gc [name] [--grace 24h] [--dry-run]: deletes packs, objects and segments no host\'s history refers to, if older than the grace period, so a push in progress is never broken.',
+    "forge remote gc [name] [--grace 24h] [--dry-run]: deletes packs, objects and segments no host's history refers to, if older than the grace period, so a push in progress is never broken.",
   ].join('\n'),
   options: {
     ...connectionOptions('add: '),
@@ -153,7 +161,13 @@ export const spec: CommandSpec = {
         const all = await specs.listRemotes(index);
         if (ctx.values['json']) ctx.stdout.write(JSON.stringify(all) + '\n');
         else if (all.length === 0) ctx.stdout.write('no remotes (add one with `forge remote add <name> s3://<bucket>/<prefix>`)\n');
-        else ctx.stdout.write(renderTable(['NAME', 'URL', 'ENDPOINT', 'REGION', 'STYLE'], all.map((r) => [r.name, specs.remoteUrl(r), r.endpoint ?? '(AWS)', r.region ?? '-', r.pathStyle ? 'path' : 'virtual-host'])));
+        else
+          ctx.stdout.write(
+            renderTable(
+              ['NAME', 'URL', 'ENDPOINT', 'REGION', 'STYLE'],
+              all.map((r) => [r.name, specs.remoteUrl(r), r.endpoint ?? '(AWS)', r.region ?? '-', r.pathStyle ? 'path' : 'virtual-host']),
+            ),
+          );
         return 0;
       }
       if (sub === 'remove') {
@@ -188,7 +202,10 @@ async function runVerify(ctx: CommandContext, client: RemoteClient): Promise<num
   const r = await verifyRemote(client, sample === undefined ? {} : { sample });
   if (ctx.values['json']) ctx.stdout.write(JSON.stringify(r) + '\n');
   else {
-    for (const p of r.problems) ctx.stdout.write(`${p.kind}: ${p.key}: ${p.detail}${p.affects.length ? `; affects ${p.affects.slice(0, 5).join(', ')}${p.affects.length > 5 ? ` and ${p.affects.length - 5} more` : ''}` : ''}\n`);
+    for (const p of r.problems)
+      ctx.stdout.write(
+        `${p.kind}: ${p.key}: ${p.detail}${p.affects.length ? `; affects ${p.affects.slice(0, 5).join(', ')}${p.affects.length > 5 ? ` and ${p.affects.length - 5} more` : ''}` : ''}\n`,
+      );
     ctx.stdout.write(
       `${r.problems.length === 0 ? 'ok' : `${r.problems.length} problem(s)`}: ${r.hosts} host(s), ${r.segments} segments, ${r.versions} versions, ` +
         `${r.indexes} pack indexes, ${r.packsChecked}/${r.packs} packs and ${r.singles} single objects checked, ${r.objects} objects referenced; ${describeRequests(r.requests)}\n`,

@@ -229,13 +229,17 @@ export const spec: CommandSpec = {
           const latest = history[history.length - 1]!;
           const current = sha256File(dest);
           if (latest.hash !== current) {
-            throw new ForgeError('validation', `${treePath} has changes that are not recorded yet (its content is not the newest version ${latest.seq}); refusing to overwrite them`, {
-              context: { file: treePath, operation: 'restore', currentHash: current, latestHash: latest.hash },
-              suggestions: [
-                'Wait for `forge watch` to record the change (then it can be restored later too), or',
-                `save the current file elsewhere first, or use --to <dest>, or add --force to overwrite it.`,
-              ],
-            });
+            throw new ForgeError(
+              'validation',
+              `${treePath} has changes that are not recorded yet (its content is not the newest version ${latest.seq}); refusing to overwrite them`,
+              {
+                context: { file: treePath, operation: 'restore', currentHash: current, latestHash: latest.hash },
+                suggestions: [
+                  'Wait for `forge watch` to record the change (then it can be restored later too), or',
+                  `save the current file elsewhere first, or use --to <dest>, or add --force to overwrite it.`,
+                ],
+              },
+            );
           }
         }
       }

@@ -80,7 +80,10 @@ export const spec: CommandSpec = {
           ['overall', x(out.overallRatio)],
           ['I/O backend', out.ioBackend],
         ],
-      ).split('\n').slice(1).join('\n'),
+      )
+        .split('\n')
+        .slice(1)
+        .join('\n'),
     );
     return 0;
   },

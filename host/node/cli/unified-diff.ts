@@ -143,10 +143,9 @@ export function unifiedDiff(a: Uint8Array, b: Uint8Array, options: UnifiedDiffOp
   const textA = dec.decode(a);
   const textB = dec.decode(b);
   const maxD = options.maxEditDistance ?? DEFAULT_MAX_EDIT_DISTANCE;
-  const patch =
-    surelyFartherThan(textA, textB, maxD)
-      ? undefined
-      : structuredPatch(labelA, labelB, textA, textB, undefined, undefined, { context: options.context ?? 3, maxEditLength: maxD });
+  const patch = surelyFartherThan(textA, textB, maxD)
+    ? undefined
+    : structuredPatch(labelA, labelB, textA, textB, undefined, undefined, { context: options.context ?? 3, maxEditLength: maxD });
   const truncated = patch === undefined;
   const hunks = patch === undefined ? [replaceAll(textA, textB)] : patch.hunks;
   // Joined piece by piece (never spread into one call): a hunk may hold millions of lines.

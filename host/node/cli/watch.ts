@@ -10,7 +10,12 @@ import { STORE_DIR_NAME } from './paths.js';
 /** The config flags `forge watch` takes, named as in the config reference (kebab-case). */
 const CONFIG_FLAGS = {
   'debounce-ms': { type: 'string', valueName: 'ms', description: 'Coalescing window for changes (default 100).' },
-  ignore: { type: 'string', multiple: true, valueName: 'glob', description: 'Also ignore this name or glob (repeatable; node_modules, .git and .forge are always ignored).' },
+  ignore: {
+    type: 'string',
+    multiple: true,
+    valueName: 'glob',
+    description: 'Also ignore this name or glob (repeatable; node_modules, .git and .forge are always ignored).',
+  },
   'io-backend': { type: 'string', valueName: 'name', description: 'auto (default), io_uring, fallback (also FORGE_IO_BACKEND).' },
   'log-level': { type: 'string', valueName: 'level', description: 'trace, debug, info (default), warn, error.' },
   'log-file': { type: 'string', valueName: 'file', description: 'Write JSON logs to <file> (rotated) instead of stderr.' },
@@ -90,9 +95,17 @@ export const spec: CommandSpec = {
   options: {
     ...CONFIG_FLAGS,
     once: { type: 'boolean', description: 'Scan (or catch up), print the summary and exit without watching.' },
-    push: { type: 'string', valueName: 'remote', description: 'Also push to this remote (see `forge remote`) after recording, every --push-interval; an outage never stops recording.' },
+    push: {
+      type: 'string',
+      valueName: 'remote',
+      description: 'Also push to this remote (see `forge remote`) after recording, every --push-interval; an outage never stops recording.',
+    },
     'push-interval': { type: 'string', valueName: 'time', description: 'Time between pushes with --push, e.g. 30s (default), 5m.' },
-    'log-format': { type: 'string', valueName: 'json|human', description: 'Log records on stderr: human lines (default on a terminal) or JSON (default otherwise).' },
+    'log-format': {
+      type: 'string',
+      valueName: 'json|human',
+      description: 'Log records on stderr: human lines (default on a terminal) or JSON (default otherwise).',
+    },
   },
   minPositionals: 0,
   maxPositionals: 1,

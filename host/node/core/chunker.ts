@@ -56,7 +56,11 @@ export function cdcParams(options: CdcOptions = {}): CdcParams {
   const avg = options.avg ?? DEFAULT_CDC.avg;
   const max = options.max ?? DEFAULT_CDC.max;
   const problems: string[] = [];
-  for (const [k, v] of [['min', min], ['avg', avg], ['max', max]] as const) {
+  for (const [k, v] of [
+    ['min', min],
+    ['avg', avg],
+    ['max', max],
+  ] as const) {
     if (!Number.isInteger(v) || v < CDC_LIMITS.minSize || v > CDC_LIMITS.maxSize) {
       problems.push(`${k} must be an integer in ${CDC_LIMITS.minSize}..${CDC_LIMITS.maxSize}, got ${String(v)}`);
     }

@@ -16,9 +16,7 @@ export type { CodecError, FrameOptions };
 const IFACE = 'codec';
 
 /** The WIT enum codec-error, in declaration order (the core returns the index). */
-export const CODEC_ERRORS: readonly CodecError[] = [
-  'bad-magic', 'unsupported', 'truncated', 'corrupt', 'checksum-mismatch', 'too-large',
-];
+export const CODEC_ERRORS: readonly CodecError[] = ['bad-magic', 'unsupported', 'truncated', 'corrupt', 'checksum-mismatch', 'too-large'];
 
 /** The block sizes the LZ4 frame format allows (64 KiB, 256 KiB, 1 MiB, 4 MiB). */
 export const LZ4_BLOCK_SIZES = [65536, 262144, 1048576, 4194304] as const;
@@ -72,9 +70,7 @@ function makeBindings(core: CoreInstance): CodecExports {
   const frameTrailerPost = core.post(IFACE, 'lz4-frame-trailer');
 
   // frame-options flattens to (block-size, content-size, content-checksum, block-checksum).
-  const flat = (o: FrameOptions): number[] => [
-    o.blockSize >>> 0, o.contentSize ? 1 : 0, o.contentChecksum ? 1 : 0, o.blockChecksum ? 1 : 0,
-  ];
+  const flat = (o: FrameOptions): number[] => [o.blockSize >>> 0, o.contentSize ? 1 : 0, o.contentChecksum ? 1 : 0, o.blockChecksum ? 1 : 0];
   const list = (ret: number, post: (r: number) => void): Uint8Array => {
     const out = core.copyList(ret, 1);
     post(ret);

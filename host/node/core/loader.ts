@@ -84,8 +84,10 @@ export function coreWasmPath(kind: CoreModuleKind = 'scalar'): string {
   }
   throw new ForgeError('dependency', `build/${WASM_FILE[kind]} not found`, {
     context: { operation: 'loadCore', file: `build/${WASM_FILE[kind]}` },
-    suggestions: ['Build the core with `npm run build:core` (or `npm ci`, which builds everything).',
-      `Or point ${WASM_ENV[kind]} at a ${WASM_FILE[kind]} file.`],
+    suggestions: [
+      'Build the core with `npm run build:core` (or `npm ci`, which builds everything).',
+      `Or point ${WASM_ENV[kind]} at a ${WASM_FILE[kind]} file.`,
+    ],
   });
 }
 
@@ -116,7 +118,9 @@ export function selectCoreModule(env: Record<string, string | undefined> = proce
   if (want !== 'auto' && want !== 'scalar' && want !== 'simd') {
     throw new ForgeError('configuration', `FORGE_CORE=${env.FORGE_CORE} is not a core module`, {
       context: { operation: 'loadCore', setting: 'FORGE_CORE', value: env.FORGE_CORE ?? '' },
-      suggestions: ['Set FORGE_CORE to `simd` (require the SIMD module), `scalar` (the portable module) or `auto` (the default: SIMD where the engine supports it).'],
+      suggestions: [
+        'Set FORGE_CORE to `simd` (require the SIMD module), `scalar` (the portable module) or `auto` (the default: SIMD where the engine supports it).',
+      ],
     });
   }
   const scalar = (reason: string) => {
@@ -133,11 +137,15 @@ export function selectCoreModule(env: Record<string, string | undefined> = proce
     if (want === 'simd') throw cause;
     return scalar(`no SIMD module to load (${(cause as Error).message})`);
   }
-  if (WebAssembly.validate(bytes)) return { module: 'simd', path, reason: want === 'simd' ? 'FORGE_CORE=simd' : 'the engine validates WebAssembly SIMD', bytes };
+  if (WebAssembly.validate(bytes))
+    return { module: 'simd', path, reason: want === 'simd' ? 'FORGE_CORE=simd' : 'the engine validates WebAssembly SIMD', bytes };
   if (want === 'simd') {
     throw new ForgeError('dependency', `FORGE_CORE=simd, but this engine does not validate ${path} (WebAssembly SIMD)`, {
       context: { operation: 'loadCore', file: path, setting: 'FORGE_CORE' },
-      suggestions: ['Unset FORGE_CORE (or set it to `scalar`) to use the portable module.', 'Rebuild the core with `npm run build:core` if the file is damaged.'],
+      suggestions: [
+        'Unset FORGE_CORE (or set it to `scalar`) to use the portable module.',
+        'Rebuild the core with `npm run build:core` if the file is damaged.',
+      ],
     });
   }
   return scalar(`this engine does not validate ${path} (WebAssembly SIMD)`);
@@ -148,7 +156,8 @@ function readModule(path: string): Uint8Array {
     return readFileSync(path);
   } catch (cause) {
     throw new ForgeError('dependency', `cannot read the core module ${path}`, {
-      cause, context: { operation: 'loadCore', file: path },
+      cause,
+      context: { operation: 'loadCore', file: path },
       suggestions: ['Rebuild the core with `npm run build:core`.'],
     });
   }
@@ -171,7 +180,8 @@ export function coreModule(): WebAssembly.Module {
       compiled = new WebAssembly.Module(bytes);
     } catch (cause) {
       throw new ForgeError('dependency', `cannot compile the core module ${info.path}`, {
-        cause, context: { operation: 'loadCore', file: info.path },
+        cause,
+        context: { operation: 'loadCore', file: info.path },
         suggestions: ['Rebuild the core with `npm run build:core`.'],
       });
     }
@@ -183,7 +193,11 @@ export function coreModule(): WebAssembly.Module {
 /** Arguments being placed in the scratch region for one call. */
 export class CoreArgs {
   private offset = 0;
-  constructor(private readonly core: CoreInstance, readonly base: number, readonly capacity: number) {}
+  constructor(
+    private readonly core: CoreInstance,
+    readonly base: number,
+    readonly capacity: number,
+  ) {}
 
   /** Worst-case UTF-8 size of `s` (what to pass to `core.args` for a string). */
   static stringBound(s: string): number {
@@ -275,17 +289,53 @@ export class CoreInstance {
       if (!(cause instanceof WebAssembly.RuntimeError)) throw cause;
       this.poisoned = true;
       throw new ForgeError('unknown', `the WebAssembly core trapped in ${name}: ${cause.message}`, {
-        cause, context: { operation: name },
+        cause,
+        context: { operation: name },
         suggestions: ['This is a bug in the core (or a function not implemented yet); please report it.'],
       });
     };
     type A = number | bigint;
     switch ((f as { length: number }).length) {
-      case 0: return () => { try { return fn(); } catch (e) { return trapped(e); } };
-      case 1: return (a?: A) => { try { return fn(a!); } catch (e) { return trapped(e); } };
-      case 2: return (a?: A, b?: A) => { try { return fn(a!, b!); } catch (e) { return trapped(e); } };
-      case 3: return (a?: A, b?: A, c?: A) => { try { return fn(a!, b!, c!); } catch (e) { return trapped(e); } };
-      default: return (...args) => { try { return fn(...args); } catch (e) { return trapped(e); } };
+      case 0:
+        return () => {
+          try {
+            return fn();
+          } catch (e) {
+            return trapped(e);
+          }
+        };
+      case 1:
+        return (a?: A) => {
+          try {
+            return fn(a!);
+          } catch (e) {
+            return trapped(e);
+          }
+        };
+      case 2:
+        return (a?: A, b?: A) => {
+          try {
+            return fn(a!, b!);
+          } catch (e) {
+            return trapped(e);
+          }
+        };
+      case 3:
+        return (a?: A, b?: A, c?: A) => {
+          try {
+            return fn(a!, b!, c!);
+          } catch (e) {
+            return trapped(e);
+          }
+        };
+      default:
+        return (...args) => {
+          try {
+            return fn(...args);
+          } catch (e) {
+            return trapped(e);
+          }
+        };
     }
   }
 

@@ -7,8 +7,15 @@ declare namespace WebAssembly {
   type ImportValue = unknown;
   type Imports = Record<string, Record<string, ImportValue>>;
   type Exports = Record<string, unknown>;
-  interface ModuleExportDescriptor { name: string; kind: 'function' | 'table' | 'memory' | 'global' }
-  interface ModuleImportDescriptor { module: string; name: string; kind: 'function' | 'table' | 'memory' | 'global' }
+  interface ModuleExportDescriptor {
+    name: string;
+    kind: 'function' | 'table' | 'memory' | 'global';
+  }
+  interface ModuleImportDescriptor {
+    module: string;
+    name: string;
+    kind: 'function' | 'table' | 'memory' | 'global';
+  }
   class Module {
     constructor(bytes: ArrayBufferView | ArrayBuffer);
     static exports(module: Module): ModuleExportDescriptor[];

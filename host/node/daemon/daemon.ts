@@ -142,7 +142,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         // Only the default address yields (e.g. a second forge watch on this machine); a configured one is an error.
         const inUse = e instanceof ForgeError && (e.context.code === 'EADDRINUSE' || (e.cause as { code?: string } | undefined)?.code === 'EADDRINUSE');
         if (!inUse || opts.metricsAddressConfigured) throw e;
-        log.warn({ address: cfg.metricsAddress }, `metrics not served: ${cfg.metricsAddress} is in use (another forge watch?); set --metrics-address 127.0.0.1:0 or another port`);
+        log.warn(
+          { address: cfg.metricsAddress },
+          `metrics not served: ${cfg.metricsAddress} is in use (another forge watch?); set --metrics-address 127.0.0.1:0 or another port`,
+        );
         opts.stderr.write(`forge: warning: metrics not served: ${cfg.metricsAddress} is in use; use --metrics-address <host:port> to choose another\n`);
       }
     }
@@ -228,7 +231,16 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     if (opts.push) {
       // Pushing runs beside the recording; an outage is logged and counted, never fatal.
       const { Replicator } = await import('../remote/replicator.js');
-      const r = (rep = await Replicator.start({ index, store, storeDir, remote: opts.push.remote, intervalMs: opts.push.intervalMs, log, registry: metrics.registry, prefix: metrics.prefix }));
+      const r = (rep = await Replicator.start({
+        index,
+        store,
+        storeDir,
+        remote: opts.push.remote,
+        intervalMs: opts.push.intervalMs,
+        log,
+        registry: metrics.registry,
+        prefix: metrics.prefix,
+      }));
       shutdown.register({ name: 'remote-push', phase: 'drain', stop: () => r.stop() });
     }
     if (!watcher) {
@@ -285,7 +297,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         if (!shutdown.stopping) void shutdown.shutdown('recording failed', { error: e });
       },
     );
-    if (opts.debug) shutdown.register({ name: 'fd-report', phase: 'resources', stop: () => log.info({ fds: openFdReport(storeDir) }, 'open descriptors at exit') });
+    if (opts.debug)
+      shutdown.register({ name: 'fd-report', phase: 'resources', stop: () => log.info({ fds: openFdReport(storeDir) }, 'open descriptors at exit') });
     return await shutdown.done;
   } catch (e) {
     const fe = toForgeError(e);

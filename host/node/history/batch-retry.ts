@@ -78,7 +78,10 @@ export function batchRunner(opts: BatchRetryOptions): <T>(operation: string, fn:
         if (!isDiskFull(fe, opts.storeDir)) throw fe;
         if (waited >= limit || opts.signal?.aborted) throw diskFullError(operation, fe, waited);
         full = true;
-        opts.log.warn({ operation, code: fe.code ?? fe.context.code, waitedMs: waited, retryInMs: delay }, `disk full: ${operation} waits ${delay} ms for free space, then retries`);
+        opts.log.warn(
+          { operation, code: fe.code ?? fe.context.code, waitedMs: waited, retryInMs: delay },
+          `disk full: ${operation} waits ${delay} ms for free space, then retries`,
+        );
         try {
           await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : {});
         } catch {

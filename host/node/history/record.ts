@@ -240,7 +240,10 @@ export class HistoryRecorder {
             addTally(tally, r.tally);
             left.again.push(...r.left.again);
             left.gone.push(...r.left.gone);
-            onBatch?.(group.length, group.reduce((s, p) => s + p.facts.size, 0));
+            onBatch?.(
+              group.length,
+              group.reduce((s, p) => s + p.facts.size, 0),
+            );
           })
           .catch((error: unknown) => void (failure ??= { error }))
           .finally(() => inflight.delete(job));

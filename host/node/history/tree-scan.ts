@@ -264,7 +264,14 @@ export function walkTree(root: string, options: WalkOptions = {}, startRel = '')
   const stats = emptyWalkStats();
   const files: FileFacts[] = [];
   for (const batch of walkBatches(root, options, stats, startRel)) for (const f of batch) files.push(f);
-  return { files, directories: stats.directories, skipped: stats.skipped, problems: stats.problems, forgeTemps: stats.forgeTemps, totalBytes: stats.totalBytes };
+  return {
+    files,
+    directories: stats.directories,
+    skipped: stats.skipped,
+    problems: stats.problems,
+    forgeTemps: stats.forgeTemps,
+    totalBytes: stats.totalBytes,
+  };
 }
 
 /** Counts the directories a watcher would watch (for `forge doctor`), stopping at `limit`. */

@@ -25,7 +25,9 @@ export function maxSeqOf(db: SqliteDatabase): number {
 
 /** Versions with seq > `afterSeq`, oldest first. */
 export function versionsAfterSeq(db: SqliteDatabase, afterSeq: number): VersionRecord[] {
-  const rows = stmt(db, `SELECT ${VERSION_COLUMNS} FROM versions v JOIN files f ON f.id = v.file_id WHERE v.seq > ? ORDER BY v.seq`).all(afterSeq) as VersionRow[];
+  const rows = stmt(db, `SELECT ${VERSION_COLUMNS} FROM versions v JOIN files f ON f.id = v.file_id WHERE v.seq > ? ORDER BY v.seq`).all(
+    afterSeq,
+  ) as VersionRow[];
   return rows.map(toRecord);
 }
 
@@ -46,13 +48,23 @@ export function insertImported(db: SqliteDatabase, versions: readonly ImportedVe
     for (const v of versions) {
       const id = (stmt(db, 'INSERT INTO files(path) VALUES (?) ON CONFLICT(path) DO UPDATE SET path = path RETURNING id').get(v.path) as { id: number }).id;
       stmt(db, 'INSERT INTO versions(seq, file_id, time_ms, kind, hash, size, mode, mtime_ms, ino, old_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
-        v.seq, id, v.timeMs, v.kind, v.hash, v.size, v.mode, v.mtimeMs, v.ino, v.oldPath,
+        v.seq,
+        id,
+        v.timeMs,
+        v.kind,
+        v.hash,
+        v.size,
+        v.mode,
+        v.mtimeMs,
+        v.ino,
+        v.oldPath,
       );
       stmt(db, 'UPDATE files SET latest_seq = ?, live = ? WHERE id = ?').run(v.seq, v.kind === 'removed' ? 0 : 1, id);
       if (v.hash !== null) {
         const b = blobs.get(v.hash);
         if (!b) throw new ForgeError('unknown', `internal: no stored content for ${v.hash} (version ${v.seq})`, { context: { operation: 'remote import' } });
-        stmt(db,
+        stmt(
+          db,
           `INSERT INTO blobs(hash, size, stored_size, refs, manifest, chunks) VALUES (?, ?, ?, 1, ?, ?)
            ON CONFLICT(hash) DO UPDATE SET refs = refs + 1, manifest = coalesce(blobs.manifest, excluded.manifest)`,
         ).run(v.hash, v.size ?? 0, b.storedSize, b.manifest ?? null, b.chunks);

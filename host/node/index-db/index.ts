@@ -31,7 +31,6 @@ import {
 export * from './types.js';
 export type { ImportedBlob, ImportedVersion } from './imported.js';
 
-
 // `await using` on Node versions whose Symbol.asyncDispose is missing (the well-known symbol Node uses).
 (Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for('nodejs.asyncDispose');
 function setupConnection(db: SqliteDatabase): void {
@@ -207,8 +206,7 @@ export class Index {
   /** The newest version of `path`, or undefined. */
   async latest(path: string): Promise<VersionRecord | undefined> {
     return this.with((db) => {
-      const r = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.path = ?`)
-        .get(path) as VersionRow | undefined;
+      const r = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.path = ?`).get(path) as VersionRow | undefined;
       return r && toRecord(r);
     }, 'latest');
   }
@@ -216,8 +214,9 @@ export class Index {
   /** Every version of `path`, oldest first. */
   async versions(path: string): Promise<VersionRecord[]> {
     return this.with((db) => {
-      const rows = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.file_id = f.id WHERE f.path = ? ORDER BY v.seq`)
-        .all(path) as VersionRow[];
+      const rows = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.file_id = f.id WHERE f.path = ? ORDER BY v.seq`).all(
+        path,
+      ) as VersionRow[];
       return rows.map(toRecord);
     }, 'versions');
   }
@@ -231,11 +230,11 @@ export class Index {
     const value = bySeq ? at : at.getTime();
     if (!Number.isFinite(value)) throw invalid('versionAt: seq or time must be finite', 'at');
     return this.with((db) => {
-      const r = stmt(db, 
-          `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.file_id = f.id
+      const r = stmt(
+        db,
+        `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.file_id = f.id
            WHERE f.path = ? AND ${bySeq ? 'v.seq' : 'v.time_ms'} <= ? ORDER BY v.seq DESC LIMIT 1`,
-        )
-        .get(path, value) as VersionRow | undefined;
+      ).get(path, value) as VersionRow | undefined;
       return r && toRecord(r);
     }, 'versionAt');
   }
@@ -243,8 +242,10 @@ export class Index {
   /** Live files (newest version not 'removed') with their newest version, by path. */
   async files(): Promise<VersionRecord[]> {
     return this.with((db) => {
-      const rows = stmt(db, `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.live = 1 ORDER BY f.path`)
-        .all() as VersionRow[];
+      const rows = stmt(
+        db,
+        `SELECT ${VERSION_COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.live = 1 ORDER BY f.path`,
+      ).all() as VersionRow[];
       return rows.map(toRecord);
     }, 'files');
   }
@@ -252,8 +253,7 @@ export class Index {
   /** The blob row of `hash`, if any version refers to it. */
   async blob(hash: string): Promise<BlobRecord | undefined> {
     return this.with((db) => {
-      const r = stmt(db, 'SELECT hash, size, stored_size AS storedSize, refs, manifest, chunks FROM blobs WHERE hash = ?')
-        .get(hash) as BlobRecord | undefined;
+      const r = stmt(db, 'SELECT hash, size, stored_size AS storedSize, refs, manifest, chunks FROM blobs WHERE hash = ?').get(hash) as BlobRecord | undefined;
       return r;
     }, 'blob');
   }
@@ -325,11 +325,7 @@ export class Index {
   async setState(key: string, value: unknown): Promise<void> {
     await this.with((db) => {
       if (value === undefined) stmt(db, 'DELETE FROM state WHERE key = ?').run(key);
-      else
-        stmt(db, 'INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
-          key,
-          JSON.stringify(value),
-        );
+      else stmt(db, 'INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
     }, 'setState');
   }
 
@@ -377,21 +373,21 @@ function fileId(db: SqliteDatabase, path: string): number {
 function insertRow(db: SqliteDatabase, v: AddVersionInput, path: string, kind: VersionKind, oldPath: string | null): number {
   const id = fileId(db, path);
   const removed = kind === 'removed';
-  const r = stmt(db, 
-      `INSERT INTO versions(file_id, time_ms, kind, hash, size, mode, mtime_ms, ino, old_path)
+  const r = stmt(
+    db,
+    `INSERT INTO versions(file_id, time_ms, kind, hash, size, mode, mtime_ms, ino, old_path)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-    )
-    .get(
-      id,
-      v.timeMs ?? Date.now(),
-      kind,
-      removed ? null : v.hash!,
-      removed ? null : v.size!,
-      removed ? null : (v.mode ?? null),
-      removed ? null : (v.mtimeMs ?? null),
-      removed || v.ino === undefined ? null : String(v.ino),
-      oldPath,
-    ) as { seq: number };
+  ).get(
+    id,
+    v.timeMs ?? Date.now(),
+    kind,
+    removed ? null : v.hash!,
+    removed ? null : v.size!,
+    removed ? null : (v.mode ?? null),
+    removed ? null : (v.mtimeMs ?? null),
+    removed || v.ino === undefined ? null : String(v.ino),
+    oldPath,
+  ) as { seq: number };
   stmt(db, 'UPDATE files SET latest_seq = ?, live = ? WHERE id = ?').run(r.seq, removed ? 0 : 1, id);
   return r.seq;
 }
@@ -403,7 +399,8 @@ function insertVersion(db: SqliteDatabase, v: AddVersionInput): number {
   }
   const seq = insertRow(db, v, v.path, v.kind, v.kind === 'renamed' ? v.oldPath! : null);
   if (v.kind !== 'removed') {
-    stmt(db, 
+    stmt(
+      db,
       `INSERT INTO blobs(hash, size, stored_size, refs, manifest, chunks) VALUES (?, ?, ?, 1, ?, ?)
        ON CONFLICT(hash) DO UPDATE SET refs = refs + 1, manifest = coalesce(blobs.manifest, excluded.manifest)`,
     ).run(v.hash!, v.size!, v.storedSize ?? 0, v.manifest ?? null, v.chunks ?? 1);

@@ -61,14 +61,10 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 export function migrate(db: SqliteDatabase, file: string): number[] {
   const current = userVersion(db);
   if (current > SCHEMA_VERSION) {
-    throw new ForgeError(
-      'configuration',
-      `Index ${file} has schema version ${current}, newer than this Forge understands (${SCHEMA_VERSION})`,
-      {
-        context: { file, operation: 'migrate', schemaVersion: current, supported: SCHEMA_VERSION },
-        suggestions: ['Upgrade forge-io to a version that knows this schema, or point Forge at another index.'],
-      },
-    );
+    throw new ForgeError('configuration', `Index ${file} has schema version ${current}, newer than this Forge understands (${SCHEMA_VERSION})`, {
+      context: { file, operation: 'migrate', schemaVersion: current, supported: SCHEMA_VERSION },
+      suggestions: ['Upgrade forge-io to a version that knows this schema, or point Forge at another index.'],
+    });
   }
   const applied: number[] = [];
   for (const m of MIGRATIONS) {

@@ -20,7 +20,9 @@ export async function latestMany(index: Index, paths: readonly string[]): Promis
     for (let i = 0; i < paths.length; i += CHUNK) {
       const part = paths.slice(i, i + CHUNK);
       // One cached statement per distinct part length: at most CHUNK of them.
-      const rows = stmt(db, `SELECT ${COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.path IN (${part.map(() => '?').join(',')})`).all(...part) as Row[];
+      const rows = stmt(db, `SELECT ${COLUMNS} FROM files f JOIN versions v ON v.seq = f.latest_seq WHERE f.path IN (${part.map(() => '?').join(',')})`).all(
+        ...part,
+      ) as Row[];
       for (const r of rows) out.set(r.path, toRecord(r));
     }
   }, 'latestMany');
@@ -34,9 +36,7 @@ export async function livePathsUnder(index: Index, dir: string): Promise<string[
   const hi = `${dir}0`; // '0' is the character after '/'
   return index.connections.with(
     (db) =>
-      (stmt(db, 'SELECT path FROM files WHERE live = 1 AND path >= ? AND path < ? ORDER BY path').all(lo, hi) as Array<{ path: string }>).map(
-        (r) => r.path,
-      ),
+      (stmt(db, 'SELECT path FROM files WHERE live = 1 AND path >= ? AND path < ? ORDER BY path').all(lo, hi) as Array<{ path: string }>).map((r) => r.path),
     'livePathsUnder',
   );
 }

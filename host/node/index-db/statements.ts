@@ -19,7 +19,7 @@ import type { SqliteDatabase } from './sqlite-types.js';
 const cache = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();
 
 /** Whether this Node's ObjectWrap asserts in its destructor (see the file comment). */
-export const retainSqliteObjects = Number(process.versions.node.split(".")[0]) >= 24;
+export const retainSqliteObjects = Number(process.versions.node.split('.')[0]) >= 24;
 const retained: SqliteDatabase[] = [];
 
 /**

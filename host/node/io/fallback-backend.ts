@@ -14,7 +14,14 @@ import { notRegularError, readFileSafely } from '../base/safe-read.js';
 import { checkData, checkPath, checkRange } from '../base/validate.js';
 import { retryIo } from '../../native/shared/io-retry.js';
 import { FsWatchSource } from './fallback-watcher.js';
-import { WatchSet, resolveWatchOptions, type ManagedWatchHandle, type ResolvedWatchOptions, type WatchSource, type WatchSourceProvider } from '../watch/handle.js';
+import {
+  WatchSet,
+  resolveWatchOptions,
+  type ManagedWatchHandle,
+  type ResolvedWatchOptions,
+  type WatchSource,
+  type WatchSourceProvider,
+} from '../watch/handle.js';
 
 export interface FallbackBackendOptions {
   /** Shared handle budget; one is created (maxHandles) when absent. */

@@ -136,7 +136,11 @@ async function tryIoUring(opts: CreatePlatformIOOptions, resources: ResourceMana
   if (!kernelAtLeast(release, MIN_IO_URING_KERNEL)) {
     return {
       ok: false,
-      rejection: rejection('io_uring', 'kernel-too-old', `kernel ${release} is too old: direct-descriptor OPENAT/CLOSE need Linux >= ${MIN_IO_URING_KERNEL.join('.')}`),
+      rejection: rejection(
+        'io_uring',
+        'kernel-too-old',
+        `kernel ${release} is too old: direct-descriptor OPENAT/CLOSE need Linux >= ${MIN_IO_URING_KERNEL.join('.')}`,
+      ),
     };
   }
   const disabled = ioUringDisabledValue(probe);
@@ -145,7 +149,10 @@ async function tryIoUring(opts: CreatePlatformIOOptions, resources: ResourceMana
     // With 1 a privileged process may still get a ring: only the simulation rejects outright.
     const simulated = probe.ioUringDisabled !== undefined || process.env.FORGE_TEST_IO_URING_DISABLED;
     if (disabled === 2 || simulated) {
-      return { ok: false, rejection: rejection('io_uring', 'io_uring-disabled', `kernel.io_uring_disabled = ${disabled} (${what})${simulated ? ' [simulated]' : ''}`) };
+      return {
+        ok: false,
+        rejection: rejection('io_uring', 'io_uring-disabled', `kernel.io_uring_disabled = ${disabled} (${what})${simulated ? ' [simulated]' : ''}`),
+      };
     }
   }
   let mod: typeof import('../../native/linux/io-uring-backend.js');
@@ -170,7 +177,10 @@ function setupRejection(errno: number, disabled: number, simulated: boolean): Ba
   const name = LINUX_ERRNO[errno] ?? `errno ${errno}`;
   const sim = simulated ? ' [simulated]' : '';
   if (errno === 1) {
-    const why = disabled === 1 ? 'kernel.io_uring_disabled = 1 and this process is not in kernel.io_uring_group' : 'blocked by a seccomp filter (e.g. a container runtime default profile)';
+    const why =
+      disabled === 1
+        ? 'kernel.io_uring_disabled = 1 and this process is not in kernel.io_uring_group'
+        : 'blocked by a seccomp filter (e.g. a container runtime default profile)';
     return rejection('io_uring', 'setup-EPERM', `io_uring_setup: EPERM, ${why}${sim}`);
   }
   if (errno === 38) return rejection('io_uring', 'setup-ENOSYS', `io_uring_setup: ENOSYS, kernel built without CONFIG_IO_URING or the call is filtered${sim}`);
@@ -242,10 +252,14 @@ export async function createPlatformIO(options: CreatePlatformIOOptions = {}): P
   const envForced = process.env.FORGE_IO_BACKEND;
   // 'auto' (the config default) and an empty value mean: probe.
   const wanted = options.backend ?? (envForced !== undefined && envForced.trim() !== '' ? envForced : undefined);
-  const forced = wanted === undefined || wanted.trim().toLowerCase() === 'auto' ? undefined : parseBackendName(wanted, options.backend !== undefined ? 'options.backend' : 'FORGE_IO_BACKEND');
+  const forced =
+    wanted === undefined || wanted.trim().toLowerCase() === 'auto'
+      ? undefined
+      : parseBackendName(wanted, options.backend !== undefined ? 'options.backend' : 'FORGE_IO_BACKEND');
   const maxHandles = maxHandlesFrom(options);
   const ownsResources = options.resources === undefined;
-  const resources = options.resources ?? new ResourceManager({ ...(maxHandles !== undefined ? { maxHandles } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+  const resources =
+    options.resources ?? new ResourceManager({ ...(maxHandles !== undefined ? { maxHandles } : {}), ...(options.logger ? { logger: options.logger } : {}) });
   const native: BackendName | undefined = process.platform === 'win32' ? 'iocp' : process.platform === 'darwin' ? 'kqueue' : undefined;
   const order: BackendName[] = forced ? [forced] : native ? ['io_uring', native, 'fallback'] : ['io_uring', 'fallback'];
   const rejected: BackendRejection[] = forced
@@ -260,13 +274,25 @@ export async function createPlatformIO(options: CreatePlatformIOOptions = {}): P
   for (const kind of order) {
     const a = await attempt(kind, options, resources);
     if (a.ok) {
-      const report: SelectionReport = { chosen: kind, forced: forced !== undefined, platform: process.platform, kernelRelease: options.probe?.kernelRelease ?? os.release(), rejected };
+      const report: SelectionReport = {
+        chosen: kind,
+        forced: forced !== undefined,
+        platform: process.platform,
+        kernelRelease: options.probe?.kernelRelease ?? os.release(),
+        rejected,
+      };
       lastReport = report;
       options.logger?.info?.({ backend: kind, rejected }, `I/O backend: ${kind}`);
       if (ownsResources) {
         // The backend got the budget as "shared": shut it down with the backend.
         const close = a.io.close.bind(a.io);
-        Object.defineProperty(a.io, 'close', { value: async () => { await close(); await resources.shutdown(0); }, configurable: true });
+        Object.defineProperty(a.io, 'close', {
+          value: async () => {
+            await close();
+            await resources.shutdown(0);
+          },
+          configurable: true,
+        });
       }
       Object.defineProperty(a.io, 'selection', { value: report, enumerable: false });
       return a.io as SelectedPlatformIO;
@@ -278,7 +304,10 @@ export async function createPlatformIO(options: CreatePlatformIOOptions = {}): P
       throw new ForgeError('dependency', `FORGE_IO_BACKEND=${forced} was forced but cannot run here: ${a.rejection.reason}`, {
         cause: a.cause,
         context: { operation: 'createPlatformIO', backend: forced, code: a.rejection.code },
-        suggestions: ['Unset FORGE_IO_BACKEND to let Forge choose, or set FORGE_IO_BACKEND=fallback.', 'Run `forge doctor` to see why each backend was rejected.'],
+        suggestions: [
+          'Unset FORGE_IO_BACKEND to let Forge choose, or set FORGE_IO_BACKEND=fallback.',
+          'Run `forge doctor` to see why each backend was rejected.',
+        ],
       });
     }
   }

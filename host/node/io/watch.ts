@@ -9,7 +9,14 @@
  */
 import { FsWatchSource } from './fallback-watcher.js';
 import { createPlatformIO } from './select.js';
-import { ManagedWatchHandle, resolveWatchOptions, type ResolvedWatchOptions, type WatchSink, type WatchSource, type WatchSourceProvider } from '../watch/handle.js';
+import {
+  ManagedWatchHandle,
+  resolveWatchOptions,
+  type ResolvedWatchOptions,
+  type WatchSink,
+  type WatchSource,
+  type WatchSourceProvider,
+} from '../watch/handle.js';
 import type { ForgeError } from '../base/errors.js';
 import type { PlatformIO, WatchOptions, WatchStats } from '../base/platform-io.js';
 import { InotifyWatchSource } from '../../native/linux/inotify-watcher.js';

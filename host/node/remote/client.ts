@@ -45,8 +45,26 @@ type S3 = import('@aws-sdk/client-s3').S3Client;
 /** Objects larger than this go up as a multipart upload (lib-storage). */
 export const MULTIPART_THRESHOLD = 64 << 20;
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET']);
-const CREDENTIAL_NAMES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'CredentialsProviderError', 'ExpiredToken', 'InvalidToken', 'AuthorizationHeaderMalformed']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
+const CREDENTIAL_NAMES = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'InvalidToken',
+  'AuthorizationHeaderMalformed',
+]);
 
 function sdkFields(err: unknown): { name: string; status: number | undefined; code: string | undefined } {
   const e = err as { name?: unknown; Code?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; cause?: { code?: unknown } };
@@ -82,7 +100,9 @@ export function remoteError(err: unknown, spec: RemoteSpec, operation: string, k
       cause: err,
       context,
       retryable: false,
-      suggestions: [`Create it (e.g. \`aws s3 mb s3://${spec.bucket} --endpoint-url ${spec.endpoint ?? '<url>'}\`) or fix the remote's URL with \`forge remote remove\` / \`forge remote add\`.`],
+      suggestions: [
+        `Create it (e.g. \`aws s3 mb s3://${spec.bucket} --endpoint-url ${spec.endpoint ?? '<url>'}\`) or fix the remote's URL with \`forge remote remove\` / \`forge remote add\`.`,
+      ],
     });
   }
   if (name === 'AccessDenied' || status === 403) {
@@ -90,10 +110,14 @@ export function remoteError(err: unknown, spec: RemoteSpec, operation: string, k
       cause: err,
       context,
       retryable: false,
-      suggestions: ['The credentials are valid but may not read/write this bucket or prefix: check the bucket policy or the user\'s permissions.'],
+      suggestions: ["The credentials are valid but may not read/write this bucket or prefix: check the bucket policy or the user's permissions."],
     });
   }
-  const transport = (code !== undefined && NETWORK_CODES.has(code)) || name === 'TimeoutError' || name === 'RequestTimeout' || name === 'RequestTimeTooSkewed' ||
+  const transport =
+    (code !== undefined && NETWORK_CODES.has(code)) ||
+    name === 'TimeoutError' ||
+    name === 'RequestTimeout' ||
+    name === 'RequestTimeTooSkewed' ||
     /socket hang up|ECONNREFUSED|ECONNRESET|EPIPE/.test(String((err as Error)?.message));
   if (transport || (status !== undefined && status >= 500) || name === 'SlowDown') {
     return new ForgeError('network', `${operation}: ${where} unreachable or failing (${code ?? name}${status ? `, HTTP ${status}` : ''})`, {

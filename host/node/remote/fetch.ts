@@ -48,10 +48,16 @@ export async function chooseHost(client: RemoteClient, given: string | undefined
     return given;
   }
   if (hosts.length === 1) return hosts[0]!;
-  throw new ForgeError('validation', hosts.length === 0 ? `remote '${client.spec.name}' holds no history yet` : `remote '${client.spec.name}' holds several hosts (${hosts.join(', ')}); choose one with --host`, {
-    context: { operation: 'clone' },
-    suggestions: hosts.length === 0 ? ['Push to it first: `forge push <remote>`.'] : [`e.g. --host ${hosts[0]}`],
-  });
+  throw new ForgeError(
+    'validation',
+    hosts.length === 0
+      ? `remote '${client.spec.name}' holds no history yet`
+      : `remote '${client.spec.name}' holds several hosts (${hosts.join(', ')}); choose one with --host`,
+    {
+      context: { operation: 'clone' },
+      suggestions: hosts.length === 0 ? ['Push to it first: `forge push <remote>`.'] : [`e.g. --host ${hosts[0]}`],
+    },
+  );
 }
 
 /**
@@ -74,7 +80,17 @@ export async function fetchHistory(
 ): Promise<FetchResult> {
   const t0 = performance.now();
   const head = await readHead(client, host);
-  const result: FetchResult = { host, versions: 0, objects: 0, bytes: 0, segment: since?.segment ?? null, seq: since?.seq ?? 0, requests: client.counts, ms: 0, applied: [] };
+  const result: FetchResult = {
+    host,
+    versions: 0,
+    objects: 0,
+    bytes: 0,
+    segment: since?.segment ?? null,
+    seq: since?.seq ?? 0,
+    requests: client.counts,
+    ms: 0,
+    applied: [],
+  };
   if (!head || head.head.segment === since?.segment) {
     result.ms = performance.now() - t0;
     return result;
@@ -173,8 +189,10 @@ async function fetchObjects(
     });
   }
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, jobs.length) }, async () => {
-    while (next < jobs.length) await jobs[next++]!();
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(options.concurrency ?? 4, jobs.length) }, async () => {
+      while (next < jobs.length) await jobs[next++]!();
+    }),
+  );
   return facts;
 }

@@ -13,10 +13,14 @@ export async function ensureMarker(client: RemoteClient, create = true): Promise
   if (got) {
     const m = parseJson<{ format?: string; version?: number }>('marker', client.key(MARKER_KEY), got.body);
     if (m.format !== FORMAT.format || typeof m.version !== 'number' || m.version > FORMAT.version) {
-      throw new ForgeError('configuration', `s3://${client.spec.bucket}/${client.key(MARKER_KEY)} is not a Forge remote this version understands (${JSON.stringify(m)})`, {
-        context: { operation: 'remote open', remote: client.spec.name },
-        suggestions: ['Point the remote at an empty prefix, or upgrade forge-io.'],
-      });
+      throw new ForgeError(
+        'configuration',
+        `s3://${client.spec.bucket}/${client.key(MARKER_KEY)} is not a Forge remote this version understands (${JSON.stringify(m)})`,
+        {
+          context: { operation: 'remote open', remote: client.spec.name },
+          suggestions: ['Point the remote at an empty prefix, or upgrade forge-io.'],
+        },
+      );
     }
     return;
   }
@@ -43,7 +47,11 @@ export async function readHead(client: RemoteClient, host: string): Promise<{ he
 /** Replaces the head only if it is still `etag` (or absent when undefined); false when someone else moved it. */
 export async function writeHead(client: RemoteClient, host: string, head: Head, etag: string | undefined): Promise<boolean> {
   const body = jsonBytes(head);
-  const out = await client.put(headKey(host), body, etag === undefined ? { ifNoneMatch: true, contentType: 'application/json' } : { ifMatch: etag, contentType: 'application/json' });
+  const out = await client.put(
+    headKey(host),
+    body,
+    etag === undefined ? { ifNoneMatch: true, contentType: 'application/json' } : { ifMatch: etag, contentType: 'application/json' },
+  );
   return out.ok;
 }
 
@@ -62,7 +70,12 @@ export async function listHosts(client: RemoteClient): Promise<string[]> {
  * The segments from `head` back to (not including) `stopAt`, oldest first,
  * each checked against its name.
  */
-export async function readChain(client: RemoteClient, host: string, head: string, stopAt: string | null = null): Promise<Array<{ name: string; segment: Segment }>> {
+export async function readChain(
+  client: RemoteClient,
+  host: string,
+  head: string,
+  stopAt: string | null = null,
+): Promise<Array<{ name: string; segment: Segment }>> {
   const out: Array<{ name: string; segment: Segment }> = [];
   let cur: string | null = head;
   while (cur !== null && cur !== stopAt) {

@@ -67,7 +67,12 @@ async function readHistories(client: RemoteClient): Promise<Histories> {
       const key = segmentKey(host, cur);
       const got = await client.get(key);
       if (!got) {
-        h.problems.push({ kind: 'missing', key: client.key(key), detail: `segment of host ${host} is missing: its versions and all older ones are unreadable`, affects: [`${host}:*`] });
+        h.problems.push({
+          kind: 'missing',
+          key: client.key(key),
+          detail: `segment of host ${host} is missing: its versions and all older ones are unreadable`,
+          affects: [`${host}:*`],
+        });
         break;
       }
       let seg: Segment;
@@ -113,7 +118,8 @@ function pickSample<T>(items: T[], n: number | undefined): T[] {
  */
 export async function verifyRemote(client: RemoteClient, options: { sample?: number } = {}): Promise<VerifyReport> {
   const problems: Problem[] = [];
-  if (!(await client.head(MARKER_KEY))) problems.push({ kind: 'missing', key: client.key(MARKER_KEY), detail: 'format marker missing (is this a Forge remote?)', affects: [] });
+  if (!(await client.head(MARKER_KEY)))
+    problems.push({ kind: 'missing', key: client.key(MARKER_KEY), detail: 'format marker missing (is this a Forge remote?)', affects: [] });
   const hist = await readHistories(client);
   problems.push(...hist.problems);
   const affects = (hashes: Iterable<string>) => [...hashes].flatMap((x) => hist.refs.get(x) ?? []);
@@ -128,11 +134,21 @@ export async function verifyRemote(client: RemoteClient, options: { sample?: num
     }
     const size = packs.get(idx.pack);
     if (size === undefined) {
-      problems.push({ kind: 'missing', key: client.key(packKey(idx.pack)), detail: `pack named by index ${name} is missing`, affects: affects(idx.entries.map((e) => e[0])) });
+      problems.push({
+        kind: 'missing',
+        key: client.key(packKey(idx.pack)),
+        detail: `pack named by index ${name} is missing`,
+        affects: affects(idx.entries.map((e) => e[0])),
+      });
       continue;
     }
     if (size !== idx.packSize) {
-      problems.push({ kind: 'damaged', key: client.key(packKey(idx.pack)), detail: `size ${size}, its index says ${idx.packSize}`, affects: affects(idx.entries.map((e) => e[0])) });
+      problems.push({
+        kind: 'damaged',
+        key: client.key(packKey(idx.pack)),
+        detail: `size ${size}, its index says ${idx.packSize}`,
+        affects: affects(idx.entries.map((e) => e[0])),
+      });
       continue;
     }
     packEntries.set(idx.pack, idx);
@@ -178,8 +194,16 @@ export async function verifyRemote(client: RemoteClient, options: { sample?: num
   let segments = 0;
   for (const s of hist.segments.values()) segments += s.size;
   return {
-    hosts: hist.segments.size, segments, versions: hist.versions, indexes: indexList.length, packs: packs.size,
-    packsChecked: checked.length, singles: singles.length, objects: hist.refs.size, problems, requests: client.counts,
+    hosts: hist.segments.size,
+    segments,
+    versions: hist.versions,
+    indexes: indexList.length,
+    packs: packs.size,
+    packsChecked: checked.length,
+    singles: singles.length,
+    objects: hist.refs.size,
+    problems,
+    requests: client.counts,
   };
 }
 
@@ -216,7 +240,12 @@ export async function gcRemote(client: RemoteClient, options: { graceMs: number;
     });
   }
   const r: GcReport = { dryRun, packs: 0, indexes: 0, singles: 0, segments: 0, bytes: 0, keptYoung: 0, requests: client.counts };
-  const [indexList, packList, singleList, hostFiles] = await Promise.all([client.list('index/'), client.list('packs/'), client.list('objects/'), client.list('hosts/')]);
+  const [indexList, packList, singleList, hostFiles] = await Promise.all([
+    client.list('index/'),
+    client.list('packs/'),
+    client.list('objects/'),
+    client.list('hosts/'),
+  ]);
   const packs = new Map(packList.map((o) => [o.key.slice(6), o]));
   const del = async (key: string, size: number, what: 'packs' | 'indexes' | 'singles' | 'segments') => {
     if (!dryRun) await client.delete(key);

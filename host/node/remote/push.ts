@@ -14,7 +14,20 @@ import { decodeManifest } from '../store/chunking.js';
 import { objectPath } from '../store/object-path.js';
 import { cacheFileOf, loadCatalog, rememberIndex, saveCatalog, type Catalog } from './catalog.js';
 import type { RemoteClient, RequestCounts } from './client.js';
-import { checkHost, encodeJson, headKey, indexKey, objectKey, packKey, segmentKey, sha256, type PackEntry, type PackIndex, type Segment, type SegmentVersion } from './format.js';
+import {
+  checkHost,
+  encodeJson,
+  headKey,
+  indexKey,
+  objectKey,
+  packKey,
+  segmentKey,
+  sha256,
+  type PackEntry,
+  type PackIndex,
+  type Segment,
+  type SegmentVersion,
+} from './format.js';
 import { maxSeq, versionsAfter } from './history-rows.js';
 import { ensureMarker, readHead, writeHead } from './heads.js';
 
@@ -51,7 +64,14 @@ const MAX_HEAD_RACES = 10;
 /** The host name this store pushes as: `--host`, FORGE_HOST, the saved one, else the machine's name. */
 export async function pushHost(index: Index, given?: string): Promise<string> {
   const saved = await index.getState<string>('remote.host');
-  const host = checkHost(given ?? process.env['FORGE_HOST'] ?? saved ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63));
+  const host = checkHost(
+    given ??
+      process.env['FORGE_HOST'] ??
+      saved ??
+      hostname()
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .slice(0, 63),
+  );
   if (saved !== host) await index.setState('remote.host', host);
   return host;
 }
@@ -87,9 +107,11 @@ async function frameOf(store: BlobStore, hash: string): Promise<{ frame: Uint8Ar
 /** Runs `fn` over `items` with at most `limit` in flight, in order of start. */
 async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /**
@@ -113,17 +135,32 @@ export async function push(
   const concurrency = options.concurrency ?? 4;
   const perSegment = options.segmentVersions ?? 50_000;
   const result: PushResult = {
-    remote: client.spec.name, host: ctx.host, upToDate: false, versions: 0, objects: 0, packs: 0, singles: 0, bytes: 0,
-    deduplicated: 0, segments: 0, headSeq: 0, requests: client.counts, ms: 0,
+    remote: client.spec.name,
+    host: ctx.host,
+    upToDate: false,
+    versions: 0,
+    objects: 0,
+    packs: 0,
+    singles: 0,
+    bytes: 0,
+    deduplicated: 0,
+    segments: 0,
+    headSeq: 0,
+    requests: client.counts,
+    ms: 0,
   };
   await ensureMarker(client);
   let head = await readHead(client, ctx.host);
   const localTop = await maxSeq(index);
   if (head && head.head.seq > localTop) {
-    throw new ForgeError('validation', `host '${ctx.host}' on remote '${client.spec.name}' has versions up to seq ${head.head.seq}, beyond this store's newest (${localTop})`, {
-      context: { operation: 'push', host: ctx.host },
-      suggestions: ['Another store pushes under the same host name: give this one its own with `forge push --host <name>`.'],
-    });
+    throw new ForgeError(
+      'validation',
+      `host '${ctx.host}' on remote '${client.spec.name}' has versions up to seq ${head.head.seq}, beyond this store's newest (${localTop})`,
+      {
+        context: { operation: 'push', host: ctx.host },
+        suggestions: ['Another store pushes under the same host name: give this one its own with `forge push --host <name>`.'],
+      },
+    );
   }
   let versions = await versionsAfter(index, head?.head.seq ?? 0);
   if (versions.length === 0) {
@@ -143,7 +180,16 @@ export async function push(
     let count = head?.head.segments ?? 0;
     for (let i = 0; i < versions.length; i += perSegment) {
       const part = versions.slice(i, i + perSegment);
-      const seg: Segment = { format: 'forge-segment', version: 1, host: ctx.host, prev, fromSeq: part[0]!.seq, toSeq: part[part.length - 1]!.seq, createdMs: Date.now(), versions: part };
+      const seg: Segment = {
+        format: 'forge-segment',
+        version: 1,
+        host: ctx.host,
+        prev,
+        fromSeq: part[0]!.seq,
+        toSeq: part[part.length - 1]!.seq,
+        createdMs: Date.now(),
+        versions: part,
+      };
       const bytes = encodeJson(seg);
       const name = sha256(bytes);
       await client.put(segmentKey(ctx.host, name), bytes, { ifNoneMatch: true });
@@ -152,7 +198,12 @@ export async function push(
       result.segments++;
     }
     const toSeq = versions[versions.length - 1]!.seq;
-    const ok = await writeHead(client, ctx.host, { format: 'forge-head', version: 1, host: ctx.host, segment: prev!, seq: toSeq, segments: count, updatedMs: Date.now() }, head?.etag);
+    const ok = await writeHead(
+      client,
+      ctx.host,
+      { format: 'forge-head', version: 1, host: ctx.host, segment: prev!, seq: toSeq, segments: count, updatedMs: Date.now() },
+      head?.etag,
+    );
     if (ok) {
       result.versions = versions.length;
       result.headSeq = toSeq;

@@ -80,7 +80,12 @@ export class Replicator {
           this.set(self.oldestPendingMs === undefined ? 0 : Math.max(0, (Date.now() - self.oldestPendingMs) / 1000));
         },
       });
-      this.errors = new Counter({ name: `${p}remote_push_errors_total`, help: 'Failed pushes to the remote, by error category', labelNames: ['category'], registers });
+      this.errors = new Counter({
+        name: `${p}remote_push_errors_total`,
+        help: 'Failed pushes to the remote, by error category',
+        labelNames: ['category'],
+        registers,
+      });
       this.pushes = new Counter({ name: `${p}remote_pushes_total`, help: 'Pushes to the remote, by result', labelNames: ['result'], registers });
     }
   }
@@ -142,7 +147,16 @@ export class Replicator {
       this.pushes?.inc({ result: 'ok' });
       if (!r.upToDate) {
         this.opts.log.info(
-          { remote: this.spec.name, host: this.host, versions: r.versions, objects: r.objects, packs: r.packs, bytes: r.bytes, requests: r.requests.requests, ms: Math.round(r.ms) },
+          {
+            remote: this.spec.name,
+            host: this.host,
+            versions: r.versions,
+            objects: r.objects,
+            packs: r.packs,
+            bytes: r.bytes,
+            requests: r.requests.requests,
+            ms: Math.round(r.ms),
+          },
           `pushed ${r.versions} versions to ${this.spec.name}`,
         );
       }
@@ -153,7 +167,10 @@ export class Replicator {
       if (!ac.signal.aborted) {
         this.lastError = err;
         this.errors?.inc({ category: err.category });
-        this.opts.log.warn({ remote: this.spec.name, category: err.category, err: err.message }, `push to ${this.spec.name} failed (${err.category}); recording goes on, the next push retries`);
+        this.opts.log.warn(
+          { remote: this.spec.name, category: err.category, err: err.message },
+          `push to ${this.spec.name} failed (${err.category}); recording goes on, the next push retries`,
+        );
       }
     } finally {
       client?.close();

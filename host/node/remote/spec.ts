@@ -45,7 +45,8 @@ export function parseRemote(name: string, url: string, options: { endpoint?: str
   const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
   if (!m) throw invalid(`invalid remote URL ${JSON.stringify(url)}`, 'Give it as s3://<bucket>/<prefix>, e.g. s3://backups/forge/laptop.');
   const bucket = m[1]!;
-  if (!BUCKET_RE.test(bucket)) throw invalid(`invalid bucket name ${JSON.stringify(bucket)}`, 'Bucket names are 3-63 characters: lowercase letters, digits, "." and "-".');
+  if (!BUCKET_RE.test(bucket))
+    throw invalid(`invalid bucket name ${JSON.stringify(bucket)}`, 'Bucket names are 3-63 characters: lowercase letters, digits, "." and "-".');
   const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
   if (prefix.split('/').some((p) => p === '.' || p === '..') || prefix.includes('//')) {
     throw invalid(`invalid prefix ${JSON.stringify(prefix)}`, 'The prefix is a plain key path such as forge/laptop (no "..", no empty parts).');
@@ -57,7 +58,8 @@ export function parseRemote(name: string, url: string, options: { endpoint?: str
     } catch {
       throw invalid(`invalid --endpoint ${JSON.stringify(options.endpoint)}`, 'Give a URL such as http://127.0.0.1:7480 or https://s3.example.com.');
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalid(`--endpoint must be http(s), got ${u.protocol}`, 'Give a URL such as https://s3.example.com.');
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw invalid(`--endpoint must be http(s), got ${u.protocol}`, 'Give a URL such as https://s3.example.com.');
   }
   return {
     name,
@@ -79,7 +81,10 @@ export async function listRemotes(index: Index): Promise<RemoteSpec[]> {
 export async function addRemote(index: Index, spec: RemoteSpec): Promise<void> {
   const all = (await index.getState<Record<string, RemoteSpec>>(STATE_KEY)) ?? {};
   if (all[spec.name]) {
-    throw invalid(`a remote named '${spec.name}' exists (${remoteUrl(all[spec.name]!)})`, `Remove it first with \`forge remote remove ${spec.name}\`, or pick another name.`);
+    throw invalid(
+      `a remote named '${spec.name}' exists (${remoteUrl(all[spec.name]!)})`,
+      `Remove it first with \`forge remote remove ${spec.name}\`, or pick another name.`,
+    );
   }
   all[spec.name] = spec;
   await index.setState(STATE_KEY, all);
@@ -103,7 +108,8 @@ export async function findRemote(index: Index, name: string | undefined): Promis
     if (names.length === 1) return all[names[0]!]!;
     throw new ForgeError('validation', names.length === 0 ? 'no remote is configured' : `several remotes are configured (${names.join(', ')}); name one`, {
       context: { operation: 'remote' },
-      suggestions: names.length === 0 ? ['Add one: `forge remote add <name> s3://<bucket>/<prefix> --endpoint <url>`.'] : ['Give the remote name as the argument.'],
+      suggestions:
+        names.length === 0 ? ['Add one: `forge remote add <name> s3://<bucket>/<prefix> --endpoint <url>`.'] : ['Give the remote name as the argument.'],
     });
   }
   const spec = all[name];
@@ -112,5 +118,8 @@ export async function findRemote(index: Index, name: string | undefined): Promis
 }
 
 function unknownRemote(name: string, names: string[]): ForgeError {
-  return invalid(`no remote named '${name}'`, names.length ? `Configured remotes: ${names.join(', ')} (\`forge remote list\`).` : 'Add one with `forge remote add <name> s3://<bucket>/<prefix>`.');
+  return invalid(
+    `no remote named '${name}'`,
+    names.length ? `Configured remotes: ${names.join(', ')} (\`forge remote list\`).` : 'Add one with `forge remote add <name> s3://<bucket>/<prefix>`.',
+  );
 }

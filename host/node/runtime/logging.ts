@@ -95,7 +95,10 @@ function recordMessage(fe: ForgeError): string {
 }
 
 /** A plain, complete error record (what `logError` writes besides timestamp/level). */
-export function errorRecord(err: unknown, context: Partial<ErrorContext> = {}): {
+export function errorRecord(
+  err: unknown,
+  context: Partial<ErrorContext> = {},
+): {
   error: ForgeError;
   message: string;
   fields: Record<string, unknown>;

@@ -81,4 +81,3 @@ export interface ShutdownReport {
    */
   handlesReleasedMs?: number;
 }
-

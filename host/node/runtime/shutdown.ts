@@ -268,7 +268,11 @@ export class Shutdown {
     ).then(() => {
       handlesReleasedMs = Date.now() - t0;
       if (handlesReleasedMs > this.handleReleaseMs) {
-        this.say('warn', { handlesReleasedMs, budgetMs: this.handleReleaseMs }, `handles released after ${handlesReleasedMs} ms (budget ${this.handleReleaseMs} ms)`);
+        this.say(
+          'warn',
+          { handlesReleasedMs, budgetMs: this.handleReleaseMs },
+          `handles released after ${handlesReleasedMs} ms (budget ${this.handleReleaseMs} ms)`,
+        );
       }
     });
     for (const phase of SHUTDOWN_PHASES) {
@@ -303,9 +307,7 @@ export class Shutdown {
       failedComponents: [...this.failed],
       handlesReleasedMs,
     };
-    this.finish(exitCode, () =>
-      this.say('info', { ...report }, clean ? 'shutdown completed' : 'shutdown completed with errors'),
-    );
+    this.finish(exitCode, () => this.say('info', { ...report }, clean ? 'shutdown completed' : 'shutdown completed with errors'));
     return exitCode;
   }
 
@@ -322,9 +324,7 @@ export class Shutdown {
     this.intake.abort(err);
     this.logError(err, { operation: origin, fatal: true });
     await this.runEmergency();
-    this.finish(EXIT_CODES.INTERNAL, () =>
-      this.logger?.error({ origin, exitCode: EXIT_CODES.INTERNAL }, 'emergency cleanup done; exiting'),
-    );
+    this.finish(EXIT_CODES.INTERNAL, () => this.logger?.error({ origin, exitCode: EXIT_CODES.INTERNAL }, 'emergency cleanup done; exiting'));
     return EXIT_CODES.INTERNAL;
   }
 
@@ -345,7 +345,8 @@ export class Shutdown {
   private onTimeout(): void {
     if (this.exited) return;
     const pending = this.inflight.size;
-    this.say('warn', 
+    this.say(
+      'warn',
       { timeoutMs: this.timeoutMs, inflight: pending, exitCode: EXIT_CODES.FORCED },
       `shutdown did not finish within ${this.timeoutMs} ms; forcing exit`,
     );

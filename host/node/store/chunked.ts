@@ -67,7 +67,12 @@ export class ChunkedContent {
    * (code `ECHANGED`). Returns undefined, having read nothing, when the file is `threshold` bytes
    * or smaller (the caller stores it as one object).
    */
-  async putStream(path: string, threshold: number, safe: boolean, expect?: { dev: bigint; ino: bigint }): Promise<ChunkedPut | { small: Uint8Array; identity?: FileIdentity }> {
+  async putStream(
+    path: string,
+    threshold: number,
+    safe: boolean,
+    expect?: { dev: bigint; ino: bigint },
+  ): Promise<ChunkedPut | { small: Uint8Array; identity?: FileIdentity }> {
     let fh: FileHandle;
     try {
       fh = await openFile(path, safe ? SAFE_FLAGS : constants.O_RDONLY);

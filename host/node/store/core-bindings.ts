@@ -6,15 +6,7 @@
  */
 import { defaultCore, loadCore, type CoreInstance } from '../core/loader.js';
 import { sha256, xxh32, Sha256Stream } from '../core/checksum.js';
-import {
-  lz4Compress,
-  lz4Decompress,
-  lz4DecompressFrom,
-  lz4FrameBlocks,
-  lz4FrameHeader,
-  lz4FrameTrailer,
-  type Lz4BlockSize,
-} from '../core/codec.js';
+import { lz4Compress, lz4Decompress, lz4DecompressFrom, lz4FrameBlocks, lz4FrameHeader, lz4FrameTrailer, type Lz4BlockSize } from '../core/codec.js';
 import { cdcCutPoints } from '../core/chunker.js';
 import type { HashStream } from './hash-stream.js';
 import { toHex } from './hex.js';
@@ -49,12 +41,7 @@ export interface CoreBindings {
    * memory, e.g. to hash it in place; neither callback may call into the core. Returns a copy that
    * owns its ArrayBuffer (transferable).
    */
-  lz4DecompressFrom(
-    length: number,
-    fill: (dst: Uint8Array) => number,
-    maxSize: number,
-    inspect?: (content: Uint8Array) => void,
-  ): Uint8Array;
+  lz4DecompressFrom(length: number, fill: (dst: Uint8Array) => number, maxSize: number, inspect?: (content: Uint8Array) => void): Uint8Array;
   lz4FrameHeader(contentSize: number, options: FrameOptions): Uint8Array;
   lz4FrameBlocks(data: Uint8Array, options: FrameOptions): Uint8Array;
   lz4FrameTrailer(contentChecksum: number, options: FrameOptions): Uint8Array;

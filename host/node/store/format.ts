@@ -71,7 +71,9 @@ export function checkFormat(dir: string, create = true): void {
   }
   if (text === undefined) {
     if (!create) return;
-    const body = JSON.stringify({ format: FORMAT_NAME, version: FORMAT_VERSION, objects: `${OBJECTS_DIR}/<2 hex>/<62 hex>`, hash: 'sha256', frame: 'lz4' }, null, 2) + '\n';
+    const body =
+      JSON.stringify({ format: FORMAT_NAME, version: FORMAT_VERSION, objects: `${OBJECTS_DIR}/<2 hex>/<62 hex>`, hash: 'sha256', frame: 'lz4' }, null, 2) +
+      '\n';
     const tmp = `${p}.${process.pid}.tmp`;
     writeFileSync(tmp, body, { mode: 0o600 });
     renameSync(tmp, p);

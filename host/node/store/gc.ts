@@ -50,7 +50,6 @@ export interface GcContext {
   touched: ReadonlySet<string>;
 }
 
-
 /** The set of object hashes (and ref names) reachable from `keep`. */
 function reachable(ctx: GcContext, keep: Iterable<string>): Set<string> {
   const out = new Set<string>();

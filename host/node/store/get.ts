@@ -52,7 +52,10 @@ export class Getter {
   /** Contents of many hashes: object files are read with one batchRead. One result per hash, in order. */
   async getMany(hashes: readonly string[], verify: boolean): Promise<GetManyResult[]> {
     const root = this.d.root;
-    const read = await batchReadFiles(this.d.io, hashes.map((h) => objectPath(root, h)));
+    const read = await batchReadFiles(
+      this.d.io,
+      hashes.map((h) => objectPath(root, h)),
+    );
     return Promise.all(
       read.map(async (r, i): Promise<GetManyResult> => {
         const hash = hashes[i]!;

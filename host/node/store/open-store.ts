@@ -34,7 +34,11 @@ export async function openStoreParts(directory: string, options: BlobStoreOption
   const root = resolve(directory); // object paths are built by concatenation from this
   const directThreshold = options.oDirectThreshold ?? DEFAULT_DIRECT_THRESHOLD;
   if (!Number.isSafeInteger(directThreshold) || directThreshold < 4096) {
-    throw storeError(`oDirectThreshold must be an integer >= 4096, got ${String(directThreshold)}`, 'oDirectThreshold', 'Use e.g. 1048576 (1 MiB, the default).');
+    throw storeError(
+      `oDirectThreshold must be an integer >= 4096, got ${String(directThreshold)}`,
+      'oDirectThreshold',
+      'Use e.g. 1048576 (1 MiB, the default).',
+    );
   }
   const chunkThreshold = options.chunkThreshold ?? 1 << 20;
   if (!Number.isSafeInteger(chunkThreshold) || chunkThreshold < 1024) {

@@ -119,7 +119,11 @@ export function directState(options: BlobStoreOptions, io: PlatformIO | undefine
   if (options.oDirect !== true) return { active: false, threshold };
   if (io?.backend !== 'io_uring') {
     const what = io === undefined ? 'node:fs only (io: false)' : `the ${io.backend} backend`;
-    return { active: false, threshold, reason: `O_DIRECT writes need the io_uring backend; this store's batch I/O is ${what}, so objects are written through the page cache` };
+    return {
+      active: false,
+      threshold,
+      reason: `O_DIRECT writes need the io_uring backend; this store's batch I/O is ${what}, so objects are written through the page cache`,
+    };
   }
   return { active: true, threshold };
 }

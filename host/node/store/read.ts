@@ -37,17 +37,10 @@ export interface ReadContext {
  * hashes and what to do.
  */
 export function integrityError(path: string, expected: string, actual: string, detail?: string): ForgeError {
-  return new ForgeError(
-    'validation',
-    `Object ${path} is corrupt: expected SHA-256 ${expected}, got ${actual}${detail ? ` (${detail})` : ''}`,
-    {
-      context: { file: path, operation: 'get', expected, actual, code: 'EBADMSG' },
-      suggestions: [
-        'Run `forge verify` to list every damaged object.',
-        'Putting the same content again (e.g. re-adding the original file) repairs the object.',
-      ],
-    },
-  );
+  return new ForgeError('validation', `Object ${path} is corrupt: expected SHA-256 ${expected}, got ${actual}${detail ? ` (${detail})` : ''}`, {
+    context: { file: path, operation: 'get', expected, actual, code: 'EBADMSG' },
+    suggestions: ['Run `forge verify` to list every damaged object.', 'Putting the same content again (e.g. re-adding the original file) repairs the object.'],
+  });
 }
 
 /** The error for an object that is not in the store. */

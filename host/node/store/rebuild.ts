@@ -91,10 +91,17 @@ export async function rebuildIndex(store: BlobStore, indexFile: string, options:
       versions = undefined; // unreadable: a rebuild is what it needs
     }
     if (versions !== undefined && versions > 0) {
-      throw new ForgeError('validation', `The index ${indexFile} holds ${versions} versions; a rebuild would replace their paths and times with lost+found entries`, {
-        context: { file: indexFile, operation: 'index rebuild' },
-        suggestions: ['Run `forge verify` first; rebuild only a lost or damaged index.', 'Add --force to rebuild anyway (the current index is kept aside as index.db.before-rebuild-<time>).'],
-      });
+      throw new ForgeError(
+        'validation',
+        `The index ${indexFile} holds ${versions} versions; a rebuild would replace their paths and times with lost+found entries`,
+        {
+          context: { file: indexFile, operation: 'index rebuild' },
+          suggestions: [
+            'Run `forge verify` first; rebuild only a lost or damaged index.',
+            'Add --force to rebuild anyway (the current index is kept aside as index.db.before-rebuild-<time>).',
+          ],
+        },
+      );
     }
   }
   const list = await objectList(store.root);
@@ -147,7 +154,15 @@ export async function rebuildIndex(store: BlobStore, indexFile: string, options:
         continue;
       }
       const mtimeMs = statSync(join(refs, fan, f)).mtimeMs;
-      versions.push({ path: `${LOST_FOUND}/${hash}`, kind: 'created', hash, size: m.size, timeMs: Math.round(mtimeMs), manifest: mh!, chunks: m.chunks.length });
+      versions.push({
+        path: `${LOST_FOUND}/${hash}`,
+        kind: 'created',
+        hash,
+        size: m.size,
+        timeMs: Math.round(mtimeMs),
+        manifest: mh!,
+        chunks: m.chunks.length,
+      });
       bytes += m.size;
       chunked++;
     }
@@ -187,7 +202,7 @@ export async function rebuildIndex(store: BlobStore, indexFile: string, options:
     ...(previousIndex ? { previousIndex } : {}),
     lost: [
       'the paths that held each content (each is recorded as lost+found/<sha256>)',
-      'the times of the versions (each gets its object\'s last write time)',
+      "the times of the versions (each gets its object's last write time)",
       'which versions followed which, removals and renames',
       'file modes, mtimes and inode numbers',
     ],

@@ -70,11 +70,7 @@ function fsyncFd(fd: number): Promise<void> {
 /** fsync a directory so a rename into it is durable, on the libuv threadpool: the event loop keeps running meanwhile. */
 export function fsyncDirAsync(dir: string): Promise<void> {
   return new Promise<number>((resolve, reject) => open(dir, 'r', (err, fd) => (err ? reject(err) : resolve(fd))))
-    .then((fd) =>
-      fsyncFd(fd).finally(
-        () => new Promise<void>((resolve) => close(fd, () => resolve())),
-      ),
-    )
+    .then((fd) => fsyncFd(fd).finally(() => new Promise<void>((resolve) => close(fd, () => resolve()))))
     .catch((err: unknown) => {
       if (dirSyncError(err)) throw toForgeError(err, { file: dir, operation: 'fsync dir' });
     });

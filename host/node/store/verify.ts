@@ -8,16 +8,7 @@ import { join } from 'node:path';
 import { ForgeError } from '../base/errors.js';
 import { decodeManifest } from './chunking.js';
 import type { Hasher } from './hasher.js';
-import {
-  listStoreDir,
-  MANIFESTS_DIR,
-  OBJECTS_DIR,
-  TMP_DIR,
-  isFanoutDir,
-  isHash,
-  isObjectFileName,
-  objectPath,
-} from './object-path.js';
+import { listStoreDir, MANIFESTS_DIR, OBJECTS_DIR, TMP_DIR, isFanoutDir, isHash, isObjectFileName, objectPath } from './object-path.js';
 import { heldByLiveWriter } from './leftovers.js';
 import { readObjectSync, type ReadContext } from './read.js';
 
@@ -69,7 +60,6 @@ interface Entry {
   path: string;
   hash?: string;
 }
-
 
 function collect(root: string): Entry[] {
   const entries: Entry[] = [];

@@ -43,9 +43,7 @@ export interface PendingObject {
 
 export type WriteStatus = 'written' | 'existing' | 'repaired';
 
-export type WriteOutcome =
-  | { ok: true; status: WriteStatus; storedBytes: number }
-  | { ok: false; error: ForgeError };
+export type WriteOutcome = { ok: true; status: WriteStatus; storedBytes: number } | { ok: false; error: ForgeError };
 
 /** How an existing object checks out. */
 export type ExistingState = 'ok' | 'missing' | 'corrupt';
@@ -158,8 +156,7 @@ export class ObjectWriter {
       const repair = state === 'corrupt';
       const frame = obj.frame ?? this.o.compress(obj.content, batched);
       const direct = this.o.io !== undefined && this.o.directMinSize !== undefined && (obj.partOf ?? obj.content.length) >= this.o.directMinSize;
-      pending =
-        frame instanceof Promise ? frame.then((f) => this.commit(obj.hash, f, repair, direct)) : this.commit(obj.hash, frame, repair, direct);
+      pending = frame instanceof Promise ? frame.then((f) => this.commit(obj.hash, f, repair, direct)) : this.commit(obj.hash, frame, repair, direct);
     } catch (err) {
       obj.frame?.catch(() => undefined);
       release();
@@ -419,7 +416,14 @@ export class ObjectWriter {
           const name = i.toString(16).padStart(2, '0');
           if (!have.has(name)) missing.push(name);
         }
-        return Promise.all(missing.map((name) => mkdir(join(objects, name), { mode: STORE_DIR_MODE }).then(() => true, () => false)));
+        return Promise.all(
+          missing.map((name) =>
+            mkdir(join(objects, name), { mode: STORE_DIR_MODE }).then(
+              () => true,
+              () => false,
+            ),
+          ),
+        );
       })
       .then(
         (made) => {

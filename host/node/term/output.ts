@@ -44,7 +44,7 @@ export function reportError(err: unknown, io: { stderr: NodeJS.WritableStream },
   // A bug gets no category hints: they would send the user after damage that is not there.
   if (code !== EXIT_CODES.INTERNAL) for (const s of fe.suggestions()) out.write(`  hint: ${s}\n`);
   if (debug) {
-    out.write(`\n${err instanceof Error ? err.stack ?? String(err) : String(err)}\n`);
+    out.write(`\n${err instanceof Error ? (err.stack ?? String(err)) : String(err)}\n`);
     let cause = err instanceof Error ? err.cause : undefined;
     while (cause instanceof Error) {
       out.write(`Caused by: ${cause.stack ?? cause.message}\n`);
@@ -84,6 +84,9 @@ export function formatDuration(ms: number): string {
 export function renderTable(header: string[], rows: string[][], alignRight: boolean[] = []): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (alignRight[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (alignRight[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }

@@ -68,7 +68,7 @@ export class Progress {
     this.files += files;
     this.bytes += bytes;
     const t = this.now();
-    const interval = this.tty ? this.opts.redrawIntervalMs ?? 100 : this.opts.logIntervalMs ?? 2000;
+    const interval = this.tty ? (this.opts.redrawIntervalMs ?? 100) : (this.opts.logIntervalMs ?? 2000);
     if (t - this.lastDraw >= interval) {
       this.lastDraw = t;
       this.render();

@@ -14,7 +14,11 @@ function pad(n: number, width = 2): string {
  */
 export function formatTime(ms: number, utc = false): string {
   const d = new Date(ms);
-  if (utc) return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  if (utc)
+    return d
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, 'Z');
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? '+' : '-';
   const a = Math.abs(off);

@@ -279,11 +279,14 @@ export class ManagedWatchHandle implements WatchHandle {
    * to close is the earliest push time still inside its window, plus windowMs.
    */
   private arm(due: number): void {
-    this.timer = setTimeout(() => {
-      // Drain in the check phase, after this turn's poll phase: a read that already completed
-      // (its events observed before the deadline) is pushed before the window is drained.
-      setImmediate(() => this.onTimer());
-    }, Math.max(0, due - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        // Drain in the check phase, after this turn's poll phase: a read that already completed
+        // (its events observed before the deadline) is pushed before the window is drained.
+        setImmediate(() => this.onTimer());
+      },
+      Math.max(0, due - Date.now()),
+    );
   }
 
   private onTimer(): void {

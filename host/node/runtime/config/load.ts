@@ -79,9 +79,7 @@ function convert(field: ConfigField, raw: string): unknown {
 }
 
 function resolvePath(field: string, value: unknown, base: string): unknown {
-  return (PATH_FIELDS as readonly string[]).includes(field) && typeof value === 'string' && value !== '' && !isAbsolute(value)
-    ? resolve(base, value)
-    : value;
+  return (PATH_FIELDS as readonly string[]).includes(field) && typeof value === 'string' && value !== '' && !isAbsolute(value) ? resolve(base, value) : value;
 }
 
 /** An object without a prototype: `__proto__` and `constructor` are plain keys in it. */
@@ -136,10 +134,16 @@ export function mergeConfigSources(opts: LoadConfigOptions = {}): {
     try {
       doc = JSON.parse(text) as unknown;
     } catch (e) {
-      throw new ConfigError([{ field: '(file)', problem: `${file} is not valid JSON: ${(e as Error).message}`, valid: 'a JSON object (see schema/forge.config.schema.json)' }], file);
+      throw new ConfigError(
+        [{ field: '(file)', problem: `${file} is not valid JSON: ${(e as Error).message}`, valid: 'a JSON object (see schema/forge.config.schema.json)' }],
+        file,
+      );
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      throw new ConfigError([{ field: '(file)', problem: `${file} holds ${Array.isArray(doc) ? 'a list' : typeof doc}, not an object`, valid: 'a JSON object' }], file);
+      throw new ConfigError(
+        [{ field: '(file)', problem: `${file} holds ${Array.isArray(doc) ? 'a list' : typeof doc}, not an object`, valid: 'a JSON object' }],
+        file,
+      );
     }
     for (const [k, v] of Object.entries(doc)) {
       if ((NESTED_SECTIONS as readonly string[]).includes(k) && isPlainRecord(v)) {
@@ -212,10 +216,7 @@ export function formatConfigReport(err: ConfigError): string {
  * const { config } = loadConfigOrExit({ configPath: args.config, flags: { logLevel: args.logLevel } });
  * ```
  */
-export function loadConfigOrExit(
-  opts: LoadConfigOptions = {},
-  io: { stderr?: (text: string) => void; exit?: (code: number) => never } = {},
-): LoadedConfig {
+export function loadConfigOrExit(opts: LoadConfigOptions = {}, io: { stderr?: (text: string) => void; exit?: (code: number) => never } = {}): LoadedConfig {
   try {
     return loadConfig(opts);
   } catch (e) {

@@ -170,7 +170,13 @@ export function validRange(field: string): string {
 
 /** `storeDir` → `FORGE_STORE_DIR`; `retry.maxAttempts` → `FORGE_RETRY_MAX_ATTEMPTS`. */
 export function envName(field: ConfigField): string {
-  return 'FORGE_' + field.replace(/\./g, '_').replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+  return (
+    'FORGE_' +
+    field
+      .replace(/\./g, '_')
+      .replace(/[A-Z]/g, (c) => '_' + c)
+      .toUpperCase()
+  );
 }
 
 /** `storeDir` → `store-dir`, `retry.maxAttempts` → `retry-max-attempts` (the CLI flag without dashes). */

@@ -58,9 +58,7 @@ export class ConfigError extends ForgeError {
 
 /** One line per issue: `  - field: problem (valid: …) [from source]`. */
 export function formatConfigIssues(issues: readonly ConfigIssue[]): string {
-  return issues
-    .map((i) => `  - ${i.field}: ${i.problem} (valid: ${i.valid})${i.source ? ` [from ${i.source}]` : ''}`)
-    .join('\n');
+  return issues.map((i) => `  - ${i.field}: ${i.problem} (valid: ${i.valid})${i.source ? ` [from ${i.source}]` : ''}`).join('\n');
 }
 
 function show(v: unknown): string {

@@ -149,7 +149,8 @@ export class CompressPool {
         out.push(new Uint8Array(m.buffer, at, n));
         at += n;
       }
-      if (out.length !== parts.length) throw new ForgeError('unknown', `compress worker returned ${out.length} frames for ${parts.length} parts`, { context: { operation: 'compress' } });
+      if (out.length !== parts.length)
+        throw new ForgeError('unknown', `compress worker returned ${out.length} frames for ${parts.length} parts`, { context: { operation: 'compress' } });
       return out;
     });
   }
@@ -185,7 +186,8 @@ export class CompressPool {
       });
       slot.busy++;
       if (slot.busy === 1) slot.worker.ref();
-      const msg: CompressRequest = kind === 'frames' ? { id, kind, data: input, options, sizes: parts.map((p) => p.length) } : { id, kind, data: input, options };
+      const msg: CompressRequest =
+        kind === 'frames' ? { id, kind, data: input, options, sizes: parts.map((p) => p.length) } : { id, kind, data: input, options };
       slot.worker.postMessage(msg);
     });
   }
@@ -248,7 +250,10 @@ export class CompressPool {
       if (p === undefined) return;
       this.pending.delete(m.id);
       if (m.ok) p.resolve(m);
-      else p.reject(new ForgeError(m.category === 'validation' ? 'validation' : 'unknown', `compress worker: ${m.message}`, { context: { operation: 'compress' } }));
+      else
+        p.reject(
+          new ForgeError(m.category === 'validation' ? 'validation' : 'unknown', `compress worker: ${m.message}`, { context: { operation: 'compress' } }),
+        );
     });
     worker.on('error', (err) => this.fail(slot, err));
     worker.on('exit', (code) => {

@@ -36,7 +36,9 @@ port.on('message', (m: CompressRequest) => {
         out.set(f, o);
         o += f.length;
       }
-      port.postMessage({ id: m.id, ok: true, buffer: out.buffer, offset: 0, length: total, sizes: frames.map((f) => f.length) } satisfies CompressResponse, [out.buffer]);
+      port.postMessage({ id: m.id, ok: true, buffer: out.buffer, offset: 0, length: total, sizes: frames.map((f) => f.length) } satisfies CompressResponse, [
+        out.buffer,
+      ]);
       return;
     }
     let out = m.kind === 'blocks' ? lz4FrameBlocks(m.data, m.options, core) : lz4Compress(m.data, m.options, core);

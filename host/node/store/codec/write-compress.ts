@@ -155,14 +155,16 @@ export class WriteCompressor {
       let j = i;
       while (j < items.length && (j === i || bytes + items[j]!.data.length <= SMALL_JOB_BYTES)) bytes += items[j++]!.data.length;
       const job = items.slice(i, j);
-      pool.runMany(
-        job.map((it) => it.data),
-        frame,
-      ).then(
-        (frames) => job.forEach((it, k) => it.resolve(frames[k]!)),
-        // A worker that failed (or a pool closed meanwhile): frame here, the put goes on.
-        () => job.forEach(here),
-      );
+      pool
+        .runMany(
+          job.map((it) => it.data),
+          frame,
+        )
+        .then(
+          (frames) => job.forEach((it, k) => it.resolve(frames[k]!)),
+          // A worker that failed (or a pool closed meanwhile): frame here, the put goes on.
+          () => job.forEach(here),
+        );
       i = j;
     }
   }
