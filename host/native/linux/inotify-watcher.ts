@@ -10,13 +10,12 @@
  *   against, so an overflow is followed by the changes it hid;
  * - ignored paths never get a watch.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ForgeError } from '../../node/base/errors.js';
 import type { Change, WatchStats } from '../../node/base/platform-io.js';
 import type { WatchSink, WatchSource } from '../../node/watch/handle.js';
 import { compileIgnore, type IgnoreMatcher } from '../../node/watch/ignore.js';
-import { changedSince, entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot, type SnapshotEntry } from '../../node/watch/scan.js';
+import { changedSince, entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot } from '../../node/watch/scan.js';
 import { limitError, rekeySubtree, WatchHealth } from './watch-health.js';
 
 import {
@@ -46,11 +45,8 @@ import {
 } from './inotify.js';
 import type { InotifyReader } from './inotify-reader.js';
 
-const ENOSPC = 28;
-const ENOENT = 2;
-const ENOTDIR = 20;
-const EACCES = 13;
-const EPERM = 1;
+// errno values (Linux).
+const [EPERM, ENOENT, EACCES, ENOTDIR, ENOSPC] = [1, 2, 13, 20, 28];
 
 /** A backlog read longer than this after it was first seen is stamped with its own read time. */
 const MAX_CARRY_MS = 1000;

@@ -11,6 +11,9 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { toForgeError, type ForgeError } from '../base/errors.js';
+import { addTally, emptyTally, type RecordTally } from './record-tally.js';
+
+export { addTally, emptyTally, type RecordTally };
 import { changedError } from '../base/safe-read.js';
 import type { AddVersionInput, Index, VersionRecord } from '../index-db/index.js';
 import type { Change, FileIdentity } from '../base/platform-io.js';
@@ -67,41 +70,6 @@ export interface RecorderOptions {
   runBatch?: <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
   /** Times a file that keeps changing while it is read is read again before it is reported (default 5). */
   maxRereads?: number;
-}
-
-/** What one call recorded. */
-export interface RecordTally {
-  /** Versions added. */
-  recorded: number;
-  /** Files read and stored (including unchanged ones that were then skipped). */
-  filesStored: number;
-  bytesRead: number;
-  /** Content identical to the newest version: not recorded again. */
-  unchanged: number;
-  removed: number;
-  renamed: number;
-  /** Files that failed to read; failures are logged. */
-  failed: number;
-  /** Files read again because they changed (or were replaced) between the walk and the read. */
-  reread: number;
-  errors: ForgeError[];
-}
-
-export function emptyTally(): RecordTally {
-  return { recorded: 0, filesStored: 0, bytesRead: 0, unchanged: 0, removed: 0, renamed: 0, failed: 0, reread: 0, errors: [] };
-}
-
-export function addTally(into: RecordTally, t: RecordTally): RecordTally {
-  into.recorded += t.recorded;
-  into.filesStored += t.filesStored;
-  into.bytesRead += t.bytesRead;
-  into.unchanged += t.unchanged;
-  into.removed += t.removed;
-  into.renamed += t.renamed;
-  into.failed += t.failed;
-  into.reread += t.reread;
-  into.errors.push(...t.errors);
-  return into;
 }
 
 /** Read/store batches in flight at once unless configured (`RecorderOptions.concurrency`, FORGE_SCAN_CONCURRENCY). */
