@@ -1,5 +1,5 @@
 // Loads the direct loader (host/node/core/*.ts) from plain Node scripts: transpiles those files
-// and base/errors.ts (no type check; tsc does that) into a temp dir and imports them. Scripts use
+// and base/errors.ts with its errno tables (no type check; tsc does that) into a temp dir and imports them. Scripts use
 // this instead of dist/ so they never run a stale build of the loader.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ export function transpileLoader() {
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
       .map((f) => join('core', f)),
     join('base', 'errors.ts'),
+    join('base', 'errno-tables.ts'),
   ];
   for (const f of files) {
     const js = ts.transpileModule(readFileSync(join(root, 'host', 'node', f), 'utf8'), {
