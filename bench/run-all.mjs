@@ -35,6 +35,6 @@ for (const name of benches) {
   }
 }
 // Every goal of every bench in one list, each a ratio measured in this run.
-console.log(`\n## Goals (${goals.filter((g) => !/NOT met|NOT MET|not met|missed/.test(g)).length} met of ${goals.length})`);
+console.log('\n## Goals (every goal line of every bench above, each ratio from this run)');
 for (const g of goals) console.log(`- ${g}`);
 process.exit(failed ? 1 : 0);
