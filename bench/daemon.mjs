@@ -39,7 +39,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { prepareTree } from './lib/tree.mjs';
+import { prepareTree, tinyTree } from './lib/tree.mjs';
 import { loadLine, measure, mib, rssSource } from './lib/measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -89,20 +89,6 @@ async function forgeScan(tree) {
       .split('\n')
       .find((l) => l.includes('initial scan')) ?? '';
   return { ms: r.ms, rssKiB: r.rssKiB, summary };
-}
-
-/** `n` tiny files with distinct content, 100 per directory (as bench:scale). */
-function tinyTree(dir, n) {
-  fs.rmSync(dir, { recursive: true, force: true });
-  let bytes = 0;
-  for (let i = 0; i < n; i++) {
-    const d = path.join(dir, `d${Math.floor(i / 10_000)}`, `e${Math.floor(i / 100) % 100}`);
-    if (i % 100 === 0) fs.mkdirSync(d, { recursive: true });
-    const body = `file ${i}: ${'forge scale bench '.repeat(1 + (i % 25))}\n`;
-    fs.writeFileSync(path.join(d, `f${i}.txt`), body);
-    bytes += body.length;
-  }
-  return bytes;
 }
 
 const verdict = (ok) => (ok ? 'met' : 'not met');

@@ -22,6 +22,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { fmtMs, loadLine, measure, mib, rssSource } from './lib/measure.mjs';
+import { tinyTree } from './lib/tree.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.join(here, '..');
@@ -37,20 +38,6 @@ if (!fs.existsSync(path.join(repo, 'dist', 'host', 'node', 'cli', 'main.js'))) {
 if (counts.some((n) => !Number.isInteger(n) || n < 1)) {
   console.error(`SCALE_COUNTS must be positive whole numbers, not ${process.env.SCALE_COUNTS}`);
   process.exit(2);
-}
-
-/** A tree of `n` tiny files with distinct content, 100 per directory, 100 directories per parent. */
-function makeTree(dir, n) {
-  fs.rmSync(dir, { recursive: true, force: true });
-  let bytes = 0;
-  for (let i = 0; i < n; i++) {
-    const d = path.join(dir, `d${Math.floor(i / 10_000)}`, `e${Math.floor(i / 100) % 100}`);
-    if (i % 100 === 0) fs.mkdirSync(d, { recursive: true });
-    const body = `file ${i}: ${'forge scale bench '.repeat(1 + (i % 25))}\n`;
-    fs.writeFileSync(path.join(d, `f${i}.txt`), body);
-    bytes += body.length;
-  }
-  return bytes;
 }
 
 const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: work, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b' };
@@ -85,7 +72,7 @@ console.log(`start: ${loadLine()}`);
 const rows = [];
 for (const n of counts) {
   const tree = path.join(work, `tree-${n}`);
-  const bytes = makeTree(tree, n);
+  const bytes = tinyTree(tree, n);
   const f = await forge(tree);
   if (f.files !== n) throw new Error(`forge recorded ${f.files} files, expected ${n}`);
   const g = await git(tree, []);

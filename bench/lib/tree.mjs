@@ -41,3 +41,17 @@ export function prepareTree(work, repo) {
   if (a.files < 20_000) b = copyTree(src, path.join(tree, 'copy2'), (p, st) => (notCache(p) && st.size < 64 * 1024 ? 'append' : false));
   return { tree, files: a.files + b.files, bytes: a.bytes + b.bytes };
 }
+
+/** A tree of `n` tiny files with distinct content, 100 per directory, 100 directories per parent; returns its bytes. */
+export function tinyTree(dir, n) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    const d = path.join(dir, `d${Math.floor(i / 10_000)}`, `e${Math.floor(i / 100) % 100}`);
+    if (i % 100 === 0) fs.mkdirSync(d, { recursive: true });
+    const body = `file ${i}: ${'forge scale bench '.repeat(1 + (i % 25))}\n`;
+    fs.writeFileSync(path.join(d, `f${i}.txt`), body);
+    bytes += body.length;
+  }
+  return bytes;
+}
