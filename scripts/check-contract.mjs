@@ -22,7 +22,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { componentEmbed, componentNew, componentWit, print } from '@bytecodealliance/jco';
 import binaryen from 'binaryen';
-import { transpileLoader } from './lib/transpile-loader.mjs';
+import { loadCoreAs, transpileLoader } from './lib/transpile-loader.mjs';
 import { buildTypes } from './build-types.mjs';
 import { embedWorld } from './embed.mjs';
 
@@ -200,17 +200,8 @@ async function checkLoader(sigs, kind) {
 }
 
 async function checkBindings(byIface, loader, kind) {
-  const { loadCore, coreInfo } = await loader.importModule('core/loader');
-  const before = process.env.FORGE_CORE;
-  process.env.FORGE_CORE = kind;
-  let core;
-  try {
-    core = loadCore();
-  } finally {
-    if (before === undefined) delete process.env.FORGE_CORE;
-    else process.env.FORGE_CORE = before;
-  }
-  if (coreInfo().module !== kind) fail('loader', `FORGE_CORE=${kind} loaded the ${coreInfo().module} module`);
+  const { core, loaded } = await loadCoreAs(loader, kind);
+  if (loaded !== kind) fail('loader', `FORGE_CORE=${kind} loaded the ${loaded} module`);
   for (const [iface, fns] of byIface) {
     if (!existsSync(at('host', 'node', 'core', `${iface}.ts`))) {
       fail('loader', `host/node/core/${iface}.ts is missing: no direct binding for interface ${iface}`);

@@ -18,7 +18,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadAreas, readVectors, root } from './lib/vectors.mjs';
-import { transpileLoader } from './lib/transpile-loader.mjs';
+import { loadCoreAs, transpileLoader } from './lib/transpile-loader.mjs';
 import { buildNativeHarness, NativeCore } from './lib/native-harness.mjs';
 import { exportSignatures, RecordingCore, replayWast, runWast } from './lib/interp-replay.mjs';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -96,17 +96,8 @@ async function runAll(label, run) {
 
 async function directApis(kind) {
   const loader = transpileLoader();
-  const { loadCore, coreInfo } = await loader.importModule('core/loader');
-  const before = process.env.FORGE_CORE;
-  process.env.FORGE_CORE = kind;
-  let core;
-  try {
-    core = loadCore();
-  } finally {
-    if (before === undefined) delete process.env.FORGE_CORE;
-    else process.env.FORGE_CORE = before;
-  }
-  if (coreInfo().module !== kind) failures.push(`direct/${kind}: the loader loaded the ${coreInfo().module} module with FORGE_CORE=${kind}`);
+  const { core, loaded } = await loadCoreAs(loader, kind);
+  if (loaded !== kind) failures.push(`direct/${kind}: the loader loaded the ${loaded} module with FORGE_CORE=${kind}`);
   const apis = {};
   for (const iface of ['checksum', 'codec', 'chunker', 'events']) apis[iface] = (await loader.importModule(`core/${iface}`)).bindings(core);
   loader.cleanup();

@@ -40,3 +40,19 @@ export function transpileLoader() {
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/**
+ * A core instance of the `kind` module ('scalar' or 'simd') from a transpiled loader, loaded with
+ * FORGE_CORE set for that one call; returns it with the module the loader says it loaded.
+ */
+export async function loadCoreAs(loader, kind) {
+  const { loadCore, coreInfo } = await loader.importModule('core/loader');
+  const before = process.env.FORGE_CORE;
+  process.env.FORGE_CORE = kind;
+  try {
+    return { core: loadCore(), loaded: coreInfo().module };
+  } finally {
+    if (before === undefined) delete process.env.FORGE_CORE;
+    else process.env.FORGE_CORE = before;
+  }
+}
