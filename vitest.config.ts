@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Node >= 24 with better-sqlite3 12: see the file.
+    setupFiles: ['test/support/retain-sqlite.ts'],
     maxWorkers: 2,
     reporters: ['default'],
   },
