@@ -98,13 +98,14 @@ export function parseDirents(buf: Buffer, n: number, names: string[], types: num
     if (reclen <= NAME_AT || o + reclen > n) break; // never produced by the kernel; not read past
     // reclen is the name's end rounded up to 8 bytes: the terminating NUL is in the record's last 8.
     const last = o + reclen;
-    let end = last - 8 > o + NAME_AT ? last - 8 : o + NAME_AT;
+    let end = Math.max(last - 8, o + NAME_AT);
     while (end < last && buf[end] !== 0) end++;
     const start = o + NAME_AT;
+    const type = buf[o + TYPE_AT]!;
     o = last;
     if (buf[start] === 0x2e && (end === start + 1 || (end === start + 2 && buf[start + 1] === 0x2e))) continue;
     names.push(utf8Slice ? (buf as Utf8Sliceable).utf8Slice(start, end) : buf.toString('utf8', start, end));
-    types.push(buf[start - 1]!);
+    types.push(type);
   }
 }
 
@@ -120,6 +121,8 @@ export function parseDirents(buf: Buffer, n: number, names: string[], types: num
 export class GetdentsLister implements DirLister {
   private readonly b = listingBindings();
   private readonly buf = Buffer.allocUnsafeSlow(DIRENT_BUFFER);
+  /** Entries listed as DT_UNKNOWN whose type came from an lstat (diagnostics and tests). */
+  typesByLstat = 0;
 
   list(abs: string, names: string[], types: number[]): string | undefined {
     names.length = 0;
@@ -137,16 +140,18 @@ export class GetdentsLister implements DirLister {
     }
     this.b.close(fd);
     if (failed !== undefined) return failed;
-    if (types.includes(DT_UNKNOWN)) resolveUnknown(abs, names, types);
+    if (types.includes(DT_UNKNOWN)) this.typesByLstat += resolveUnknown(abs, names, types);
     return undefined;
   }
 }
 
 /** Some filesystems (ext2 without filetype, iso9660, some FUSE) report no types: lstat those. */
-function resolveUnknown(abs: string, names: string[], types: number[]): void {
+function resolveUnknown(abs: string, names: string[], types: number[]): number {
+  let resolved = 0;
   for (let i = 0; i < types.length; i++) {
     if (types[i] !== DT_UNKNOWN) continue;
     const t = typeByLstat(`${abs}/${names[i]}`);
+    resolved++;
     if (t !== undefined) types[i] = t;
     else if (names[i]!.includes('\uFFFD'))
       types[i] = DT_REG; // no string names it: the scan reports it
@@ -156,4 +161,5 @@ function resolveUnknown(abs: string, names: string[], types: number[]): void {
       i--;
     }
   }
+  return resolved;
 }

@@ -6,7 +6,7 @@
  * gave when the same inode is added again (through a bind mount, or a followed symlink), so a wd
  * already entered marks a loop or an alias, without an lstat per directory.
  */
-import { ForgeError } from '../../node/base/errors.js';
+import type { ForgeError } from '../../node/base/errors.js';
 import type { DirKey } from '../../node/watch/scan.js';
 import { errnoName, IN_DONT_FOLLOW, WATCH_MASK, type InotifyBindings } from './inotify.js';
 import { limitError, type WatchHealth } from './watch-health.js';

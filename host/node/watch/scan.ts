@@ -149,7 +149,7 @@ export function scanTree(rootAbs: string, startRel: string, snapshot: Snapshot, 
   const result: ScanResult = { directories: 0, files: 0, problems: [] };
   const startAbs = startRel === '' ? rootAbs : `${rootAbs}/${startRel}`;
   const st = statPath(startAbs, true);
-  if (!st || !st.isDirectory()) return result;
+  if (!st?.isDirectory()) return result;
   new TreeWalk(snapshot, options, result).run(startAbs, startRel, st);
   return result;
 }
