@@ -129,17 +129,13 @@ export class GetdentsLister implements DirLister {
     types.length = 0;
     const fd = this.b.open(abs, OPEN_FLAGS);
     if (fd < 0) return errnoName(fd);
-    let failed: string | undefined;
-    for (;;) {
-      const n = this.b.getdents(fd, this.buf, DIRENT_BUFFER);
-      if (n <= 0) {
-        if (n < 0) failed = errnoName(n);
-        break;
-      }
+    let n = this.b.getdents(fd, this.buf, DIRENT_BUFFER);
+    while (n > 0) {
       parseDirents(this.buf, n, names, types);
+      n = this.b.getdents(fd, this.buf, DIRENT_BUFFER);
     }
     this.b.close(fd);
-    if (failed !== undefined) return failed;
+    if (n < 0) return errnoName(n);
     if (types.includes(DT_UNKNOWN)) this.typesByLstat += resolveUnknown(abs, names, types);
     return undefined;
   }

@@ -185,14 +185,23 @@ class TreeWalk {
 
   run(startAbs: string, startRel: string, st: fs.Stats): void {
     this.stack.push([startAbs, startRel, st]);
-    while (this.stack.length > 0 || this.viaLink.length > 0) {
-      const [abs, rel, known] = this.stack.length > 0 ? this.stack.pop()! : this.viaLink.shift()!;
-      const listedAt = this.enter(abs, rel, known);
-      if (listedAt >= 0) this.visit(abs, rel, listedAt);
-    }
+    while (this.stack.length > 0 || this.viaLink.length > 0) this.step(this.stack.length > 0 ? this.stack.pop()! : this.viaLink.shift()!);
   }
 
-  /** Identifies, records and lists one directory; -1 when it is not to be (or could not be) listed. */
+  /**
+   * One directory. The per-directory steps are small functions called in turn, so that only the
+   * per-entry loops (parse, visit) get hot enough for the optimizing compiler, and each is
+   * compiled once rather than again inlined into every caller.
+   */
+  private step(p: Pending): void {
+    const listedAt = this.enter(p[0], p[1], p[2]);
+    if (listedAt < 0) return;
+    const code = this.lister.list(p[0], this.names, this.types);
+    if (code === undefined) this.visit(p[0], p[1], listedAt);
+    else this.listFailed(p[1], code);
+  }
+
+  /** Identifies and records one directory before it is listed; -1 when it is not to be listed. */
   private enter(abs: string, rel: string, known: fs.Stats | undefined): number {
     const options = this.options;
     let dst = known;
@@ -212,12 +221,13 @@ class TreeWalk {
     }
     options.beforeList?.(abs, rel, key);
     this.result.directories++;
-    const code = this.lister.list(abs, this.names, this.types);
-    if (code === undefined) return listedAt;
-    if ((code === 'EACCES' || code === 'EPERM') && options.onUnreadable) options.onUnreadable(rel, code);
+    return listedAt;
+  }
+
+  private listFailed(rel: string, code: string): void {
+    if ((code === 'EACCES' || code === 'EPERM') && this.options.onUnreadable) this.options.onUnreadable(rel, code);
     else if (code === 'ENAMETOOLONG') this.unaddressable(rel, 'too-long');
     else if (code !== 'ENOENT' && code !== 'ENOTDIR') this.result.problems.push(`${rel || '.'}: ${code}`);
-    return -1;
   }
 
   /** The entries of the listing just made. */
