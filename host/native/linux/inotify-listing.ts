@@ -129,15 +129,21 @@ export class GetdentsLister implements DirLister {
     types.length = 0;
     const fd = this.b.open(abs, OPEN_FLAGS);
     if (fd < 0) return errnoName(fd);
+    const n = this.drain(fd, names, types);
+    this.b.close(fd);
+    if (n < 0) return errnoName(n);
+    if (types.includes(DT_UNKNOWN)) this.typesByLstat += resolveUnknown(abs, names, types);
+    return undefined;
+  }
+
+  /** Reads and parses until getdents64 returns 0 (the end) or -errno. Apart from list(): see TreeWalk.step. */
+  private drain(fd: number, names: string[], types: number[]): number {
     let n = this.b.getdents(fd, this.buf, DIRENT_BUFFER);
     while (n > 0) {
       parseDirents(this.buf, n, names, types);
       n = this.b.getdents(fd, this.buf, DIRENT_BUFFER);
     }
-    this.b.close(fd);
-    if (n < 0) return errnoName(n);
-    if (types.includes(DT_UNKNOWN)) this.typesByLstat += resolveUnknown(abs, names, types);
-    return undefined;
+    return n;
   }
 }
 

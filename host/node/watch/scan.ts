@@ -172,6 +172,8 @@ class TreeWalk {
   /** Below a directory that was not ignored, name-only patterns need only the entry's own name. */
   private readonly onlyNames: ReadonlySet<string> | undefined;
   private readonly unstattedFiles: boolean;
+  /** The stat of the directory being entered, when the walk has one. */
+  private dirStat: fs.Stats | undefined;
 
   constructor(
     private readonly snapshot: Snapshot,
@@ -203,23 +205,28 @@ class TreeWalk {
 
   /** Identifies and records one directory before it is listed; -1 when it is not to be listed. */
   private enter(abs: string, rel: string, known: fs.Stats | undefined): number {
-    const options = this.options;
-    let dst = known;
-    let key = options.identify?.(abs, rel);
-    if (key === undefined) {
-      dst ??= statPath(abs, false);
-      if (!dst?.isDirectory()) return -1; // gone or replaced since it was listed: its parent's events tell
-      key = dirKey(dst);
-    }
-    if (options.seenDirs.has(key)) return -1; // a loop, or a second path to a directory already watched
-    options.seenDirs.set(key, rel);
+    this.dirStat = known;
+    const key = this.options.identify?.(abs, rel) ?? this.keyByStat(abs);
+    if (key === undefined || this.options.seenDirs.has(key)) return -1; // gone, a loop, or a second path to a directory already entered
+    this.options.seenDirs.set(key, rel);
+    return this.record(abs, rel, key);
+  }
+
+  /** dev:ino, when the backend has no identity of its own (or none for this directory). */
+  private keyByStat(abs: string): string | undefined {
+    this.dirStat ??= statPath(abs, false);
+    // Gone or replaced since it was listed: its parent's events tell.
+    return this.dirStat?.isDirectory() ? dirKey(this.dirStat) : undefined;
+  }
+
+  private record(abs: string, rel: string, key: DirKey): number {
     const listedAt = Date.now();
     if (rel !== '') {
-      const e: SnapshotEntry = dst ? toEntry(dst) : { dir: true, size: -1, mtimeMs: listedAt, ino: -1 };
+      const e: SnapshotEntry = this.dirStat ? toEntry(this.dirStat) : { dir: true, size: -1, mtimeMs: listedAt, ino: -1 };
       this.snapshot.set(rel, e);
-      options.onEntry?.(rel, e);
+      this.options.onEntry?.(rel, e);
     }
-    options.beforeList?.(abs, rel, key);
+    this.options.beforeList?.(abs, rel, key);
     this.result.directories++;
     return listedAt;
   }
