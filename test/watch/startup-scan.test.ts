@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GetdentsLister } from '../../host/native/linux/inotify-listing.js';
+import { GetdentsLister, parseDirents } from '../../host/native/linux/inotify-listing.js';
 import { PollInotifyReader } from '../../host/native/linux/inotify-reader.js';
 import { InotifyWatchSource } from '../../host/native/linux/inotify-watcher.js';
 import { ManagedWatchHandle, resolveWatchOptions } from '../../host/node/watch/handle.js';
@@ -79,6 +79,28 @@ linuxOnly('getdents64 listing', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('parses hand-laid-out records, skips . and .., keeps DT_UNKNOWN, and never reads past the length given', () => {
+    // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name, NUL, padded to 8.
+    const rec = (name: string, type: number): Buffer => {
+      const len = Math.ceil((19 + Buffer.byteLength(name) + 1) / 8) * 8;
+      const b = Buffer.alloc(len, 0xaa); // the padding after the NUL is not zeroed by the kernel either
+      b.writeBigUInt64LE(42n, 0);
+      b.writeBigInt64LE(1n, 8);
+      b.writeUInt16LE(len, 16);
+      b[18] = type;
+      b.write(name, 19);
+      b[19 + Buffer.byteLength(name)] = 0;
+      return b;
+    };
+    const recs = [rec('.', 4), rec('..', 4), rec('a', 8), rec('abcde', 4), rec('ünï', 0), rec('cut-off', 8)];
+    const buf = Buffer.concat(recs);
+    const names: string[] = [];
+    const types: number[] = [];
+    parseDirents(buf, buf.length - recs[5]!.length + 10, names, types); // the last record cut short
+    expect(names).toEqual(['a', 'abcde', 'ünï']); // abcde: its NUL is the first byte of the record's last 8
+    expect(types).toEqual([8, 4, 0]);
   });
 
   it('a directory larger than one getdents64 buffer is listed whole (several calls)', () => {

@@ -22,7 +22,7 @@ const TYPE_AT = 18;
 const NAME_AT = 19;
 
 /** Bytes per getdents64 call: a directory of ~1,500 short names in one call. */
-export const DIRENT_BUFFER = 64 * 1024;
+const DIRENT_BUFFER = 64 * 1024;
 
 interface ListingBindings {
   open(path: string, flags: number): number;

@@ -37,7 +37,7 @@ export const DT_DIR = 4;
 export const DT_REG = 8;
 export const DT_LNK = 10;
 /** Any other kind (FIFO, socket, device). */
-export const DT_OTHER = 1;
+const DT_OTHER = 1;
 
 /**
  * Lists one directory: fills `names` and `types` (d_type values, never DT_UNKNOWN; `.` and `..`
@@ -55,7 +55,7 @@ export interface DirLister {
 export type DirKey = string | number;
 
 /** The default {@link DirLister}: `fs.readdirSync` with file types. */
-export const readdirLister: DirLister = {
+const readdirLister: DirLister = {
   list(abs, names, types) {
     names.length = 0;
     types.length = 0;
