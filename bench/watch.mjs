@@ -4,7 +4,7 @@
  * fs.watch(root, { recursive: true }), each in a fresh process, on one tree of
  * 2,000 directories and 10,000 files.
  *
- *   npm run build:ts && npm run bench:watch        (env: BENCH_WATCH_DIR, ONLY=forge,parcel,...)
+ *   npm run build:ts && npm run bench:watch        (env: BENCH_WATCH_DIR, ONLY=forge,parcel,..., READY_RUNS=n)
  *
  * Per watcher:
  * - ready: from the call to the watcher being ready (Forge: `await handle.ready`;
@@ -15,6 +15,10 @@
  * - burst: another process rewrites all 10,000 files; distinct paths reported
  *   until 1.5 s of quiet, and whether an overflow was reported.
  * Ratios are Forge / peer: < 1 means Forge is smaller or faster.
+ *
+ * READY_RUNS=n (default 0) adds n more ready-only runs per watcher, each in a fresh process, the
+ * watchers taking turns, and prints the median ready wall and CPU of all runs with their ratios: on a
+ * loaded machine one run per watcher says little.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -144,6 +148,11 @@ async function child(name, root) {
   const handle = await w.start();
   const readyMs = performance.now() - t;
   const readyCpuMs = cpu() - c0;
+  if (process.argv[5] === '--ready-only') {
+    await handle.close();
+    process.stdout.write(`${JSON.stringify({ name, readyMs, readyCpuMs })}\n`);
+    process.exit(0);
+  }
   await sleep(200);
   gc();
   const rssAdded = rssMiB() - rss0;
@@ -258,11 +267,49 @@ function main() {
       `burst: ${me.burst.reported === me.burst.of ? (me.burst.overflow ? 'overflow reported, every path recovered' : 'zero lost') : `${me.burst.of - me.burst.reported} lost`}`,
     );
     console.log(`goals: ${goals.join('; ')}`);
+    readyRuns(names, root, results);
     if (Math.max(loadAtStart, os.loadavg()[0]) > os.cpus().length) {
       console.log(
         `note: load average above the core count (${os.loadavg()[0].toFixed(1)}): wall-clock times and latencies include waiting for a CPU; ready CPU ms is the steadier measure.`,
       );
     }
+  }
+}
+
+/** READY_RUNS: more ready-only runs, the watchers taking turns; medians over every run. */
+function readyRuns(names, root, results) {
+  const extra = Number(process.env.READY_RUNS ?? 0);
+  if (!(extra > 0)) return;
+  const runs = Object.fromEntries(names.map((n) => [n, results[n] ? [results[n]] : []]));
+  for (let i = 0; i < extra; i++) {
+    for (const n of names) {
+      const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', n, root, '--ready-only'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        timeout: 120_000,
+      });
+      try {
+        runs[n].push(JSON.parse(r.stdout.trim().split('\n').pop()));
+      } catch {
+        console.log(`${n}: ready-only run failed (${r.status ?? r.signal})`);
+      }
+    }
+  }
+  const median = (a) => {
+    const s = [...a].sort((x, y) => x - y);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const m = {};
+  console.log(`\nready, median of ${extra + 1} runs per watcher (fresh processes, taking turns; load now ${os.loadavg()[0].toFixed(1)})`);
+  for (const n of names) {
+    if (runs[n].length === 0) continue;
+    m[n] = { wall: median(runs[n].map((r) => r.readyMs)), cpu: median(runs[n].map((r) => r.readyCpuMs)) };
+    console.log(`  ${n.padEnd(10)} wall ${m[n].wall.toFixed(1).padStart(8)} ms   CPU ${m[n].cpu.toFixed(1).padStart(8)} ms`);
+  }
+  if (m.forge && m.parcel) {
+    console.log(
+      `  median ready wall ${(m.forge.wall / m.parcel.wall).toFixed(2)}x parcel, median ready CPU ${(m.forge.cpu / m.parcel.cpu).toFixed(2)}x parcel`,
+    );
   }
 }
 

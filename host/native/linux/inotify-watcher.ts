@@ -15,8 +15,10 @@ import { ForgeError } from '../../node/base/errors.js';
 import type { Change, WatchStats } from '../../node/base/platform-io.js';
 import type { WatchSink, WatchSource } from '../../node/watch/handle.js';
 import { compileIgnore, type IgnoreMatcher } from '../../node/watch/ignore.js';
-import { changedSince, entriesUnder, joinRel, scanTree, statPath, toEntry, type Snapshot } from '../../node/watch/scan.js';
-import { limitError, rekeySubtree, WatchHealth } from './watch-health.js';
+import { changedSince, entriesUnder, joinRel, scanTree, statPath, toEntry, type DirKey, type ScanOptions, type Snapshot } from '../../node/watch/scan.js';
+import { rekeySubtree, WatchHealth } from './watch-health.js';
+import { GetdentsLister } from './inotify-listing.js';
+import { InotifyWatches } from './inotify-watches.js';
 
 import {
   errnoName,
@@ -29,7 +31,6 @@ import {
   IN_CREATE,
   IN_DELETE,
   IN_DELETE_SELF,
-  IN_DONT_FOLLOW,
   IN_IGNORED,
   IN_ISDIR,
   IN_MODIFY,
@@ -39,14 +40,10 @@ import {
   IN_NONBLOCK,
   IN_Q_OVERFLOW,
   IN_UNMOUNT,
-  WATCH_MASK,
   type InotifyBindings,
   type InotifyEvent,
 } from './inotify.js';
 import type { InotifyReader } from './inotify-reader.js';
-
-// errno values (Linux).
-const [EPERM, ENOENT, EACCES, ENOTDIR, ENOSPC] = [1, 2, 13, 20, 28];
 
 /** A backlog read longer than this after it was first seen is stamped with its own read time. */
 const MAX_CARRY_MS = 1000;
@@ -77,20 +74,19 @@ export class InotifyWatchSource implements WatchSource {
   private readonly b: InotifyBindings;
   private fd = -1;
   private readonly buf = Buffer.allocUnsafeSlow(INOTIFY_READ_BUFFER);
-  private readonly wdToRel = new Map<number, string>();
-  private readonly relToWd = new Map<string, number>();
+  private readonly watches: InotifyWatches;
+  private readonly wdToRel: Map<number, string>;
+  private readonly relToWd: Map<string, number>;
+  private readonly lister = new GetdentsLister();
   private snapshot: Snapshot = new Map();
-  private seenDirs = new Map<string, string>();
+  private seenDirs = new Map<DirKey, string>();
   private readonly pendingMoves = new Map<number, { rel: string; dir: boolean }>();
   private sink: WatchSink | undefined;
   private closed = false;
   private rootGone = false;
   private eventsSeen = 0;
   private overflows = 0;
-  /** Directories that could not get a watch because of the limit (ENOSPC). */
-  private unwatchedForLimit = 0;
   private readonly health = new WatchHealth();
-  private limitError: ForgeError | undefined;
   private moveTimer: NodeJS.Timeout | undefined;
   /** When the backlog now being read was already queued (see onData). */
   private carryAt: number | undefined;
@@ -103,6 +99,9 @@ export class InotifyWatchSource implements WatchSource {
     this.root = path.resolve(root);
     this.ignored = compileIgnore(options.ignore);
     this.b = inotifyBindings();
+    this.watches = new InotifyWatches(this.b, this.root, options.followSymlinks, this.health, (rel) => this.noteUnreadable(rel));
+    this.wdToRel = this.watches.wdToRel;
+    this.relToWd = this.watches.relToWd;
   }
 
   /** The inotify fd (for tests that inspect /proc/self/fdinfo). */
@@ -133,13 +132,11 @@ export class InotifyWatchSource implements WatchSource {
       });
     }
     this.fd = fd;
+    this.watches.fd = fd;
     // No stat per file at start: it would double the time to ready (an overflow rescan uses ctimes instead).
     const result = scanTree(this.root, '', this.snapshot, {
+      ...this.scanOptions(this.seenDirs),
       statFiles: false,
-      ignored: this.ignored,
-      followSymlinks: this.options.followSymlinks,
-      seenDirs: this.seenDirs,
-      beforeList: (abs, rel) => this.addWatch(abs, rel),
       onUnreadable: (rel) => this.noteUnreadable(rel),
       onUnaddressable: (rel, why) => this.health.unaddressable(rel, why),
     });
@@ -147,7 +144,7 @@ export class InotifyWatchSource implements WatchSource {
     if (!this.relToWd.has('')) {
       // The root itself could not be watched: nothing works, so this is fatal.
       const err =
-        this.limitError ??
+        this.watches.limitError() ??
         new ForgeError('filesystem', `watch: cannot watch ${this.root}`, {
           context: { operation: 'watch', file: this.root },
         });
@@ -160,7 +157,22 @@ export class InotifyWatchSource implements WatchSource {
       (n) => this.onData(n),
       (e) => this.onReadError(e),
     );
-    return this.limitError ? this.limitErrorNow() : undefined;
+    return this.watches.limitError();
+  }
+
+  /**
+   * How every scan of this watch walks: getdents64 listings, and each directory identified by the
+   * wd its watch got (added before it is listed, so nothing created meanwhile is missed).
+   */
+  private scanOptions(seenDirs: Map<DirKey, string>): ScanOptions {
+    return {
+      ignored: this.ignored,
+      followSymlinks: this.options.followSymlinks,
+      seenDirs,
+      lister: this.lister,
+      identify: (abs, rel) => this.watches.identify(abs, rel),
+      beforeList: (abs, rel, key) => this.watches.record(abs, rel, key),
+    };
   }
 
   stats(): WatchStats {
@@ -175,13 +187,14 @@ export class InotifyWatchSource implements WatchSource {
       filesWatched: files,
       eventsSeen: this.eventsSeen,
       overflows: this.overflows,
-      ...this.health.stats(this.unwatchedForLimit > 0 ? this.limitErrorNow() : undefined),
+      ...this.health.stats(this.watches.limitError()),
     };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.watches.closed = true;
     if (this.moveTimer) clearTimeout(this.moveTimer);
     this.health.close();
     await this.reader.close();
@@ -190,43 +203,7 @@ export class InotifyWatchSource implements WatchSource {
       this.b.close(this.fd);
       this.fd = -1;
     }
-    this.wdToRel.clear();
-    this.relToWd.clear();
-  }
-
-  // ------------------------------------------------------------------ watches
-
-  private addWatch(abs: string, rel: string): void {
-    if (this.closed) return;
-    const mask = WATCH_MASK | (this.options.followSymlinks ? 0 : IN_DONT_FOLLOW);
-    const wd = this.b.addWatch(this.fd, abs, mask);
-    if (wd >= 0) {
-      const prev = this.wdToRel.get(wd);
-      if (prev !== undefined && prev !== rel && this.relToWd.get(prev) === wd) this.relToWd.delete(prev);
-      this.wdToRel.set(wd, rel);
-      this.relToWd.set(rel, wd);
-      return;
-    }
-    if (wd === -ENOSPC) {
-      this.unwatchedForLimit++;
-      this.limitError = this.limitErrorNow();
-      return;
-    }
-    if (wd === -ENOENT || wd === -ENOTDIR) return; // gone or replaced meanwhile; its parent's events tell the rest
-    if ((wd === -EACCES || wd === -EPERM) && rel !== '') return this.noteUnreadable(rel);
-    this.health.problems.push(`${rel || '.'}: inotify_add_watch ${errnoName(wd)}`);
-  }
-
-  private limitErrorNow(): ForgeError {
-    return limitError(this.root, this.relToWd.size, this.unwatchedForLimit);
-  }
-
-  private removeWatch(rel: string): void {
-    const wd = this.relToWd.get(rel);
-    if (wd === undefined) return;
-    this.relToWd.delete(rel);
-    if (this.wdToRel.get(wd) === rel) this.wdToRel.delete(wd);
-    if (!this.closed && this.fd >= 0) this.b.rmWatch(this.fd, wd); // EINVAL when the kernel already dropped it
+    this.watches.clear();
   }
 
   // ------------------------------------------------------------------- events
@@ -298,14 +275,7 @@ export class InotifyWatchSource implements WatchSource {
   }
 
   private handle(ev: InotifyEvent, out: Change[]): void {
-    if (ev.mask & IN_IGNORED) {
-      const rel = this.wdToRel.get(ev.wd);
-      if (rel !== undefined) {
-        this.wdToRel.delete(ev.wd);
-        if (this.relToWd.get(rel) === ev.wd) this.relToWd.delete(rel);
-      }
-      return;
-    }
+    if (ev.mask & IN_IGNORED) return this.watches.dropped(ev.wd);
     const dirRel = this.wdToRel.get(ev.wd);
     if (dirRel === undefined) return; // a watch already dropped
     if (ev.name === '') {
@@ -365,10 +335,7 @@ export class InotifyWatchSource implements WatchSource {
   /** A directory appeared: watch it, then scan it, reporting everything in it as created (but `quiet`). */
   private addSubtree(rel: string, out: Change[], quiet?: string): void {
     scanTree(this.root, rel, this.snapshot, {
-      ignored: this.ignored,
-      followSymlinks: this.options.followSymlinks,
-      seenDirs: this.seenDirs,
-      beforeList: (abs, r) => this.addWatch(abs, r),
+      ...this.scanOptions(this.seenDirs),
       onEntry: (r) => r !== quiet && out.push({ path: r, kind: 'created' }),
       onUnreadable: (r) => this.noteUnreadable(r),
       onUnaddressable: (r, why) => this.health.unaddressable(r, why),
@@ -407,7 +374,7 @@ export class InotifyWatchSource implements WatchSource {
     const e = this.snapshot.get(rel);
     this.snapshot.delete(rel);
     if (e?.dir) {
-      this.removeWatch(rel);
+      this.watches.remove(rel);
       for (const [key, r] of this.seenDirs) if (r === rel) this.seenDirs.delete(key);
     }
   }
@@ -424,19 +391,13 @@ export class InotifyWatchSource implements WatchSource {
    */
   private rescan(out: Change[]): void {
     const fresh: Snapshot = new Map();
-    const seen = new Map<string, string>();
-    scanTree(this.root, '', fresh, {
-      statFiles: true,
-      ignored: this.ignored,
-      followSymlinks: this.options.followSymlinks,
-      seenDirs: seen,
-      beforeList: (abs, rel) => this.addWatch(abs, rel),
-    });
+    const seen = new Map<DirKey, string>();
+    scanTree(this.root, '', fresh, { ...this.scanOptions(seen), statFiles: true });
     for (const [rel, e] of this.snapshot) {
       const now = fresh.get(rel);
       if (!now) {
         out.push({ path: rel, kind: 'removed' });
-        if (e.dir) this.removeWatch(rel);
+        if (e.dir) this.watches.remove(rel);
       } else if (!e.dir && changedSince(e, now)) {
         out.push({ path: rel, kind: 'modified' });
       }

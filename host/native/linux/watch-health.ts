@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { ForgeError } from '../../node/base/errors.js';
 import type { WatchStats } from '../../node/base/platform-io.js';
-import type { Snapshot, SnapshotEntry } from '../../node/watch/scan.js';
+import type { DirKey, Snapshot, SnapshotEntry } from '../../node/watch/scan.js';
 
 const ENOSPC = 28;
 
@@ -103,7 +103,7 @@ export interface WatchMaps {
   snapshot: Snapshot;
   wdToRel: Map<number, string>;
   relToWd: Map<string, number>;
-  seenDirs: Map<string, string>;
+  seenDirs: Map<DirKey, string>;
 }
 
 /** Re-keys everything at or below `from` to `to` after a rename inside the tree (the kernel keeps the watches). */

@@ -4,8 +4,9 @@
  * it (so a backend can add its watch first and miss nothing created meanwhile),
  * and records sizes and mtimes so an overflow rescan can diff against them.
  *
- * Symlink loops cannot hang it: directories are identified by dev:ino and a
- * directory already seen is not entered again.
+ * Symlink loops cannot hang it: directories are identified (by dev:ino, or by
+ * the backend's own identity, see {@link ScanOptions.identify}) and a directory
+ * already seen is not entered again.
  */
 import * as fs from 'node:fs';
 import type { IgnoreMatcher } from './ignore.js';
@@ -30,13 +31,64 @@ export interface SnapshotEntry {
 /** Root-relative path → last known state. */
 export type Snapshot = Map<string, SnapshotEntry>;
 
+/** d_type values (dirent.h), the entry types a {@link DirLister} reports. */
+export const DT_UNKNOWN = 0;
+export const DT_DIR = 4;
+export const DT_REG = 8;
+export const DT_LNK = 10;
+/** Any other kind (FIFO, socket, device). */
+const DT_OTHER = 1;
+
+/**
+ * Lists one directory: fills `names` and `types` (d_type values, never DT_UNKNOWN; `.` and `..`
+ * left out) and returns undefined, or returns the error code ('EACCES', 'ENOENT', …).
+ */
+export interface DirLister {
+  list(abs: string, names: string[], types: number[]): string | undefined;
+}
+
+/**
+ * A directory's identity for loop and alias detection: `dev:ino` from a stat, or a number the
+ * backend gives (the inotify backend: the watch descriptor, which the kernel returns again for the
+ * same inode).
+ */
+export type DirKey = string | number;
+
+/** The default {@link DirLister}: `fs.readdirSync` with file types. */
+const readdirLister: DirLister = {
+  list(abs, names, types) {
+    names.length = 0;
+    types.length = 0;
+    let ds: fs.Dirent[];
+    try {
+      ds = fs.readdirSync(abs, { withFileTypes: true });
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code ?? String(err);
+    }
+    for (const d of ds) {
+      names.push(d.name);
+      types.push(d.isFile() ? DT_REG : d.isDirectory() ? DT_DIR : d.isSymbolicLink() ? DT_LNK : DT_OTHER);
+    }
+    return undefined;
+  },
+};
+
 export interface ScanOptions {
   ignored: IgnoreMatcher;
   followSymlinks: boolean;
-  /** dev:ino of every directory already entered (shared across scans of one watch, so loops and aliases are skipped). */
-  seenDirs: Map<string, string>;
-  /** Called before a directory is listed; the backend adds its watch here. */
-  beforeList?(abs: string, rel: string, key: string): void;
+  /** Identity of every directory already entered (shared across scans of one watch, so loops and aliases are skipped). */
+  seenDirs: Map<DirKey, string>;
+  /** Called before a directory is listed (once it is known not to be seen yet); the backend adds its watch here. */
+  beforeList?(abs: string, rel: string, key: DirKey): void;
+  /**
+   * Identifies a directory without a stat, before the seen check: the inotify backend adds the
+   * watch here and returns its watch descriptor. undefined (e.g. the watch failed): the scan
+   * stats the directory and uses dev:ino. With it, a directory's snapshot entry is not statted
+   * (size -1, mtimeMs = listing time).
+   */
+  identify?(abs: string, rel: string): DirKey | undefined;
+  /** How directories are listed (default {@link readdirLister}). */
+  lister?: DirLister;
   /**
    * stat every file for size, mtime and inode (default true). `false` records
    * plain files unstatted (size -1, mtimeMs = listing time; see changedSince),
@@ -76,7 +128,7 @@ export function toEntry(st: fs.Stats): SnapshotEntry {
   return { dir: st.isDirectory(), size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs };
 }
 
-/** The identity used for loop detection. */
+/** The identity used for loop detection when the backend has none of its own. */
 export function dirKey(st: fs.Stats): string {
   return `${st.dev}:${st.ino}`;
 }
@@ -95,90 +147,168 @@ export function dirKey(st: fs.Stats): string {
  */
 export function scanTree(rootAbs: string, startRel: string, snapshot: Snapshot, options: ScanOptions): ScanResult {
   const result: ScanResult = { directories: 0, files: 0, problems: [] };
-  // Below a directory that was not ignored, name-only patterns need only the entry's own name.
-  const onlyNames = options.ignored.onlyNames;
   const startAbs = startRel === '' ? rootAbs : `${rootAbs}/${startRel}`;
   const st = statPath(startAbs, true);
-  if (!st || !st.isDirectory()) return result;
-  const unaddressable = (rel: string, why: 'not-utf8' | 'too-long'): void => {
-    if (options.onUnaddressable) options.onUnaddressable(rel, why);
-    else result.problems.push(`${rel}: ${why === 'too-long' ? 'path longer than PATH_MAX' : 'name is not valid UTF-8'}`);
-  };
-  const stack: Array<[string, string, fs.Stats]> = [[startAbs, startRel, st]];
+  if (!st?.isDirectory()) return result;
+  new TreeWalk(snapshot, options, result).run(startAbs, startRel, st);
+  return result;
+}
+
+/** A directory waiting to be entered, with its stat when the walk already has one. */
+type Pending = [abs: string, rel: string, known: fs.Stats | undefined];
+
+/**
+ * One scan. Split into small methods on purpose: a walk runs once per watch, cold, so what it
+ * costs is mostly the optimizing compiler's work on its hottest functions, which grows with their size.
+ */
+class TreeWalk {
+  private readonly stack: Pending[] = [];
   // Directories reached through a symlink wait until every real one was entered, so a
   // directory is known by its real path, not by whichever alias the walk met first.
-  const viaLink: Array<[string, string, fs.Stats]> = [];
-  while (stack.length > 0 || viaLink.length > 0) {
-    const [abs, rel, dst] = stack.length > 0 ? stack.pop()! : viaLink.shift()!;
-    const key = dirKey(dst);
-    if (options.seenDirs.has(key)) continue; // a loop, or a second link to a directory already watched
-    options.seenDirs.set(key, rel);
-    if (rel !== '') {
-      const e = toEntry(dst);
-      snapshot.set(rel, e);
-      options.onEntry?.(rel, e);
-    }
-    options.beforeList?.(abs, rel, key);
-    result.directories++;
-    let names: fs.Dirent[];
+  private readonly viaLink: Pending[] = [];
+  private readonly names: string[] = [];
+  private readonly types: number[] = [];
+  private readonly lister: DirLister;
+  /** Below a directory that was not ignored, name-only patterns need only the entry's own name. */
+  private readonly onlyNames: ReadonlySet<string> | undefined;
+  private readonly unstattedFiles: boolean;
+  /** The stat of the directory being entered, when the walk has one. */
+  private dirStat: fs.Stats | undefined;
+
+  constructor(
+    private readonly snapshot: Snapshot,
+    private readonly options: ScanOptions,
+    private readonly result: ScanResult,
+  ) {
+    this.lister = options.lister ?? readdirLister;
+    this.onlyNames = options.ignored.onlyNames;
+    this.unstattedFiles = options.statFiles === false;
+  }
+
+  run(startAbs: string, startRel: string, st: fs.Stats): void {
+    this.stack.push([startAbs, startRel, st]);
+    while (this.stack.length > 0 || this.viaLink.length > 0) this.step(this.stack.length > 0 ? this.stack.pop()! : this.viaLink.shift()!);
+  }
+
+  /**
+   * One directory. The per-directory steps are small functions called in turn, so that only the
+   * per-entry loops (parse, visit) get hot enough for the optimizing compiler, and each is
+   * compiled once rather than again inlined into every caller.
+   */
+  private step(p: Pending): void {
+    const listedAt = this.enter(p[0], p[1], p[2]);
+    if (listedAt < 0) return;
+    const code = this.lister.list(p[0], this.names, this.types);
+    if (code === undefined) this.visit(p[0], p[1], listedAt);
+    else this.listFailed(p[1], code);
+  }
+
+  /** Identifies and records one directory before it is listed; -1 when it is not to be listed. */
+  private enter(abs: string, rel: string, known: fs.Stats | undefined): number {
+    this.dirStat = known;
+    const key = this.options.identify?.(abs, rel) ?? this.keyByStat(abs);
+    if (key === undefined || this.options.seenDirs.has(key)) return -1; // gone, a loop, or a second path to a directory already entered
+    this.options.seenDirs.set(key, rel);
+    return this.record(abs, rel, key);
+  }
+
+  /** dev:ino, when the backend has no identity of its own (or none for this directory). */
+  private keyByStat(abs: string): string | undefined {
+    this.dirStat ??= statPath(abs, false);
+    // Gone or replaced since it was listed: its parent's events tell.
+    return this.dirStat?.isDirectory() ? dirKey(this.dirStat) : undefined;
+  }
+
+  private record(abs: string, rel: string, key: DirKey): number {
     const listedAt = Date.now();
-    try {
-      names = fs.readdirSync(abs, { withFileTypes: true });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if ((code === 'EACCES' || code === 'EPERM') && options.onUnreadable) options.onUnreadable(rel, code);
-      else if (code === 'ENAMETOOLONG') unaddressable(rel, 'too-long');
-      else if (code !== 'ENOENT' && code !== 'ENOTDIR') result.problems.push(`${rel || '.'}: ${code ?? String(err)}`);
-      continue;
+    if (rel !== '') {
+      const e: SnapshotEntry = this.dirStat ? toEntry(this.dirStat) : { dir: true, size: -1, mtimeMs: listedAt, ino: -1 };
+      this.snapshot.set(rel, e);
+      this.options.onEntry?.(rel, e);
     }
+    this.options.beforeList?.(abs, rel, key);
+    this.result.directories++;
+    return listedAt;
+  }
+
+  private listFailed(rel: string, code: string): void {
+    if ((code === 'EACCES' || code === 'EPERM') && this.options.onUnreadable) this.options.onUnreadable(rel, code);
+    else if (code === 'ENAMETOOLONG') this.unaddressable(rel, 'too-long');
+    else if (code !== 'ENOENT' && code !== 'ENOTDIR') this.result.problems.push(`${rel || '.'}: ${code}`);
+  }
+
+  /** The entries of the listing just made. */
+  private visit(abs: string, rel: string, listedAt: number): void {
+    const { names, types, onlyNames, snapshot } = this;
+    const onEntry = this.options.onEntry;
+    const stack = this.options.identify ? this.stack : undefined;
     // One shared entry for the unstatted files of this listing (entries are never mutated).
     let unstatted: SnapshotEntry | undefined;
-    for (const d of names) {
-      const name = d.name;
-      if (onlyNames ? onlyNames.has(name) : options.ignored(joinRel(rel, name))) continue;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const type = types[i]!;
+      if (onlyNames ? onlyNames.has(name) : this.options.ignored(joinRel(rel, name))) continue;
       const childRel = rel === '' ? name : `${rel}/${name}`;
-      if (abs.length + name.length >= PATH_MAX / 3 && Buffer.byteLength(`${abs}/${name}`) >= PATH_MAX) {
-        unaddressable(childRel, 'too-long');
-        continue;
+      if (abs.length + name.length >= PATH_MAX / 3 || name.includes('\uFFFD')) {
+        if (this.unnameable(abs, name, childRel)) continue;
       }
-      // Bytes that are not UTF-8 decode to U+FFFD, and the decoded name then names nothing.
-      if (name.includes('\uFFFD') && !statPath(`${abs}/${name}`, false)) {
-        unaddressable(childRel, 'not-utf8');
-        continue;
-      }
-      const link = d.isSymbolicLink();
-      if (options.statFiles === false && (d.isFile() || (link && !options.followSymlinks))) {
+      if (this.unstattedFiles && (type === DT_REG || (type === DT_LNK && !this.options.followSymlinks))) {
         // No stat for a plain file: an overflow rescan judges it by its ctime
         // against the time it was listed (see changedSince).
         unstatted ??= { dir: false, size: -1, mtimeMs: listedAt, ino: -1 };
         snapshot.set(childRel, unstatted);
-        options.onEntry?.(childRel, unstatted);
-        result.files++;
-        continue;
-      }
-      const childAbs = `${abs}/${name}`;
-      let isDir = d.isDirectory();
-      let cst: fs.Stats | undefined;
-      if (link && options.followSymlinks) {
-        cst = statPath(childAbs, true);
-        if (!cst) cst = statPath(childAbs, false); // dangling link: record the link itself
-        isDir = cst?.isDirectory() ?? false;
+        onEntry?.(childRel, unstatted);
+        this.result.files++;
+      } else if (type === DT_DIR && stack) {
+        stack.push([`${abs}/${name}`, childRel, undefined]); // identified (and its watch added) when entered
       } else {
-        cst = statPath(childAbs, false);
-        isDir = cst?.isDirectory() ?? isDir;
-      }
-      if (!cst) continue; // vanished meanwhile
-      if (isDir) {
-        (link ? viaLink : stack).push([childAbs, childRel, cst]);
-      } else {
-        const e = toEntry(cst);
-        snapshot.set(childRel, e);
-        options.onEntry?.(childRel, e);
-        result.files++;
+        this.visitStatted(`${abs}/${name}`, childRel, type);
       }
     }
   }
-  return result;
+
+  /** Whether an entry is reported as one no path can name (too long, or not UTF-8). */
+  private unnameable(abs: string, name: string, childRel: string): boolean {
+    if (abs.length + name.length >= PATH_MAX / 3 && Buffer.byteLength(`${abs}/${name}`) >= PATH_MAX) {
+      this.unaddressable(childRel, 'too-long');
+      return true;
+    }
+    // Bytes that are not UTF-8 decode to U+FFFD, and the decoded name then names nothing.
+    if (name.includes('\uFFFD') && !statPath(`${abs}/${name}`, false)) {
+      this.unaddressable(childRel, 'not-utf8');
+      return true;
+    }
+    return false;
+  }
+
+  /** An entry whose kind or state needs a stat: a directory (without `identify`), a followed link, any other file. */
+  private visitStatted(childAbs: string, childRel: string, type: number): void {
+    const link = type === DT_LNK;
+    let isDir = type === DT_DIR;
+    let cst: fs.Stats | undefined;
+    if (link && this.options.followSymlinks) {
+      cst = statPath(childAbs, true);
+      if (!cst) cst = statPath(childAbs, false); // dangling link: record the link itself
+      isDir = cst?.isDirectory() ?? false;
+    } else {
+      cst = statPath(childAbs, false);
+      isDir = cst?.isDirectory() ?? isDir;
+    }
+    if (!cst) return; // vanished meanwhile
+    if (isDir) {
+      (link ? this.viaLink : this.stack).push([childAbs, childRel, cst]);
+    } else {
+      const e = toEntry(cst);
+      this.snapshot.set(childRel, e);
+      this.options.onEntry?.(childRel, e);
+      this.result.files++;
+    }
+  }
+
+  private unaddressable(rel: string, why: 'not-utf8' | 'too-long'): void {
+    if (this.options.onUnaddressable) this.options.onUnaddressable(rel, why);
+    else this.result.problems.push(`${rel}: ${why === 'too-long' ? 'path longer than PATH_MAX' : 'name is not valid UTF-8'}`);
+  }
 }
 
 /** stat (following links) or lstat; undefined when the path is gone. */
