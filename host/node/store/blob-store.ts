@@ -9,7 +9,7 @@ import type { PlatformIO } from '../base/platform-io.js';
 import { checkCdcParams, DEFAULT_CDC } from './chunking.js';
 import { ChunkedContent } from './chunked.js';
 import type { FrameCodec } from './codec/frame-codec.js';
-import { sharedCompressPoolSize } from './codec/compress-pool.js';
+import { sharedCodecPoolSize } from './codec/codec-pool.js';
 import { WriteCompressor } from './codec/write-compress.js';
 import type { StoreAccess } from './format.js';
 import { collectGarbage, type GcOptions, type GcReport } from './gc.js';
@@ -254,7 +254,7 @@ export class BlobStore {
     await this.close();
   }
 
-  /** Closes the store (its I/O backend if it made it). The process-wide worker pools stay up for other stores; idle, they never keep the process alive. Safe to call twice. */
+  /** Closes the store (its I/O backend if it made it). The process-wide codec worker pool stays up for other stores; idle, they never keep the process alive. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -296,7 +296,7 @@ export class BlobStore {
     return {
       parallel: this.codec.parallel,
       workers: this.codec.workers,
-      poolSize: sharedCompressPoolSize(),
+      poolSize: sharedCodecPoolSize(),
       ...(this.codec.inlineReason ? { reason: this.codec.inlineReason } : {}),
     };
   }

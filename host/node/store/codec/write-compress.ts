@@ -22,7 +22,7 @@
  * framed here.
  */
 import type { CoreBindings, FrameOptions } from '../core-bindings.js';
-import { sharedCompressPool, type CompressPool } from './compress-pool.js';
+import { sharedCodecPool, type CodecPool } from './codec-pool.js';
 import type { Frame } from '../tmp-files.js';
 
 /** What the compressor takes from the store's FrameCodec. */
@@ -34,8 +34,8 @@ export interface WriteCompressorOptions {
   workers: number;
   /** False: everything is compressed on the calling thread. */
   parallel: boolean;
-  /** The pool to use (default: the process's shared one, see sharedCompressPool). */
-  pool?: CompressPool;
+  /** The pool to use (default: the process's shared one, see sharedCodecPool). */
+  pool?: CodecPool;
 }
 
 /** In a batch, content at least this large goes to a worker whole. */
@@ -58,7 +58,7 @@ const STARTUP_INLINE_BUDGET = 4 << 20;
  * ```
  */
 export class WriteCompressor {
-  private pool: CompressPool | undefined;
+  private pool: CodecPool | undefined;
   private closed = false;
   private started = false;
   /** Bytes compressed here this turn because no worker was up yet. */
@@ -135,7 +135,7 @@ export class WriteCompressor {
   }
 
   /** Sends this turn's small contents to the workers (a lone one is framed here: no message for one). */
-  private sendPacked(pool: CompressPool): void {
+  private sendPacked(pool: CodecPool): void {
     const items = this.packed;
     this.packed = [];
     const frame = this.o.frame;
@@ -179,8 +179,8 @@ export class WriteCompressor {
     this.pool = undefined;
   }
 
-  private workers(): CompressPool {
-    return (this.pool ??= this.o.pool ?? sharedCompressPool(this.o.workers));
+  private workers(): CodecPool {
+    return (this.pool ??= this.o.pool ?? sharedCodecPool(this.o.workers));
   }
 
   private async ranges(data: Uint8Array): Promise<Frame> {
