@@ -105,6 +105,7 @@ export class BlobStore {
       ...(this.direct.active ? { directMinSize: this.direct.threshold } : {}),
       checkExisting: (hash) => this.getter.checkExisting(hash),
       compress: (content, batched) => this.compressor.compress(content, batched),
+      frameHere: (content) => this.compressor.frameHere(content),
       touched: (hash) => this.touch(hash),
     });
     this.putter = new Putter({

@@ -79,6 +79,11 @@ export class WriteCompressor {
     return this.early(data, batched) ?? this.core.lz4Compress(data, this.o.frame);
   }
 
+  /** The frame of `data`, made on this thread (what {@link early} chose when it returned undefined). */
+  frameHere(data: Uint8Array): Frame {
+    return this.core.lz4Compress(data, this.o.frame);
+  }
+
   /**
    * Starts compressing `data` on the workers if that is where it would be compressed, before its
    * hash is known (the caller hashes meanwhile); undefined for content framed on this thread.
