@@ -95,6 +95,7 @@ export class BlobStore {
       parallelThreshold: codec.parallelThreshold,
       workers: codec.workers,
       parallel: codec.parallel,
+      stored: options.compression === 'none',
     });
     this.direct = directState(options, io);
     this.writer = new ObjectWriter({
@@ -289,12 +290,14 @@ export class BlobStore {
   }
 
   /**
-   * Whether large content is compressed on worker threads, and if not why. `workers`: this
+   * How blocks are stored (`blocks`: the option `compression`), whether large content is
+   * compressed on worker threads, and if not why. `workers`: this
    * store's bound (option `workers`); `poolSize`: the bound of the process's one shared pool
    * (the largest `workers` of any store; 0 until a store starts it).
    */
-  get compression(): { parallel: boolean; workers: number; poolSize: number; reason?: string } {
+  get compression(): { blocks: 'lz4' | 'none'; parallel: boolean; workers: number; poolSize: number; reason?: string } {
     return {
+      blocks: this.options.compression ?? 'lz4',
       parallel: this.codec.parallel,
       workers: this.codec.workers,
       poolSize: sharedCodecPoolSize(),

@@ -24,6 +24,7 @@
 import type { CoreBindings, FrameOptions } from '../core-bindings.js';
 import { sharedCodecPool, type CodecPool } from './codec-pool.js';
 import type { Frame } from '../tmp-files.js';
+import { storedFrame } from './stored-frame.js';
 
 /** What the compressor takes from the store's FrameCodec. */
 export interface WriteCompressorOptions {
@@ -36,6 +37,8 @@ export interface WriteCompressorOptions {
   parallel: boolean;
   /** The pool to use (default: the process's shared one, see sharedCodecPool). */
   pool?: CodecPool;
+  /** Store blocks uncompressed (store option `compression: 'none'`): framed here, never on the workers. */
+  stored?: boolean;
 }
 
 /** In a batch, content at least this large goes to a worker whole. */
@@ -76,12 +79,12 @@ export class WriteCompressor {
 
   /** The frame of `data`: a value when made on this thread, a promise when workers make it. */
   compress(data: Uint8Array, batched: boolean): Frame | Promise<Frame> {
-    return this.early(data, batched) ?? this.core.lz4Compress(data, this.o.frame);
+    return this.early(data, batched) ?? this.frameHere(data);
   }
 
   /** The frame of `data`, made on this thread (what {@link early} chose when it returned undefined). */
   frameHere(data: Uint8Array): Frame {
-    return this.core.lz4Compress(data, this.o.frame);
+    return this.o.stored === true ? storedFrame(this.core, data, this.o.frame) : this.core.lz4Compress(data, this.o.frame);
   }
 
   /**
@@ -89,7 +92,7 @@ export class WriteCompressor {
    * hash is known (the caller hashes meanwhile); undefined for content framed on this thread.
    */
   early(data: Uint8Array, batched: boolean): Promise<Frame> | undefined {
-    if (!this.o.parallel || this.closed) return undefined;
+    if (!this.o.parallel || this.closed || this.o.stored === true) return undefined;
     const toWorkers = batched ? data.length >= BATCH_WORKER_MIN : data.length > this.o.parallelThreshold;
     if (!toWorkers) return data.length >= SMALL_WORKER_MIN ? this.small(data, batched) : undefined;
     const pool = this.workers();
