@@ -33,7 +33,7 @@ export class Putter {
     // Marked handled: if the object turns out to exist (or the put fails first) nobody awaits it.
     frame?.catch(() => undefined);
     const hash = knownHash ?? this.d.hasher.hex(content);
-    // Undefined: the compressor decided to frame it on this thread (the writer asks no twice).
+    // Undefined: the compressor chose this thread (the writer must not ask it a second time).
     return frame === undefined ? { hash, content, inline: true } : { hash, content, frame };
   }
 
