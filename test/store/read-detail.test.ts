@@ -208,13 +208,13 @@ describe('worker-decoded reads', () => {
       const { ha, hb, path } = await swapped(store, t.dir, randomBytes(OFFLOAD_MIN_BYTES * 3), randomBytes(OFFLOAD_MIN_BYTES * 3 + 7));
       const ctx: ReadContext = { root: t.dir, codec, hasher: await createHasher('node-crypto'), mmapThreshold: 1 << 30 };
       const pool = codec.decodeWorkers(DECODE_POOL_AFTER_BYTES)!;
-      pool.tryRun(-1, 0, 0); // starts the worker
-      for (let i = 0; i < 600 && pool.readyWorkers < 1; i++) await new Promise((r) => setTimeout(r, 25));
-      expect(pool.readyWorkers).toBe(1);
+      pool.tryDecode(-1, 0, 0); // starts the worker
+      for (let i = 0; i < 600 && pool.ready < 1; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(pool.ready).toBe(1);
       let taken = 0;
-      const tryRun = pool.tryRun.bind(pool);
-      pool.tryRun = (...args) => {
-        const job = tryRun(...args);
+      const tryDecode = pool.tryDecode.bind(pool);
+      pool.tryDecode = (...args) => {
+        const job = tryDecode(...args);
         if (job) taken++;
         return job;
       };

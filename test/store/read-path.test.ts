@@ -8,7 +8,7 @@ import { coreBindings } from '../../host/node/store/core-bindings.js';
 import { DECODE_POOL_AFTER_BYTES, FrameCodec } from '../../host/node/store/codec/frame-codec.js';
 import { createHasher } from '../../host/node/store/hasher.js';
 import { OFFLOAD_MIN_BYTES, readObject, type ReadContext } from '../../host/node/store/read.js';
-import { DecodePool, decodeWorkerPath } from '../../host/node/store/codec/decode-pool.js';
+import { CodecPool, workerScriptPath } from '../../host/node/store/codec/codec-pool.js';
 import { HASHERS, sha256Hex, tempDir, withStore } from './helpers.js';
 
 const BLOCK = 65536;
@@ -44,9 +44,9 @@ function expectIntegrityError(err: ForgeError, path: string, hash: string): void
   expect(err.suggestions().join(' ')).toContain('forge verify');
 }
 
-async function waitReady(pool: DecodePool, n: number): Promise<void> {
-  for (let i = 0; i < 600 && pool.readyWorkers < n; i++) await new Promise((r) => setTimeout(r, 25));
-  expect(pool.readyWorkers).toBe(n);
+async function waitReady(pool: CodecPool, n: number): Promise<void> {
+  for (let i = 0; i < 600 && pool.ready < n; i++) await new Promise((r) => setTimeout(r, 25));
+  expect(pool.ready).toBe(n);
 }
 
 describe.each(HASHERS)('verified read path (hasher %s)', (hasher) => {
@@ -120,15 +120,15 @@ describe('concurrent gets on decode workers', () => {
       // Below the threshold: no pool yet.
       expect(codec.decodeWorkers(1)).toBeUndefined();
       const pool = codec.decodeWorkers(DECODE_POOL_AFTER_BYTES);
-      expect(pool).toBeInstanceOf(DecodePool);
-      pool!.tryRun(-1, 0, 0); // starts the workers (none is ready yet, so no job is taken)
-      pool!.tryRun(-1, 0, 0);
+      expect(pool).toBeInstanceOf(CodecPool);
+      pool!.tryDecode(-1, 0, 0); // starts the workers (none is ready yet, so no job is taken)
+      pool!.tryDecode(-1, 0, 0);
       await waitReady(pool!, 2);
       // Count the jobs the workers really take (the rest decode inline).
       let taken = 0;
-      const tryRun = pool!.tryRun.bind(pool);
-      pool!.tryRun = (...args) => {
-        const job = tryRun(...args);
+      const tryDecode = pool!.tryDecode.bind(pool);
+      pool!.tryDecode = (...args) => {
+        const job = tryDecode(...args);
         if (job) taken++;
         return job;
       };
@@ -162,25 +162,25 @@ describe('concurrent gets on decode workers', () => {
     }
   });
 
-  it('DecodePool: a job pending when the pool closes falls back to the caller', async () => {
+  it('CodecPool: a decode pending when the pool closes falls back to the caller', async () => {
     const t = tempDir();
     const store = await BlobStore.open(t.dir, { sync: false, workers: 0, chunkThreshold: 8 << 20 });
-    const pool = new DecodePool(1, decodeWorkerPath()!);
+    const pool = new CodecPool(1, workerScriptPath()!);
     try {
       const data = content(4 * BLOCK, false, 3);
       const hash = await store.put(data).then((r) => r.hash);
       const fd = openSync(objectPath(t.dir, hash), 'r');
       try {
-        expect(pool.tryRun(fd, fstatSync(fd).size, 1 << 30)).toBeUndefined(); // starting
+        expect(pool.tryDecode(fd, fstatSync(fd).size, 1 << 30)).toBeUndefined(); // starting
         await waitReady(pool, 1);
-        const ok = await pool.tryRun(fd, fstatSync(fd).size, 1 << 30);
+        const ok = await pool.tryDecode(fd, fstatSync(fd).size, 1 << 30);
         expect(ok).toMatchObject({ kind: 'content' });
         expect(sha256Hex((ok as { content: Uint8Array }).content)).toBe(hash); // the caller hashes it
-        const pending = pool.tryRun(fd, fstatSync(fd).size, 1 << 30);
+        const pending = pool.tryDecode(fd, fstatSync(fd).size, 1 << 30);
         expect(pending).toBeDefined();
         await pool.close();
         expect(['content', 'fallback']).toContain((await pending!).kind);
-        expect(pool.tryRun(fd, 1, 1)).toBeUndefined(); // closed: callers decode inline
+        expect(pool.tryDecode(fd, 1, 1)).toBeUndefined(); // closed: callers decode inline
       } finally {
         closeSync(fd);
       }

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { CompressPool } from '../../host/node/store/codec/compress-pool.js';
+import { CodecPool } from '../../host/node/store/codec/codec-pool.js';
 import { WriteCompressor } from '../../host/node/store/codec/write-compress.js';
 import { coreBindings } from '../../host/node/store/core-bindings.js';
 import { DEFAULT_FRAME_OPTIONS } from '../../host/node/store/codec/frame-codec.js';
@@ -32,10 +32,10 @@ function textish(n: number, seed: number): Uint8Array {
   return out;
 }
 
-describe('CompressPool', () => {
+describe('CodecPool', () => {
   it('start() brings every worker up, and ready counts them without the event loop being needed', async () => {
-    requireDist('store/codec/compress-worker.js');
-    const pool = new CompressPool(2);
+    requireDist('store/codec/codec-worker.js');
+    const pool = new CodecPool(2);
     try {
       expect(pool.ready).toBe(0);
       pool.start();
@@ -47,8 +47,8 @@ describe('CompressPool', () => {
   });
 
   it('Property: concurrent jobs through reused staging buffers each get their own input back, and callers keep theirs', async () => {
-    requireDist('store/codec/compress-worker.js');
-    const pool = new CompressPool(2);
+    requireDist('store/codec/codec-worker.js');
+    const pool = new CodecPool(2);
     try {
       await fc.assert(
         fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 300_000 }), fc.nat()), { minLength: 1, maxLength: 8 }), async (specs) => {
@@ -72,8 +72,8 @@ describe('WriteCompressor', () => {
   const join = (f: Frame): Uint8Array => joinFrame(f);
 
   it('frames large content here until a worker is up, then on the workers, byte-identical either way', async () => {
-    requireDist('store/codec/compress-worker.js');
-    const own = new CompressPool(2);
+    requireDist('store/codec/codec-worker.js');
+    const own = new CodecPool(2);
     const c = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 2, parallel: true, pool: own });
     try {
       const data = textish(700_000, 7);
@@ -83,7 +83,7 @@ describe('WriteCompressor', () => {
       expect(first instanceof Promise).toBe(false);
       expect(Buffer.from(join(first as Frame)).equals(expected)).toBe(true);
       // Once a worker is up, large content goes to the pool (a promise of header, ranges, trailer).
-      const pool = (c as unknown as { pool: CompressPool }).pool;
+      const pool = (c as unknown as { pool: CodecPool }).pool;
       await until(() => pool.ready > 0, 'a ready worker');
       const later = c.compress(data, false);
       expect(later).toBeInstanceOf(Promise);
@@ -109,8 +109,8 @@ describe('WriteCompressor', () => {
   });
 
   it('while no worker is up, a large batch is framed here only up to the per-turn budget; the rest waits for the workers', async () => {
-    requireDist('store/codec/compress-worker.js');
-    const own = new CompressPool(2);
+    requireDist('store/codec/codec-worker.js');
+    const own = new CodecPool(2);
     const c = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 2, parallel: true, pool: own });
     try {
       const items = Array.from({ length: 8 }, (_, i) => textish(1 << 20, i));
@@ -128,7 +128,7 @@ describe('WriteCompressor', () => {
   });
 
   it('every compressor (every store) of the process uses the one shared pool, which outlives a store that closes', async () => {
-    requireDist('store/codec/compress-worker.js');
+    requireDist('store/codec/codec-worker.js');
     const a = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 1, parallel: true });
     const b = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 2, parallel: true });
     const data = textish(300_000, 11);
@@ -136,8 +136,8 @@ describe('WriteCompressor', () => {
     // Both start compressing (inline while no worker is up); both then hold the same pool.
     expect(Buffer.from(join(await a.compress(data, false))).equals(expected)).toBe(true);
     expect(Buffer.from(join(await b.compress(data, false))).equals(expected)).toBe(true);
-    const pa = (a as unknown as { pool: CompressPool }).pool;
-    const pb = (b as unknown as { pool: CompressPool }).pool;
+    const pa = (a as unknown as { pool: CodecPool }).pool;
+    const pb = (b as unknown as { pool: CodecPool }).pool;
     expect(pa).toBe(pb);
     expect(pa.size).toBe(2); // the largest bound asked for
     await a.close();
@@ -150,8 +150,8 @@ describe('WriteCompressor', () => {
   });
 
   it('Property: small contents of concurrent puts go to the workers packed into one job per turn, each frame byte-identical', async () => {
-    requireDist('store/codec/compress-worker.js');
-    const own = new CompressPool(2);
+    requireDist('store/codec/codec-worker.js');
+    const own = new CodecPool(2);
     const c = new WriteCompressor(coreBindings(), { frame, parallelThreshold: 100_000, workers: 2, parallel: true, pool: own });
     let jobs = 0;
     const runMany = own.runMany.bind(own);

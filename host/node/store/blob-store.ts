@@ -9,7 +9,7 @@ import type { PlatformIO } from '../base/platform-io.js';
 import { checkCdcParams, DEFAULT_CDC } from './chunking.js';
 import { ChunkedContent } from './chunked.js';
 import type { FrameCodec } from './codec/frame-codec.js';
-import { sharedCompressPoolSize } from './codec/compress-pool.js';
+import { sharedCodecPoolSize } from './codec/codec-pool.js';
 import { WriteCompressor } from './codec/write-compress.js';
 import type { StoreAccess } from './format.js';
 import { collectGarbage, type GcOptions, type GcReport } from './gc.js';
@@ -95,6 +95,7 @@ export class BlobStore {
       parallelThreshold: codec.parallelThreshold,
       workers: codec.workers,
       parallel: codec.parallel,
+      stored: options.compression === 'none',
     });
     this.direct = directState(options, io);
     this.writer = new ObjectWriter({
@@ -105,6 +106,7 @@ export class BlobStore {
       ...(this.direct.active ? { directMinSize: this.direct.threshold } : {}),
       checkExisting: (hash) => this.getter.checkExisting(hash),
       compress: (content, batched) => this.compressor.compress(content, batched),
+      frameHere: (content) => this.compressor.frameHere(content),
       touched: (hash) => this.touch(hash),
     });
     this.putter = new Putter({
@@ -254,7 +256,7 @@ export class BlobStore {
     await this.close();
   }
 
-  /** Closes the store (its I/O backend if it made it). The process-wide worker pools stay up for other stores; idle, they never keep the process alive. Safe to call twice. */
+  /** Closes the store (its I/O backend if it made it). The process-wide codec worker pool stays up for other stores; idle, they never keep the process alive. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -288,15 +290,17 @@ export class BlobStore {
   }
 
   /**
-   * Whether large content is compressed on worker threads, and if not why. `workers`: this
+   * How blocks are stored (`blocks`: the option `compression`), whether large content is
+   * compressed on worker threads, and if not why. `workers`: this
    * store's bound (option `workers`); `poolSize`: the bound of the process's one shared pool
    * (the largest `workers` of any store; 0 until a store starts it).
    */
-  get compression(): { parallel: boolean; workers: number; poolSize: number; reason?: string } {
+  get compression(): { blocks: 'lz4' | 'none'; parallel: boolean; workers: number; poolSize: number; reason?: string } {
     return {
+      blocks: this.options.compression ?? 'lz4',
       parallel: this.codec.parallel,
       workers: this.codec.workers,
-      poolSize: sharedCompressPoolSize(),
+      poolSize: sharedCodecPoolSize(),
       ...(this.codec.inlineReason ? { reason: this.codec.inlineReason } : {}),
     };
   }

@@ -4,7 +4,7 @@
  * the public functions of core/ (checksum, codec, chunker): the core's raw
  * exports and memory are touched in core/ alone.
  */
-import { defaultCore, loadCore, type CoreInstance } from '../core/loader.js';
+import { defaultCore, type CoreInstance } from '../core/loader.js';
 import { sha256, xxh32, Sha256Stream } from '../core/checksum.js';
 import { lz4Compress, lz4Decompress, lz4DecompressFrom, lz4FrameBlocks, lz4FrameHeader, lz4FrameTrailer, type Lz4BlockSize } from '../core/codec.js';
 import { cdcCutPoints } from '../core/chunker.js';
@@ -78,10 +78,4 @@ let shared: CoreBindings | undefined;
 /** Bindings on this thread's default core instance (replaced automatically if it traps). */
 export function coreBindings(): CoreBindings {
   return (shared ??= make(defaultCore));
-}
-
-/** Bindings on a fresh core instance of its own (one per worker thread). */
-export function freshCoreBindings(): CoreBindings {
-  const instance = loadCore();
-  return make(() => instance);
 }

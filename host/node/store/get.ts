@@ -36,7 +36,7 @@ export class Getter {
     this.inFlight++;
     try {
       // One microtask, so that gets started in the same tick count each other: a burst of them
-      // hands large objects to the decode workers, a lone get decodes inline.
+      // hands large objects to the codec workers, a lone get decodes inline.
       await undefined;
       const concurrent = this.inFlight > 1;
       const content = await this.withHandle(() => readObject(this.d.readCtx, hash, verify, concurrent));

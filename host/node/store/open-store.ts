@@ -44,6 +44,9 @@ export async function openStoreParts(directory: string, options: BlobStoreOption
   if (!Number.isSafeInteger(chunkThreshold) || chunkThreshold < 1024) {
     throw storeError(`chunkThreshold must be an integer >= 1024, got ${String(chunkThreshold)}`, 'chunkThreshold', 'Use e.g. 1048576 (1 MiB, the default).');
   }
+  if (options.compression !== undefined && options.compression !== 'lz4' && options.compression !== 'none') {
+    throw storeError(`compression must be 'lz4' or 'none', got ${JSON.stringify(options.compression)}`, 'compression', "Use 'lz4' (the default) or 'none'.");
+  }
   const access = prepareStoreDir(root);
   checkFormat(root);
   const leftovers = cleanInterruptedWrites(root);

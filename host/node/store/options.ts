@@ -23,6 +23,13 @@ export interface BlobStoreOptions {
   parallelCompressThreshold?: number;
   /** Compression worker threads (default min(4, cores); 0 = compress on the calling thread). */
   workers?: number;
+  /**
+   * `'lz4'` (default): blocks are LZ4-compressed. `'none'`: blocks are stored uncompressed, for
+   * content that does not compress (media, archives) or when put speed matters more than space:
+   * no compression cost, no space saved. Objects are standard LZ4 frames either way (`lz4 -d`
+   * decodes them, reads check them alike); a store may hold both kinds.
+   */
+  compression?: 'lz4' | 'none';
   /** LZ4 frame options (default 64 KiB independent blocks, content size and checksum). */
   frame?: Partial<FrameOptions>;
   /** fsync objects and directories before a put resolves (default true). */

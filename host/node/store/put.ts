@@ -33,7 +33,8 @@ export class Putter {
     // Marked handled: if the object turns out to exist (or the put fails first) nobody awaits it.
     frame?.catch(() => undefined);
     const hash = knownHash ?? this.d.hasher.hex(content);
-    return frame === undefined ? { hash, content } : { hash, content, frame };
+    // Undefined: the compressor chose this thread (the writer must not ask it a second time).
+    return frame === undefined ? { hash, content, inline: true } : { hash, content, frame };
   }
 
   /** Stores `data` (chunked when larger than the chunk threshold); resolves once it is durable. */

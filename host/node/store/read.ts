@@ -5,7 +5,7 @@
  * No copy that is not needed: the file is read straight into core memory (mmap
  * above a threshold on Linux, a plain read otherwise), decoded there, hashed in
  * place, and copied out once. When several gets are waiting, large objects are
- * decoded and hashed on worker threads (codec/decode-pool.ts).
+ * decoded on the codec worker threads (codec/codec-pool.ts) and hashed here.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ForgeError, toForgeError } from '../base/errors.js';
@@ -119,12 +119,12 @@ export async function readObject(ctx: ReadContext, hash: string, verify: boolean
     if (small !== undefined) return small;
     const size = fstatSync(fd).size;
     const pool = size >= OFFLOAD_MIN_BYTES ? ctx.codec.decodeWorkers(size) : undefined;
-    let job = pool?.tryRun(fd, size, ctx.codec.maxObjectSize);
+    let job = pool?.tryDecode(fd, size, ctx.codec.maxObjectSize);
     if (pool !== undefined && job === undefined) {
       // Every worker is busy (or starting). Gets decoding inline would chain through microtasks
       // and never let the workers' replies in: yield to the event loop once, then try again.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      job = pool.tryRun(fd, size, ctx.codec.maxObjectSize);
+      job = pool.tryDecode(fd, size, ctx.codec.maxObjectSize);
     }
     const done = job && (await job);
     if (done?.kind === 'content') {

@@ -1,14 +1,13 @@
 /**
  * Object frames: their options (one standard LZ4 frame with independent
  * blocks, content size and content checksum; the compression settings that
- * write-compress.ts applies), decoding, and the decode worker pool for
- * concurrent verified reads.
+ * write-compress.ts applies), decoding, and the codec worker pool for
+ * concurrent verified reads (the same workers compress for puts).
  */
 import { availableParallelism } from 'node:os';
 import { ForgeError } from '../../base/errors.js';
 import type { CoreBindings, FrameOptions } from '../core-bindings.js';
-import { workerScriptPath } from './compress-pool.js';
-import { sharedDecodePool, type DecodePool } from './decode-pool.js';
+import { decodePool, workerScriptPath, type CodecPool } from './codec-pool.js';
 
 export const DEFAULT_FRAME_OPTIONS: FrameOptions = {
   blockSize: 65536,
@@ -17,7 +16,7 @@ export const DEFAULT_FRAME_OPTIONS: FrameOptions = {
   blockChecksum: false,
 };
 
-export { DECODE_POOL_AFTER_BYTES } from './decode-pool.js';
+export { DECODE_POOL_AFTER_BYTES } from './codec-pool.js';
 
 const BLOCK_SIZES = new Set([65536, 262144, 1048576, 4194304]);
 const LZ4_MAGIC = 0x184d2204;
@@ -69,7 +68,7 @@ export function parseFrameHeader(bytes: Uint8Array): FrameHeaderInfo | undefined
  * ```ts
  * const codec = new FrameCodec(coreBindings());
  * const content = codec.decompress(frame); // throws ForgeError('validation') on a bad frame
- * await codec.close(); // the shared decode workers stay up for other stores
+ * await codec.close(); // the shared codec workers stay up for other stores
  * ```
  */
 export class FrameCodec {
@@ -123,18 +122,19 @@ export class FrameCodec {
   }
 
   /**
-   * Worker threads for concurrent verified reads of `frameBytes`-byte objects (as many workers as
-   * compression uses), or undefined: when workers are off (`workers: 0`), the compiled worker is
-   * missing, or concurrent reads have not yet decoded {@link DECODE_POOL_AFTER_BYTES} inline.
-   * Measured on 2 cores: warm workers take 16 concurrent 1 MiB gets from ~420 to ~650 MB/s on an
-   * idle machine, but starting them costs more than a short burst gains (and under load from
-   * other processes they gain nothing), hence the threshold.
+   * The process's codec workers for concurrent verified reads of `frameBytes`-byte objects (the
+   * same workers that compress), or undefined: when workers are off (`workers: 0`), the compiled
+   * worker is missing, or no worker is up yet and concurrent reads have not yet decoded
+   * {@link DECODE_POOL_AFTER_BYTES} inline. Measured on 2 cores: warm workers take 16 concurrent
+   * 1 MiB gets from ~420 to ~650 MB/s on an idle machine, but starting them costs more than a
+   * short burst gains (and under load from other processes they gain nothing), hence the
+   * threshold; workers that puts started are warm and used at once.
    */
-  decodeWorkers(frameBytes: number): DecodePool | undefined {
+  decodeWorkers(frameBytes: number): CodecPool | undefined {
     if (this.workers === 0) return undefined;
-    return sharedDecodePool(this.workers, frameBytes);
+    return decodePool(this.workers, frameBytes);
   }
 
-  /** Stops using the decode workers (the shared pool stays up for the process's other stores). */
+  /** Stops using the codec workers (the shared pool stays up for the process's other stores). */
   async close(): Promise<void> {}
 }

@@ -22,8 +22,9 @@
  * framed here.
  */
 import type { CoreBindings, FrameOptions } from '../core-bindings.js';
-import { sharedCompressPool, type CompressPool } from './compress-pool.js';
+import { sharedCodecPool, type CodecPool } from './codec-pool.js';
 import type { Frame } from '../tmp-files.js';
+import { storedFrame } from './stored-frame.js';
 
 /** What the compressor takes from the store's FrameCodec. */
 export interface WriteCompressorOptions {
@@ -34,8 +35,10 @@ export interface WriteCompressorOptions {
   workers: number;
   /** False: everything is compressed on the calling thread. */
   parallel: boolean;
-  /** The pool to use (default: the process's shared one, see sharedCompressPool). */
-  pool?: CompressPool;
+  /** The pool to use (default: the process's shared one, see sharedCodecPool). */
+  pool?: CodecPool;
+  /** Store blocks uncompressed (store option `compression: 'none'`): framed here, never on the workers. */
+  stored?: boolean;
 }
 
 /** In a batch, content at least this large goes to a worker whole. */
@@ -58,7 +61,7 @@ const STARTUP_INLINE_BUDGET = 4 << 20;
  * ```
  */
 export class WriteCompressor {
-  private pool: CompressPool | undefined;
+  private pool: CodecPool | undefined;
   private closed = false;
   private started = false;
   /** Bytes compressed here this turn because no worker was up yet. */
@@ -76,7 +79,12 @@ export class WriteCompressor {
 
   /** The frame of `data`: a value when made on this thread, a promise when workers make it. */
   compress(data: Uint8Array, batched: boolean): Frame | Promise<Frame> {
-    return this.early(data, batched) ?? this.core.lz4Compress(data, this.o.frame);
+    return this.early(data, batched) ?? this.frameHere(data);
+  }
+
+  /** The frame of `data`, made on this thread (what {@link early} chose when it returned undefined). */
+  frameHere(data: Uint8Array): Frame {
+    return this.o.stored === true ? storedFrame(this.core, data, this.o.frame) : this.core.lz4Compress(data, this.o.frame);
   }
 
   /**
@@ -84,7 +92,7 @@ export class WriteCompressor {
    * hash is known (the caller hashes meanwhile); undefined for content framed on this thread.
    */
   early(data: Uint8Array, batched: boolean): Promise<Frame> | undefined {
-    if (!this.o.parallel || this.closed) return undefined;
+    if (!this.o.parallel || this.closed || this.o.stored === true) return undefined;
     const toWorkers = batched ? data.length >= BATCH_WORKER_MIN : data.length > this.o.parallelThreshold;
     if (!toWorkers) return data.length >= SMALL_WORKER_MIN ? this.small(data, batched) : undefined;
     const pool = this.workers();
@@ -135,7 +143,7 @@ export class WriteCompressor {
   }
 
   /** Sends this turn's small contents to the workers (a lone one is framed here: no message for one). */
-  private sendPacked(pool: CompressPool): void {
+  private sendPacked(pool: CodecPool): void {
     const items = this.packed;
     this.packed = [];
     const frame = this.o.frame;
@@ -179,8 +187,8 @@ export class WriteCompressor {
     this.pool = undefined;
   }
 
-  private workers(): CompressPool {
-    return (this.pool ??= this.o.pool ?? sharedCompressPool(this.o.workers));
+  private workers(): CodecPool {
+    return (this.pool ??= this.o.pool ?? sharedCodecPool(this.o.workers));
   }
 
   private async ranges(data: Uint8Array): Promise<Frame> {
