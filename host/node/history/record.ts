@@ -43,7 +43,7 @@ export interface RecorderLog {
 export interface RecorderOptions {
   /** Files at least this large go through putFile one by one (default 8 MiB). */
   largeFileBytes?: number;
-  /** Files per read/store batch (default 256). */
+  /** Files per read/store batch (default {@link DEFAULT_SCAN_BATCH_FILES}). */
   batchFiles?: number;
   /** Bytes per read/store batch (default 32 MiB). */
   batchBytes?: number;
@@ -74,6 +74,9 @@ export interface RecorderOptions {
 
 /** Read/store batches in flight at once unless configured (`RecorderOptions.concurrency`, FORGE_SCAN_CONCURRENCY). */
 export const DEFAULT_SCAN_CONCURRENCY = 4;
+
+/** Files per read/store batch unless configured (`RecorderOptions.batchFiles`, FORGE_SCAN_BATCH_FILES). */
+export const DEFAULT_SCAN_BATCH_FILES = 256;
 
 /** A file to store, and how to record it if its content is new. */
 export interface Pending {
@@ -143,7 +146,7 @@ export class HistoryRecorder {
     private readonly options: RecorderOptions,
   ) {
     this.largeFileBytes = options.largeFileBytes ?? 8 * 1024 * 1024;
-    this.batchFiles = options.batchFiles ?? 256;
+    this.batchFiles = Math.max(1, options.batchFiles ?? DEFAULT_SCAN_BATCH_FILES);
     this.batchBytes = options.batchBytes ?? 32 * 1024 * 1024;
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_SCAN_CONCURRENCY);
     this.indexBatchRows = Math.max(1, options.indexBatchRows ?? 4096);
