@@ -16,7 +16,7 @@ const STATX_MASK = 0x1 | 0x2 | 0x100 | 0x200 | 0x40 | 0x80;
 /** sizeof(struct statx). */
 const STATX_SIZE = 256;
 const ECANCELED = 125;
-/** Paths per window (a window's SQEs go in one enter). */
+/** Paths per window at most (a window's SQEs go in one enter; never more than the SQ holds). */
 export const STATX_WINDOW = 128;
 
 /** One path's lstat: its identity (mode, size, ino, dev, mtime, ctime), or a negative errno. */
@@ -70,8 +70,10 @@ export class RingStatx {
   /** One result per path, in order: the identity lstat would give, or -errno (-ENOENT, -EACCES, ...). */
   async lstatMany(paths: readonly string[]): Promise<StatxResult[]> {
     const out: StatxResult[] = new Array(paths.length);
-    for (let at = 0; at < paths.length; at += STATX_WINDOW) {
-      const part = paths.slice(at, at + STATX_WINDOW);
+    // A window fits the SQ whole (a small ring takes smaller windows).
+    const win = Math.max(1, Math.min(STATX_WINDOW, this.host.ring.sqEntries));
+    for (let at = 0; at < paths.length; at += win) {
+      const part = paths.slice(at, at + win);
       const got = await this.window(part);
       for (let i = 0; i < part.length; i++) out[at + i] = got[i]!;
     }

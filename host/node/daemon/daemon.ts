@@ -22,7 +22,7 @@ import { indexFileOf } from '../history/store-files.js';
 import type { BatchReadOptions } from '../base/platform-io.js';
 import type { PutFileOptions } from '../store/blob-store.js';
 import { openContentStore } from '../history/content-store.js';
-import { DEFAULT_SCAN_BATCH_FILES, DEFAULT_SCAN_CONCURRENCY, HistoryRecorder } from '../history/record.js';
+import { DEFAULT_SCAN_BATCH_FILES, DEFAULT_SCAN_CONCURRENCY, HistoryRecorder, type BatchReader } from '../history/record.js';
 import { openPlatformIO } from '../io/open-platform.js';
 import { lockStore } from '../history/store-lock.js';
 import { reconcile, type ReconcileResult } from '../history/reconcile.js';
@@ -178,10 +178,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const storeRel = path.relative(root, storeDir).split(path.sep).join('/');
     const watchIgnore = [...cfg.ignore, RESTORE_TEMP_PATH_RE, ...(storeRel && !storeRel.startsWith('..') && !path.isAbsolute(storeRel) ? [storeRel] : [])];
     // Timed wrappers: every batch read and store feeds the logs (debug timings, slow warnings) and the metrics.
+    const lstatMany = (io as Partial<Pick<BatchReader, 'lstatMany'>>).lstatMany?.bind(io);
     const timedIo = {
       backend: io.backend,
       batchRead: (paths: readonly string[], options?: BatchReadOptions) =>
         log.timed('batchRead', () => io.batchRead(paths, options), { backend: io.backend, files: paths.length }),
+      // The scan's walk lstats through the ring where the backend has one (io_uring's STATX).
+      ...(lstatMany ? { lstatMany } : {}),
     };
     const timedStore = {
       putMany: async (datas: readonly Uint8Array[]) => {
