@@ -22,7 +22,7 @@ import { indexFileOf } from '../history/store-files.js';
 import type { BatchReadOptions } from '../base/platform-io.js';
 import type { PutFileOptions } from '../store/blob-store.js';
 import { openContentStore } from '../history/content-store.js';
-import { DEFAULT_SCAN_BATCH_FILES, DEFAULT_SCAN_CONCURRENCY, HistoryRecorder, type BatchReader } from '../history/record.js';
+import { DEFAULT_SCAN_BATCH_FILES, DEFAULT_SCAN_BATCH_MIB, DEFAULT_SCAN_CONCURRENCY, HistoryRecorder, type BatchReader } from '../history/record.js';
 import { openPlatformIO } from '../io/open-platform.js';
 import { lockStore } from '../history/store-lock.js';
 import { reconcile, type ReconcileResult } from '../history/reconcile.js';
@@ -53,6 +53,9 @@ export const MAX_SCAN_CONCURRENCY = 64;
 /** The largest FORGE_SCAN_BATCH_FILES accepted. */
 export const MAX_SCAN_BATCH_FILES = 65_536;
 
+/** The largest FORGE_SCAN_BATCH_MIB accepted. */
+export const MAX_SCAN_BATCH_MIB = 1024;
+
 /** A whole number from `min` to `max` read from `env[name]`, or `fallback` when unset; anything else is a configuration error. */
 function envInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: number, fallback: number, unit: string): number {
   const raw = env[name];
@@ -70,7 +73,7 @@ function envInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: numb
 /**
  * Read/store batches the scan keeps in flight: FORGE_SCAN_CONCURRENCY (1..64), default
  * {@link DEFAULT_SCAN_CONCURRENCY}. Memory held for file contents is at most this many batches
- * (each at most {@link scanBatchFiles} files and 32 MiB).
+ * (each at most {@link scanBatchFiles} files and {@link scanBatchBytes} bytes).
  */
 export function scanConcurrency(env: NodeJS.ProcessEnv = process.env): number {
   return envInteger(env, 'FORGE_SCAN_CONCURRENCY', 1, MAX_SCAN_CONCURRENCY, DEFAULT_SCAN_CONCURRENCY, 'batches');
@@ -79,10 +82,18 @@ export function scanConcurrency(env: NodeJS.ProcessEnv = process.env): number {
 /**
  * Files per read/store batch: FORGE_SCAN_BATCH_FILES (1..65536), default
  * {@link DEFAULT_SCAN_BATCH_FILES}. A larger batch shares one store write pass, and one fsync per
- * touched fan-out directory, among more files; its bytes stay bounded at 32 MiB.
+ * touched fan-out directory, among more files; its bytes stay bounded by {@link scanBatchBytes}.
  */
 export function scanBatchFiles(env: NodeJS.ProcessEnv = process.env): number {
   return envInteger(env, 'FORGE_SCAN_BATCH_FILES', 1, MAX_SCAN_BATCH_FILES, DEFAULT_SCAN_BATCH_FILES, 'files');
+}
+
+/**
+ * Bytes per read/store batch, in MiB: FORGE_SCAN_BATCH_MIB (1..1024), default
+ * {@link DEFAULT_SCAN_BATCH_MIB}. With FORGE_SCAN_CONCURRENCY it bounds the file contents held at once.
+ */
+export function scanBatchBytes(env: NodeJS.ProcessEnv = process.env): number {
+  return envInteger(env, 'FORGE_SCAN_BATCH_MIB', 1, MAX_SCAN_BATCH_MIB, DEFAULT_SCAN_BATCH_MIB, 'MiB') * 2 ** 20;
 }
 
 /** The line tests and scripts wait for. */
@@ -144,6 +155,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   try {
     const concurrency = scanConcurrency();
     const batchFiles = scanBatchFiles();
+    const batchBytes = scanBatchBytes();
     const unlock = lockStore(storeDir);
     shutdown.register({ name: 'store-lock', phase: 'resources', stop: unlock, emergency: unlock });
     const { io, rejected } = await openPlatformIO({ backend: cfg.ioBackend, maxFileHandles: cfg.maxFileHandles });
@@ -196,7 +208,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     };
     // A batch is retried on transient errors and waits out a full disk (the daemon) or fails with "disk full" (--once).
     const runBatch = batchRunner({ log, signal: shutdown.signal, storeDir, ...(opts.once ? { storageWaitMs: 0 } : {}) });
-    const recorder = new HistoryRecorder(root, timedIo, timedStore, index, log, { walk, runBatch, concurrency, batchFiles, shouldStop: () => shutdown.stopping });
+    const recorder = new HistoryRecorder(root, timedIo, timedStore, index, log, { walk, runBatch, concurrency, batchFiles, batchBytes, shouldStop: () => shutdown.stopping });
     // What has been recorded so far; the state step saves it on shutdown, so a restart's catch-up starts from it.
     const progressState = { root, backend: io.backend, pid: process.pid, lastScanMs: 0, lastBatchMs: 0, batches: 0, versionsRecorded: 0 };
     shutdown.register({

@@ -45,7 +45,7 @@ export interface RecorderOptions {
   largeFileBytes?: number;
   /** Files per read/store batch (default {@link DEFAULT_SCAN_BATCH_FILES}). */
   batchFiles?: number;
-  /** Bytes per read/store batch (default 32 MiB). */
+  /** Bytes per read/store batch (default {@link DEFAULT_SCAN_BATCH_MIB} MiB). */
   batchBytes?: number;
   walk: WalkOptions;
   /**
@@ -76,7 +76,10 @@ export interface RecorderOptions {
 export const DEFAULT_SCAN_CONCURRENCY = 4;
 
 /** Files per read/store batch unless configured (`RecorderOptions.batchFiles`, FORGE_SCAN_BATCH_FILES). */
-export const DEFAULT_SCAN_BATCH_FILES = 256;
+export const DEFAULT_SCAN_BATCH_FILES = 1024;
+
+/** MiB per read/store batch unless configured (`RecorderOptions.batchBytes`, FORGE_SCAN_BATCH_MIB). */
+export const DEFAULT_SCAN_BATCH_MIB = 32;
 
 /** A file to store, and how to record it if its content is new. */
 export interface Pending {
@@ -149,7 +152,7 @@ export class HistoryRecorder {
   ) {
     this.largeFileBytes = options.largeFileBytes ?? 8 * 1024 * 1024;
     this.batchFiles = Math.max(1, options.batchFiles ?? DEFAULT_SCAN_BATCH_FILES);
-    this.batchBytes = options.batchBytes ?? 32 * 1024 * 1024;
+    this.batchBytes = Math.max(1, options.batchBytes ?? DEFAULT_SCAN_BATCH_MIB * 2 ** 20);
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_SCAN_CONCURRENCY);
     this.indexBatchRows = Math.max(1, options.indexBatchRows ?? 4096);
     this.maxRereads = Math.max(0, options.maxRereads ?? 5);
