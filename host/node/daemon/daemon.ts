@@ -208,7 +208,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     };
     // A batch is retried on transient errors and waits out a full disk (the daemon) or fails with "disk full" (--once).
     const runBatch = batchRunner({ log, signal: shutdown.signal, storeDir, ...(opts.once ? { storageWaitMs: 0 } : {}) });
-    const recorder = new HistoryRecorder(root, timedIo, timedStore, index, log, { walk, runBatch, concurrency, batchFiles, batchBytes, shouldStop: () => shutdown.stopping });
+    const recorder = new HistoryRecorder(root, timedIo, timedStore, index, log, {
+      walk,
+      runBatch,
+      concurrency,
+      batchFiles,
+      batchBytes,
+      shouldStop: () => shutdown.stopping,
+    });
     // What has been recorded so far; the state step saves it on shutdown, so a restart's catch-up starts from it.
     const progressState = { root, backend: io.backend, pid: process.pid, lastScanMs: 0, lastBatchMs: 0, batches: 0, versionsRecorded: 0 };
     shutdown.register({

@@ -198,7 +198,12 @@ export class HistoryRecorder {
    * once, and their versions are committed `indexBatchRows` at a time. Large files are stored one
    * by one afterwards (only their facts are kept meanwhile).
    */
-  private async recordRound(pending: AsyncIterable<Pending> | Iterable<Pending>, tally: RecordTally, left: Leftovers, onBatch?: (files: number, bytes: number) => void): Promise<void> {
+  private async recordRound(
+    pending: AsyncIterable<Pending> | Iterable<Pending>,
+    tally: RecordTally,
+    left: Leftovers,
+    onBatch?: (files: number, bytes: number) => void,
+  ): Promise<void> {
     const large: Pending[] = [];
     const small = async function* (this: HistoryRecorder): AsyncGenerator<Pending> {
       for await (const p of pending) {

@@ -315,11 +315,7 @@ export async function* walkBatchesWith(
       const c = cands[i]!;
       const r = got[i]!;
       const facts =
-        typeof r === 'number'
-          ? (ERRNO_NAME.get(-r) ?? `errno ${-r}`)
-          : (r.mode & 0o170000) === 0o100000
-            ? factsOfIdentity(c.path, c.abs, r)
-            : undefined;
+        typeof r === 'number' ? (ERRNO_NAME.get(-r) ?? `errno ${-r}`) : (r.mode & 0o170000) === 0o100000 ? factsOfIdentity(c.path, c.abs, r) : undefined;
       take(c, facts, stats, out);
     }
     if (out.length > 0) yield out;
@@ -395,7 +391,12 @@ export function* batches<T = FileFacts>(
 }
 
 /** {@link batches} over an async (or sync) iterable: the scan's streamed walk with ring statx. */
-export async function* batchesAsync<T>(items: AsyncIterable<T> | Iterable<T>, maxFiles: number, maxBytes: number, sizeOf: (item: T) => number): AsyncGenerator<T[]> {
+export async function* batchesAsync<T>(
+  items: AsyncIterable<T> | Iterable<T>,
+  maxFiles: number,
+  maxBytes: number,
+  sizeOf: (item: T) => number,
+): AsyncGenerator<T[]> {
   let cur: T[] = [];
   let bytes = 0;
   for await (const f of items) {
