@@ -23,6 +23,7 @@ import { readSmallPlain, readSmallSafely } from './small-reads.js';
 import { InotifyWatchSource } from './inotify-watcher.js';
 import { UringInotifyReader } from './inotify-reader.js';
 import { RingScheduler, type IoUringBackendOptions } from './scheduler.js';
+import { RingStatx, type StatxResult } from './ring-statx.js';
 
 export type { IoUringBackendOptions } from './scheduler.js';
 
@@ -58,6 +59,13 @@ export interface IoUringStats {
   private readonly smallSyncMaxBytes: number;
   /** Watches whose inotify fd this ring reads: closed before the ring. */
   private readonly watches = new WatchSet();
+  private readonly statx = new RingStatx({
+    ring: this.ring,
+    loop: this.loop,
+    ensureSq: (n) => this.ensureSq(n),
+    flush: () => this.flush(),
+    isClosing: () => this.closing !== undefined || this.closed,
+  });
 
   constructor(options: IoUringBackendOptions = {}) {
     super(options);
@@ -146,6 +154,21 @@ export interface IoUringStats {
       slot,
     );
     return retrySlots(results, async (i) => slot(await this.run(task(ops[i]!))), 'batchWrite');
+  }
+
+  /**
+   * lstat of many paths through this ring (STATX, AT_SYMLINK_NOFOLLOW): one result per path, in
+   * order — the identity (mode, size, ino, dev, mtime, ctime) or a negative errno. Used by the tree scan.
+   *
+   * @example
+   * ```ts
+   * const [st] = await io.lstatMany(['/etc/hostname']);
+   * if (typeof st !== 'number') console.log(st.size);
+   * ```
+   */
+  lstatMany(paths: readonly string[]): Promise<StatxResult[]> {
+    this.assertOpen('lstatMany');
+    return this.statx.lstatMany(paths);
   }
 
   /** One task (made anew per attempt), retried while it fails with a transient code (EAGAIN, EMFILE...). */

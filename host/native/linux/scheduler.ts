@@ -74,8 +74,8 @@ const abandoned: unknown[] = [];
 export abstract class RingScheduler implements DirectWriteOwner {
   readonly resources: ResourceManager;
   protected readonly ownsResources: boolean;
-  private readonly ring: Ring;
-  private readonly loop: CompletionLoop;
+  protected readonly ring: Ring;
+  protected readonly loop: CompletionLoop;
   protected readonly tuning: ChainTuning;
   private readonly chunkFiles: number;
   private readonly chunkBytes: number;
@@ -398,7 +398,7 @@ export abstract class RingScheduler implements DirectWriteOwner {
   }
 
   /** Makes room for `n` SQEs by submitting what is prepped. */
-  private ensureSq(n: number): void {
+  protected ensureSq(n: number): void {
     if (this.ring.sqSpace() >= n) return;
     this.flush();
     if (this.ring.sqSpace() < n) {
@@ -407,7 +407,7 @@ export abstract class RingScheduler implements DirectWriteOwner {
   }
 
   /** io_uring_enter for everything prepped, then reap the completions the kernel produced inline. */
-  private flush(): void {
+  protected flush(): void {
     if (this.ring.pending > 0) {
       const r = this.ring.submit();
       this.counters.enters++;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Index, VersionRecord } from '../index-db/index.js';
 import type { HistoryRecorder, Pending, RecordTally } from './record.js';
 import { addTally, emptyTally } from './record.js';
-import { emptyWalkStats, walkBatches, type FileFacts, type WalkOptions, type WalkResult, type WalkStats } from './tree-scan.js';
+import { emptyWalkStats, walkBatches, walkBatchesWith, type FileFacts, type WalkOptions, type WalkResult, type WalkStats } from './tree-scan.js';
 
 /** What the comparison of the walk with the index found (counts: the files themselves stream through). */
 export interface ReconcilePlan {
@@ -99,8 +99,11 @@ export async function reconcile(
   const plan: ReconcilePlan = { toStore: 0, toRemove: 0, unchanged: 0, bytesToStore: 0 };
   const seen = live.size > 0 ? new Set<string>() : undefined;
   let walked = false;
-  function* toStore(): Generator<Pending> {
-    for (const batch of walkBatches(root, walkOptions, stats)) {
+  // lstat through the backend's ring when it has one (one submission per window of files).
+  const lstatMany = recorder.lstatMany;
+  const walkIt = lstatMany ? walkBatchesWith(lstatMany, root, walkOptions, stats) : walkBatches(root, walkOptions, stats);
+  async function* toStore(): AsyncGenerator<Pending> {
+    for await (const batch of walkIt) {
       for (const f of batch) {
         seen?.add(f.path);
         const v = live.get(f.path);

@@ -21,7 +21,7 @@ import type { PutFileOptions, PutManyResult, PutResult } from '../store/blob-sto
 import { SafeBatchReader, type BatchReader } from './safe-batch.js';
 import { RowSink } from './row-sink.js';
 import { latestMany, livePathsUnder } from '../index-db/queries.js';
-import { batches, factsOf, walkTree, type FileFacts, type WalkOptions } from './tree-scan.js';
+import { batchesAsync, factsOf, walkTree, type FileFacts, type LstatMany, type WalkOptions } from './tree-scan.js';
 
 /** What storing one content returned. */
 export type PutInfo = PutResult;
@@ -43,9 +43,9 @@ export interface RecorderLog {
 export interface RecorderOptions {
   /** Files at least this large go through putFile one by one (default 8 MiB). */
   largeFileBytes?: number;
-  /** Files per read/store batch (default 256). */
+  /** Files per read/store batch (default {@link DEFAULT_SCAN_BATCH_FILES}). */
   batchFiles?: number;
-  /** Bytes per read/store batch (default 32 MiB). */
+  /** Bytes per read/store batch (default {@link DEFAULT_SCAN_BATCH_MIB} MiB). */
   batchBytes?: number;
   walk: WalkOptions;
   /**
@@ -74,6 +74,12 @@ export interface RecorderOptions {
 
 /** Read/store batches in flight at once unless configured (`RecorderOptions.concurrency`, FORGE_SCAN_CONCURRENCY). */
 export const DEFAULT_SCAN_CONCURRENCY = 4;
+
+/** Files per read/store batch unless configured (`RecorderOptions.batchFiles`, FORGE_SCAN_BATCH_FILES). */
+export const DEFAULT_SCAN_BATCH_FILES = 1024;
+
+/** MiB per read/store batch unless configured (`RecorderOptions.batchBytes`, FORGE_SCAN_BATCH_MIB). */
+export const DEFAULT_SCAN_BATCH_MIB = 32;
 
 /** A file to store, and how to record it if its content is new. */
 export interface Pending {
@@ -120,8 +126,8 @@ interface BatchOutcome {
   rows: AddVersionInput[];
 }
 
-function* pendingOf(files: Iterable<Pending | FileFacts>): Generator<Pending> {
-  for (const f of files) yield 'facts' in f ? f : { facts: f };
+async function* pendingOf(files: Iterable<Pending | FileFacts> | AsyncIterable<Pending | FileFacts>): AsyncGenerator<Pending> {
+  for await (const f of files) yield 'facts' in f ? f : { facts: f };
 }
 
 export class HistoryRecorder {
@@ -133,6 +139,8 @@ export class HistoryRecorder {
   private readonly maxRereads: number;
   private readonly reader: SafeBatchReader;
   private readonly runBatch: <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
+  /** The backend's batched lstat (io_uring ring STATX) when it has one: the scan's walk uses it. */
+  readonly lstatMany: LstatMany | undefined;
 
   constructor(
     private readonly root: string,
@@ -143,12 +151,13 @@ export class HistoryRecorder {
     private readonly options: RecorderOptions,
   ) {
     this.largeFileBytes = options.largeFileBytes ?? 8 * 1024 * 1024;
-    this.batchFiles = options.batchFiles ?? 256;
-    this.batchBytes = options.batchBytes ?? 32 * 1024 * 1024;
+    this.batchFiles = Math.max(1, options.batchFiles ?? DEFAULT_SCAN_BATCH_FILES);
+    this.batchBytes = Math.max(1, options.batchBytes ?? DEFAULT_SCAN_BATCH_MIB * 2 ** 20);
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_SCAN_CONCURRENCY);
     this.indexBatchRows = Math.max(1, options.indexBatchRows ?? 4096);
     this.maxRereads = Math.max(0, options.maxRereads ?? 5);
     this.reader = new SafeBatchReader(io);
+    this.lstatMany = io.lstatMany?.bind(io);
     this.runBatch = options.runBatch ?? ((_op, fn) => fn());
   }
 
@@ -160,9 +169,12 @@ export class HistoryRecorder {
    * that became something else is recorded as removed, a file that changed
    * during its read is read again.
    */
-  async recordFiles(files: Iterable<Pending | FileFacts>, onBatch?: (files: number, bytes: number) => void): Promise<RecordTally> {
+  async recordFiles(
+    files: Iterable<Pending | FileFacts> | AsyncIterable<Pending | FileFacts>,
+    onBatch?: (files: number, bytes: number) => void,
+  ): Promise<RecordTally> {
     const tally = emptyTally();
-    let work: Iterable<Pending> = pendingOf(files);
+    let work: AsyncIterable<Pending> | Iterable<Pending> = pendingOf(files);
     for (let round = 0; ; round++) {
       const left: Leftovers = { again: [], gone: [] };
       await this.recordRound(work, tally, left, round === 0 ? onBatch : undefined);
@@ -186,10 +198,15 @@ export class HistoryRecorder {
    * once, and their versions are committed `indexBatchRows` at a time. Large files are stored one
    * by one afterwards (only their facts are kept meanwhile).
    */
-  private async recordRound(pending: Iterable<Pending>, tally: RecordTally, left: Leftovers, onBatch?: (files: number, bytes: number) => void): Promise<void> {
+  private async recordRound(
+    pending: AsyncIterable<Pending> | Iterable<Pending>,
+    tally: RecordTally,
+    left: Leftovers,
+    onBatch?: (files: number, bytes: number) => void,
+  ): Promise<void> {
     const large: Pending[] = [];
-    const small = function* (this: HistoryRecorder): Generator<Pending> {
-      for (const p of pending) {
+    const small = async function* (this: HistoryRecorder): AsyncGenerator<Pending> {
+      for await (const p of pending) {
         if (p.facts.size >= this.largeFileBytes) large.push(p);
         else yield p;
       }
@@ -200,7 +217,7 @@ export class HistoryRecorder {
     const inflight = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
     try {
-      for (const group of batches(small, this.batchFiles, this.batchBytes, (p) => p.facts.size)) {
+      for await (const group of batchesAsync(small, this.batchFiles, this.batchBytes, (p) => p.facts.size)) {
         if (failure || this.options.shouldStop?.()) break;
         const job: Promise<void> = this.runBatch('record batch', () => this.storeBatch(group))
           .then((r) => {

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BatchReadOptions, ReadResult } from '../base/platform-io.js';
+import type { BatchReadOptions, FileIdentity, ReadResult } from '../base/platform-io.js';
 import { readFileSafely } from '../base/safe-read.js';
 import { toForgeError } from '../base/errors.js';
 
@@ -16,6 +16,8 @@ import { toForgeError } from '../base/errors.js';
 export interface BatchReader {
   readonly backend: string;
   batchRead(paths: readonly string[], options?: BatchReadOptions): Promise<ReadResult[]>;
+  /** Batched lstat (the io_uring backend's ring STATX), when the backend has one: the scan's walk uses it. */
+  lstatMany?(paths: readonly string[]): Promise<Array<FileIdentity | number>>;
 }
 
 /** Files read at once by the node:fs path (bounded so a large batch does not exhaust descriptors). */
