@@ -368,29 +368,7 @@ export function countDirectories(root: string, options: WalkOptions = {}, limit 
   return n;
 }
 
-/** Splits items into batches of at most `maxFiles` items and about `maxBytes` bytes (`sizeOf` each), consuming `items` lazily. */
-export function* batches<T = FileFacts>(
-  items: Iterable<T>,
-  maxFiles: number,
-  maxBytes: number,
-  sizeOf: (item: T) => number = (f) => (f as FileFacts).size,
-): Generator<T[]> {
-  let cur: T[] = [];
-  let bytes = 0;
-  for (const f of items) {
-    const size = sizeOf(f);
-    if (cur.length > 0 && (cur.length >= maxFiles || bytes + size > maxBytes)) {
-      yield cur;
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(f);
-    bytes += size;
-  }
-  if (cur.length > 0) yield cur;
-}
-
-/** {@link batches} over an async (or sync) iterable: the scan's streamed walk with ring statx. */
+/** Splits items (an async or sync iterable, consumed lazily) into batches of at most `maxFiles` items and about `maxBytes` bytes (`sizeOf` each). */
 export async function* batchesAsync<T>(
   items: AsyncIterable<T> | Iterable<T>,
   maxFiles: number,
