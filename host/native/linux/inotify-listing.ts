@@ -81,8 +81,8 @@ type Utf8Sliceable = Buffer & { utf8Slice(start: number, end: number): string };
 const utf8Slice = typeof (Buffer.prototype as Partial<Utf8Sliceable>).utf8Slice === 'function';
 
 /**
- * Writes the entries of `buf[0, n)` (getdents64 records) to `names` and `types` from index `at`,
- * leaving out `.` and `..`, and returns the index after the last one written. Names decode as UTF-8 (bytes that are not UTF-8 become U+FFFD, as in Node's readdir).
+ * Appends the entries of `buf[0, n)` (getdents64 records) to `names` and `types`, leaving out `.`
+ * and `..`. Names decode as UTF-8 (bytes that are not UTF-8 become U+FFFD, as in Node's readdir).
  * Types are the raw d_type, DT_UNKNOWN included.
  *
  * @example
@@ -91,9 +91,8 @@ const utf8Slice = typeof (Buffer.prototype as Partial<Utf8Sliceable>).utf8Slice 
  * parseDirents(buf, n, names, types);      // names[i] has d_type types[i]
  * ```
  */
-export function parseDirents(buf: Buffer, n: number, names: string[], types: number[], at = 0): number {
+export function parseDirents(buf: Buffer, n: number, names: string[], types: number[]): void {
   let o = 0;
-  let k = at;
   while (o + NAME_AT < n) {
     const reclen = buf[o + RECLEN_AT]! | (buf[o + RECLEN_AT + 1]! << 8);
     if (reclen <= NAME_AT || o + reclen > n) break; // never produced by the kernel; not read past
@@ -105,10 +104,9 @@ export function parseDirents(buf: Buffer, n: number, names: string[], types: num
     const type = buf[o + TYPE_AT]!;
     o = last;
     if (buf[start] === 0x2e && (end === start + 1 || (end === start + 2 && buf[start + 1] === 0x2e))) continue;
-    names[k] = utf8Slice ? (buf as Utf8Sliceable).utf8Slice(start, end) : buf.toString('utf8', start, end);
-    types[k++] = type;
+    names.push(utf8Slice ? (buf as Utf8Sliceable).utf8Slice(start, end) : buf.toString('utf8', start, end));
+    types.push(type);
   }
-  return k;
 }
 
 /**
@@ -126,51 +124,44 @@ export class GetdentsLister implements DirLister {
   /** Entries listed as DT_UNKNOWN whose type came from an lstat (diagnostics and tests). */
   typesByLstat = 0;
 
-  list(abs: string, names: string[], types: number[]): number | string {
+  list(abs: string, names: string[], types: number[]): string | undefined {
+    names.length = 0;
+    types.length = 0;
     const fd = this.b.open(abs, OPEN_FLAGS);
     if (fd < 0) return errnoName(fd);
-    const count = this.drain(fd, names, types);
+    const n = this.drain(fd, names, types);
     this.b.close(fd);
-    if (count < 0) return errnoName(count);
-    let unknown = false;
-    for (let i = 0; i < count; i++) if (types[i] === DT_UNKNOWN) unknown = true;
-    if (!unknown) return count;
-    const [resolved, left] = resolveUnknown(abs, names, types, count);
-    this.typesByLstat += resolved;
-    return left;
+    if (n < 0) return errnoName(n);
+    if (types.includes(DT_UNKNOWN)) this.typesByLstat += resolveUnknown(abs, names, types);
+    return undefined;
   }
 
-  /**
-   * Reads and parses until getdents64 returns 0 (the end): the entry count, or -errno. Apart from
-   * list(): see TreeWalk.step.
-   */
+  /** Reads and parses until getdents64 returns 0 (the end) or -errno. Apart from list(): see TreeWalk.step. */
   private drain(fd: number, names: string[], types: number[]): number {
-    let count = 0;
     let n = this.b.getdents(fd, this.buf, DIRENT_BUFFER);
     while (n > 0) {
-      count = parseDirents(this.buf, n, names, types, count);
+      parseDirents(this.buf, n, names, types);
       n = this.b.getdents(fd, this.buf, DIRENT_BUFFER);
     }
-    return n < 0 ? n : count;
+    return n;
   }
 }
 
 /** Some filesystems (ext2 without filetype, iso9660, some FUSE) report no types: lstat those. */
-function resolveUnknown(abs: string, names: string[], types: number[], count: number): [resolved: number, count: number] {
+function resolveUnknown(abs: string, names: string[], types: number[]): number {
   let resolved = 0;
-  let k = 0;
-  for (let i = 0; i < count; i++) {
-    const name = names[i]!;
-    let t = types[i]!;
-    if (t === DT_UNKNOWN) {
-      resolved++;
-      // Gone since it was listed: dropped, as if listed a moment later. Not UTF-8: no string
-      // names it, so the scan reports it (as a file).
-      t = typeByLstat(`${abs}/${name}`) ?? (name.includes('\uFFFD') ? DT_REG : DT_UNKNOWN);
-      if (t === DT_UNKNOWN) continue;
+  for (let i = 0; i < types.length; i++) {
+    if (types[i] !== DT_UNKNOWN) continue;
+    const t = typeByLstat(`${abs}/${names[i]}`);
+    resolved++;
+    if (t !== undefined) types[i] = t;
+    else if (names[i]!.includes('\uFFFD'))
+      types[i] = DT_REG; // no string names it: the scan reports it
+    else {
+      names.splice(i, 1); // gone since it was listed: as if listed a moment later
+      types.splice(i, 1);
+      i--;
     }
-    names[k] = name;
-    types[k++] = t;
   }
-  return [resolved, k];
+  return resolved;
 }

@@ -40,13 +40,11 @@ export const DT_LNK = 10;
 const DT_OTHER = 1;
 
 /**
- * Lists one directory: writes its entries to `names[0, n)` and `types[0, n)` (d_type values, never
- * DT_UNKNOWN; `.` and `..` left out) and returns n, or returns the error code ('EACCES', 'ENOENT',
- * …). Slots past n keep whatever an earlier listing left there: the arrays are reused for every
- * directory of a walk, and never emptied, so their storage is not reallocated per directory.
+ * Lists one directory: fills `names` and `types` (d_type values, never DT_UNKNOWN; `.` and `..`
+ * left out) and returns undefined, or returns the error code ('EACCES', 'ENOENT', …).
  */
 export interface DirLister {
-  list(abs: string, names: string[], types: number[]): number | string;
+  list(abs: string, names: string[], types: number[]): string | undefined;
 }
 
 /**
@@ -59,18 +57,19 @@ export type DirKey = string | number;
 /** The default {@link DirLister}: `fs.readdirSync` with file types. */
 const readdirLister: DirLister = {
   list(abs, names, types) {
+    names.length = 0;
+    types.length = 0;
     let ds: fs.Dirent[];
     try {
       ds = fs.readdirSync(abs, { withFileTypes: true });
     } catch (err) {
       return (err as NodeJS.ErrnoException).code ?? String(err);
     }
-    for (let i = 0; i < ds.length; i++) {
-      const d = ds[i]!;
-      names[i] = d.name;
-      types[i] = d.isFile() ? DT_REG : d.isDirectory() ? DT_DIR : d.isSymbolicLink() ? DT_LNK : DT_OTHER;
+    for (const d of ds) {
+      names.push(d.name);
+      types.push(d.isFile() ? DT_REG : d.isDirectory() ? DT_DIR : d.isSymbolicLink() ? DT_LNK : DT_OTHER);
     }
-    return ds.length;
+    return undefined;
   },
 };
 
@@ -199,9 +198,9 @@ class TreeWalk {
   private step(p: Pending): void {
     const listedAt = this.enter(p[0], p[1], p[2]);
     if (listedAt < 0) return;
-    const n = this.lister.list(p[0], this.names, this.types);
-    if (typeof n === 'number') this.visit(p[0], p[1], listedAt, n);
-    else this.listFailed(p[1], n);
+    const code = this.lister.list(p[0], this.names, this.types);
+    if (code === undefined) this.visit(p[0], p[1], listedAt);
+    else this.listFailed(p[1], code);
   }
 
   /** Identifies and records one directory before it is listed; -1 when it is not to be listed. */
@@ -239,7 +238,7 @@ class TreeWalk {
   }
 
   /** The entries of the listing just made. */
-  private visit(abs: string, rel: string, listedAt: number, count: number): void {
+  private visit(abs: string, rel: string, listedAt: number): void {
     const { names, types, onlyNames, snapshot } = this;
     const onEntry = this.options.onEntry;
     const stack = this.options.identify ? this.stack : undefined;
@@ -247,7 +246,7 @@ class TreeWalk {
     const prefix = rel === '' ? '' : `${rel}/`;
     // One shared entry for the unstatted files of this listing (entries are never mutated).
     let unstatted: SnapshotEntry | undefined;
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
       const type = types[i]!;
       if (onlyNames ? onlyNames.has(name) : this.options.ignored(prefix + name)) continue;
