@@ -17,8 +17,9 @@
  * Ratios are Forge / peer: < 1 means Forge is smaller or faster.
  *
  * READY_RUNS=n (default 0) adds n more ready-only runs per watcher, each in a fresh process, the
- * watchers taking turns, and prints the median ready wall and CPU of all runs with their ratios: on a
- * loaded machine one run per watcher says little.
+ * watchers taking turns, and prints the median ready wall and CPU of all runs with their ratios (and
+ * the median count of garbage collections of the JS heap inside the ready window): on a loaded
+ * machine one run per watcher says little.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -312,8 +313,10 @@ function readyRuns(names, root, results) {
   for (const n of names) {
     if (runs[n].length === 0) continue;
     m[n] = { wall: median(runs[n].map((r) => r.readyMs)), cpu: median(runs[n].map((r) => r.readyCpuMs)) };
-    const gcs = median(runs[n].map((r) => r.readyGcs ?? Number.NaN));
-    console.log(`  ${n.padEnd(10)} wall ${m[n].wall.toFixed(1).padStart(8)} ms   CPU ${m[n].cpu.toFixed(1).padStart(8)} ms   GCs ${Number.isNaN(gcs) ? '-' : gcs}`);
+    // The first (full) run does not count GCs: the median is over the ready-only runs.
+    const counted = runs[n].filter((r) => r.readyGcs !== undefined).map((r) => r.readyGcs);
+    const gcs = counted.length > 0 ? median(counted) : '-';
+    console.log(`  ${n.padEnd(10)} wall ${m[n].wall.toFixed(1).padStart(8)} ms   CPU ${m[n].cpu.toFixed(1).padStart(8)} ms   GCs ${gcs}`);
   }
   if (m.forge && m.parcel) {
     console.log(
