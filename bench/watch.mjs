@@ -17,13 +17,15 @@
  * Ratios are Forge / peer: < 1 means Forge is smaller or faster.
  *
  * READY_RUNS=n (default 0) adds n more ready-only runs per watcher, each in a fresh process, the
- * watchers taking turns, and prints the median ready wall and CPU of all runs with their ratios: on a
- * loaded machine one run per watcher says little.
+ * watchers taking turns, and prints the median ready wall and CPU of all runs with their ratios (and
+ * the median count of garbage collections of the JS heap inside the ready window): on a loaded
+ * machine one run per watcher says little.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -143,6 +145,10 @@ async function child(name, root) {
     const c = process.cpuUsage(); // every thread of the process (parcel scans on its own thread)
     return (c.user + c.system) / 1000;
   };
+  // Garbage collections inside the ready window (this thread's heap: parcel scans off it in C++).
+  const gcAt = [];
+  const gcObserver = new PerformanceObserver((list) => gcAt.push(...list.getEntries().map((e) => e.startTime)));
+  gcObserver.observe({ entryTypes: ['gc'] });
   const t = performance.now();
   const c0 = cpu();
   const handle = await w.start();
@@ -150,7 +156,10 @@ async function child(name, root) {
   const readyCpuMs = cpu() - c0;
   if (process.argv[5] === '--ready-only') {
     await handle.close();
-    process.stdout.write(`${JSON.stringify({ name, readyMs, readyCpuMs })}\n`);
+    await sleep(10); // gc entries are delivered asynchronously
+    gcObserver.disconnect();
+    const readyGcs = gcAt.filter((s) => s >= t && s <= t + readyMs).length;
+    process.stdout.write(`${JSON.stringify({ name, readyMs, readyCpuMs, readyGcs })}\n`);
     process.exit(0);
   }
   await sleep(200);
@@ -304,7 +313,10 @@ function readyRuns(names, root, results) {
   for (const n of names) {
     if (runs[n].length === 0) continue;
     m[n] = { wall: median(runs[n].map((r) => r.readyMs)), cpu: median(runs[n].map((r) => r.readyCpuMs)) };
-    console.log(`  ${n.padEnd(10)} wall ${m[n].wall.toFixed(1).padStart(8)} ms   CPU ${m[n].cpu.toFixed(1).padStart(8)} ms`);
+    // The first (full) run does not count GCs: the median is over the ready-only runs.
+    const counted = runs[n].filter((r) => r.readyGcs !== undefined).map((r) => r.readyGcs);
+    const gcs = counted.length > 0 ? median(counted) : '-';
+    console.log(`  ${n.padEnd(10)} wall ${m[n].wall.toFixed(1).padStart(8)} ms   CPU ${m[n].cpu.toFixed(1).padStart(8)} ms   GCs ${gcs}`);
   }
   if (m.forge && m.parcel) {
     console.log(

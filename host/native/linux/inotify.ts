@@ -94,6 +94,8 @@ export interface InotifyBindings {
   read(fd: number, buf: Buffer, length: number): number;
   /** Bytes of events queued and not yet read (ioctl FIONREAD), or -errno. */
   pending(fd: number): number;
+  /** Makes `fd` non-blocking (ioctl FIONBIO): an fd made for io_uring READs, read by poll + read(2) instead. */
+  setNonBlocking(fd: number): number;
 }
 
 let bindings: InotifyBindings | undefined;
@@ -125,7 +127,9 @@ export function inotifyBindings(): InotifyBindings {
   const readFd = libc.func('long read(int fd, void *buf, size_t n)');
   const ioctl = libc.func('int ioctl(int fd, unsigned long request, void *arg)');
   const FIONREAD = 0x541b;
+  const FIONBIO = 0x5421;
   const count = Buffer.alloc(4);
+  const one = Buffer.from([1, 0, 0, 0]);
   const withErrno = (r: number): number => (r < 0 ? -koffi.errno() : r);
   bindings = {
     init1: (flags) => withErrno(init1(flags) as number),
@@ -137,6 +141,7 @@ export function inotifyBindings(): InotifyBindings {
       const r = withErrno(ioctl(fd, FIONREAD, count) as number);
       return r < 0 ? r : count.readInt32LE(0);
     },
+    setNonBlocking: (fd) => withErrno(ioctl(fd, FIONBIO, one) as number),
   };
   return bindings;
 }

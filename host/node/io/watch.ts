@@ -20,7 +20,8 @@ import {
 import type { ForgeError } from '../base/errors.js';
 import type { PlatformIO, WatchOptions, WatchStats } from '../base/platform-io.js';
 import { InotifyWatchSource } from '../../native/linux/inotify-watcher.js';
-import { PollInotifyReader } from '../../native/linux/inotify-reader.js';
+import { PollInotifyReader, UringInotifyReader, type FdReadSource, type InotifyReader } from '../../native/linux/inotify-reader.js';
+import { inotifyBindings } from '../../native/linux/inotify.js';
 
 /** Which watcher a handle runs on. */
 export type WatcherKind = 'inotify-io_uring' | 'inotify-poll' | 'kqueue' | 'ReadDirectoryChangesW' | 'fs.watch';
@@ -122,12 +123,23 @@ class PlatformWatchSource implements WatchSource {
   }
 
   private async doStart(sink: WatchSink): Promise<ForgeError | undefined> {
+    const opts = { ignore: this.o.ignore, followSymlinks: this.o.followSymlinks };
+    const forced = process.env.FORGE_IO_BACKEND?.trim().toLowerCase();
+    if (process.platform === 'linux' && (forced === undefined || forced === '' || forced === 'auto')) {
+      // inotify: the ring that reads the fd is opened after the walk (see LateRingReader).
+      this.kind = 'inotify-io_uring';
+      const reader = new LateRingReader(
+        (kind) => (this.kind = kind),
+        (e) => sink.fail(e),
+      );
+      this.inner = new InotifyWatchSource(this.root, opts, reader);
+      return this.inner.start(sink);
+    }
     const io = await createPlatformIO({ ioUring: OWN_RING });
     if (this.closed) {
       await io.close();
       return undefined;
     }
-    const opts = { ignore: this.o.ignore, followSymlinks: this.o.followSymlinks };
     if (io.backend === 'fallback' && process.platform === 'linux' && process.env.FORGE_IO_BACKEND !== 'fallback') {
       // The kernel refused a ring (disabled, seccomp, old kernel) or koffi is missing: inotify still works.
       await io.close();
@@ -153,6 +165,60 @@ class PlatformWatchSource implements WatchSource {
   async close(): Promise<void> {
     this.closed = true;
     await this.starting; // a start still opening its PlatformIO closes it when it sees `closed`
+    await this.inner?.close();
+    await this.io?.close();
+  }
+}
+
+/**
+ * The standalone inotify watch's reader: it opens its io_uring ring once the start's walk is done,
+ * so the ring's setup is not part of the time to ready. Nothing is lost meanwhile: the inotify fd
+ * queues every event from the moment each watch is added (and a full queue is an IN_Q_OVERFLOW,
+ * which the watcher answers with a rescan). When the kernel refuses a ring the fd is made
+ * non-blocking and read by poll(2) + read(2), as an eager start would have chosen.
+ */
+class LateRingReader implements InotifyReader {
+  readonly wantsBlockingFd = true;
+  readonly name = 'io_uring';
+  private inner: InotifyReader | undefined;
+  private io: PlatformIO | undefined;
+  private opening: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly onKind: (kind: WatcherKind) => void,
+    private readonly fail: (e: ForgeError) => void,
+  ) {}
+
+  start(fd: number, buf: Buffer, onData: (n: number) => void, onError: (negErrno: number) => void): void {
+    // setImmediate: after the caller's `await ready` continuation, which runs on the microtask queue.
+    this.opening = new Promise<void>((r) => setImmediate(r)).then(async () => {
+      if (this.closed) return;
+      let io: PlatformIO;
+      try {
+        io = await createPlatformIO({ ioUring: OWN_RING });
+      } catch (e) {
+        return this.fail(e as ForgeError); // a configuration error (e.g. FORGE_MAX_FILE_HANDLES)
+      }
+      if (this.closed) return void (await io.close());
+      if (io.backend === 'io_uring') {
+        this.io = io;
+        this.inner = new UringInotifyReader(io as PlatformIO & FdReadSource);
+      } else {
+        // The kernel refused a ring (disabled, seccomp, old kernel) or koffi is missing: inotify still works.
+        await io.close();
+        const r = inotifyBindings().setNonBlocking(fd);
+        if (r < 0) return onError(r);
+        this.onKind('inotify-poll');
+        this.inner = new PollInotifyReader();
+      }
+      this.inner.start(fd, buf, onData, onError);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.opening;
     await this.inner?.close();
     await this.io?.close();
   }

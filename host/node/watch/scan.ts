@@ -242,13 +242,15 @@ class TreeWalk {
     const { names, types, onlyNames, snapshot } = this;
     const onEntry = this.options.onEntry;
     const stack = this.options.identify ? this.stack : undefined;
+    // Made once per directory: `${rel}/${name}` per entry would allocate the `rel/` part every time.
+    const prefix = rel === '' ? '' : `${rel}/`;
     // One shared entry for the unstatted files of this listing (entries are never mutated).
     let unstatted: SnapshotEntry | undefined;
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
       const type = types[i]!;
-      if (onlyNames ? onlyNames.has(name) : this.options.ignored(joinRel(rel, name))) continue;
-      const childRel = rel === '' ? name : `${rel}/${name}`;
+      if (onlyNames ? onlyNames.has(name) : this.options.ignored(prefix + name)) continue;
+      const childRel = prefix + name;
       if (abs.length + name.length >= PATH_MAX / 3 || name.includes('\uFFFD')) {
         if (this.unnameable(abs, name, childRel)) continue;
       }
