@@ -224,7 +224,8 @@ function attempt(kind: BackendName, opts: CreatePlatformIOOptions, resources: Re
   }
 }
 
-function maxHandlesFrom(opts: CreatePlatformIOOptions): number | undefined {
+/** The handle bound from `opts` or FORGE_MAX_FILE_HANDLES; a bad value is a configuration ForgeError. */
+export function maxHandlesFrom(opts: CreatePlatformIOOptions): number | undefined {
   if (opts.maxHandles !== undefined) return opts.maxHandles;
   const env = process.env.FORGE_MAX_FILE_HANDLES;
   if (env === undefined || env === '') return undefined;

@@ -8,7 +8,7 @@
  * - anything else, or `FORGE_IO_BACKEND=fallback`: recursive `fs.watch` (fallback-watcher.ts).
  */
 import { FsWatchSource } from './fallback-watcher.js';
-import { createPlatformIO } from './select.js';
+import { createPlatformIO, maxHandlesFrom } from './select.js';
 import {
   ManagedWatchHandle,
   resolveWatchOptions,
@@ -126,7 +126,9 @@ class PlatformWatchSource implements WatchSource {
     const opts = { ignore: this.o.ignore, followSymlinks: this.o.followSymlinks };
     const forced = process.env.FORGE_IO_BACKEND?.trim().toLowerCase();
     if (process.platform === 'linux' && (forced === undefined || forced === '' || forced === 'auto')) {
-      // inotify: the ring that reads the fd is opened after the walk (see LateRingReader).
+      // inotify: the ring that reads the fd is opened after the walk (see LateRingReader). Its
+      // configuration is checked now, so a bad value still rejects `ready`.
+      maxHandlesFrom({});
       this.kind = 'inotify-io_uring';
       const reader = new LateRingReader(
         (kind) => (this.kind = kind),
@@ -198,7 +200,7 @@ class LateRingReader implements InotifyReader {
       try {
         io = await createPlatformIO({ ioUring: OWN_RING });
       } catch (e) {
-        return this.fail(e as ForgeError); // a configuration error (e.g. FORGE_MAX_FILE_HANDLES)
+        return this.fail(e as ForgeError); // checked before the walk, so only an environment changed since
       }
       if (this.closed) return void (await io.close());
       if (io.backend === 'io_uring') {
