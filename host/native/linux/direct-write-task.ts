@@ -179,10 +179,7 @@ export function writeOpTask(
  * After a batch: the files {@link writeOpTask} created with owner write added get their asked mode
  * (`mode & ~umask`: the created bits minus owner write). A failed chmod fails that slot.
  */
-export async function applyCreateModes(
-  ops: readonly { path: string; data: Uint8Array; mode?: number }[],
-  results: WriteResult[],
-): Promise<WriteResult[]> {
+export async function applyCreateModes(ops: readonly { path: string; data: Uint8Array; mode?: number }[], results: WriteResult[]): Promise<WriteResult[]> {
   await Promise.all(
     results.map(async (r, i) => {
       const op = ops[i]!;
