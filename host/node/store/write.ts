@@ -29,12 +29,12 @@ import {
   createFile,
   createFileDurablyRetrying,
   fsyncDirAsync,
+  objectWriteOps,
   renameRetrying,
   frameLength,
   joinFrame,
   tmpNameIn,
   tryUnlink,
-  umaskStripsOwnerRead,
   type Frame,
 } from './tmp-files.js';
 
