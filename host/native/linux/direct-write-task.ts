@@ -39,7 +39,7 @@ export const directSupported = O_DIRECT !== 0;
 export interface DirectWriteOptions {
   /** fsync before the last CLOSE (the data is on the device already; the size and extents are not). */
   sync: boolean;
-  /** Mode of the file it creates (before the umask); default 0644. It must include owner write when there is a tail (second open). */
+  /** Mode of the file it creates (before the umask); default 0644. With a tail or a restart the file is opened again: keep owner write. */
   mode?: number;
   operation: string;
 }
@@ -156,9 +156,16 @@ function ownerCannotWrite(mode: number | undefined): mode is number {
 }
 
 /**
- * The task of one batchWrite op. With a mode the owner cannot write, nothing may need a second
- * open: a direct write with a tail goes buffered (one open), and a write over MAX_RW_COUNT bytes
- * is created with owner write added ({@link applyCreateModes} takes it away afterwards).
+ * Whether this op's file may be opened more than once: a direct write (the buffered tail, a
+ * restart where the filesystem refuses O_DIRECT) or one over MAX_RW_COUNT bytes (continuations).
+ */
+function reopens(op: { data: Uint8Array; direct?: boolean }): boolean {
+  return op.direct === true || op.data.length > MAX_RW_COUNT;
+}
+
+/**
+ * The task of one batchWrite op. With a mode the owner cannot write, a file that may be opened
+ * again is created with owner write added ({@link applyCreateModes} takes it away afterwards).
  */
 export function writeOpTask(
   op: { path: string; data: Uint8Array; sync?: boolean; direct?: boolean; mode?: number },
@@ -167,23 +174,24 @@ export function writeOpTask(
   paths: SlabArena,
 ): WriteTask | DirectWriteTask {
   const sync = op.sync === true;
-  const locked = ownerCannotWrite(op.mode);
-  const tail = op.data.length % DIRECT_ALIGN !== 0 && op.data.length >= DIRECT_ALIGN;
-  if (op.direct === true && !(locked && tail) && op.data.length <= MAX_RW_COUNT)
-    return new DirectWriteTask(op.path, op.data, { sync, operation: 'batchWrite', mode: op.mode }, tuning, owner, paths);
-  const mode = locked && op.data.length > MAX_RW_COUNT ? (op.mode ?? 0) | S_IWUSR : op.mode;
-  return new WriteTask(op.path, op.data, { truncate: true, sync, operation: 'batchWrite', mode }, tuning, owner, paths);
+  const mode = ownerCannotWrite(op.mode) && reopens(op) ? op.mode | S_IWUSR : op.mode;
+  return op.direct === true
+    ? new DirectWriteTask(op.path, op.data, { sync, operation: 'batchWrite', mode }, tuning, owner, paths)
+    : new WriteTask(op.path, op.data, { truncate: true, sync, operation: 'batchWrite', mode }, tuning, owner, paths);
 }
 
 /**
  * After a batch: the files {@link writeOpTask} created with owner write added get their asked mode
  * (`mode & ~umask`: the created bits minus owner write). A failed chmod fails that slot.
  */
-export async function applyCreateModes(ops: readonly { path: string; data: Uint8Array; mode?: number }[], results: WriteResult[]): Promise<WriteResult[]> {
+export async function applyCreateModes(
+  ops: readonly { path: string; data: Uint8Array; direct?: boolean; mode?: number }[],
+  results: WriteResult[],
+): Promise<WriteResult[]> {
   await Promise.all(
     results.map(async (r, i) => {
       const op = ops[i]!;
-      if (!r.ok || !ownerCannotWrite(op.mode) || op.data.length <= MAX_RW_COUNT) return;
+      if (!r.ok || !ownerCannotWrite(op.mode) || !reopens(op)) return;
       try {
         const st = await fs.promises.stat(op.path);
         await fs.promises.chmod(op.path, st.mode & 0o7777 & ~S_IWUSR);

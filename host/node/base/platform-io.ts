@@ -33,10 +33,11 @@ export interface WriteOp extends Omit<WitWriteOp, 'sync'> {
    * `open(2)`. IOCP (Windows) has no POSIX permission bits and ignores it: the file is created with
    * FILE_ATTRIBUTE_NORMAL; use `fs.chmod` afterwards for a read-only attribute.
    *
-   * A mode without owner write (0o200) cannot be reopened for writing by a non-root owner, so on
-   * io_uring a `direct` write with such a mode whose length is not a multiple of 4096 (its tail
-   * needs a second open) is written buffered, and a write over 0x7ffff000 bytes (several opens)
-   * is created with owner write added, then chmodded to `mode & ~umask` once complete.
+   * A file whose mode lacks owner write (0o200) cannot be opened again for writing by a non-root
+   * owner, so on io_uring a write that may open its file more than once (`direct`: the unaligned
+   * tail, a restart where O_DIRECT is refused; over 0x7ffff000 bytes: continuations) is created
+   * with owner write added and chmodded to `mode & ~umask` once complete (one chmod on the libuv
+   * threadpool). Every other write, and every write of the other backends, opens its file once.
    *
    * @example
    * ```ts
