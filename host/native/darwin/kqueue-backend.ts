@@ -145,8 +145,9 @@ export async function createKqueueBackend(options: KqueueBackendOptions = {}): P
   const driver: PositionalDriver = {
     backend: 'kqueue',
     maxTransfer: MAX_TRANSFER,
-    open: (abs, display, mode) => {
-      const fd = lib.file.open(abs, modeFlags[mode] | flags.O_CLOEXEC, 0o666);
+    open: (abs, display, mode, createMode) => {
+      // createMode: WriteOp.mode of a created file, before the umask (open(2)'s default here 0o666).
+      const fd = lib.file.open(abs, modeFlags[mode] | flags.O_CLOEXEC, (createMode ?? 0o666) & 0o7777);
       if (fd < 0) throw errnoError(lib.file.errno(), 'open', display);
       if (mode === 'read' && fs.fstatSync(fd).isDirectory()) {
         lib.file.close(fd);

@@ -17,7 +17,9 @@
 import fs from 'node:fs';
 import { addressOf, OP, SQE, type Ring } from './ring.js';
 import { O_CREAT, O_TRUNC, O_WRONLY, STEP, type ChainOwner, type ChainTuning, type SlabArena } from './sqe-chains.js';
-import { WriteTaskBase } from './write-tasks.js';
+import { WriteTask, WriteTaskBase } from './write-tasks.js';
+import { toForgeError } from '../../node/base/errors.js';
+import type { WriteResult } from '../../node/base/platform-io.js';
 
 /** Alignment of buffer, offset and length for O_DIRECT: 4096 covers 512-byte and 4 KiB logical blocks. */
 export const DIRECT_ALIGN = 4096;
@@ -37,6 +39,8 @@ export const directSupported = O_DIRECT !== 0;
 export interface DirectWriteOptions {
   /** fsync before the last CLOSE (the data is on the device already; the size and extents are not). */
   sync: boolean;
+  /** Mode of the file it creates (before the umask); default 0644. With a tail or a restart the file is opened again: keep owner write. */
+  mode?: number;
   operation: string;
 }
 
@@ -82,11 +86,11 @@ export class DirectWriteTask extends WriteTaskBase {
     const fresh = this.created ? 0 : O_CREAT | O_TRUNC;
     if (this.phase === 'direct') {
       this.ensureAligned();
-      this.prepOpen(ring, slot, id, O_WRONLY | O_DIRECT | fresh);
+      this.prepOpen(ring, slot, id, O_WRONLY | O_DIRECT | fresh, this.opts.mode);
       const n = this.head - this.written;
       ring.prep(OP.WRITE, slot, this.alignedAddr + this.written, n, this.written, 0, id, STEP.RW, SQE.FIXED_FILE | SQE.IO_HARDLINK);
     } else {
-      this.prepOpen(ring, slot, id, O_WRONLY | fresh);
+      this.prepOpen(ring, slot, id, O_WRONLY | fresh, this.opts.mode);
       const n = this.data.length - this.written;
       const addr = n > 0 ? addressOf(this.data) + this.written : 0;
       const async = n > this.tuning.inlineLimit ? SQE.ASYNC : 0;
@@ -140,4 +144,61 @@ export class DirectWriteTask extends WriteTaskBase {
     }
     return this.finishedOrStalled();
   }
+}
+
+/** Largest count one write(2) transfers on Linux (MAX_RW_COUNT); a longer write needs further chains, each with its own open. */
+export const MAX_RW_COUNT = 0x7ffff000;
+const S_IWUSR = 0o200;
+
+/** A created file's mode the owner cannot write: a second open of it for writing fails (EACCES) unless root. */
+function ownerCannotWrite(mode: number | undefined): mode is number {
+  return mode !== undefined && (mode & S_IWUSR) === 0;
+}
+
+/**
+ * Whether this op's file may be opened more than once: a direct write (the buffered tail, a
+ * restart where the filesystem refuses O_DIRECT) or one over MAX_RW_COUNT bytes (continuations).
+ */
+function reopens(op: { data: Uint8Array; direct?: boolean }): boolean {
+  return op.direct === true || op.data.length > MAX_RW_COUNT;
+}
+
+/**
+ * The task of one batchWrite op. With a mode the owner cannot write, a file that may be opened
+ * again is created with owner write added ({@link applyCreateModes} takes it away afterwards).
+ */
+export function writeOpTask(
+  op: { path: string; data: Uint8Array; sync?: boolean; direct?: boolean; mode?: number },
+  tuning: ChainTuning,
+  owner: DirectWriteOwner,
+  paths: SlabArena,
+): WriteTask | DirectWriteTask {
+  const sync = op.sync === true;
+  const mode = ownerCannotWrite(op.mode) && reopens(op) ? op.mode | S_IWUSR : op.mode;
+  return op.direct === true
+    ? new DirectWriteTask(op.path, op.data, { sync, operation: 'batchWrite', mode }, tuning, owner, paths)
+    : new WriteTask(op.path, op.data, { truncate: true, sync, operation: 'batchWrite', mode }, tuning, owner, paths);
+}
+
+/**
+ * After a batch: the files {@link writeOpTask} created with owner write added get their asked mode
+ * (`mode & ~umask`: the created bits minus owner write). A failed chmod fails that slot.
+ */
+export async function applyCreateModes(
+  ops: readonly { path: string; data: Uint8Array; direct?: boolean; mode?: number }[],
+  results: WriteResult[],
+): Promise<WriteResult[]> {
+  await Promise.all(
+    results.map(async (r, i) => {
+      const op = ops[i]!;
+      if (!r.ok || !ownerCannotWrite(op.mode) || !reopens(op)) return;
+      try {
+        const st = await fs.promises.stat(op.path);
+        await fs.promises.chmod(op.path, st.mode & 0o7777 & ~S_IWUSR);
+      } catch (err) {
+        results[i] = { ok: false, error: toForgeError(err, { file: op.path, operation: 'batchWrite', backend: 'io_uring', step: 'chmod' }) };
+      }
+    }),
+  );
+  return results;
 }

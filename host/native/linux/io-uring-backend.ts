@@ -17,7 +17,7 @@ import {
 import { ReadAllTask, ReadRangeTask, type FileTask, type Outcome } from './sqe-chains.js';
 import { retryIo, retrySlots } from '../shared/io-retry.js';
 import { WriteTask } from './write-tasks.js';
-import { DirectWriteTask } from './direct-write-task.js';
+import { applyCreateModes, writeOpTask, type DirectWriteTask } from './direct-write-task.js';
 import { SafeReadTask, type SafeRead } from './safe-read-task.js';
 import { readSmallPlain, readSmallSafely } from './small-reads.js';
 import { InotifyWatchSource } from './inotify-watcher.js';
@@ -138,12 +138,7 @@ export interface IoUringStats {
 
   async batchWrite(ops: readonly WriteOp[]): Promise<WriteResult[]> {
     this.assertOpen('batchWrite');
-    const task = (op: WriteOp): WriteTask | DirectWriteTask => {
-      const sync = op.sync === true;
-      return op.direct === true
-        ? new DirectWriteTask(op.path, op.data, { sync, operation: 'batchWrite' }, this.tuning, this, this.paths)
-        : new WriteTask(op.path, op.data, { truncate: true, sync, operation: 'batchWrite' }, this.tuning, this, this.paths);
-    };
+    const task = (op: WriteOp): WriteTask | DirectWriteTask => writeOpTask(op, this.tuning, this, this.paths);
     const slot = (o: Outcome<number>): WriteResult => (o.ok ? { ok: true, bytes: o.value } : o);
     const results = await this.runBatch<number, WriteResult>(
       ops.length,
@@ -153,7 +148,7 @@ export interface IoUringStats {
       },
       slot,
     );
-    return retrySlots(results, async (i) => slot(await this.run(task(ops[i]!))), 'batchWrite');
+    return applyCreateModes(ops, await retrySlots(results, async (i) => slot(await this.run(task(ops[i]!))), 'batchWrite'));
   }
 
   /**

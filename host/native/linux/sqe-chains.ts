@@ -210,9 +210,10 @@ export abstract class FileTask<R> {
     );
   }
 
-  protected prepOpen(ring: Ring, slot: number, id: number, flags: number): void {
-    // For OPENAT, sqe->len carries the mode of a created file (0644, before the umask).
-    const mode = flags & O_CREAT ? 0o644 : 0;
+  /** `createMode`: the mode of a file O_CREAT makes (default 0644), before the umask. */
+  protected prepOpen(ring: Ring, slot: number, id: number, flags: number, createMode = 0o644): void {
+    // For OPENAT, sqe->len carries the mode of a created file.
+    const mode = flags & O_CREAT ? createMode & 0o7777 : 0;
     ring.prep(OP.OPENAT, AT_FDCWD, this.pathAddr, mode, 0, flags, id, STEP.OPEN, SQE.IO_LINK, slot + 1);
   }
 

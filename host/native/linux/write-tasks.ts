@@ -19,6 +19,8 @@ export interface WriteTaskOptions {
   /** Replace the file (O_TRUNC) — writeAll/batchWrite — or write in place at `offset` — write(). */
   truncate: boolean;
   offset?: number;
+  /** Mode of a file the write creates (before the umask); default 0644. */
+  mode?: number;
   operation: string;
 }
 
@@ -89,7 +91,7 @@ export class WriteTask extends WriteTaskBase {
   }
   protected prepChain(ring: Ring, slot: number, id: number): void {
     const flags = O_WRONLY | (this.first ? O_CREAT | (this.opts.truncate ? O_TRUNC : 0) : 0);
-    this.prepOpen(ring, slot, id, flags);
+    this.prepOpen(ring, slot, id, flags, this.opts.mode);
     const n = this.data.length - this.written;
     const addr = n > 0 ? addressOf(this.data) + this.written : 0;
     const async = n > this.tuning.inlineLimit ? SQE.ASYNC : 0;

@@ -54,8 +54,11 @@ export interface PositionalFile {
 
 export interface PositionalDriver {
   readonly backend: BackendName;
-  /** `absPath` is absolute; `displayPath` is what errors name. */
-  open(absPath: string, displayPath: string, mode: OpenMode): PositionalFile;
+  /**
+   * `absPath` is absolute; `displayPath` is what errors name. `createMode`: permission bits of a
+   * file 'write'/'replace' creates (WriteOp.mode, before the umask); a driver without POSIX modes ignores it.
+   */
+  open(absPath: string, displayPath: string, mode: OpenMode, createMode?: number): PositionalFile;
   alloc(size: number): NativeMem;
   /** Largest single transfer the driver accepts. */
   readonly maxTransfer: number;
@@ -127,7 +130,7 @@ export class PositionalBackend implements PlatformIO, WatchSourceProvider {
   }
 
   /** Opens `p`, runs `fn`, closes; holds one handle of the budget meanwhile. */
-  private async withFile<T>(p: string, mode: OpenMode, operation: string, fn: (f: PositionalFile) => Promise<T>): Promise<T> {
+  private async withFile<T>(p: string, mode: OpenMode, operation: string, fn: (f: PositionalFile) => Promise<T>, createMode?: number): Promise<T> {
     if (this.closed)
       throw new ForgeError('unknown', `${operation}: the ${this.backend} backend is closed`, {
         context: { operation, backend: this.backend, file: String(p) },
@@ -140,7 +143,7 @@ export class PositionalBackend implements PlatformIO, WatchSourceProvider {
       // Transient failures (EMFILE from fds outside the budget, EAGAIN, EBUSY: a sharing violation) are retried.
       return await retryIo(
         async () => {
-          const f = this.driver.open(path.resolve(p), p, mode);
+          const f = this.driver.open(path.resolve(p), p, mode, createMode);
           this.openFiles.add(f);
           try {
             return await fn(f);
@@ -235,12 +238,19 @@ export class PositionalBackend implements PlatformIO, WatchSourceProvider {
     });
   }
 
-  async writeAll(p: string, data: Uint8Array, options?: { sync?: boolean }): Promise<void> {
+  async writeAll(p: string, data: Uint8Array, options?: { sync?: boolean; mode?: number }): Promise<void> {
     if (!(data instanceof Uint8Array)) throw this.invalid('writeAll', p, 'data must be a Uint8Array');
-    await this.withFile(p, 'replace', 'writeAll', async (f) => {
-      await this.writeRange(f, data, 0);
-      if (options?.sync) await f.flush();
-    });
+    // One open for the whole content, so a created mode without owner write (0o400) still works.
+    await this.withFile(
+      p,
+      'replace',
+      'writeAll',
+      async (f) => {
+        await this.writeRange(f, data, 0);
+        if (options?.sync) await f.flush();
+      },
+      options?.mode,
+    );
   }
 
   /**
@@ -289,7 +299,7 @@ export class PositionalBackend implements PlatformIO, WatchSourceProvider {
     return mapLimited(ops, this.opts.maxInFlight, async (op): Promise<WriteResult> => {
       try {
         if (op === null || typeof op !== 'object') throw this.invalid('batchWrite', undefined, 'each op must be { path, data, sync? }');
-        await this.writeAll(op.path, op.data, { sync: op.sync === true });
+        await this.writeAll(op.path, op.data, { sync: op.sync === true, mode: op.mode });
         return { ok: true, bytes: op.data.byteLength };
       } catch (err) {
         return { ok: false, error: toForgeError(err, { operation: 'batchWrite', file: String(op?.path), backend: this.backend }) };

@@ -78,6 +78,7 @@ export async function createIocpBackend(options: IocpBackendOptions = {}): Promi
   const driver: PositionalDriver = {
     backend: 'iocp',
     maxTransfer: MAX_TRANSFER,
+    // WriteOp.mode (createMode) is ignored: Windows has no POSIX permission bits; files are created FILE_ATTRIBUTE_NORMAL.
     open: (abs, display, mode) => OverlappedFile.open(k, port, path.toNamespacedPath(abs), display, mode),
     alloc: (size) => allocNative(k, size),
   };

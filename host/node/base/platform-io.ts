@@ -22,6 +22,30 @@ export interface WriteOp extends Omit<WitWriteOp, 'sync'> {
    * Other backends write buffered.
    */
   direct?: boolean;
+  /**
+   * Permission bits of the file when this write creates it, as open(2)'s mode argument: the
+   * process umask then removes bits (umask 022 turns 0o644 into 0o644, umask 077 turns it into
+   * 0o600), so the result is `mode & ~umask`. An existing file keeps its mode. Unset: 0o644
+   * (io_uring, the fallback's synced write) or 0o666 (the fallback's unsynced write, kqueue). The descriptor the write opened
+   * stays writable whatever the mode, so a read-only 0o400 file is created and filled in one go.
+   *
+   * Per backend: io_uring passes it to OPENAT; the fallback to `open(2)` through node:fs; kqueue to
+   * `open(2)`. IOCP (Windows) has no POSIX permission bits and ignores it: the file is created with
+   * FILE_ATTRIBUTE_NORMAL; use `fs.chmod` afterwards for a read-only attribute.
+   *
+   * A file whose mode lacks owner write (0o200) cannot be opened again for writing by a non-root
+   * owner, so on io_uring a write that may open its file more than once (`direct`: the unaligned
+   * tail, a restart where O_DIRECT is refused; over 0x7ffff000 bytes: continuations) is created
+   * with owner write added and chmodded to `mode & ~umask` once complete (one chmod on the libuv
+   * threadpool). Every other write, and every write of the other backends, opens its file once.
+   *
+   * @example
+   * ```ts
+   * // An owner-read-only object: 0o400 under any usual umask, with no chmod afterwards.
+   * const [r] = await io.batchWrite([{ path: tmp, data, sync: true, mode: 0o400 }]);
+   * ```
+   */
+  mode?: number;
 }
 
 /**

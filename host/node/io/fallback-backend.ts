@@ -125,7 +125,7 @@ export class FallbackBackend implements PlatformIO, WatchSourceProvider {
         try {
           checkPath(op?.path, 'batchWrite', 'fallback');
           checkData(op.data, op.path, 'batchWrite', 'fallback');
-          await this.withHandle('batchWrite', op.path, () => writeWhole(op.path, op.data, op.sync === true));
+          await this.withHandle('batchWrite', op.path, () => writeWhole(op.path, op.data, op.sync === true, op.mode));
           return { ok: true, bytes: op.data.length };
         } catch (e) {
           return { ok: false, error: wrap(e, op?.path, 'batchWrite') };
@@ -205,9 +205,10 @@ async function readSafely(path: string): Promise<{ data: Uint8Array; identity: F
   }
 }
 
-async function writeWhole(path: string, data: Uint8Array, sync: boolean): Promise<void> {
-  if (!sync) return fsp.writeFile(path, data);
-  const fh = await fsp.open(path, 'w', 0o644);
+/** `mode`: of a file this creates, before the umask (WriteOp.mode); writeFile and the handle keep the one descriptor, so 0o400 works. */
+async function writeWhole(path: string, data: Uint8Array, sync: boolean, mode?: number): Promise<void> {
+  if (!sync) return fsp.writeFile(path, data, mode === undefined ? undefined : { mode });
+  const fh = await fsp.open(path, 'w', mode ?? 0o644);
   try {
     await fh.writeFile(data);
     await fh.sync();

@@ -4,13 +4,14 @@
  * the same durably on the libuv threadpool, and directory fsyncs off the event
  * loop. write.ts decides when each runs (group commit).
  */
-import { close, closeSync, fsync, open, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { close, closeSync, fchmodSync, fsync, open, openSync, readFileSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { open as openFile, rename, unlink } from 'node:fs/promises';
 import { withRetry } from '../base/retry.js';
 import { sep } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { toForgeError } from '../base/errors.js';
+import type { BackendName, WriteOp } from '../base/platform-io.js';
 import { OBJECT_FILE_MODE } from './format.js';
 import { tmpDir } from './object-path.js';
 
@@ -76,10 +77,57 @@ export function fsyncDirAsync(dir: string): Promise<void> {
     });
 }
 
+let stripsOwnerRead: boolean | undefined;
+
+/**
+ * Whether the umask removes owner read from OBJECT_FILE_MODE (0o400), so that a file created with
+ * it could not be read by its owner: then every object gets an explicit chmod after it is created
+ * (fchmod ignores the umask). Otherwise the mode given at creation is the object's mode already
+ * (the umask only removes bits; 0o400 minus group/other bits is 0o400) and no chmod is needed.
+ * Read once per process from /proc/self/status (Linux; `process.umask()` would briefly set it to 0
+ * for every thread); where that is not available, assumed, so the chmod stays. A umask changed
+ * after the first object is written is not noticed.
+ *
+ * @example
+ * ```ts
+ * if (umaskStripsOwnerRead()) await chmod(tmp, OBJECT_FILE_MODE);
+ * ```
+ */
+export function umaskStripsOwnerRead(): boolean {
+  if (stripsOwnerRead === undefined) {
+    try {
+      const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'latin1'));
+      stripsOwnerRead = m === null || (Number.parseInt(m[1]!, 8) & OBJECT_FILE_MODE) !== 0;
+    } catch {
+      stripsOwnerRead = true;
+    }
+  }
+  return stripsOwnerRead;
+}
+
+/**
+ * The batchWrite ops of tmp files, and which of them need a chmod to 0400 afterwards. Created
+ * 0400 already (WriteOp.mode) unless the umask takes owner read away or IOCP ignores the mode;
+ * an O_DIRECT object is created writable (its tail needs a second open) and chmodded after.
+ */
+export function objectWriteOps(
+  tmps: readonly string[],
+  data: readonly Uint8Array[],
+  objects: readonly { direct: boolean }[],
+  sync: boolean,
+  backend: BackendName,
+): { ops: WriteOp[]; chmodAfter: boolean[] } {
+  const all = umaskStripsOwnerRead() || backend === 'iocp';
+  const chmodAfter = objects.map((o) => all || o.direct);
+  const ops = tmps.map((path, i) => ({ path, data: data[i]!, sync, direct: objects[i]!.direct, mode: chmodAfter[i] ? undefined : OBJECT_FILE_MODE }));
+  return { ops, chmodAfter };
+}
+
 /** Creates the file `path` (owner read-only, must not exist) holding `data`; returns its open fd. */
 export function createFile(path: string, data: Frame): number {
   const fd = openSync(path, 'wx', OBJECT_FILE_MODE);
   try {
+    if (umaskStripsOwnerRead()) fchmodSync(fd, OBJECT_FILE_MODE);
     if (data instanceof Uint8Array) {
       let at = 0;
       while (at < data.length) at += writeSync(fd, data, at, data.length - at);
@@ -111,6 +159,7 @@ export async function createFileDurably(path: string, data: Frame): Promise<void
   try {
     // One buffer (writeFile loops over short writes); joining parts costs little next to the fsync.
     await fh.writeFile(joinFrame(data));
+    if (umaskStripsOwnerRead()) await fh.chmod(OBJECT_FILE_MODE);
     await fh.sync();
   } catch (err) {
     await fh.close().catch(() => undefined);

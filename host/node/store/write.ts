@@ -25,7 +25,18 @@ import { OBJECT_FILE_MODE, STORE_DIR_MODE } from './format.js';
 import type { KeyedLocks } from './keyed-locks.js';
 import { KnownAbsent, makeFanoutDirs } from './fanout.js';
 import { objectDir, objectPath, tmpDir, OBJECTS_DIR } from './object-path.js';
-import { createFile, createFileDurablyRetrying, fsyncDirAsync, renameRetrying, frameLength, joinFrame, tmpNameIn, tryUnlink, type Frame } from './tmp-files.js';
+import {
+  createFile,
+  createFileDurablyRetrying,
+  fsyncDirAsync,
+  objectWriteOps,
+  renameRetrying,
+  frameLength,
+  joinFrame,
+  tmpNameIn,
+  tryUnlink,
+  type Frame,
+} from './tmp-files.js';
 
 export { fsyncDirAsync, joinFrame, tmpName, writeFileDurablyAsync, type Frame } from './tmp-files.js';
 
@@ -356,7 +367,7 @@ export class ObjectWriter {
     const frames = batch.map((c) => c.frame);
     if (this.o.io !== undefined && (this.o.sync || batch.some((c) => c.direct))) {
       const data = frames.map(joinFrame);
-      const ops = tmps.map((path, i) => ({ path, data: data[i]!, sync: this.o.sync, direct: batch[i]!.direct }));
+      const { ops, chmodAfter } = objectWriteOps(tmps, data, batch, this.o.sync, this.o.io.backend);
       return this.o.io.batchWrite(ops).then((results) => {
         results.forEach((r, i) => {
           if (r.ok && r.bytes === data[i]!.length) ok[i] = true;
@@ -369,11 +380,10 @@ export class ObjectWriter {
               : r.error;
           }
         });
-        // batchWrite creates files 0644; objects are owner read-only (0400). On the threadpool, before the
-        // rename (the directory fsync after it commits this metadata change too).
+        // On the threadpool, before the rename (the directory fsync after it commits this metadata change too).
         return Promise.all(
           tmps.map((tmp, i) =>
-            ok[i]
+            ok[i] && chmodAfter[i]
               ? chmod(tmp, OBJECT_FILE_MODE).catch((err: unknown) => {
                   ok[i] = false;
                   tryUnlink(tmp);
