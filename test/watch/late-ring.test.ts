@@ -9,6 +9,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { ForgeError } from '../../host/node/base/errors.js';
 import { watch } from '../../host/node/io/watch.js';
 import { Collector, rmrf, tmpRoot } from './helpers.js';
 
@@ -113,5 +114,28 @@ describe.skipIf(process.platform !== 'linux')('standalone watch(): the ring open
       rmrf(root);
     }
     expect(ringFds()).toBe(ringsBefore);
+  });
+});
+
+describe.skipIf(process.platform !== 'linux')('standalone watch(): configuration of the late ring', () => {
+  test('a bad FORGE_MAX_FILE_HANDLES rejects ready with a configuration ForgeError, before any watch', async () => {
+    const root = tmpRoot('late-ring-config');
+    const old = process.env.FORGE_MAX_FILE_HANDLES;
+    process.env.FORGE_MAX_FILE_HANDLES = '0';
+    const h = watch(root, { debounceMs: 10 });
+    try {
+      const err = await h.ready.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ForgeError);
+      expect((err as ForgeError).category).toBe('configuration');
+      expect((err as ForgeError).message).toContain('FORGE_MAX_FILE_HANDLES');
+    } finally {
+      if (old === undefined) delete process.env.FORGE_MAX_FILE_HANDLES;
+      else process.env.FORGE_MAX_FILE_HANDLES = old;
+      await h.close();
+      rmrf(root);
+    }
   });
 });
