@@ -14,7 +14,6 @@ import type { PlatformIO, WriteOp, WriteResult } from '../../host/node/base/plat
 import { createFallbackBackend } from '../../host/node/io/fallback-backend.js';
 import { BlobStore, type BlobStoreOptions } from '../../host/node/store/blob-store.js';
 import { objectDir, objectPath, tmpDir } from '../../host/node/store/object-path.js';
-
 import { requireTool } from '../support/reference-tools.js';
 import { sha256Hex, tempDir } from './helpers.js';
 
