@@ -115,9 +115,14 @@ linuxOnly.each(PROPERTY_BACKENDS)('watcher properties on %s', (kind) => {
           const rel = exists ? `old${run++ % 100}.txt` : `new${run++}.txt`;
           const abs = path.join(root, rel);
           c.clear();
+          const t0 = performance.now();
           for (let k = 0; k < n; k++) fs.writeFileSync(abs, `write ${k} of run ${run}`);
+          const took = performance.now() - t0;
           await c.waitFor((all) => all.some((ch) => ch.path === rel), 5000, `${rel} changed`);
           await sleep(60); // past the window: a second change would have been delivered by now
+          // The property is about writes inside one window: a machine that stalled the writes for
+          // most of it (a loaded CI runner) did not make such a case, so it does not count.
+          fc.pre(took < 25);
           const mine = c.changes.filter((ch) => ch.path === rel);
           expect(mine, JSON.stringify(c.batches)).toEqual([{ path: rel, kind: exists ? 'modified' : 'created' }]);
         }),
