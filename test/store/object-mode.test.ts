@@ -1,12 +1,13 @@
 // Objects are created owner read-only (0400) at open, with no chmod per object on the io paths
 // (batchWrite's WriteOp.mode), checked from outside: `stat -c %a` and strace of a child process.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireTool } from '../support/reference-tools.js';
 import { DIST, requireDist, tempDir } from './helpers.js';
 
+const asRoot = process.getuid?.() === 0;
 const hasStrace = requireTool('strace', 'strace', 'the per-object chmod count of a store put (strace)');
 const work = tempDir('forge-objmode-');
 afterAll(() => {
@@ -97,13 +98,26 @@ describe('objects are created 0400 (stat -c %a)', () => {
     });
   }
 
-  it('umask 0400 strips owner read at creation: the fallback chmod still makes every object 400', () => {
+  it.skipIf(!asRoot)('as root, umask 0400 strips owner read at creation: the fallback chmod still makes every object 400', () => {
     for (const backend of ['io_uring', 'none'] as const) {
       const { dir } = putObjects({ backend, sync: true, n: 20, size: 2000, umask: '0400' });
       const modes = objectModes(dir);
       expect(modes.length).toBeGreaterThanOrEqual(20);
       expect(new Set(modes)).toEqual(new Set(['400']));
     }
+  });
+});
+
+describe('a umask that takes the owner bits away, as a user other than root', () => {
+  it.skipIf(asRoot)('is refused before anything is created: a configuration ForgeError that names the umask and what to set', () => {
+    const dir = join(work.dir, `store-umask-refused-${Math.random().toString(36).slice(2)}`);
+    requireDist('store/blob-store.js');
+    const r = spawnSync('sh', ['-c', `umask 0400 && exec '${process.execPath}' '${CHILD}' '${dir}' none 1 3 100 0`], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("the umask 0400 takes the owner's own permissions away");
+    expect(r.stderr).toContain("category: 'configuration'");
+    expect(r.stderr).toContain('umask 077');
+    expect(existsSync(dir)).toBe(false);
   });
 });
 
@@ -117,7 +131,7 @@ describe.skipIf(!hasStrace)('no chmod per object (strace of a child putting N ob
     });
   }
 
-  it('under umask 0400 the chmod comes back, one per object (the check above can see chmods)', () => {
+  it.skipIf(!asRoot)('as root, under umask 0400 the chmod comes back, one per object (the check above can see chmods)', () => {
     const { chmods } = putObjects({ backend: 'io_uring', sync: true, n: N, size: 3000, strace: true, umask: '0400' });
     expect(chmods.length).toBeGreaterThanOrEqual(N);
   });

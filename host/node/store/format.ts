@@ -39,6 +39,7 @@ export function storeError(message: string, field: string, suggestion: string): 
  * tightens an existing one to 0700. Read-only stores (`create: false`) are only checked.
  */
 export function prepareStoreDir(dir: string, create = true): StoreAccess {
+  if (create) refuseOwnerStrippingUmask(dir);
   try {
     if (create) {
       mkdirSync(dir, { recursive: true, mode: STORE_DIR_MODE });
@@ -58,6 +59,44 @@ export function prepareStoreDir(dir: string, create = true): StoreAccess {
   } catch (err) {
     throw toForgeError(err, { file: dir, operation: 'open store' });
   }
+}
+
+let umaskCache: number | null | undefined;
+
+/**
+ * The process umask, read once from /proc/self/status (`process.umask()` would briefly set it to 0
+ * for every thread); undefined where that is not available. A umask changed later is not noticed.
+ *
+ * @example
+ * ```ts
+ * const stripsOwnerRead = ((processUmask() ?? 0o400) & 0o400) !== 0;
+ * ```
+ */
+export function processUmask(): number | undefined {
+  if (umaskCache === undefined) {
+    try {
+      const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'latin1'));
+      umaskCache = m === null ? null : Number.parseInt(m[1]!, 8);
+    } catch {
+      umaskCache = null;
+    }
+  }
+  return umaskCache ?? undefined;
+}
+
+/**
+ * A umask that takes the owner's own bits away (e.g. 0400) would create the store's directories,
+ * store.json and the SQLite index unreadable by the user who writes them; only root could use such
+ * a store. Refused up front with what to change, instead of failing later on EACCES.
+ */
+function refuseOwnerStrippingUmask(dir: string): void {
+  const umask = processUmask();
+  if (umask === undefined || (umask & 0o700) === 0 || process.getuid?.() === 0) return;
+  const shown = umask.toString(8).padStart(4, '0');
+  throw new ForgeError('configuration', `the umask ${shown} takes the owner's own permissions away: the store at ${dir} could not be read back`, {
+    context: { operation: 'open store', field: 'umask', file: dir, umask: shown },
+    suggestions: ['Run Forge with a umask that keeps the owner bits, e.g. `umask 077` (private) or `umask 022`.'],
+  });
 }
 
 /** Creates store.json, or checks that an existing one describes a format this code reads. */

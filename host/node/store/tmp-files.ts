@@ -4,7 +4,7 @@
  * the same durably on the libuv threadpool, and directory fsyncs off the event
  * loop. write.ts decides when each runs (group commit).
  */
-import { close, closeSync, fchmodSync, fsync, open, openSync, readFileSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { close, closeSync, fchmodSync, fsync, open, openSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { open as openFile, rename, unlink } from 'node:fs/promises';
 import { withRetry } from '../base/retry.js';
 import { sep } from 'node:path';
@@ -12,7 +12,7 @@ import { threadId } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { toForgeError } from '../base/errors.js';
 import type { BackendName, WriteOp } from '../base/platform-io.js';
-import { OBJECT_FILE_MODE } from './format.js';
+import { OBJECT_FILE_MODE, processUmask } from './format.js';
 import { tmpDir } from './object-path.js';
 
 /**
@@ -77,16 +77,12 @@ export function fsyncDirAsync(dir: string): Promise<void> {
     });
 }
 
-let stripsOwnerRead: boolean | undefined;
-
 /**
  * Whether the umask removes owner read from OBJECT_FILE_MODE (0o400), so that a file created with
  * it could not be read by its owner: then every object gets an explicit chmod after it is created
  * (fchmod ignores the umask). Otherwise the mode given at creation is the object's mode already
  * (the umask only removes bits; 0o400 minus group/other bits is 0o400) and no chmod is needed.
- * Read once per process from /proc/self/status (Linux; `process.umask()` would briefly set it to 0
- * for every thread); where that is not available, assumed, so the chmod stays. A umask changed
- * after the first object is written is not noticed.
+ * Where the umask cannot be read ({@link processUmask}), assumed, so the chmod stays.
  *
  * @example
  * ```ts
@@ -94,15 +90,8 @@ let stripsOwnerRead: boolean | undefined;
  * ```
  */
 export function umaskStripsOwnerRead(): boolean {
-  if (stripsOwnerRead === undefined) {
-    try {
-      const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'latin1'));
-      stripsOwnerRead = m === null || (Number.parseInt(m[1]!, 8) & OBJECT_FILE_MODE) !== 0;
-    } catch {
-      stripsOwnerRead = true;
-    }
-  }
-  return stripsOwnerRead;
+  const umask = processUmask();
+  return umask === undefined || (umask & OBJECT_FILE_MODE) !== 0;
 }
 
 /**
