@@ -301,9 +301,10 @@ export function lz4DecompressBlock(src: usize, srcLen: usize, dst: usize, dstCap
       let m = o - off;
       if (mlc != 15) {
         // Forward 8-byte steps: with off >= 8 each load reads only bytes already final.
+        // 24 bytes, no more: o is at most op + 14 and olimit leaves 40 bytes after op.
         if (ASC_FEATURE_SIMD && off >= 16) {
           v128.store(o, v128.load(m));
-          v128.store(o, v128.load(m, 16), 16);
+          store<u64>(o, load<u64>(m, 16), 16);
         } else {
           store<u64>(o, load<u64>(m));
           store<u64>(o, load<u64>(m, 8), 8);

@@ -106,6 +106,21 @@ describe.skipIf(!lz4Cli)('LZ4 shortcut loop against the lz4 CLI', () => {
     expect(core.poisoned).toBe(false);
   });
 
+  it('a pinned sequence (seed 336003991, 30 runs) that made the SIMD decoder overrun its output and corrupt the heap', () => {
+    // The shortcut's 32-byte match copy reached 6 bytes past the output on the SIMD module; the
+    // allocator's next header was overwritten and the 26th call of this sequence trapped in compress.
+    fc.assert(
+      fc.property(inputArb, fc.constantFrom(65536, 4194304), (data, blockSize) => {
+        const ours = lz4Compress(data, { blockSize: blockSize as 65536 | 4194304 }, core);
+        expect(Buffer.compare(cli(['-d', '-c'], ours), Buffer.from(data))).toBe(0);
+        const theirs = cli(['-1', '-c', blockSize === 65536 ? '-BD' : '-BI', blockSize === 65536 ? '-B4' : '-B7'], data);
+        expect(Buffer.compare(Buffer.from(lz4Decompress(theirs, { maxSize: data.length }, core)), Buffer.from(data))).toBe(0);
+      }),
+      { numRuns: 30, seed: 336003991 },
+    );
+    expect(core.poisoned).toBe(false);
+  });
+
   it('random mutations of valid frames: the original bytes or a codec error, never a trap (fast-check, 300 runs)', () => {
     fc.assert(
       fc.property(

@@ -102,7 +102,9 @@ describe('a lost index', () => {
   it('a rebuild while a daemon holds the store is refused, and the index stays as it was', async () => {
     // flock(1) holds the daemon's lock as `forge watch` does: the rebuild must not move the index away under it.
     const lockFile = join(store, 'daemon.lock');
-    const holder = spawn('flock', ['-n', lockFile, 'sleep', '60'], { stdio: 'ignore' });
+    // The holder waits for the lock (no -n): the probe below takes it for an instant, and a holder
+    // that gave up on meeting it there would leave the lock free for the whole test.
+    const holder = spawn('flock', [lockFile, 'sleep', '60'], { stdio: 'ignore' });
     try {
       for (let i = 0; i < 100 && spawnSync('flock', ['-n', lockFile, 'true']).status === 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(spawnSync('flock', ['-n', lockFile, 'true']).status).not.toBe(0);
