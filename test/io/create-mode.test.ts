@@ -41,7 +41,7 @@ console.log(JSON.stringify(rs.map((r) => (r.ok ? r.bytes : r.error.message))));
 interface Op {
   path: string;
   size: number;
-  mode?: number;
+  mode?: number | string;
   sync?: boolean;
   direct?: boolean;
 }
@@ -90,6 +90,19 @@ describe.each(['fallback', 'io_uring', 'io_uring(ring only)'])('WriteOp.mode on 
     const c = { path: fresh('u'), size: 10, mode: 0o400, sync: true };
     expect(writeOps(backend, [c], '0400')).toEqual([10]);
     expect([statMode(a.path), statMode(b.path), statMode(c.path)]).toEqual(['600', '640', '0']);
+  });
+
+  it('a mode that is not an integer in 0..0o7777 fails that op with a validation error and creates nothing', () => {
+    const bad: Array<number | string> = ['644', 0o10000, -1, 1.5];
+    const ops = bad.map((mode) => ({ path: fresh('bad'), size: 10, mode, sync: true }));
+    const good = { path: fresh('good'), size: 10, mode: 0o600, sync: true };
+    const rs = writeOps(backend, [...ops, good], '022');
+    for (let i = 0; i < bad.length; i++) {
+      expect(rs[i]).toMatch(/mode must be an integer from 0 to 0o7777/);
+      expect(spawnSync('test', ['-e', ops[i]!.path]).status).toBe(1);
+    }
+    expect(rs[bad.length]).toBe(10);
+    expect(statMode(good.path)).toBe('600');
   });
 
   it('an existing file keeps its mode', () => {

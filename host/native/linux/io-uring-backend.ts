@@ -5,7 +5,7 @@
  * Watching is inotify with its fd read through this ring (inotify-watcher.ts, inotify-reader.ts).
  */
 import type { BackendName, BatchReadOptions, PlatformIO, ReadResult, WatchOptions, WriteOp, WriteResult } from '../../node/base/platform-io.js';
-import { checkData, checkPath, checkRange, dataProblem, pathProblem } from '../../node/base/validate.js';
+import { checkData, checkPath, checkRange, dataProblem, modeProblem, pathProblem } from '../../node/base/validate.js';
 import {
   WatchSet,
   resolveWatchOptions,
@@ -144,7 +144,12 @@ export interface IoUringStats {
       ops.length,
       (i) => {
         const op = ops[i];
-        return pathProblem(op?.path, 'batchWrite', 'io_uring') ?? dataProblem(op?.data, op?.path, 'batchWrite', 'io_uring') ?? task(op!);
+        return (
+          pathProblem(op?.path, 'batchWrite', 'io_uring') ??
+          dataProblem(op?.data, op?.path, 'batchWrite', 'io_uring') ??
+          modeProblem(op?.mode, op?.path, 'batchWrite', 'io_uring') ??
+          task(op!)
+        );
       },
       slot,
     );

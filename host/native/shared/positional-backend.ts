@@ -18,6 +18,7 @@ import {
 } from '../../node/watch/handle.js';
 import type { IoLogger, ResourceManager } from '../../node/base/resources.js';
 import { changedError, notRegularError } from '../../node/base/safe-read.js';
+import { modeProblem } from '../../node/base/validate.js';
 import { retryIo } from './io-retry.js';
 import { identityMoved, isRegularMode, kindOfMode, S_IFLNK, S_IFMT } from './file-identity.js';
 
@@ -299,6 +300,8 @@ export class PositionalBackend implements PlatformIO, WatchSourceProvider {
     return mapLimited(ops, this.opts.maxInFlight, async (op): Promise<WriteResult> => {
       try {
         if (op === null || typeof op !== 'object') throw this.invalid('batchWrite', undefined, 'each op must be { path, data, sync? }');
+        const badMode = modeProblem(op.mode, op.path, 'batchWrite', this.backend);
+        if (badMode) throw badMode;
         await this.writeAll(op.path, op.data, { sync: op.sync === true, mode: op.mode });
         return { ok: true, bytes: op.data.byteLength };
       } catch (err) {

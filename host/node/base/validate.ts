@@ -38,6 +38,24 @@ export function dataProblem(data: unknown, path: unknown, operation: string, bac
 }
 
 /**
+ * A validation ForgeError if a write's `mode` is given and is not an integer in 0..0o7777
+ * (open(2)'s permission and sticky/setuid bits; anything else would be silently masked).
+ *
+ * @example
+ * ```ts
+ * modeProblem(0o400, 'a.txt', 'batchWrite', 'io_uring'); // undefined
+ * modeProblem('644', 'a.txt', 'batchWrite', 'io_uring'); // ForgeError (validation)
+ * ```
+ */
+export function modeProblem(mode: unknown, path: unknown, operation: string, backend: BackendName): ForgeError | undefined {
+  if (mode === undefined || (Number.isInteger(mode) && (mode as number) >= 0 && (mode as number) <= 0o7777)) return undefined;
+  return new ForgeError('validation', `${operation}: mode must be an integer from 0 to 0o7777 (got ${String(mode)})`, {
+    context: { operation, backend, file: String(path) },
+    suggestions: ['Pass permission bits as a number, e.g. mode: 0o644 (not the string "644").'],
+  });
+}
+
+/**
  * A validation ForgeError if offset/length are not non-negative safe integers.
  *
  * @example

@@ -11,7 +11,7 @@ import { ForgeError, toForgeError } from '../base/errors.js';
 import type { BackendName, BatchReadOptions, PlatformIO, ReadResult, WatchOptions, WriteOp, WriteResult, FileIdentity } from '../base/platform-io.js';
 import { ResourceManager, type IoLogger } from '../base/resources.js';
 import { notRegularError, readFileSafely } from '../base/safe-read.js';
-import { checkData, checkPath, checkRange } from '../base/validate.js';
+import { checkData, checkPath, checkRange, modeProblem } from '../base/validate.js';
 import { retryIo } from '../../native/shared/io-retry.js';
 import { FsWatchSource } from './fallback-watcher.js';
 import {
@@ -125,6 +125,8 @@ export class FallbackBackend implements PlatformIO, WatchSourceProvider {
         try {
           checkPath(op?.path, 'batchWrite', 'fallback');
           checkData(op.data, op.path, 'batchWrite', 'fallback');
+          const badMode = modeProblem(op.mode, op.path, 'batchWrite', 'fallback');
+          if (badMode) throw badMode;
           await this.withHandle('batchWrite', op.path, () => writeWhole(op.path, op.data, op.sync === true, op.mode));
           return { ok: true, bytes: op.data.length };
         } catch (e) {
