@@ -120,23 +120,30 @@ describe('SIGTERM right after `forge watch` starts', () => {
   it.skipIf(!strace)(
     'SIGTERM the moment the handler is in: exit 0, nothing left behind',
     async () => {
-      const t = tree();
-      const traceFile = path.join(t.base, 'trace.log');
-      const d = traced(t.root, t.base, traceFile);
-      let pid: number | undefined;
-      for (let i = 0; i < 20_000 && pid === undefined; i++) {
-        const trace = readTrace(traceFile);
-        const o = startupOrder(trace, t.root);
-        if (o.handler > -1) pid = traceePid(trace);
-        else await sleep(1);
+      // The trace is polled from here, so on a loaded machine the daemon can get to ready before
+      // the signal lands: such an attempt still has to stop cleanly, and another one is made
+      // (up to 5) until one stops before ready, which is the case under test.
+      let beforeReady = false;
+      for (let attempt = 0; attempt < 5 && !beforeReady; attempt++) {
+        const t = tree();
+        const traceFile = path.join(t.base, 'trace.log');
+        const d = traced(t.root, t.base, traceFile);
+        let pid: number | undefined;
+        for (let i = 0; i < 20_000 && pid === undefined; i++) {
+          const trace = readTrace(traceFile);
+          const o = startupOrder(trace, t.root);
+          if (o.handler > -1) pid = traceePid(trace);
+          else await sleep(1);
+        }
+        expect(pid, 'the handler showed up in the trace').toBeDefined();
+        process.kill(pid!, 'SIGTERM');
+        const code = await d.exited;
+        assertCleanStop(code, d.out.stderr, t.root, `right after the handler (attempt ${attempt + 1})`);
+        beforeReady = !d.out.stdout.includes('forge: ready');
       }
-      expect(pid, 'the handler showed up in the trace').toBeDefined();
-      process.kill(pid!, 'SIGTERM');
-      const code = await d.exited;
-      assertCleanStop(code, d.out.stderr, t.root, 'right after the handler');
-      expect(d.out.stdout).not.toContain('forge: ready');
+      expect(beforeReady, 'one of 5 attempts stopped before ready').toBe(true);
     },
-    120_000,
+    300_000,
   );
 
   const points: Array<[string, (root: string) => boolean]> = [
