@@ -125,7 +125,8 @@ export function xxhStripes(st: usize, end: usize): void {
  * Matches never reach before `src`, so every block is independent.
  */
 export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize, dstCap: usize): usize {
-  return compressBlock(src, srcLen, dst, dstCap, 0, false);
+  if (srcLen <= MAX_DISTANCE + 1) return compressBlock(src, srcLen, dst, dstCap, 0, false, false);
+  return compressBlock(src, srcLen, dst, dstCap, 0, false, true);
 }
 
 /**
@@ -135,11 +136,15 @@ export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize, dstCap: 
  * what is left of the block (xxhStripes up to src + srcLen), also after a 0 (stored raw) result.
  */
 export function lz4CompressBlockHashed(src: usize, srcLen: usize, dst: usize, dstCap: usize, st: usize): usize {
-  return compressBlock(src, srcLen, dst, dstCap, st, true);
+  if (srcLen <= MAX_DISTANCE + 1) return compressBlock(src, srcLen, dst, dstCap, st, true, false);
+  return compressBlock(src, srcLen, dst, dstCap, st, true, true);
 }
 
 // @ts-ignore: decorator
-@inline function compressBlock(src: usize, srcLen: usize, dst: usize, dstCap: usize, st: usize, hash: bool): usize {
+// `far`: the block is longer than MAX_DISTANCE + 1 bytes, so a candidate may be out of reach; in a
+// shorter block every candidate is within reach and the distance test is left out (the same
+// output: it could not fail there).
+@inline function compressBlock(src: usize, srcLen: usize, dst: usize, dstCap: usize, st: usize, hash: bool, far: bool): usize {
   let hashedTo: usize = 0;
   if (hash) hashedTo = <usize>load<u32>(st, 16) + HASH_CHUNK;
   let op = dst;
@@ -176,7 +181,7 @@ export function lz4CompressBlockHashed(src: usize, srcLen: usize, dst: usize, ds
         match = base + <usize>load<u32>(HASH_TABLE + (h << 2));
         forwardH = hashAt(forwardIp);
         store<u32>(HASH_TABLE + (h << 2), <u32>(ip - base));
-        if (match + MAX_DISTANCE >= ip && load<u32>(match) == load<u32>(ip)) break;
+        if ((!far || match + MAX_DISTANCE >= ip) && load<u32>(match) == load<u32>(ip)) break;
       }
       if (done) break;
 
@@ -228,7 +233,7 @@ export function lz4CompressBlockHashed(src: usize, srcLen: usize, dst: usize, ds
         const h = hashAt(ip);
         match = base + <usize>load<u32>(HASH_TABLE + (h << 2));
         store<u32>(HASH_TABLE + (h << 2), <u32>(ip - base));
-        if (match + MAX_DISTANCE >= ip && load<u32>(match) == load<u32>(ip)) {
+        if ((!far || match + MAX_DISTANCE >= ip) && load<u32>(match) == load<u32>(ip)) {
           token = op++;
           store<u8>(token, 0);
           continue;
