@@ -25,6 +25,17 @@ const HASH_ENTRIES: usize = 1 << HASH_LOG;
 /** The hash table, reused by every call (the module is single-threaded). */
 const HASH_TABLE: usize = memory.data(<i32>(HASH_ENTRIES << 2), 16);
 
+/** Position `h`'s entry: u32 positions, or u16 in a block of at most 64 KiB (half the table to clear and keep in cache, as lz4's byU16 tables). */
+// @ts-ignore: decorator
+@inline function tableGet(h: usize, far: bool): usize {
+  return far ? <usize>load<u32>(HASH_TABLE + (h << 2)) : <usize>load<u16>(HASH_TABLE + (h << 1));
+}
+// @ts-ignore: decorator
+@inline function tableSet(h: usize, pos: usize, far: bool): void {
+  if (far) store<u32>(HASH_TABLE + (h << 2), <u32>pos);
+  else store<u16>(HASH_TABLE + (h << 1), <u16>pos);
+}
+
 /** Worst-case compressed size of `n` input bytes (as LZ4_COMPRESSBOUND). */
 // @ts-ignore: decorator
 @inline export function lz4Bound(n: usize): usize {
@@ -152,13 +163,13 @@ export function lz4CompressBlockHashed(src: usize, srcLen: usize, dst: usize, ds
   let anchor = src;
   const iend = src + srcLen;
   if (srcLen >= MFLIMIT + 1) {
-    memory.fill(HASH_TABLE, 0, HASH_ENTRIES << 2);
+    memory.fill(HASH_TABLE, 0, far ? HASH_ENTRIES << 2 : HASH_ENTRIES << 1);
     const base = src;
     const mflimit = iend - MFLIMIT;
     const matchlimit = iend - LASTLITERALS;
     let ip = src;
     // Position 0 is "no entry": a probe of it is rejected by the 4-byte comparison anyway.
-    store<u32>(HASH_TABLE + (hashAt(ip) << 2), 0);
+    tableSet(hashAt(ip), 0, far);
     ip++;
     let forwardH = hashAt(ip);
 
@@ -178,9 +189,9 @@ export function lz4CompressBlockHashed(src: usize, srcLen: usize, dst: usize, ds
           done = true;
           break;
         }
-        match = base + <usize>load<u32>(HASH_TABLE + (h << 2));
+        match = base + tableGet(h, far);
         forwardH = hashAt(forwardIp);
-        store<u32>(HASH_TABLE + (h << 2), <u32>(ip - base));
+        tableSet(h, ip - base, far);
         if ((!far || match + MAX_DISTANCE >= ip) && load<u32>(match) == load<u32>(ip)) break;
       }
       if (done) break;
@@ -229,10 +240,10 @@ export function lz4CompressBlockHashed(src: usize, srcLen: usize, dst: usize, ds
         }
 
         // Fill the table at ip-2, then test whether ip starts another match right away.
-        store<u32>(HASH_TABLE + (hashAt(ip - 2) << 2), <u32>(ip - 2 - base));
+        tableSet(hashAt(ip - 2), ip - 2 - base, far);
         const h = hashAt(ip);
-        match = base + <usize>load<u32>(HASH_TABLE + (h << 2));
-        store<u32>(HASH_TABLE + (h << 2), <u32>(ip - base));
+        match = base + tableGet(h, far);
+        tableSet(h, ip - base, far);
         if ((!far || match + MAX_DISTANCE >= ip) && load<u32>(match) == load<u32>(ip)) {
           token = op++;
           store<u8>(token, 0);
