@@ -25,6 +25,17 @@ const HASH_ENTRIES: usize = 1 << HASH_LOG;
 /** The hash table, reused by every call (the module is single-threaded). */
 const HASH_TABLE: usize = memory.data(<i32>(HASH_ENTRIES << 2), 16);
 
+/** Position `h`'s entry: u32 positions, or u16 in a block of at most 64 KiB (half the table to clear and keep in cache, as lz4's byU16 tables). */
+// @ts-ignore: decorator
+@inline function tableGet(h: usize, far: bool): usize {
+  return far ? <usize>load<u32>(HASH_TABLE + (h << 2)) : <usize>load<u16>(HASH_TABLE + (h << 1));
+}
+// @ts-ignore: decorator
+@inline function tableSet(h: usize, pos: usize, far: bool): void {
+  if (far) store<u32>(HASH_TABLE + (h << 2), <u32>pos);
+  else store<u16>(HASH_TABLE + (h << 1), <u16>pos);
+}
+
 /** Worst-case compressed size of `n` input bytes (as LZ4_COMPRESSBOUND). */
 // @ts-ignore: decorator
 @inline export function lz4Bound(n: usize): usize {
@@ -125,7 +136,8 @@ export function xxhStripes(st: usize, end: usize): void {
  * Matches never reach before `src`, so every block is independent.
  */
 export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize, dstCap: usize): usize {
-  return compressBlock(src, srcLen, dst, dstCap, 0, false);
+  if (srcLen <= MAX_DISTANCE + 1) return compressBlock(src, srcLen, dst, dstCap, 0, false, false);
+  return compressBlock(src, srcLen, dst, dstCap, 0, false, true);
 }
 
 /**
@@ -135,11 +147,15 @@ export function lz4CompressBlock(src: usize, srcLen: usize, dst: usize, dstCap: 
  * what is left of the block (xxhStripes up to src + srcLen), also after a 0 (stored raw) result.
  */
 export function lz4CompressBlockHashed(src: usize, srcLen: usize, dst: usize, dstCap: usize, st: usize): usize {
-  return compressBlock(src, srcLen, dst, dstCap, st, true);
+  if (srcLen <= MAX_DISTANCE + 1) return compressBlock(src, srcLen, dst, dstCap, st, true, false);
+  return compressBlock(src, srcLen, dst, dstCap, st, true, true);
 }
 
 // @ts-ignore: decorator
-@inline function compressBlock(src: usize, srcLen: usize, dst: usize, dstCap: usize, st: usize, hash: bool): usize {
+// `far`: the block is longer than MAX_DISTANCE + 1 bytes, so a candidate may be out of reach; in a
+// shorter block every candidate is within reach and the distance test is left out (the same
+// output: it could not fail there).
+@inline function compressBlock(src: usize, srcLen: usize, dst: usize, dstCap: usize, st: usize, hash: bool, far: bool): usize {
   let hashedTo: usize = 0;
   if (hash) hashedTo = <usize>load<u32>(st, 16) + HASH_CHUNK;
   let op = dst;
@@ -147,13 +163,13 @@ export function lz4CompressBlockHashed(src: usize, srcLen: usize, dst: usize, ds
   let anchor = src;
   const iend = src + srcLen;
   if (srcLen >= MFLIMIT + 1) {
-    memory.fill(HASH_TABLE, 0, HASH_ENTRIES << 2);
+    memory.fill(HASH_TABLE, 0, far ? HASH_ENTRIES << 2 : HASH_ENTRIES << 1);
     const base = src;
     const mflimit = iend - MFLIMIT;
     const matchlimit = iend - LASTLITERALS;
     let ip = src;
     // Position 0 is "no entry": a probe of it is rejected by the 4-byte comparison anyway.
-    store<u32>(HASH_TABLE + (hashAt(ip) << 2), 0);
+    tableSet(hashAt(ip), 0, far);
     ip++;
     let forwardH = hashAt(ip);
 
@@ -173,10 +189,10 @@ export function lz4CompressBlockHashed(src: usize, srcLen: usize, dst: usize, ds
           done = true;
           break;
         }
-        match = base + <usize>load<u32>(HASH_TABLE + (h << 2));
+        match = base + tableGet(h, far);
         forwardH = hashAt(forwardIp);
-        store<u32>(HASH_TABLE + (h << 2), <u32>(ip - base));
-        if (match + MAX_DISTANCE >= ip && load<u32>(match) == load<u32>(ip)) break;
+        tableSet(h, ip - base, far);
+        if ((!far || match + MAX_DISTANCE >= ip) && load<u32>(match) == load<u32>(ip)) break;
       }
       if (done) break;
 
@@ -224,11 +240,11 @@ export function lz4CompressBlockHashed(src: usize, srcLen: usize, dst: usize, ds
         }
 
         // Fill the table at ip-2, then test whether ip starts another match right away.
-        store<u32>(HASH_TABLE + (hashAt(ip - 2) << 2), <u32>(ip - 2 - base));
+        tableSet(hashAt(ip - 2), ip - 2 - base, far);
         const h = hashAt(ip);
-        match = base + <usize>load<u32>(HASH_TABLE + (h << 2));
-        store<u32>(HASH_TABLE + (h << 2), <u32>(ip - base));
-        if (match + MAX_DISTANCE >= ip && load<u32>(match) == load<u32>(ip)) {
+        match = base + tableGet(h, far);
+        tableSet(h, ip - base, far);
+        if ((!far || match + MAX_DISTANCE >= ip) && load<u32>(match) == load<u32>(ip)) {
           token = op++;
           store<u8>(token, 0);
           continue;
