@@ -110,44 +110,6 @@ export function parseDirents(buf: Buffer, n: number, names: string[], types: num
 }
 
 /**
- * Like {@link parseDirents}, but plain files (DT_REG, and DT_LNK unless `followLinks`) are skipped
- * without decoding their names; returns whether any was skipped. The scan's walk at a watch's start
- * decodes only what it must enter or examine now (see ScanOptions.deferFiles).
- *
- * @example
- * ```ts
- * if (parseNonFiles(buf, n, names, types, false)) keep(buf.subarray(0, n)); // files: parseDirents later
- * ```
- */
-export function parseNonFiles(buf: Buffer, n: number, names: string[], types: number[], followLinks: boolean): boolean {
-  let skipped = false;
-  let o = 0;
-  while (o + NAME_AT < n) {
-    const reclen = buf[o + RECLEN_AT]! | (buf[o + RECLEN_AT + 1]! << 8);
-    if (reclen <= NAME_AT || o + reclen > n) break; // never produced by the kernel; not read past
-    const type = buf[o + TYPE_AT]!;
-    if (type === DT_REG || (type === DT_LNK && !followLinks)) skipped = true;
-    else parseOne(buf, o, reclen, names, types);
-    o += reclen;
-  }
-  return skipped;
-}
-
-/** The record at `o` (unless `.` or `..`) appended to names and types. */
-function parseOne(buf: Buffer, o: number, reclen: number, names: string[], types: number[]): void {
-  const last = o + reclen;
-  let end = Math.max(last - 8, o + NAME_AT);
-  while (end < last && buf[end] !== 0) end++;
-  const start = o + NAME_AT;
-  if (buf[start] === 0x2e && (end === start + 1 || (end === start + 2 && buf[start + 1] === 0x2e))) return;
-  names.push(utf8Slice ? (buf as Utf8Sliceable).utf8Slice(start, end) : buf.toString('utf8', start, end));
-  types.push(buf[o + TYPE_AT]!);
-}
-
-/** Bytes per arena that keeps the listing chunks of deferred files (a larger chunk gets its own). */
-const RAW_ARENA = 256 * 1024;
-
-/**
  * A {@link DirLister} over getdents64. One instance per watch (its buffer is reused); not reentrant.
  *
  * @example
@@ -172,47 +134,6 @@ export class GetdentsLister implements DirLister {
     if (n < 0) return errnoName(n);
     if (types.includes(DT_UNKNOWN)) this.typesByLstat += resolveUnknown(abs, names, types);
     return undefined;
-  }
-
-  /**
-   * list() without decoding plain files: each chunk that holds any is copied into an arena and
-   * appended to `raw` (see DirLister.listDirsOnly).
-   */
-  listDirsOnly(abs: string, names: string[], types: number[], followLinks: boolean, raw: Uint8Array[]): string | undefined {
-    names.length = 0;
-    types.length = 0;
-    const fd = this.b.open(abs, OPEN_FLAGS);
-    if (fd < 0) return errnoName(fd);
-    let n = this.b.getdents(fd, this.buf, DIRENT_BUFFER);
-    while (n > 0) {
-      if (parseNonFiles(this.buf, n, names, types, followLinks)) raw.push(this.keep(n));
-      n = this.b.getdents(fd, this.buf, DIRENT_BUFFER);
-    }
-    this.b.close(fd);
-    if (n < 0) return errnoName(n);
-    if (types.includes(DT_UNKNOWN)) this.typesByLstat += resolveUnknown(abs, names, types);
-    return undefined;
-  }
-
-  /** The entries of a chunk listDirsOnly kept. */
-  decodeRaw(raw: Uint8Array, names: string[], types: number[]): void {
-    const b = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    parseDirents(b, b.length, names, types);
-  }
-
-  private arena: Buffer | undefined;
-  private arenaUsed = 0;
-
-  /** A copy of buf[0, n) that outlives the next getdents64. */
-  private keep(n: number): Uint8Array {
-    if (!this.arena || this.arenaUsed + n > this.arena.length) {
-      this.arena = Buffer.allocUnsafeSlow(Math.max(RAW_ARENA, n));
-      this.arenaUsed = 0;
-    }
-    const at = this.arenaUsed;
-    this.buf.copy(this.arena, at, 0, n);
-    this.arenaUsed += n;
-    return new Uint8Array(this.arena.buffer, at, n); // allocUnsafeSlow: its own ArrayBuffer, from 0
   }
 
   /** Reads and parses until getdents64 returns 0 (the end) or -errno. Apart from list(): see TreeWalk.step. */

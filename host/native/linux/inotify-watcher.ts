@@ -15,8 +15,7 @@ import { ForgeError } from '../../node/base/errors.js';
 import type { Change, WatchStats } from '../../node/base/platform-io.js';
 import type { WatchSink, WatchSource } from '../../node/watch/handle.js';
 import { compileIgnore, type IgnoreMatcher } from '../../node/watch/ignore.js';
-import { changedSince, entriesUnder, joinRel, recordDeferredFiles, scanTree, statPath, toEntry } from '../../node/watch/scan.js';
-import type { DeferredListing, DirKey, ScanOptions, Snapshot } from '../../node/watch/scan.js';
+import { changedSince, entriesUnder, joinRel, scanTree, statPath, toEntry, type DirKey, type ScanOptions, type Snapshot } from '../../node/watch/scan.js';
 import { rekeySubtree, WatchHealth } from './watch-health.js';
 import { GetdentsLister } from './inotify-listing.js';
 import { InotifyWatches } from './inotify-watches.js';
@@ -79,9 +78,7 @@ export class InotifyWatchSource implements WatchSource {
   private readonly wdToRel: Map<number, string>;
   private readonly relToWd: Map<string, number>;
   private readonly lister = new GetdentsLister();
-  private snap: Snapshot = new Map();
-  /** The start's plain files, not in `snap` yet (see the snapshot getter). */
-  private deferred: DeferredListing[] | undefined;
+  private snapshot: Snapshot = new Map();
   private seenDirs = new Map<DirKey, string>();
   private readonly pendingMoves = new Map<number, { rel: string; dir: boolean }>();
   private sink: WatchSink | undefined;
@@ -136,16 +133,14 @@ export class InotifyWatchSource implements WatchSource {
     }
     this.fd = fd;
     this.watches.fd = fd;
-    // No stat per file at start: it would double the time to ready (an overflow rescan uses ctimes
-    // instead). The files go into the snapshot once the watch is ready (see the snapshot getter): the
-    // walk's part is what every directory needs before ready, its watch and its listing.
-    const deferred: DeferredListing[] = [];
-    const result = scanTree(this.root, '', this.snap, { ...this.startScanOptions(), deferFiles: deferred });
+    // No stat per file at start: it would double the time to ready (an overflow rescan uses ctimes instead).
+    const result = scanTree(this.root, '', this.snapshot, {
+      ...this.scanOptions(this.seenDirs),
+      statFiles: false,
+      onUnreadable: (rel) => this.noteUnreadable(rel),
+      onUnaddressable: (rel, why) => this.health.unaddressable(rel, why),
+    });
     this.health.problems.push(...result.problems);
-    if (deferred.length > 0) {
-      this.deferred = deferred;
-      setImmediate(() => void this.snapshot); // after the caller's `await ready` continuation
-    }
     if (!this.relToWd.has('')) {
       // The root itself could not be watched: nothing works, so this is fatal.
       const err =
@@ -163,34 +158,6 @@ export class InotifyWatchSource implements WatchSource {
       (e) => this.onReadError(e),
     );
     return this.watches.limitError();
-  }
-
-  /**
-   * The snapshot, with the start's deferred files recorded first. Every read of the snapshot goes
-   * through here, so an event handled (or stats() read) before they are recorded still sees them.
-   */
-  private get snapshot(): Snapshot {
-    const d = this.deferred;
-    if (d !== undefined) {
-      this.deferred = undefined;
-      this.health.problems.push(...recordDeferredFiles(this.snap, this.startScanOptions(), d).problems);
-    }
-    return this.snap;
-  }
-
-  private set snapshot(s: Snapshot) {
-    this.deferred = undefined;
-    this.snap = s;
-  }
-
-  /** The start's scan: no stat per file. */
-  private startScanOptions(): ScanOptions {
-    return {
-      ...this.scanOptions(this.seenDirs),
-      statFiles: false,
-      onUnreadable: (rel) => this.noteUnreadable(rel),
-      onUnaddressable: (rel, why) => this.health.unaddressable(rel, why),
-    };
   }
 
   /**

@@ -45,14 +45,6 @@ const DT_OTHER = 1;
  */
 export interface DirLister {
   list(abs: string, names: string[], types: number[]): string | undefined;
-  /**
-   * Optional, for {@link ScanOptions.deferFiles}: like list(), but plain files (DT_REG, and DT_LNK
-   * unless `followLinks`) are left out of `names` and `types` undecoded; the raw listing chunks
-   * that hold any are appended to `raw`, for {@link DirLister.decodeRaw} later.
-   */
-  listDirsOnly?(abs: string, names: string[], types: number[], followLinks: boolean, raw: Uint8Array[]): string | undefined;
-  /** Appends every entry of a chunk listDirsOnly kept, as list() would give them (types as the listing had them). */
-  decodeRaw?(raw: Uint8Array, names: string[], types: number[]): void;
 }
 
 /**
@@ -115,24 +107,6 @@ export interface ScanOptions {
    * paths cannot name it) or a path longer than PATH_MAX. Without it, such entries are problems.
    */
   onUnaddressable?(rel: string, why: 'not-utf8' | 'too-long'): void;
-  /**
-   * With `statFiles: false` and no `onEntry`: the plain files of each listing are not recorded
-   * during the walk but appended here, one {@link DeferredListing} per directory that has any, and
-   * recorded later by {@link recordDeferredFiles} (ignore patterns and unaddressable names are
-   * checked then). The walk's own work is then per directory, not per file: a watch's start
-   * defers the files until after `ready` (directories, watches and their order are unchanged, so
-   * nothing is missed meanwhile).
-   */
-  deferFiles?: DeferredListing[];
-}
-
-/** The plain files of one listing whose recording was deferred (see {@link ScanOptions.deferFiles}). */
-export interface DeferredListing {
-  abs: string;
-  rel: string;
-  /** Undecoded listing chunks (see DirLister.listDirsOnly); only the plain files in them are recorded. */
-  raw: Uint8Array[];
-  listedAt: number;
 }
 
 export interface ScanResult {
@@ -180,28 +154,6 @@ export function scanTree(rootAbs: string, startRel: string, snapshot: Snapshot, 
   return result;
 }
 
-/**
- * Records the plain files a scan with {@link ScanOptions.deferFiles} left out, as that scan would
- * have (same ignore checks, same unaddressable reports, same entries); `options` as given to it.
- *
- * @example
- * ```ts
- * const deferred: DeferredListing[] = [];
- * scanTree(root, '', snap, { ...opts, statFiles: false, deferFiles: deferred });
- * recordDeferredFiles(snap, { ...opts, statFiles: false }, deferred); // snap now as without deferFiles
- * ```
- */
-export function recordDeferredFiles(snapshot: Snapshot, options: ScanOptions, listings: readonly DeferredListing[]): ScanResult {
-  const result: ScanResult = { directories: 0, files: 0, problems: [] };
-  const walk = new TreeWalk(snapshot, { ...options, deferFiles: undefined, statFiles: false }, result);
-  for (const l of listings) walk.recordFiles(l);
-  return result;
-}
-
-/** Which entries of a listing {@link TreeWalk.visit} handles. */
-const ALL = 0;
-const FILES_ONLY = 1;
-
 /** A directory waiting to be entered, with its stat when the walk already has one. */
 type Pending = [abs: string, rel: string, known: fs.Stats | undefined];
 
@@ -220,7 +172,6 @@ class TreeWalk {
   /** Below a directory that was not ignored, name-only patterns need only the entry's own name. */
   private readonly onlyNames: ReadonlySet<string> | undefined;
   private readonly unstattedFiles: boolean;
-  private readonly deferred: DeferredListing[] | undefined;
   /** The stat of the directory being entered, when the walk has one. */
   private dirStat: fs.Stats | undefined;
 
@@ -232,18 +183,6 @@ class TreeWalk {
     this.lister = options.lister ?? readdirLister;
     this.onlyNames = options.ignored.onlyNames;
     this.unstattedFiles = options.statFiles === false;
-    const canDefer = this.unstattedFiles && !options.onEntry && this.lister.listDirsOnly !== undefined && this.lister.decodeRaw !== undefined;
-    this.deferred = canDefer ? options.deferFiles : undefined;
-  }
-
-  /** The plain files of a deferred listing (see recordDeferredFiles). */
-  recordFiles(l: DeferredListing): void {
-    for (const chunk of l.raw) {
-      this.names.length = 0;
-      this.types.length = 0;
-      this.lister.decodeRaw!(chunk, this.names, this.types);
-      this.visit(l.abs, l.rel, l.listedAt, FILES_ONLY);
-    }
   }
 
   run(startAbs: string, startRel: string, st: fs.Stats): void {
@@ -259,19 +198,9 @@ class TreeWalk {
   private step(p: Pending): void {
     const listedAt = this.enter(p[0], p[1], p[2]);
     if (listedAt < 0) return;
-    if (this.deferred) return this.listDeferring(p[0], p[1], listedAt, this.deferred);
     const code = this.lister.list(p[0], this.names, this.types);
-    if (code === undefined) this.visit(p[0], p[1], listedAt, ALL);
+    if (code === undefined) this.visit(p[0], p[1], listedAt);
     else this.listFailed(p[1], code);
-  }
-
-  /** step() when plain files are deferred: only the other entries are decoded and visited now. */
-  private listDeferring(abs: string, rel: string, listedAt: number, deferred: DeferredListing[]): void {
-    const raw: Uint8Array[] = [];
-    const code = this.lister.listDirsOnly!(abs, this.names, this.types, this.options.followSymlinks, raw);
-    if (code !== undefined) return this.listFailed(rel, code);
-    this.visit(abs, rel, listedAt, ALL);
-    if (raw.length > 0) deferred.push({ abs, rel, raw, listedAt });
   }
 
   /** Identifies and records one directory before it is listed; -1 when it is not to be listed. */
@@ -308,8 +237,8 @@ class TreeWalk {
     else if (code !== 'ENOENT' && code !== 'ENOTDIR') this.result.problems.push(`${rel || '.'}: ${code}`);
   }
 
-  /** The entries of the listing just made (`which`: all, or only its plain files). */
-  private visit(abs: string, rel: string, listedAt: number, which: number): void {
+  /** The entries of the listing just made. */
+  private visit(abs: string, rel: string, listedAt: number): void {
     const { names, types, onlyNames, snapshot } = this;
     const onEntry = this.options.onEntry;
     const stack = this.options.identify ? this.stack : undefined;
@@ -318,15 +247,14 @@ class TreeWalk {
     // One shared entry for the unstatted files of this listing (entries are never mutated).
     let unstatted: SnapshotEntry | undefined;
     for (let i = 0; i < names.length; i++) {
-      const type = types[i]!;
-      if (which === FILES_ONLY && !this.isPlainFile(type)) continue;
       const name = names[i]!;
+      const type = types[i]!;
       if (onlyNames ? onlyNames.has(name) : this.options.ignored(prefix + name)) continue;
       const childRel = prefix + name;
       if (abs.length + name.length >= PATH_MAX / 3 || name.includes('\uFFFD')) {
         if (this.unnameable(abs, name, childRel)) continue;
       }
-      if (this.isPlainFile(type)) {
+      if (this.unstattedFiles && (type === DT_REG || (type === DT_LNK && !this.options.followSymlinks))) {
         // No stat for a plain file: an overflow rescan judges it by its ctime
         // against the time it was listed (see changedSince).
         unstatted ??= { dir: false, size: -1, mtimeMs: listedAt, ino: -1 };
@@ -339,11 +267,6 @@ class TreeWalk {
         this.visitStatted(`${abs}/${name}`, childRel, type);
       }
     }
-  }
-
-  /** An entry recorded without a stat (with `statFiles: false`): a regular file, or a link not followed. */
-  private isPlainFile(type: number): boolean {
-    return this.unstattedFiles && (type === DT_REG || (type === DT_LNK && !this.options.followSymlinks));
   }
 
   /** Whether an entry is reported as one no path can name (too long, or not UTF-8). */
