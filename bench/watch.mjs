@@ -16,6 +16,12 @@
  *   until 1.5 s of quiet, and whether an overflow was reported.
  * Ratios are Forge / peer: < 1 means Forge is smaller or faster.
  *
+ * Before the timed start, each child waits until the loading of its modules has settled: a GC,
+ * then until the process (all its threads) used less than 0.5 ms of CPU in 25 ms, at most 3 s.
+ * A fixed short wait let the background work that loading leaves behind (optimizing-compiler
+ * jobs, concurrent GC, WebAssembly tier-up) run inside the timed window, more of it the more
+ * loaded the machine; every watcher gets the same wait.
+ *
  * READY_RUNS=n (default 8; 0 for one run) adds n more ready-only runs per watcher, each in a fresh
  * process, the watchers taking turns, and prints the median ready wall and CPU of all runs with their
  * ratios (and the median count of garbage collections of the JS heap inside the ready window); the
@@ -63,6 +69,32 @@ const rssMiB = () => process.memoryUsage().rss / 1048576;
 const gc = () => globalThis.gc?.();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (a, p) => a[Math.min(a.length - 1, Math.floor(a.length * p))];
+
+/** A process is settled when it used less CPU than this in one SETTLE_STEP_MS interval (all its threads). */
+const SETTLE_CPU_MS = 0.5;
+const SETTLE_STEP_MS = 25;
+/** The wait for a settled process ends here even if it never settled (counted in the output). */
+const SETTLE_MAX_MS = 3000;
+
+/**
+ * After the modules were loaded, waits (GC, then SETTLE_STEP_MS steps) until the process uses
+ * next to no CPU, so the background work loading left behind (the optimizing compiler's jobs,
+ * concurrent GC, WebAssembly tier-up) does not fall inside the timed start. Returns whether it settled.
+ */
+async function settle(cpu) {
+  const t0 = performance.now();
+  gc();
+  let c = cpu();
+  let settled = false;
+  while (!settled && performance.now() - t0 < SETTLE_MAX_MS) {
+    await sleep(SETTLE_STEP_MS);
+    const now = cpu();
+    settled = now - c < SETTLE_CPU_MS;
+    c = now;
+  }
+  gc();
+  return settled;
+}
 
 /** Starts one watcher; calls onPath(absPath, isOverflow) per reported change. */
 async function startWatcher(name, root, onPath) {
@@ -137,14 +169,12 @@ async function child(name, root) {
     seen?.add(p);
   };
   const w = await startWatcher(name, root, onPath);
-  gc();
-  await sleep(50);
-  gc();
-  const rss0 = rssMiB();
   const cpu = () => {
     const c = process.cpuUsage(); // every thread of the process (parcel scans on its own thread)
     return (c.user + c.system) / 1000;
   };
+  const settled = await settle(cpu);
+  const rss0 = rssMiB();
   // Garbage collections inside the ready window (this thread's heap: parcel scans off it in C++).
   const gcAt = [];
   const gcObserver = new PerformanceObserver((list) => gcAt.push(...list.getEntries().map((e) => e.startTime)));
@@ -159,7 +189,7 @@ async function child(name, root) {
     await sleep(10); // gc entries are delivered asynchronously
     gcObserver.disconnect();
     const readyGcs = gcAt.filter((s) => s >= t && s <= t + readyMs).length;
-    process.stdout.write(`${JSON.stringify({ name, readyMs, readyCpuMs, readyGcs })}\n`);
+    process.stdout.write(`${JSON.stringify({ name, readyMs, readyCpuMs, readyGcs, settled })}\n`);
     process.exit(0);
   }
   await sleep(200);
@@ -203,6 +233,7 @@ async function child(name, root) {
       name,
       readyMs,
       readyCpuMs,
+      settled,
       rssAdded,
       p50: lat.length ? pct(lat, 0.5) : NaN,
       p99: lat.length ? pct(lat, 0.99) : NaN,
@@ -324,7 +355,11 @@ function readyRuns(names, root, results) {
     // The first (full) run does not count GCs: the median is over the ready-only runs.
     const counted = runs[n].filter((r) => r.readyGcs !== undefined).map((r) => r.readyGcs);
     const gcs = counted.length > 0 ? median(counted) : '-';
-    console.log(`  ${n.padEnd(10)} wall ${m[n].wall.toFixed(1).padStart(8)} ms   CPU ${m[n].cpu.toFixed(1).padStart(8)} ms   GCs ${gcs}`);
+    const unsettled = runs[n].filter((r) => r.settled === false).length;
+    console.log(
+      `  ${n.padEnd(10)} wall ${m[n].wall.toFixed(1).padStart(8)} ms   CPU ${m[n].cpu.toFixed(1).padStart(8)} ms   GCs ${gcs}` +
+        (unsettled > 0 ? `   (${unsettled} runs started before loading had settled, after ${SETTLE_MAX_MS} ms)` : ''),
+    );
   }
   if (m.forge && m.parcel) {
     console.log(

@@ -44,9 +44,11 @@ export function compileIgnore(patterns: ReadonlyArray<string | RegExp> | undefin
   if (strings.length === 0 && regexps.length === 0) return Object.assign(() => false, { onlyNames: new Set<string>() });
   // Plain names (no glob, slash or negation) keep the scan's fast path: a name matches any segment.
   const plain = strings.every((p) => !/[*?[\]{}/!\\]/.test(p) && !p.startsWith('#'));
-  const ig = ignore().add(strings);
+  // Compiled on first use: a start whose patterns are all plain names checks names only (onlyNames).
+  let ig: ReturnType<typeof ignore> | undefined;
   const matcher = (relPath: string): boolean => {
     if (relPath === '') return false;
+    ig ??= ignore().add(strings);
     if (ig.ignores(relPath)) return true;
     for (const r of regexps) if (r.test(relPath)) return true;
     return false;

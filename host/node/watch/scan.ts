@@ -199,7 +199,9 @@ class TreeWalk {
     const listedAt = this.enter(p[0], p[1], p[2]);
     if (listedAt < 0) return;
     const code = this.lister.list(p[0], this.names, this.types);
-    if (code === undefined) this.visit(p[0], p[1], listedAt);
+    // The length of `abs` is read here, not in visit(): paths come as flat and as concatenated
+    // strings, and a kind the optimized visit() has not seen yet would throw it back (a deopt, then a second compile).
+    if (code === undefined) this.visit(p[0], p[1], listedAt, PATH_MAX / 3 - p[0].length);
     else this.listFailed(p[1], code);
   }
 
@@ -237,8 +239,8 @@ class TreeWalk {
     else if (code !== 'ENOENT' && code !== 'ENOTDIR') this.result.problems.push(`${rel || '.'}: ${code}`);
   }
 
-  /** The entries of the listing just made. */
-  private visit(abs: string, rel: string, listedAt: number): void {
+  /** The entries of the listing just made; `room`: PATH_MAX / 3 less the length of `abs` (see unnameable). */
+  private visit(abs: string, rel: string, listedAt: number, room: number): void {
     const { names, types, onlyNames, snapshot } = this;
     const onEntry = this.options.onEntry;
     const stack = this.options.identify ? this.stack : undefined;
@@ -251,7 +253,7 @@ class TreeWalk {
       const type = types[i]!;
       if (onlyNames ? onlyNames.has(name) : this.options.ignored(prefix + name)) continue;
       const childRel = prefix + name;
-      if (abs.length + name.length >= PATH_MAX / 3 || name.includes('\uFFFD')) {
+      if (name.length >= room || name.includes('\uFFFD')) {
         if (this.unnameable(abs, name, childRel)) continue;
       }
       if (this.unstattedFiles && (type === DT_REG || (type === DT_LNK && !this.options.followSymlinks))) {
