@@ -297,7 +297,7 @@ export class ObjectWriter {
         if (!ok[i] || errors[i] !== undefined) continue;
         ok[i] = false;
         if (tmps !== undefined) await unlink(tmps[i]!).catch(() => undefined);
-        errors[i] = toForgeError(err, { operation: 'put', hash: batch[i]!.hash });
+        errors[i] = toForgeError(err, { hash: batch[i]!.hash }); // operation stays 'syncfs'
       }
     }
   }
