@@ -144,13 +144,17 @@ export class BatchFlush {
     }
     if (res >= 0) return;
     const code = LINUX_ERRNO[-res] ?? `errno ${-res}`;
-    throw new ForgeError(code === 'ENOSPC' || code === 'EDQUOT' ? 'storage' : 'filesystem', `syncfs of the store's filesystem failed (${step}): ${code}; no object of this batch is recorded as stored`, {
-      context: { file: this.dir, operation: 'syncfs', code, errno: -res },
-      suggestions: [
-        'A write to this filesystem failed to reach the disk (I/O error, full disk or quota): check `dmesg` and free space, then put again.',
-        `To isolate one store's errors from other writers on the same filesystem, set ${FLUSH_ENV}=per-file (or the store option flush: 'per-file').`,
-      ],
-    });
+    throw new ForgeError(
+      code === 'ENOSPC' || code === 'EDQUOT' ? 'storage' : 'filesystem',
+      `syncfs of the store's filesystem failed (${step}): ${code}; no object of this batch is recorded as stored`,
+      {
+        context: { file: this.dir, operation: 'syncfs', code, errno: -res },
+        suggestions: [
+          'A write to this filesystem failed to reach the disk (I/O error, full disk or quota): check `dmesg` and free space, then put again.',
+          `To isolate one store's errors from other writers on the same filesystem, set ${FLUSH_ENV}=per-file (or the store option flush: 'per-file').`,
+        ],
+      },
+    );
   }
 
   /** Waits for a running syncfs, then closes the descriptor. Safe to call twice. */

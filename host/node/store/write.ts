@@ -288,7 +288,14 @@ export class ObjectWriter {
    * (their tmp files are removed before the renames; after them the final names hold complete
    * frames, but no put resolves as stored).
    */
-  private async flushOrFail(flusher: BatchFlush, step: 'before rename' | 'after rename', batch: Commit[], tmps: string[] | undefined, ok: boolean[], errors: Array<ForgeError | undefined>): Promise<void> {
+  private async flushOrFail(
+    flusher: BatchFlush,
+    step: 'before rename' | 'after rename',
+    batch: Commit[],
+    tmps: string[] | undefined,
+    ok: boolean[],
+    errors: Array<ForgeError | undefined>,
+  ): Promise<void> {
     try {
       await flusher.flush(step);
       if (step === 'after rename') this.objectsDirDirty = false; // new fan-out directories are durable too
