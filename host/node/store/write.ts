@@ -296,6 +296,7 @@ export class ObjectWriter {
     ok: boolean[],
     errors: Array<ForgeError | undefined>,
   ): Promise<void> {
+    if (!ok.some((w, i) => w && errors[i] === undefined)) return; // nothing of this batch to vouch for
     try {
       await flusher.flush(step);
       if (step === 'after rename') this.objectsDirDirty = false; // new fan-out directories are durable too
