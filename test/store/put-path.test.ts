@@ -52,7 +52,7 @@ const contents = JSON.parse(readFileSync(inputs, 'utf8')).map((b) => Buffer.from
 
 describe('put path, seen from outside', () => {
   it.skipIf(!strace)(
-    'a synced batch of puts into one fan-out directory fsyncs that directory once, after every object is there; each object decodes with the lz4 CLI',
+    'a synced batch of puts into one fan-out directory (flush per-file) fsyncs that directory once, after every object is there; each object decodes with the lz4 CLI',
     () => {
       requireDist('store/blob-store.js');
       const t = tempDir();
@@ -63,7 +63,7 @@ describe('put path, seen from outside', () => {
         const { lines, stdout } = traced(
           t.dir,
           `${READ_INPUTS}
-const store = await BlobStore.open(dir, { sync: true, workers: 0 });
+const store = await BlobStore.open(dir, { sync: true, workers: 0, flush: 'per-file' });
 const a = await store.putMany(contents.slice(0, 6));
 const b = await Promise.all(contents.slice(6).map((c) => store.put(c)));
 console.log(JSON.stringify([...a.map((r) => r.hash), ...b.map((r) => r.hash)]));

@@ -36,6 +36,7 @@ import { Putter } from './put.js';
 import type { ReadContext, ReadCounters } from './read.js';
 import { verifyStore, type VerifyOptions, type VerifyReport } from './verify.js';
 import { ObjectWriter } from './write.js';
+import { flushChoice, type FlushState } from './batch-flush.js';
 
 // `await using` on Node versions whose Symbol.asyncDispose is missing (the well-known symbol Node uses).
 (Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for('nodejs.asyncDispose');
@@ -102,6 +103,7 @@ export class BlobStore {
       root,
       locks: this.locks,
       sync: options.sync,
+      ...(options.flush !== undefined ? { flush: options.flush } : {}),
       ...(io ? { io } : {}),
       ...(this.direct.active ? { directMinSize: this.direct.threshold } : {}),
       checkExisting: (hash) => this.getter.checkExisting(hash),
@@ -136,6 +138,7 @@ export class BlobStore {
 
   /** Opens (creating if needed) the store in `dir`. */
   static async open(directory: string, options: BlobStoreOptions = {}): Promise<BlobStore> {
+    flushChoice(options.flush); // a bad flush option or FORGE_STORE_FLUSH fails here, before anything is opened
     return new BlobStore(await openStoreParts(directory, options));
   }
 
@@ -263,7 +266,17 @@ export class BlobStore {
     await this.gcRunning;
     await this.codec.close();
     await this.compressor.close();
+    await this.writer.close();
     if (this.ownsIo) await this.io?.close();
+  }
+
+  /**
+   * How this store makes objects durable (option `flush`): `'syncfs'` (two syncfs per batch),
+   * `'per-file'` or `'off'` (`sync: false`), the filesystem, why, and syncfs calls so far.
+   * Decided by the first write; before it, `mode` is `'undecided'`.
+   */
+  get flush(): FlushState | { mode: 'undecided'; reason: string; syncfsCalls: 0 } {
+    return this.writer.flushState() ?? { mode: 'undecided', reason: 'decided by the first write', syncfsCalls: 0 };
   }
 
   /**

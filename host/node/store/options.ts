@@ -5,6 +5,7 @@ import type { BatchReadOptions, FileIdentity, PlatformIO } from '../base/platfor
 import type { ResourceManager } from '../base/resources.js';
 import type { CdcParams, FrameOptions } from './core-bindings.js';
 import type { HasherName } from './hasher.js';
+import type { FlushChoice } from './batch-flush.js';
 
 /** Options of a {@link BlobStore}. */
 export interface BlobStoreOptions {
@@ -32,8 +33,29 @@ export interface BlobStoreOptions {
   compression?: 'lz4' | 'none';
   /** LZ4 frame options (default 64 KiB independent blocks, content size and checksum). */
   frame?: Partial<FrameOptions>;
-  /** fsync objects and directories before a put resolves (default true). */
+  /**
+   * Make every object durable before its put resolves (default true): its bytes and its final
+   * name are on stable storage, so nothing that records the put (an index row) can outlive a
+   * crash that takes the object. `false`: nothing waits for the disk.
+   */
   sync?: boolean;
+  /**
+   * How a synced store makes a batch of objects durable (default `'auto'`, or the environment
+   * variable `FORGE_STORE_FLUSH`). `'auto'`: on Linux, when the objects directory is on ext4, xfs
+   * or btrfs, two syncfs(2) per batch (after the tmp files are written, after they are renamed)
+   * instead of an fsync per object and per fan-out directory; anywhere else an fsync per object.
+   * `'per-file'`: always an fsync per object (a syncfs also flushes, and reports the write
+   * errors of, other writers on the same filesystem). Either way a put resolves only once its
+   * object is durable; `store.flush` reports which mode is in use and why.
+   *
+   * @example
+   * ```ts
+   * const store = await BlobStore.open(dir, { flush: 'per-file' });
+   * await store.put(bytes);
+   * console.log(store.flush); // { mode: 'per-file', reason: "flush 'per-file' chosen ...", ... }
+   * ```
+   */
+  flush?: FlushChoice;
   /** Objects this large or larger are read through mmap on Linux (default 1 MiB). */
   mmapThreshold?: number;
   /** Largest content one object may decode to (default 1 GiB). */

@@ -142,14 +142,17 @@ function writeAllParts(fd: number, parts: Uint8Array[]): void {
   }
 }
 
-/** {@link createFile} + fsync + close, all on the libuv threadpool. The file is removed on failure. */
-export async function createFileDurably(path: string, data: Frame): Promise<void> {
+/**
+ * {@link createFile} + fsync + close, all on the libuv threadpool. The file is removed on failure.
+ * `sync: false` leaves out the fsync (a batched flush makes the file durable later).
+ */
+export async function createFileDurably(path: string, data: Frame, sync = true): Promise<void> {
   const fh = await openFile(path, 'wx', OBJECT_FILE_MODE);
   try {
     // One buffer (writeFile loops over short writes); joining parts costs little next to the fsync.
     await fh.writeFile(joinFrame(data));
     if (umaskStripsOwnerRead()) await fh.chmod(OBJECT_FILE_MODE);
-    await fh.sync();
+    if (sync) await fh.sync();
   } catch (err) {
     await fh.close().catch(() => undefined);
     await unlink(path).catch(() => undefined);
@@ -187,10 +190,10 @@ export function renameRetrying(from: string, to: string): Promise<void> {
 }
 
 /** {@link createFileDurably}, retried with backoff on transient errors (the file is removed after each failure). */
-export function createFileDurablyRetrying(path: string, data: Frame): Promise<void> {
+export function createFileDurablyRetrying(path: string, data: Frame, sync = true): Promise<void> {
   return withRetry(
     () =>
-      createFileDurably(path, data).catch((err: unknown) => {
+      createFileDurably(path, data, sync).catch((err: unknown) => {
         throw toForgeError(err, { file: path, operation: 'store write' });
       }),
     { operation: 'store write' },

@@ -1,9 +1,13 @@
 /**
- * Writing objects, crash-safely: bytes go to `objects/tmp/<unique>`, are
- * fsynced (one pass per batch), renamed to `objects/<2>/<62>`, and the
- * fan-out directories are fsynced. A final name therefore only ever holds a
- * complete frame. An existing object is verified before it is trusted; a
- * corrupt one is replaced. Writes of one hash are serialized (KeyedLocks).
+ * Writing objects, crash-safely: bytes go to `objects/tmp/<unique>`, are made
+ * durable, renamed to `objects/<2>/<62>`, and the renames are made durable
+ * before a put resolves. A final name therefore only ever holds a complete
+ * frame, and a resolved put's object survives a crash. Durable means, per
+ * batch (batch-flush.ts decides which, once per store): on ext4, xfs and
+ * btrfs on Linux, one syncfs after the writes and one after the renames; elsewhere
+ * an fsync per tmp file and one per touched fan-out directory. An existing
+ * object is verified before it is trusted; a corrupt one is replaced. Writes
+ * of one hash are serialized (KeyedLocks).
  *
  * Group commit: each object is hashed, checked and compressed on its own
  * (under its hash's lock), then queued; the queue is committed once the
@@ -16,27 +20,18 @@
  * disk, and the steps run on this thread: the fastest way to fill a tmpfs or
  * the page cache.
  */
-import { closeSync, mkdirSync, renameSync, utimesSync } from 'node:fs';
-import { chmod, mkdir, unlink } from 'node:fs/promises';
+import { mkdirSync, renameSync, utimesSync } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { ForgeError, toForgeError } from '../base/errors.js';
+import { type ForgeError, toForgeError } from '../base/errors.js';
 import type { PlatformIO } from '../base/platform-io.js';
-import { OBJECT_FILE_MODE, STORE_DIR_MODE } from './format.js';
+import { STORE_DIR_MODE } from './format.js';
 import type { KeyedLocks } from './keyed-locks.js';
 import { KnownAbsent, makeFanoutDirs } from './fanout.js';
+import { BatchFlush, flushChoice, type FlushChoice, type FlushState } from './batch-flush.js';
 import { objectDir, objectPath, tmpDir, OBJECTS_DIR } from './object-path.js';
-import {
-  createFile,
-  createFileDurablyRetrying,
-  fsyncDirAsync,
-  objectWriteOps,
-  renameRetrying,
-  frameLength,
-  joinFrame,
-  tmpNameIn,
-  tryUnlink,
-  type Frame,
-} from './tmp-files.js';
+import { fsyncDirAsync, renameRetrying, frameLength, tmpNameIn, tryUnlink, type Frame } from './tmp-files.js';
+import { writeTmpFiles } from './write-tmps.js';
 
 export { fsyncDirAsync, joinFrame, tmpName, writeFileDurablyAsync, type Frame } from './tmp-files.js';
 
@@ -65,8 +60,10 @@ export type ExistingState = 'ok' | 'missing' | 'corrupt';
 export interface ObjectWriterOptions {
   root: string;
   locks: KeyedLocks;
-  /** fsync files and directories (default true). */
+  /** Make objects durable before a put resolves (default true). */
   sync: boolean;
+  /** How, when syncing: batched syncfs where sound (`'auto'`, default) or an fsync per file (see batch-flush.ts). */
+  flush?: FlushChoice;
   /** Synced tmp files are written and fsynced through this (asynchronously) when given. */
   io?: PlatformIO;
   /**
@@ -124,9 +121,28 @@ export class ObjectWriter {
   /** Write-path counters (store.stats()). */
   readonly counters = { peakWritersPerHash: 0 };
 
+  /** The flush policy, decided with the fan-out directories (before the first write). */
+  private flusher: BatchFlush | undefined;
+  private readonly flushChoice: FlushChoice;
+
   constructor(private readonly o: ObjectWriterOptions) {
     this.tmpBase = `${tmpDir(o.root)}${sep}`;
+    this.flushChoice = flushChoice(o.flush);
   }
+
+  /** How objects are made durable (undefined until the first write decides it). */
+  flushState(): FlushState | undefined {
+    return this.flusher?.state();
+  }
+
+  /** Closes the flush descriptor once a running flush is done (a later batch then fails). */
+  async close(): Promise<void> {
+    this.flushClosed = true;
+    await this.fanout?.catch(() => undefined);
+    await this.flusher?.close();
+  }
+
+  private flushClosed = false;
 
   /** Stores one object; never rejects (a failure is an outcome). Same-turn calls share one commit. */
   write(obj: PendingObject, batched = false): Promise<WriteOutcome> {
@@ -248,15 +264,50 @@ export class ObjectWriter {
       this.settleAll(batch, errors);
       return undefined;
     }
+    const flusher = this.batchFlusher();
     return written
       .then(async (ok) => {
+        if (flusher !== undefined) await this.flushOrFail(flusher, 'before rename', batch, tmps, ok, errors);
         const dirs = await this.renameAllAsync(batch, tmps, ok, errors);
-        if (this.o.sync) await this.syncDirs(batch, dirs, errors);
+        if (flusher !== undefined) await this.flushOrFail(flusher, 'after rename', batch, undefined, ok, errors);
+        else if (this.o.sync) await this.syncDirs(batch, dirs, errors);
       })
       .catch((err: unknown) => {
         for (let i = 0; i < batch.length; i++) errors[i] ??= toForgeError(err, { operation: 'put', hash: batch[i]!.hash });
       })
       .then(() => this.settleAll(batch, errors));
+  }
+
+  /** The flusher when this store's synced batches use syncfs. */
+  private batchFlusher(): BatchFlush | undefined {
+    return this.o.sync && this.flusher?.batched === true ? this.flusher : undefined;
+  }
+
+  /**
+   * One syncfs for the batch; when it fails, every object still standing fails with its error
+   * (their tmp files are removed before the renames; after them the final names hold complete
+   * frames, but no put resolves as stored).
+   */
+  private async flushOrFail(
+    flusher: BatchFlush,
+    step: 'before rename' | 'after rename',
+    batch: Commit[],
+    tmps: string[] | undefined,
+    ok: boolean[],
+    errors: Array<ForgeError | undefined>,
+  ): Promise<void> {
+    if (!ok.some((w, i) => w && errors[i] === undefined)) return; // nothing of this batch to vouch for
+    try {
+      await flusher.flush(step);
+      if (step === 'after rename') this.objectsDirDirty = false; // new fan-out directories are durable too
+    } catch (err) {
+      for (let i = 0; i < batch.length; i++) {
+        if (!ok[i] || errors[i] !== undefined) continue;
+        ok[i] = false;
+        if (tmps !== undefined) await unlink(tmps[i]!).catch(() => undefined);
+        errors[i] = toForgeError(err, { hash: batch[i]!.hash }); // operation stays 'syncfs'
+      }
+    }
   }
 
   /** Renames every written tmp file to its final name, on this thread (unsynced batches). */
@@ -284,7 +335,7 @@ export class ObjectWriter {
     const dirs = new Map<string, number[]>();
     await Promise.all(
       batch.map(async ({ hash }, i) => {
-        if (!written[i]) return;
+        if (!written[i] || errors[i] !== undefined) return;
         const final = objectPath(this.o.root, hash);
         try {
           await renameRetrying(tmps[i]!, final).catch(async (err: unknown) => {
@@ -356,77 +407,22 @@ export class ObjectWriter {
     }
   }
 
-  /**
-   * Writes the tmp files; true per file that holds its whole frame. Without sync: plain writes
-   * on this thread. With sync, or when some object goes O_DIRECT: one batchWrite (per-op fsync,
-   * per-op `direct`) when an io is given, else create + write + fsync per file on the libuv
-   * threadpool, in parallel; the result is then a promise.
-   */
+  /** Writes the tmp files (see write-tmps.ts); without fsync when the batch's syncfs makes them durable. */
   private writeTmps(tmps: string[], batch: Commit[], errors: Array<ForgeError | undefined>): boolean[] | Promise<boolean[]> {
-    const ok = new Array<boolean>(tmps.length).fill(false);
-    const frames = batch.map((c) => c.frame);
-    if (this.o.io !== undefined && (this.o.sync || batch.some((c) => c.direct))) {
-      const data = frames.map(joinFrame);
-      const { ops, chmodAfter } = objectWriteOps(tmps, data, batch, this.o.sync, this.o.io.backend);
-      return this.o.io.batchWrite(ops).then((results) => {
-        results.forEach((r, i) => {
-          if (r.ok && r.bytes === data[i]!.length) ok[i] = true;
-          else {
-            tryUnlink(tmps[i]!);
-            errors[i] = r.ok
-              ? new ForgeError('filesystem', `short write to ${tmps[i]}: ${r.bytes} of ${data[i]!.length} bytes`, {
-                  context: { file: tmps[i], operation: 'put' },
-                })
-              : r.error;
-          }
-        });
-        // On the threadpool, before the rename (the directory fsync after it commits this metadata change too).
-        return Promise.all(
-          tmps.map((tmp, i) =>
-            ok[i] && chmodAfter[i]
-              ? chmod(tmp, OBJECT_FILE_MODE).catch((err: unknown) => {
-                  ok[i] = false;
-                  tryUnlink(tmp);
-                  errors[i] = toForgeError(err, { file: tmp, operation: 'put' });
-                })
-              : undefined,
-          ),
-        ).then(() => ok);
-      });
-    }
-    if (this.o.sync) {
-      // Creating a file is a metadata update that can wait for the journal (0.7 ms each on the
-      // build machine's disk under load): with sync on, all of it goes to the threadpool.
-      return Promise.all(
-        tmps.map((tmp, i) =>
-          createFileDurablyRetrying(tmp, frames[i]!).then(
-            () => {
-              ok[i] = true;
-            },
-            (err: unknown) => {
-              errors[i] = toForgeError(err, { file: tmp, operation: 'put' });
-            },
-          ),
-        ),
-      ).then(() => ok);
-    }
-    for (let i = 0; i < tmps.length; i++) {
-      try {
-        closeSync(createFile(tmps[i]!, frames[i]!));
-        ok[i] = true;
-      } catch (err) {
-        tryUnlink(tmps[i]!);
-        errors[i] = toForgeError(err, { file: tmps[i], operation: 'put' });
-      }
-    }
-    return ok;
+    return writeTmpFiles(this.o.io, this.o.sync, this.o.sync && this.batchFlusher() === undefined, tmps, batch, errors);
   }
 
   /** Starts making the fan-out directories (see fanout.ts), the first time this writer writes. */
   private ensureFanout(): void {
     if (this.fanout !== undefined) return;
-    this.fanout = makeFanoutDirs(this.o.root, (name) => this.known.created(name)).then((made) => {
+    // The flush descriptor is opened here, before any write it must vouch for (syncfs reports
+    // only errors since its descriptor was opened). If it cannot be opened, fsync per file.
+    const flusher = this.flushClosed
+      ? Promise.resolve(undefined)
+      : BatchFlush.open(join(this.o.root, OBJECTS_DIR), this.o.sync, this.flushChoice).catch(() => BatchFlush.open('', this.o.sync, 'per-file'));
+    this.fanout = Promise.all([makeFanoutDirs(this.o.root, (name) => this.known.created(name)), flusher]).then(([made, f]) => {
       if (made) this.objectsDirDirty = true;
+      this.flusher = f;
       this.fanoutDone = true;
     });
   }
