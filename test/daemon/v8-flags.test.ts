@@ -14,11 +14,9 @@ const forge = path.resolve('bin/forge.js');
 
 /** The new space's capacity in a fresh Node isolate with no flags: its first size. */
 function initialNewSpace(): number {
-  const r = spawnSync(
-    process.execPath,
-    ['-e', 'console.log(require("v8").getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size)'],
-    { encoding: 'utf8' },
-  );
+  const r = spawnSync(process.execPath, ['-e', 'console.log(require("v8").getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size)'], {
+    encoding: 'utf8',
+  });
   return Number(r.stdout.trim());
 }
 

@@ -72,7 +72,8 @@ function treeIgnoreFiles(root: string): TreeIgnore {
         /* absent */
       }
     }
-    ig = texts.length === 0 ? null : freshEvery(() => ignore().add(texts));
+    // One add() per file: a string is split into lines, an array's elements would each be one pattern.
+    ig = texts.length === 0 ? null : freshEvery(() => texts.reduce((acc, t) => acc.add(t), ignore()));
     cache.set(dir, ig);
     return ig;
   };
