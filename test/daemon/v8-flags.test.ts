@@ -37,7 +37,7 @@ describe('daemon V8 flags', () => {
       const done = r.stderr
         .split('\n')
         .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { message?: string; memory?: { v8FlagsSetBy: string; newSpaceBytes: number; maxRssKiB: number } })
+        .map((l) => JSON.parse(l) as { message?: string; memory?: { v8FlagsSetBy: string; newSpaceBytes: number; maxRssKiB: number; codecPoolSize: number } })
         .find((rec) => rec.message === 'scan complete');
       expect(done?.memory).toBeDefined();
       expect(done!.memory!.v8FlagsSetBy).toBe('launcher');
@@ -47,6 +47,8 @@ describe('daemon V8 flags', () => {
       // imports it was 8 MiB after this scan, and 16 MiB without them.
       expect(done!.memory!.newSpaceBytes).toBeLessThanOrEqual(2 * first);
       expect(done!.memory!.maxRssKiB).toBeGreaterThan(0);
+      // Tiny files are framed on the main thread: no codec worker pool (each worker is an isolate and a core instance).
+      expect(done!.memory!.codecPoolSize).toBe(0);
     } finally {
       fs.rmSync(tree, { recursive: true, force: true });
     }
