@@ -18,5 +18,10 @@ if (!existsSync(main)) {
   );
   process.exit(70);
 }
+if (process.argv[2] === 'watch') {
+  // The daemon's V8 flags, before the CLI's modules load (they grow the heap): a leaf module.
+  const { applyDaemonV8Flags } = await import(new URL('../dist/host/node/daemon/v8-flags.js', import.meta.url).href);
+  applyDaemonV8Flags('launcher');
+}
 const { runCli } = await import(main.href);
 process.exitCode = await runCli(process.argv.slice(2));

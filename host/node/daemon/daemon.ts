@@ -8,7 +8,6 @@
  * 5. the "ready" line on stdout; then each coalesced batch of changes is recorded.
  */
 import path from 'node:path';
-import v8 from 'node:v8';
 import type { ForgeConfig } from '../runtime/config/schema.js';
 import { ForgeError, toForgeError } from '../base/errors.js';
 import { Index } from '../index-db/index.js';
@@ -31,6 +30,8 @@ import { batchRunner, diskFullError, isDiskFull } from '../history/batch-retry.j
 import { cleanRestoreTemps, cleanStoreTemps, RESTORE_TEMP_PATH_RE } from '../history/housekeeping.js';
 import { installRetryReporting } from '../runtime/retry-reporting.js';
 import { openFdReport } from './fd-report.js';
+import { applyDaemonV8Flags } from './v8-flags.js';
+import { memoryFigures } from './memory.js';
 
 export interface DaemonOptions {
   config: ForgeConfig;
@@ -115,15 +116,8 @@ function summaryLine(r: ReconcileResult): string {
  * shutdown coordinator also exits the process with it).
  */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
-  // A background process that streams file contents through: V8 otherwise lets the heap grow with
-  // the garbage rate (about 40 MiB more peak RSS on a 20,000-file scan, same time) rather than
-  // collect sooner; the live heap stays small.
-  v8.setFlagsFromString('--optimize-for-size');
-  // The young generation stays at its first size instead of growing to 16 MiB semi-spaces: the
-  // scan's garbage is short-lived and small, and the grown young generation (and the old space it
-  // promotes into) was about 20 MiB of the peak RSS, for ~15 % more main-thread CPU on scavenges
-  // (the scan waits on the disk, not on this thread).
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
+  // Set by the launcher before the CLI loaded (bin/forge.js); here only for embedders (v8-flags.ts).
+  const v8FlagsSetBy = applyDaemonV8Flags('daemon');
   const cfg = opts.config;
   const root = path.resolve(cfg.watchRoot);
   const storeDir = path.resolve(cfg.storeDir);
@@ -265,7 +259,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const first = await shutdown.track(runReconcile('scan'));
     opts.stdout.write(summaryLine(first) + '\n');
     log.info(
-      { ...first.walk, ...first.plan, recorded: first.tally.recorded, filesRead: first.tally.filesStored, durationMs: Math.round(first.durationMs) },
+      {
+        ...first.walk,
+        ...first.plan,
+        recorded: first.tally.recorded,
+        filesRead: first.tally.filesStored,
+        durationMs: Math.round(first.durationMs),
+        memory: { ...memoryFigures(), v8FlagsSetBy },
+      },
       'scan complete',
     );
     await index.setState('daemon', { ...progressState });

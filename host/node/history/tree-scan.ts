@@ -60,20 +60,20 @@ interface TreeIgnore {
  * directory and cached for the matcher's life (a restart reads edits).
  */
 function treeIgnoreFiles(root: string): TreeIgnore {
-  const cache = new Map<string, Ignore | null>();
-  const load = (dir: string): Ignore | null => {
+  const cache = new Map<string, (() => Ignore) | null>();
+  const load = (dir: string): (() => Ignore) | null => {
     let ig = cache.get(dir);
     if (ig !== undefined) return ig;
-    ig = null;
+    const texts: string[] = [];
     for (const name of IGNORE_FILES) {
       try {
-        const text = fs.readFileSync(path.join(root, dir, name), 'utf8');
-        ig ??= ignore();
-        ig.add(text);
+        texts.push(fs.readFileSync(path.join(root, dir, name), 'utf8'));
       } catch {
         /* absent */
       }
     }
+    // One add() per file: a string is split into lines, an array's elements would each be one pattern.
+    ig = texts.length === 0 ? null : freshEvery(() => texts.reduce((acc, t) => acc.add(t), ignore()));
     cache.set(dir, ig);
     return ig;
   };
@@ -85,7 +85,7 @@ function treeIgnoreFiles(root: string): TreeIgnore {
       if (i > 0) dir = i === 1 ? parts[0]! : `${dir}/${parts[i - 1]!}`;
       const ig = load(dir);
       if (!ig) continue;
-      const t = ig.test(parts.slice(i).join('/') + (isDir ? '/' : ''));
+      const t = ig().test(parts.slice(i).join('/') + (isDir ? '/' : ''));
       if (t.ignored) ignored = true;
       else if (t.unignored) ignored = false;
     }
@@ -118,8 +118,37 @@ export function daemonIgnore(root: string, options: WalkOptions): IgnoreMatcher 
   return walkIgnore(root, options).ignored;
 }
 
+/**
+ * Uses of an `ignore` matcher before it is made afresh. The package caches a result for every
+ * path it is asked about (and each of its parent directories), for the matcher's life: a walk
+ * asks about every file, so that cache held the whole tree (about 150 bytes a file, the largest
+ * part of the scan's per-file memory). Remade every this many uses, it holds at most this many
+ * paths (times their depth), and a rebuild (compiling the patterns again) is paid once per
+ * this many paths.
+ */
+export const IGNORE_CACHE_PATHS = 8192;
+
+/** A getter for `make()`'s value, made again after every {@link IGNORE_CACHE_PATHS} gets (see there). */
+function freshEvery<T>(make: () => T, uses = IGNORE_CACHE_PATHS): () => T {
+  let value = make();
+  let n = 0;
+  return () => {
+    if (++n > uses) {
+      value = make();
+      n = 1;
+    }
+    return value;
+  };
+}
+
+/** The configured patterns as a matcher whose memory does not grow with the tree (see {@link IGNORE_CACHE_PATHS}). */
+function patternMatcher(patterns: ReadonlyArray<string | RegExp> | undefined): IgnoreMatcher {
+  const current = freshEvery(() => compileIgnore(patterns));
+  return (p: string) => current()(p);
+}
+
 function walkIgnore(root: string, options: WalkOptions): { ignored: IgnoreMatcher; listed: TreeIgnore['listed'] } {
-  const patterns = compileIgnore(options.ignore ? [...options.ignore] : undefined);
+  const patterns = patternMatcher(options.ignore ? [...options.ignore] : undefined);
   const fromTree = treeIgnoreFiles(root);
   const base: IgnoreMatcher = (p: string) => p !== '' && (patterns(p) || fromTree(p));
   const listed = fromTree.listed;
