@@ -13,8 +13,9 @@
  *      node_modules are recorded too), wall time of the whole process;
  *    - `git add -A` into a fresh repository, git defaults (loose objects are
  *      not fsynced), and again with `core.fsync=loose-object,index` +
- *      `core.fsyncMethod=batch` (the same durability as Forge, which fsyncs
- *      every object before recording it).
+ *      `core.fsyncMethod=batch` (the same durability as Forge, which makes
+ *      every object durable before recording it: syncfs per batch on
+ *      ext4/xfs/btrfs, fsync per object elsewhere).
  *    Ratio = git time / Forge time (> 1: Forge faster).
  *    Peak RSS of each (bench/lib/measure.mjs: GNU time's ru_maxrss, else VmHWM polling).
  * 1b. Initial scan of 100,000 tiny files (about 250 bytes each, distinct; TINY_FILES to change the
@@ -103,7 +104,7 @@ async function scanTable(title, tree, rssGoal) {
   console.log(`| ${title.padEnd(56)} | time     | peak RSS | git / forge time |`);
   console.log('|----------------------------------------------------------|----------|----------|------------------|');
   console.log(
-    `| forge watch --once (fsync per object, LZ4, SQLite index)  | ${fmt(forge.ms).padStart(8)} | ${mib(forge.rssKiB).padStart(8)} |                  |`,
+    `| forge watch --once (objects durable, LZ4, SQLite index)   | ${fmt(forge.ms).padStart(8)} | ${mib(forge.rssKiB).padStart(8)} |                  |`,
   );
   console.log(
     `| git add -A, git defaults (loose objects not fsynced)      | ${fmt(gitDefault.ms).padStart(8)} | ${mib(gitDefault.rssKiB).padStart(8)} | ${(gitDefault.ms / forge.ms).toFixed(2).padStart(15)}x |`,

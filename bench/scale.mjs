@@ -6,7 +6,7 @@
  *
  * For each count (default 10,000 and 100,000; 1,000,000 too with SCALE_1M=1 or `--1m`), a fresh
  * tree of tiny files with distinct content (about 250 bytes each, 100 per directory) is made, then:
- *   - `forge watch <tree> --once` (every object fsynced before it is recorded);
+ *   - `forge watch <tree> --once` (every object durable before it is recorded: syncfs per batch on ext4/xfs/btrfs, fsync per object elsewhere);
  *   - `git add -A` in a fresh repository, git defaults (loose objects not fsynced);
  *   - `git add -A` with core.fsync=loose-object,index + core.fsyncMethod=batch (equal durability).
  * Each prints wall time, time per file, peak RSS and RSS per file; then the growth from the
