@@ -31,6 +31,7 @@ export type {
 } from './store/blob-store.js';
 export type { VerifyOptions, VerifyReport, VerifyProblem, VerifyProgress, ProblemKind } from './store/verify.js';
 export type { GcOptions, GcReport } from './store/gc.js';
+export type { FlushChoice, FlushState } from './store/batch-flush.js';
 export type { Hasher, HasherName, HashStream } from './store/hasher.js';
 export type { FrameOptions as StoreFrameOptions, CdcParams as StoreCdcParams } from './store/core-bindings.js';
 export type { PoolLogger as IndexLogger } from './index-db/pool.js';
